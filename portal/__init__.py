@@ -1,0 +1,79 @@
+"""志願服務紀錄入口 — the volunteer-service records portal."""
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from . import access, config, database, errors, htmx, i18n, security
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .extensions import htmx as htmx_ext
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=os.environ.get("INSTANCE_PATH") or str(ROOT / "instance"),
+                template_folder="../templates")
+    app.config.update(config.DEFAULTS)
+    if test_config is None:
+        app.config.update(config.from_environment(app.instance_path))
+    else:
+        app.config.update(test_config)
+    Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+
+    configure_extensions(app)
+    configure_jinja(app)
+    register_blueprints(app)
+    errors.init_app(app)
+    app.before_request(access.enforce_route_policy)
+    app.after_request(security.set_security_headers)
+    app.after_request(htmx.add_vary)
+    configure_logging(app)
+    return app
+
+
+def configure_extensions(app: Flask):
+    db.init_app(app)
+    database.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    login_manager.init_app(app)
+    babel.init_app(app, default_translation_directories=str(ROOT / "translations"),
+                   locale_selector=i18n.select_locale)
+    csrf.init_app(app)
+    htmx_ext.init_app(app)
+    limiter.init_app(app)
+
+
+def configure_jinja(app: Flask):
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    from .labels import JINJA_GLOBALS
+    app.jinja_env.globals.update(
+        html_lang=i18n.html_lang, localized=i18n.localized, LANGUAGES=i18n.LANGUAGES,
+        current_language=i18n.current_language, **JINJA_GLOBALS,
+    )
+    app.jinja_env.filters.update(date=i18n.format_date, datetime=i18n.format_datetime)
+
+
+def register_blueprints(app: Flask):
+    from . import audit  # noqa: F401  (table registered for migrations)
+    from .auth import bp as auth_bp
+    from .demo import bp as demo_bp
+    from .main import bp as main_bp
+    from .units import bp as units_bp
+    from .volunteers import bp as volunteers_bp
+
+    for bp in (main_bp, auth_bp, units_bp, volunteers_bp, demo_bp):
+        app.register_blueprint(bp)
+
+
+def configure_logging(app: Flask):
+    if app.testing or app.debug:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("portal")
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)

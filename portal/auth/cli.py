@@ -1,0 +1,82 @@
+"""`flask users add USERNAME --role ROLE ...`"""
+import sys
+
+import click
+from sqlalchemy import select
+
+from .. import access
+from ..extensions import db
+from ..units.catalog import find_county, find_field
+from ..units.operations import authority_for
+from ..units.models import Unit
+from ..volunteers.identity import IdNumberError, classify
+from ..volunteers.models import Person
+from . import bp
+from .operations import create_user, find_user
+from .passwords import policy_problems
+
+
+def _fail(message: str):
+    raise click.ClickException(message)
+
+
+def resolve_scope(role, unit_code, county_code, field_text, national_id) -> dict:
+    """The scope anchor each role needs, or a clear error naming the missing option."""
+    county = find_county(county_code) if county_code else None
+    field = find_field(field_text) if field_text else None
+    if county_code and not county:
+        _fail(f"unknown county {county_code!r}")
+    if field_text and not field:
+        _fail(f"unknown service field {field_text!r}")
+    if role in access.UNIT_STAFF:
+        unit = db.session.scalar(select(Unit).where(Unit.code == (unit_code or "")))
+        if unit is None:
+            _fail(f"role {role} needs --unit CODE of an existing unit")
+        return {"unit_id": unit.id}
+    if role == access.VOLUNTEER:
+        try:
+            _kind, number = classify(national_id, allow_passport=True)
+        except IdNumberError:
+            _fail("role volunteer needs --person with a valid national ID of a registered person")
+        person = db.session.scalar(select(Person).where(Person.id_number == number))
+        if person is None:
+            _fail("no person with that ID; register the volunteer first")
+        return {"person_id": person.id}
+    if role == access.COUNTY and not county:
+        _fail("role county needs --county CODE")
+    if role == access.SECTOR_LOCAL and not (county and field):
+        _fail("role sector_local needs --county CODE and --field FIELD")
+    if role == access.SECTOR_CENTRAL and not field:
+        _fail("role sector_central needs --field FIELD")
+    if role == access.ADMIN:
+        return {}
+    authority = authority_for(role, county.code if county else None, field.code if field else None)
+    return {"authority_id": authority.id}
+
+
+@bp.cli.command("add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(access.ROLES))
+@click.option("--unit", "unit_code")
+@click.option("--county", "county_code")
+@click.option("--field", "field_text", help="field code or Chinese name, e.g. social or 社會福利")
+@click.option("--person", "national_id", help="national ID of the volunteer's person record")
+@click.option("--name", "display_name", default="")
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
+def add_user(username, role, unit_code, county_code, field_text, national_id, display_name, password_stdin):
+    """Create an account with ROLE and its scope."""
+    if find_user(username):
+        _fail(f"user {username!r} already exists")
+    scope = resolve_scope(role, unit_code, county_code, field_text, national_id)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    from flask_babel import force_locale
+    with force_locale("en"):
+        problems = policy_problems(password, role, username)
+    if problems:
+        _fail(" ".join(problems))
+    user = create_user(username, password, role, display_name=display_name, **scope)
+    db.session.commit()
+    click.echo(f"created {user.username} ({role})")

@@ -1,0 +1,50 @@
+"""Accounts: one per person using the portal, with exactly one role and its scope anchor."""
+import secrets
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..timeutil import utcnow
+
+
+def new_session_token() -> str:
+    return secrets.token_hex(16)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    display_name: Mapped[str] = mapped_column(String(60), default="")
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    authority_id: Mapped[int | None] = mapped_column(ForeignKey("authorities.id"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), unique=True)
+    locale: Mapped[str | None] = mapped_column(String(10))
+    active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    # Rotated at logout and password change: a copied session cookie stops working.
+    session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
+    password_changed_at: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    unit: Mapped["Unit | None"] = relationship()  # noqa: F821
+    authority: Mapped["Authority | None"] = relationship()  # noqa: F821
+    person: Mapped["Person | None"] = relationship()  # noqa: F821
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def __repr__(self):
+        return f"<User {self.username} {self.role}>"

@@ -1,0 +1,49 @@
+"""Error pages that work for full-page and htmx requests alike."""
+from flask import Flask, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
+
+from .extensions import db
+from .htmx import is_fragment_request
+
+MESSAGES = {
+    400: lambda: _("The request could not be understood."),
+    403: lambda: _("You do not have permission to do this."),
+    404: lambda: _("The page or record you asked for does not exist."),
+    405: lambda: _("This action is not available here."),
+    409: lambda: _("Someone else changed this record while you were editing it."),
+    413: lambda: _("The upload is too large."),
+    422: lambda: _("Please correct the marked fields."),
+    429: lambda: _("Too many attempts. Please wait a few minutes and try again."),
+    500: lambda: _("Something went wrong on our side. Please try again later."),
+}
+
+
+def render_error(code: int):
+    message = MESSAGES.get(code, MESSAGES[500])()
+    if is_fragment_request():
+        return render_template("errors/_alert.html", code=code, message=message), code
+    return render_template("errors/error.html", code=code, message=message), code
+
+
+def init_app(app: Flask):
+    for code in (400, 403, 404, 405, 409, 413, 429):
+        app.register_error_handler(code, lambda e, code=code: render_error(code))
+
+    @app.errorhandler(500)
+    def internal_error(error):
+        db.session.rollback()
+        return render_error(500)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        if getattr(request, "htmx", None):
+            # The page's token is stale (new session): reload it rather than fail silently.
+            return "", 400, {"HX-Refresh": "true"}
+        return render_error(400)
+
+    @app.errorhandler(StaleDataError)
+    def stale(error):
+        db.session.rollback()
+        return render_error(409)

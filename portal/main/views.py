@@ -1,0 +1,55 @@
+"""Home page per role and the language switch."""
+from flask import redirect, render_template, request, session, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from .. import access
+from ..auth.views import safe_next
+from ..extensions import db
+from ..i18n import LANGUAGES
+from ..timeutil import today_taipei
+from ..units.models import Unit
+from ..units.scopes import unit_scope
+from ..volunteers.models import Membership
+from ..volunteers.scopes import membership_scope, visible_memberships
+from . import bp
+from .navigation import menu_items
+
+
+@bp.app_context_processor
+def inject_menu():
+    return {"menu_items": menu_items}
+
+
+@bp.get("/")
+@access.allow(*access.EVERYONE)
+def home():
+    if not current_user.is_authenticated:
+        return render_template("main/welcome.html")
+    if current_user.role == access.VOLUNTEER:
+        person = current_user.person
+        memberships = visible_memberships(current_user, person) if person else []
+        return render_template("main/volunteer_home.html", person=person, memberships=memberships,
+                               today=today_taipei())
+    if current_user.role == access.ADMIN:
+        return render_template("main/admin_home.html")
+    stats = db.session.execute(select(
+        select(func.count()).select_from(Unit).where(unit_scope(current_user)).scalar_subquery(),
+        select(func.count(func.distinct(Membership.person_id))).where(
+            membership_scope(current_user), Membership.status != "left").scalar_subquery(),
+    )).one()
+    return render_template("main/staff_home.html", unit_count=stats[0], volunteer_count=stats[1],
+                           can_register=access.may_call("volunteers.new"))
+
+
+@bp.post("/language")
+@access.allow(*access.EVERYONE)
+def set_language():
+    lang = request.form.get("lang")
+    if lang in LANGUAGES:
+        session["lang"] = lang
+        if current_user.is_authenticated:
+            current_user.locale = lang
+            db.session.commit()
+    target = request.form.get("next") or ""
+    return redirect(safe_next(target) or url_for("main.home"))

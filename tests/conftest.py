@@ -1,0 +1,223 @@
+"""Fixtures: the app on SQLite (always) and PostgreSQL (when TEST_DATABASE_URL is set),
+factory fixtures, and the personas every access test uses."""
+import os
+import random
+import threading
+from dataclasses import dataclass, field
+from datetime import date
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from portal import create_app
+from portal.auth.operations import create_user
+from portal.demo.cli import national_id
+from portal.extensions import db
+from portal.units.operations import authority_for, create_unit, seed_reference_data
+from portal.volunteers.models import Membership, Person
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+PASSWORD = "correct-horse-battery"
+
+
+def worker_id() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def pg_database(suffix: str) -> str:
+    """A private PostgreSQL database per xdist worker, created on first use."""
+    base = make_url(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+                    if PG_URL.startswith("postgresql://") else PG_URL)
+    name = f"portal_{suffix}_{worker_id()}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.scalar(text("select 1 from pg_database where datname = :n"), {"n": name}):
+            conn.execute(text(f'create database "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def base_config(tmp_path, uri):
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production-use-0123456789",
+        "SQLALCHEMY_DATABASE_URI": uri,
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+
+
+_pg_schema_ready = set()
+
+
+def reset_database():
+    """SQLite databases are new for every test; PostgreSQL ones get the schema once, then TRUNCATE."""
+    engine = db.engine
+    key = engine.url.render_as_string(hide_password=False)
+    if engine.dialect.name == "sqlite":
+        db.create_all()
+    elif key not in _pg_schema_ready:
+        db.drop_all()
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP FUNCTION IF EXISTS audit_log_append_only CASCADE")
+        db.create_all()
+        _pg_schema_ready.add(key)
+    else:
+        tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"TRUNCATE TABLE {tables} RESTART IDENTITY CASCADE")
+    seed_reference_data()
+    db.session.commit()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    return request.param
+
+
+@pytest.fixture
+def app(backend, tmp_path):
+    uri = "sqlite://" if backend == "sqlite" else pg_database("test")
+    app = create_app(base_config(tmp_path, uri))
+    with app.app_context():
+        reset_database()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def login(client, user):
+    """Sign `user` in on `client` without going through the form (fast)."""
+    with client.session_transaction() as sess:
+        sess["_user_id"] = user.get_id()
+        sess["_fresh"] = True
+    return client
+
+
+@pytest.fixture
+def make_unit():
+    counter = {"n": 0}
+
+    def make(county="TPE", field_code="social", sector="private", code=None, **kw):
+        counter["n"] += 1
+        unit = create_unit(code or f"U{counter['n']:03d}", kw.pop("name", f"測試單位{counter['n']}"),
+                           county, field_code, sector, name_en=kw.pop("name_en", f"Test Unit {counter['n']}"))
+        db.session.commit()
+        return unit
+    return make
+
+
+@pytest.fixture
+def make_person():
+    rng = random.Random(7)
+
+    def make(units=(), name="王小明", id_number=None, field_code=None, joined=date(2020, 1, 1), **kw):
+        person = Person(name=name, id_kind="national", id_number=id_number or national_id(rng, 'F'),
+                        birth_date=kw.pop("birth_date", date(1960, 5, 17)), **kw)
+        for unit in units:
+            person.memberships.append(Membership(unit=unit, field_code=field_code or unit.field_code,
+                                                 joined_on=joined, status="active"))
+        db.session.add(person)
+        db.session.commit()
+        return person
+    return make
+
+
+@pytest.fixture
+def make_user():
+    def make(username, role, **scope):
+        user = create_user(username, PASSWORD, role, display_name=username, **scope)
+        db.session.commit()
+        return user
+    return make
+
+
+@dataclass
+class World:
+    """Two counties, three units, people in and out of each scope, one account per role."""
+    units: dict = field(default_factory=dict)
+    people: dict = field(default_factory=dict)
+    users: dict = field(default_factory=dict)
+
+
+@pytest.fixture
+def world(app, make_unit, make_person, make_user):
+    w = World()
+    w.units["A"] = make_unit("TPE", "social", "private", code="TPE-A", name="臺北甲協會")
+    w.units["B"] = make_unit("TPE", "education", "public", code="TPE-B", name="臺北乙國小")
+    w.units["C"] = make_unit("KHH", "social", "public", code="KHH-C", name="高雄丙據點")
+    w.people["a"] = make_person([w.units["A"]], name="甲志工")
+    w.people["b"] = make_person([w.units["B"]], name="乙志工")
+    w.people["canary"] = make_person([w.units["C"]], name="金絲雀")
+    w.people["shared"] = make_person([w.units["A"], w.units["B"]], name="共同志工")
+    u = w.users
+    u["clerk_a"] = make_user("clerk.a", "unit_clerk", unit_id=w.units["A"].id)
+    u["supervisor_a"] = make_user("supervisor.a", "unit_supervisor", unit_id=w.units["A"].id)
+    u["clerk_b"] = make_user("clerk.b", "unit_clerk", unit_id=w.units["B"].id)
+    u["county_tpe"] = make_user("county.tpe", "county", authority_id=authority_for("county", "TPE", None).id)
+    u["county_khh"] = make_user("county.khh", "county", authority_id=authority_for("county", "KHH", None).id)
+    u["sector_local"] = make_user("sector.tpe.social", "sector_local",
+                                  authority_id=authority_for("sector_local", "TPE", "social").id)
+    u["sector_central"] = make_user("sector.education", "sector_central",
+                                    authority_id=authority_for("sector_central", None, "education").id)
+    u["ministry"] = make_user("ministry", "ministry", authority_id=authority_for("ministry", None, None).id)
+    u["admin"] = make_user("admin", "admin")
+    u["volunteer"] = make_user("volunteer.a", "volunteer", person_id=w.people["a"].id)
+    db.session.commit()
+    return w
+
+
+@pytest.fixture
+def live_server(backend, tmp_path):
+    """The app served on a free port in a thread, on a file database it shares with the test."""
+    from werkzeug.serving import make_server
+    uri = f"sqlite:///{tmp_path / 'live.db'}" if backend == "sqlite" else pg_database("live")
+    config = base_config(tmp_path, uri)
+    config["WTF_CSRF_ENABLED"] = True
+    app = create_app(config)
+    with app.app_context():
+        reset_database()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.app = app
+    server.url = f"http://127.0.0.1:{server.server_port}"
+    yield server
+    server.shutdown()
+    thread.join(5)
+    with app.app_context():
+        db.engine.dispose()
+
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
+
+
+def pytest_configure(config):
+    if os.environ.get("REQUIRE_POSTGRES") and not PG_URL:
+        raise pytest.UsageError("REQUIRE_POSTGRES is set but TEST_DATABASE_URL is not")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _require_browser():
+    if os.environ.get("REQUIRE_BROWSER") and not os.path.exists("/usr/bin/chromium"):
+        pytest.fail("REQUIRE_BROWSER is set but /usr/bin/chromium is missing")
