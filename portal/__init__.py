@@ -60,12 +60,17 @@ def configure_jinja(app: Flask):
 def register_blueprints(app: Flask):
     from . import audit  # noqa: F401  (table registered for migrations)
     from .auth import bp as auth_bp
+    from .certificates import bp as certificates_bp
     from .demo import bp as demo_bp
+    from .hours import bp as hours_bp
+    from .imports import bp as imports_bp
     from .main import bp as main_bp
+    from .training import bp as training_bp
     from .units import bp as units_bp
     from .volunteers import bp as volunteers_bp
 
-    for bp in (main_bp, auth_bp, units_bp, volunteers_bp, demo_bp):
+    for bp in (main_bp, auth_bp, units_bp, volunteers_bp, hours_bp, training_bp, certificates_bp,
+               imports_bp, demo_bp):
         app.register_blueprint(bp)
 
 

@@ -3,9 +3,14 @@ from flask_babel import lazy_gettext as _l
 
 from ..access import may_call
 
+# Items whose endpoint does not exist yet are simply not shown (may_call is False).
 MENU = [
     ("main.home", _l("Home")),
     ("volunteers.index", _l("Volunteers")),
+    ("hours.index", _l("Service hours")),
+    ("training.index", _l("Training")),
+    ("certificates.index", _l("Documents")),
+    ("imports.index", _l("Imports")),
     ("units.index", _l("Units")),
 ]
 

@@ -1,0 +1,6 @@
+"""Service hours: entry, batch grid, volunteer claims, corrections, totals."""
+from flask import Blueprint
+
+bp = Blueprint("hours", __name__, url_prefix="/hours")
+
+from . import views  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""Service-hour screens (under construction in the hours issue)."""

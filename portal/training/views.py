@@ -1,0 +1,1 @@
+"""Training screens (under construction in the training issue)."""
