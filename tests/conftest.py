@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -74,6 +76,18 @@ def reset_database():
     db.session.commit()
 
 
+class FreshRequestClient(FlaskClient):
+    """The test's app context stays pushed (for db access between requests), so Flask would reuse
+    its `g` for every request; production gives each request a new one. Clear it, and expire the
+    session's objects, before each request so that cached users, locales and rows never leak."""
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            g.__dict__.clear()
+            db.session.expire_all()
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request):
     return request.param
@@ -83,6 +97,7 @@ def backend(request):
 def app(backend, tmp_path):
     uri = "sqlite://" if backend == "sqlite" else pg_database("test")
     app = create_app(base_config(tmp_path, uri))
+    app.test_client_class = FreshRequestClient
     with app.app_context():
         reset_database()
         yield app

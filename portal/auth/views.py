@@ -75,7 +75,7 @@ def login():
 @bp.post("/logout")
 @access.allow(*access.SIGNED_IN)
 def logout():
-    end_sessions(current_user)
+    end_sessions(current_user._get_current_object())
     db.session.commit()
     logout_user()
     session.clear()
@@ -95,9 +95,10 @@ def change_password():
         else:
             form.new.errors.extend(policy_problems(form.new.data, current_user.role, current_user.username))
         if not form.errors:
-            set_password(current_user, form.new.data)
+            user = current_user._get_current_object()
+            set_password(user, form.new.data)
             db.session.commit()
-            login_user(current_user)  # this session carries the new token; all others end
+            login_user(user)  # this session carries the new token; all others end
             flash(_("Your password has been changed. Other sessions have been signed out."), "success")
             return redirect(url_for("main.home"))
     return render_template("auth/password.html", form=form), 422 if form.errors else 200
