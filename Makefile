@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 compile-translations: $(VENV)/.installed
-	$(VENV)/bin/pybabel compile -q -d translations
+	$(VENV)/bin/pybabel compile -d translations
 
 migrate: $(VENV)/.installed
 	$(FLASK) db upgrade
@@ -27,9 +27,9 @@ run: install
 
 # Re-extract messages after changing user-facing strings, then translate the new ones in the .po file.
 translations: $(VENV)/.installed
-	$(VENV)/bin/pybabel extract -q
-	$(VENV)/bin/pybabel update -q -l zh_Hant_TW --no-fuzzy-matching
-	$(VENV)/bin/pybabel compile -q -d translations
+	$(VENV)/bin/pybabel extract
+	$(VENV)/bin/pybabel update -l zh_Hant_TW --no-fuzzy-matching
+	$(VENV)/bin/pybabel compile -d translations
 
 # System packages the browser and PDF tests need (Debian, as root); a no-op when present.
 test-deps: $(VENV)/.installed compile-translations
