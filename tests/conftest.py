@@ -4,6 +4,7 @@ import os
 import random
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from datetime import date
 
 import pytest
@@ -19,6 +20,7 @@ from portal.extensions import db
 from portal.units.operations import authority_for, create_unit, seed_reference_data
 from portal.volunteers.models import Membership, Person
 
+ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 PASSWORD = "correct-horse-battery"
