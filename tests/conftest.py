@@ -238,3 +238,9 @@ def pytest_configure(config):
 def _require_browser():
     if os.environ.get("REQUIRE_BROWSER") and not os.path.exists("/usr/bin/chromium"):
         pytest.fail("REQUIRE_BROWSER is set but /usr/bin/chromium is missing")
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    """Browsers in Taiwan ask for zh-TW; pages start in Traditional Chinese as users see them."""
+    return {**browser_context_args, "locale": "zh-TW"}
