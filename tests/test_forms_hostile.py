@@ -1,0 +1,78 @@
+"""Every form on every page, filled with hostile values, answers with a message or stores the
+value safely: never a 5xx, never unescaped markup (security.md B.4)."""
+from html.parser import HTMLParser
+
+import pytest
+from flask import current_app
+
+from portal import access
+from portal.extensions import db
+from tests.conftest import login
+from tests.scope_objects import OBJECTS
+from tests.test_i18n import PERSONA_FOR_ROLE
+
+HOSTILE = ["", " ", "x" * 5000, "<script>alert(1)</script>", '"><img src=x onerror=alert(1)>',
+           "<div hx-get=/logout hx-trigger=load>x</div>", "\u202e\u0631\u0645\u0632", "😀👍🏽", "𠀋𠀌",
+           "\x00", "a\r\nb", "=cmd|' /C calc'!A0", "'; DROP TABLE people; --", "１２３４", "\ue000",
+           "NaN", "-0", "1e309", "0.25", "114/02/30", "9999-12-31"]
+MARKUP = ["<script>alert(1)</script>", "<img src=x onerror", "<div hx-get=/logout"]
+
+
+class FormCollector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.forms, self._current = [], None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form" and (attrs.get("method") or "get").lower() == "post":
+            self._current = {"action": attrs.get("action") or "", "fields": set()}
+            self.forms.append(self._current)
+        elif tag in ("input", "select", "textarea") and self._current is not None and attrs.get("name"):
+            if attrs.get("type") not in ("file", "submit") and attrs["name"] != "csrf_token":
+                self._current["fields"].add(attrs["name"])
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._current = None
+
+
+def pages_with_forms(world):
+    objects = {name: fn(world) for name, fn in OBJECTS.items()}
+    for rule in current_app.url_map.iter_rules():
+        roles = access.allowed_roles(rule.endpoint) or set()
+        if rule.endpoint == "static" or "GET" not in rule.methods:
+            continue
+        for role in PERSONA_FOR_ROLE:
+            if role in roles:
+                values = {n: objects[n]["A"] for n in rule.arguments if n in OBJECTS}
+                values |= {n: "x" for n in rule.arguments if n not in OBJECTS}
+                yield PERSONA_FOR_ROLE[role], rule.build(values)[1]
+
+
+@pytest.mark.parametrize("value_index", range(0, len(HOSTILE), 7))
+def test_hostile_values_in_every_form(world, app, value_index):
+    values = HOSTILE[value_index:value_index + 7]
+    posted = 0
+    for persona, url in pages_with_forms(world):
+        client = login(app.test_client(), world.users[persona])
+        page = client.get(url)
+        if page.mimetype != "text/html" or page.status_code != 200:
+            continue
+        collector = FormCollector()
+        collector.feed(page.get_data(as_text=True))
+        for form in collector.forms:
+            action = form["action"] or url
+            if action.endswith("/logout"):
+                continue
+            for value in values:
+                response = client.post(action, data={name: value for name in form["fields"]})
+                assert response.status_code < 500, (persona, action, value)
+                body = response.get_data(as_text=True)
+                assert not any(m in body for m in MARKUP), (persona, action, value)
+                if response.status_code in (302, 303):
+                    follow = client.get(response.headers["Location"])
+                    assert follow.status_code < 500 and not any(m in follow.get_data(as_text=True) for m in MARKUP)
+                db.session.rollback()
+                posted += 1
+    assert posted > 20
