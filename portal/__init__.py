@@ -62,15 +62,18 @@ def register_blueprints(app: Flask):
     from .auth import bp as auth_bp
     from .certificates import bp as certificates_bp
     from .demo import bp as demo_bp
+    from .honor_cards import bp as honor_cards_bp
     from .hours import bp as hours_bp
     from .imports import bp as imports_bp
+    from .insurance import bp as insurance_bp
     from .main import bp as main_bp
+    from .records import bp as records_bp
     from .training import bp as training_bp
     from .units import bp as units_bp
     from .volunteers import bp as volunteers_bp
 
-    for bp in (main_bp, auth_bp, units_bp, volunteers_bp, hours_bp, training_bp, certificates_bp,
-               imports_bp, demo_bp):
+    for bp in (main_bp, auth_bp, units_bp, volunteers_bp, hours_bp, training_bp, records_bp, insurance_bp,
+               honor_cards_bp, certificates_bp, imports_bp, demo_bp):
         app.register_blueprint(bp)
 
 

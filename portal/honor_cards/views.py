@@ -1,0 +1,1 @@
+"""Honor-card screens (under construction in the honor-card issue)."""

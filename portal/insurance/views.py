@@ -1,0 +1,1 @@
+"""Insurance screens (under construction in the volunteer-record issue)."""

@@ -1,0 +1,1 @@
+"""Record-book screens (under construction in the volunteer-record issue)."""
