@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("imports", __name__, url_prefix="/imports", cli_group="import")
 
-from . import cli  # noqa: E402,F401
+from . import cli, views  # noqa: E402,F401

@@ -1,0 +1,173 @@
+"""Writing hour entries, corrections, voids and claim decisions (flush, never commit), and totals."""
+import json
+import logging
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import extract, func, insert, select
+
+from .. import audit
+from ..extensions import db
+from ..timeutil import utcnow
+from ..units.models import Unit
+from ..volunteers.models import Person
+from .models import ACTIVE, DECLINED, PENDING, VOID, HourChange, HourEntry
+from .rules import Draft
+
+log = logging.getLogger(__name__)
+
+# Values a correction may change; each change keeps the old and the new value.
+CORRECTABLE = ("start_on", "end_on", "half_hours", "field_code", "content", "persons_served")
+
+
+def lock_people(person_ids):
+    """Serialise writers per volunteer so two requests cannot both pass the 24-hour check.
+
+    SQLite already holds the write lock (BEGIN IMMEDIATE); PostgreSQL locks the people rows.
+    """
+    ids = sorted(set(person_ids))
+    if ids and db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(Person.id).where(Person.id.in_(ids)).order_by(Person.id).with_for_update())
+
+
+def _user_id(user) -> int | None:
+    return getattr(user, "id", None)
+
+
+def record_entry(draft: Draft, user, source: str = "unit", status: str = ACTIVE, **values) -> HourEntry:
+    """One entry from the form, the grid or a claim, with its audit row."""
+    entry = HourEntry(person_id=draft.person_id, unit_id=draft.unit_id, start_on=draft.start_on, end_on=draft.end_on,
+                      half_hours=draft.half_hours, field_code=draft.field_code, status=status, source=source,
+                      entered_by_id=_user_id(user), entered_at=utcnow(), **values)
+    db.session.add(entry)
+    db.session.flush()
+    audit.record("hours.claim" if source == "claim" else "hours.create", entry, person_id=entry.person_id,
+                 unit_id=entry.unit_id, start_on=entry.start_on, end_on=entry.end_on, hours=entry.hours,
+                 field=entry.field_code, status=status)
+    log.info("hour entry %s (%s) by user %s", entry.id, source, _user_id(user))
+    return entry
+
+
+def insert_imported(rows: list[dict], batch_id: int, user) -> int:
+    """Bulk insert of validated import rows (one statement, no per-row flush)."""
+    if not rows:
+        return 0
+    now, user_id = utcnow(), _user_id(user)
+    for row in rows:
+        row.update(status=ACTIVE, source="import", import_batch_id=batch_id, entered_by_id=user_id,
+                   entered_at=now, version=1)
+    db.session.execute(insert(HourEntry), rows)
+    return len(rows)
+
+
+def _shown(key, value):
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _change(entry: HourEntry, action: str, user, reason: str, before: dict, after: dict) -> HourChange:
+    change = HourChange(entry=entry, action=action, actor_id=_user_id(user), at=utcnow(), reason=reason,
+                        before=json.dumps({k: _shown(k, v) for k, v in before.items()}, ensure_ascii=False),
+                        after=json.dumps({k: _shown(k, v) for k, v in after.items()}, ensure_ascii=False))
+    db.session.add(change)
+    return change
+
+
+def correct_entry(entry: HourEntry, values: dict, reason: str, user) -> HourChange | None:
+    """Change dates, hours, field or content; the old and new values, who and why are kept."""
+    before, after = {}, {}
+    for key in CORRECTABLE:
+        if key in values and getattr(entry, key) != values[key]:
+            before[key], after[key] = getattr(entry, key), values[key]
+            setattr(entry, key, values[key])
+    if not after:
+        return None
+    change = _change(entry, "correct", user, reason, before, after)
+    db.session.flush()
+    audit.record("hours.correct", entry, reason=reason, before={k: _shown(k, v) for k, v in before.items()},
+                 after={k: _shown(k, v) for k, v in after.items()})
+    return change
+
+
+def void_entry(entry: HourEntry, reason: str, user) -> HourChange:
+    change = _change(entry, "void", user, reason, {"status": entry.status}, {"status": VOID})
+    entry.status = VOID
+    db.session.flush()
+    audit.record("hours.void", entry, reason=reason, hours=entry.hours)
+    return change
+
+
+def decide_claim(entry: HourEntry, approve: bool, reason: str, user) -> HourChange:
+    new_status = ACTIVE if approve else DECLINED
+    change = _change(entry, "approve" if approve else "decline", user, reason, {"status": PENDING},
+                     {"status": new_status})
+    entry.status = new_status
+    db.session.flush()
+    audit.record("hours.claim_approve" if approve else "hours.claim_decline", entry, reason=reason,
+                 hours=entry.hours, person_id=entry.person_id)
+    return change
+
+
+def draft_of(entry: HourEntry, **changes) -> Draft:
+    values = {k: getattr(entry, k) for k in ("person_id", "unit_id", "start_on", "end_on", "half_hours",
+                                             "field_code")}
+    values.update(changes)
+    return Draft(**values)
+
+
+# -- totals: one grouped query per screen ---------------------------------------------------
+
+@dataclass(frozen=True)
+class UnitLabel:
+    id: int
+    code: str
+    name: str
+    name_en: str
+
+
+@dataclass
+class PersonTotals:
+    total: int
+    by_unit: list[tuple]   # (unit, half-hours), biggest first
+    by_field: list[tuple]  # (field code, half-hours), within the units whose rows the viewer may see
+    by_year: list[tuple]   # (year, half-hours), idem
+    hidden_units: int      # how many units appear only as a total
+
+
+def person_totals(person_id: int, row_unit_ids: set[int] | None) -> PersonTotals:
+    """Totals of one volunteer: all units, by unit, by field and by year, in one query.
+
+    `row_unit_ids`: units whose breakdown the viewer may see (None = all, for the volunteer
+    and the ministry); other units contribute only their total per unit.
+    """
+    year = extract("year", HourEntry.start_on)
+    unit_columns = (Unit.id, Unit.code, Unit.name, Unit.name_en)
+    rows = db.session.execute(
+        select(*unit_columns, HourEntry.field_code, year.label("year"), func.sum(HourEntry.half_hours))
+        .join(Unit, Unit.id == HourEntry.unit_id)
+        .where(HourEntry.person_id == person_id, HourEntry.status == ACTIVE)
+        .group_by(*unit_columns, HourEntry.field_code, year)).all()
+    units, fields, years = {}, {}, {}
+    for unit_id, code, name, name_en, field_code, yr, half in rows:
+        unit = UnitLabel(unit_id, code, name, name_en)
+        units[unit] = units.get(unit, 0) + half
+        if row_unit_ids is None or unit.id in row_unit_ids:
+            fields[field_code] = fields.get(field_code, 0) + half
+            years[int(yr)] = years.get(int(yr), 0) + half
+    hidden = sum(1 for u in units if row_unit_ids is not None and u.id not in row_unit_ids)
+    return PersonTotals(total=sum(units.values()),
+                        by_unit=sorted(units.items(), key=lambda item: (-item[1], item[0].code)),
+                        by_field=sorted(fields.items(), key=lambda item: -item[1]),
+                        by_year=sorted(years.items(), reverse=True), hidden_units=hidden)
+
+
+def unit_monthly_totals(unit_id: int, year: int | None = None) -> list:
+    """(year, month, entries, volunteers, half-hours) for one unit, newest month first, one query."""
+    y, m = extract("year", HourEntry.start_on), extract("month", HourEntry.start_on)
+    query = (select(y.label("year"), m.label("month"), func.count(HourEntry.id).label("entries"),
+                    func.count(func.distinct(HourEntry.person_id)).label("people"),
+                    func.sum(HourEntry.half_hours).label("half_hours"))
+             .where(HourEntry.unit_id == unit_id, HourEntry.status == ACTIVE)
+             .group_by(y, m).order_by(y.desc(), m.desc()))
+    if year:
+        query = query.where(y == year)
+    return db.session.execute(query).all()

@@ -1,0 +1,116 @@
+"""Column layouts shared by import and export: the MOHW 17-column template and the portal's own."""
+import io
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from openpyxl import Workbook
+
+from ..dates import format_roc_compact
+from ..exports import neutralise
+from ..imports.pipeline import Column
+from ..i18n import format_date, localized
+from ..units.catalog import FIELD_BY_CODE
+
+
+# domain.md §3.4, in this order.
+MOHW_COLUMNS = [
+    Column("name", "姓名"),
+    Column("id_number", "身分證字號"),
+    Column("start_on", "服務日期起"),
+    Column("end_on", "服務日期訖"),
+    Column("item_code", "服務項目", required=False),
+    Column("content_code", "服務內容", required=False),
+    Column("hours", "服務時數-小時"),
+    Column("minutes", "服務時數-分鐘"),
+    Column("persons_served", "受服務人次", required=False),
+    Column("transport_fee", "交通費", required=False),
+    Column("meal_fee", "誤餐費", required=False),
+    Column("area_code", "服務區域", required=False),
+    Column("remarks", "備註", required=False),
+    Column("action", "匯入動作", required=False),
+    Column("sequence_no", "序號", required=False),
+    Column("served_abroad", "國外參與服務人次", required=False),
+    Column("served_domestic", "國內參與服務人次", required=False),
+]
+
+PORTAL_COLUMNS = [
+    Column("id_number", "身分證字號 ID number", ("身分證字號", "ID number", "ID")),
+    Column("name", "姓名 Name", ("姓名", "Name")),
+    Column("start_on", "服務日期起 Start date", ("服務日期起", "服務日期", "Start date", "Date")),
+    Column("end_on", "服務日期訖 End date", ("服務日期訖", "End date"), required=False),
+    Column("hours", "時數 Hours", ("時數", "服務時數", "Hours")),
+    Column("field", "服務類別 Service field", ("服務類別", "Service field", "Field"), required=False),
+    Column("content", "服務內容 Content", ("服務內容", "Content"), required=False),
+    Column("persons_served", "受服務人次 Persons served", ("受服務人次", "Persons served"), required=False),
+    Column("remarks", "備註 Remarks", ("備註", "Remarks"), required=False),
+]
+
+INSTRUCTIONS = [
+    _l("How to fill in this template"),
+    _l("One row per volunteer and service day (or date range, e.g. one month). Keep the first row."),
+    _l("ID number: the national ID or resident certificate number, e.g. A123456789. Name: as registered."),
+    _l("Dates: ROC 113/09/10 or 1130910, or ISO 2024-09-10. Leave the end date empty for a single day."),
+    _l("Hours: in steps of 0.5 (2, 2.5, 3 …); at most 24 per person and day across all units."),
+    _l("Service field: optional; empty means your unit's main field."),
+    _l("From 2026 hours count only with verified basic and special training for the field."),
+    _l("Upload the file on the Imports page: nothing is saved until you confirm the preview."),
+]
+
+
+def _hours_text(half: int) -> str:
+    return str(half // 2) if half % 2 == 0 else f"{half / 2:.1f}"
+
+
+def portal_row(entry, full_id: bool) -> list:
+    person = entry.person
+    return [person.id_number if full_id else person.masked_id, person.name, format_date(entry.start_on),
+            format_date(entry.end_on) if entry.end_on != entry.start_on else "", entry.half_hours / 2,
+            localized(FIELD_BY_CODE.get(entry.field_code)), entry.content, entry.persons_served, entry.remarks]
+
+
+def mohw_row(entry, full_id: bool) -> list:
+    person = entry.person
+    return [person.name, person.id_number if full_id else person.masked_id, format_roc_compact(entry.start_on),
+            format_roc_compact(entry.end_on), entry.item_code, entry.content_code, entry.half_hours // 2,
+            30 * (entry.half_hours % 2), entry.persons_served, entry.transport_fee, entry.meal_fee,
+            entry.area_code, entry.remarks, "A", str(entry.id), entry.served_abroad, entry.served_domestic]
+
+
+def headers(layout: str) -> list[str]:
+    return [c.header for c in (MOHW_COLUMNS if layout == "mohw" else PORTAL_COLUMNS)]
+
+
+def xlsx_bytes(sheets: list[tuple[str, list, list[list]]]) -> bytes:
+    """A workbook of (title, header, rows) sheets; text neutralised, numbers kept numeric."""
+    workbook = Workbook(write_only=True)
+    for title, header, rows in sheets:
+        sheet = workbook.create_sheet(title=title)
+        if header:
+            sheet.append([neutralise(h) for h in header])
+        for row in rows:
+            sheet.append([v if isinstance(v, (int, float)) and not isinstance(v, bool) else neutralise(v)
+                          for v in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def instructions_rows() -> list[list[str]]:
+    """The instructions in both languages, whatever the user's language."""
+    rows = []
+    for locale in ("zh_TW", "en"):
+        with force_locale(locale):
+            rows += [[str(line)] for line in INSTRUCTIONS] + [[""]]
+    return rows
+
+
+def portal_template() -> bytes:
+    with force_locale("zh_TW"):
+        data_title, help_title = _("Hours"), _("Instructions")
+    with force_locale("en"):
+        data_title, help_title = f"{data_title} {_('Hours')}", f"{help_title} {_('Instructions')}"
+    return xlsx_bytes([(data_title[:31], headers("portal"), []), (help_title[:31], [], instructions_rows())])
+
+
+def mohw_template() -> bytes:
+    return xlsx_bytes([("Sheet1", headers("mohw"), [])])

@@ -1,0 +1,427 @@
+"""The import pipeline shared by every kind of import and by the web and command-line twins.
+
+upload → read (xlsx/xls via python-calamine, CSV in UTF-8 with or without BOM or Big5/CP950)
+→ find the header and the format → validate every row without writing → either report every
+bad row, or write all rows in one short transaction. A kind of import (hours, roster, and later
+training, awards, honor cards) is a small `ImportKind` registered in `registry.py`.
+"""
+import codecs
+import csv
+import hashlib
+import io
+import json
+import logging
+import re
+import unicodedata
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from python_calamine import CalamineError, CalamineWorkbook
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .. import audit
+from ..extensions import db
+from ..timeutil import utcnow
+from ..volunteers.identity import mask_id
+from .models import COMMITTED, ImportBatch
+
+log = logging.getLogger(__name__)
+
+MAX_WEB_ROWS = 20_000
+XLSX_MAX_MEMBERS = 1_000
+XLSX_MAX_UNCOMPRESSED = 50 * 1024 * 1024
+HEADER_SEARCH_ROWS = 10
+ENCODINGS = ("utf-8", "cp950")
+LANGUAGES = ("zh_TW", "en")
+
+
+# -- formats and problems ---------------------------------------------------------------
+
+def header_key(text) -> str:
+    """Header text compared loosely: width, case, spaces and punctuation ignored."""
+    text = unicodedata.normalize("NFKC", str(text or "")).lower()
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str            # as written in our templates
+    aliases: tuple = ()    # further header texts accepted
+    required: bool = True
+
+    @property
+    def keys(self) -> set[str]:
+        return {header_key(self.header), *(header_key(a) for a in self.aliases)}
+
+
+@dataclass(frozen=True)
+class Format:
+    key: str
+    label: object
+    columns: tuple
+
+    def match(self, header: list) -> dict[str, int] | None:
+        """Column key → index when every required column is in the header row."""
+        found = {}
+        keys = [header_key(h) for h in header]
+        for column in self.columns:
+            names = column.keys
+            index = next((i for i, k in enumerate(keys) if k in names), None)
+            if index is not None:
+                found[column.key] = index
+            elif column.required:
+                return None
+        return found
+
+
+def column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+@dataclass
+class RowProblem:
+    """A bad value: its sheet row (header = row 1), column, the value (ID masked), and why."""
+    row: int | None
+    column: str
+    letter: str
+    value: str
+    code: str
+    message_of: Callable[[], str]
+
+
+class FileProblem(Exception):
+    """The whole file was refused (unreadable, wrong format, too many rows)."""
+
+    def __init__(self, code: str, message_of: Callable[[], str], row: int | None = None):
+        super().__init__(code)
+        self.code, self.message_of, self.row = code, message_of, row
+
+
+@dataclass
+class Table:
+    sheet: str | None
+    encoding: str | None
+    header_row: int
+    header: list
+    columns: dict            # column key → index
+    rows: list               # (sheet row number, cells)
+    fmt: Format | None = None
+
+    def cell(self, cells: list, key: str):
+        index = self.columns.get(key)
+        return cells[index] if index is not None and index < len(cells) else None
+
+    def column_name(self, key: str) -> tuple[str, str]:
+        index = self.columns.get(key)
+        if index is None:
+            return key, ""
+        return str(self.header[index]).strip(), column_letter(index)
+
+    def problem(self, row: int, key: str, value, code: str, message_of, masked: bool = False) -> RowProblem:
+        name, letter = self.column_name(key)
+        shown = "" if value is None else str(value.isoformat() if isinstance(value, date) else value)
+        if isinstance(value, float) and value.is_integer():
+            shown = str(int(value))
+        if masked and shown:
+            shown = mask_id(shown)
+        return RowProblem(row, name, letter, shown[:60], code, message_of)
+
+
+@dataclass
+class Plan:
+    """What validation found: rows ready to write (kind-specific items) and every problem."""
+    rows: int = 0
+    items: list = field(default_factory=list)
+    problems: list = field(default_factory=list)
+    duplicates: int = 0
+    half_hours: int = 0
+    summary: dict = field(default_factory=dict)
+
+
+@dataclass
+class Context:
+    """Where the rows go and who imports them (user is None on the command line)."""
+    unit: object = None
+    authority: object = None
+    user: object = None
+    today: date | None = None
+    max_rows: int | None = MAX_WEB_ROWS
+
+    @property
+    def scope_key(self) -> str:
+        return f"unit:{self.unit.id}" if self.unit is not None else f"authority:{self.authority.id}"
+
+
+@dataclass
+class ImportKind:
+    key: str
+    label: object
+    roles: frozenset
+    formats: tuple
+    validate: Callable[[Table, Context], Plan]
+    write: Callable[[Plan, Context, ImportBatch], dict]
+    scope: str = "unit"
+    templates: dict = field(default_factory=dict)   # name → (label, builder() -> (bytes, filename, mimetype))
+
+
+# -- reading files ------------------------------------------------------------------------
+
+def sniff(data: bytes) -> str:
+    if data[:4] == b"PK\x03\x04":
+        return "xlsx"
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return "xls"
+    return "csv"
+
+
+def check_zip(data: bytes):
+    """Refuse zip bombs and macro workbooks before the spreadsheet reader sees them."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except zipfile.BadZipFile:
+        raise FileProblem("unreadable", lambda: _("The file could not be read as an Excel workbook.")) from None
+    if len(members) > XLSX_MAX_MEMBERS or sum(m.file_size for m in members) > XLSX_MAX_UNCOMPRESSED:
+        raise FileProblem("too_big", lambda: _("The workbook is too large when unpacked (at most 50 MB)."))
+    names = {m.filename for m in members}
+    if any(name.lower().endswith("vbaproject.bin") for name in names):
+        raise FileProblem("macros", lambda: _("Workbooks with macros are not accepted. Save the file as .xlsx."))
+    if "xl/workbook.xml" not in names:
+        raise FileProblem("unreadable", lambda: _("The file could not be read as an Excel workbook."))
+
+
+def decode(data: bytes, encoding: str | None) -> tuple[str, str]:
+    """Text and the encoding used: UTF-8 (BOM or not) first, then Big5/CP950, unless one was chosen."""
+    if b"\x00" in data[:4096]:
+        raise FileProblem("binary", lambda: _("This is not a CSV text file. Upload .xlsx, .xls or .csv."))
+    if data.startswith(codecs.BOM_UTF8):
+        if encoding not in (None, "", "utf-8"):
+            raise FileProblem("encoding", lambda: _("The file is UTF-8 (it starts with a BOM), not Big5."))
+        try:
+            return data[3:].decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            _bad_encoding("utf-8")
+    candidates = [encoding] if encoding else list(ENCODINGS)
+    for name in candidates:
+        try:
+            return data.decode(name), name
+        except UnicodeDecodeError:
+            continue
+    return _bad_encoding(encoding)
+
+
+def _bad_encoding(encoding):
+    if encoding:
+        raise FileProblem("encoding", lambda: _("The file is not valid %(encoding)s text. Choose the other "
+                                                "encoding or save the file as UTF-8.",
+                                                encoding="Big5" if encoding == "cp950" else "UTF-8"))
+    raise FileProblem("encoding", lambda: _("The text encoding of the file is neither UTF-8 nor Big5. Save it as "
+                                            "CSV UTF-8 from Excel."))
+
+
+def _find_header(rows, formats) -> tuple[int, Format, dict] | None:
+    for index, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        for fmt in formats:
+            columns = fmt.match(cells)
+            if columns is not None:
+                return index, fmt, columns
+    return None
+
+
+def _workbook_sheets(data: bytes):
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        visible = [m.name for m in workbook.sheets_metadata if str(m.visible).endswith("Visible")
+                   and not str(m.visible).endswith("Hidden")] or workbook.sheet_names
+        for name in visible:
+            sheet = workbook.get_sheet_by_name(name)
+            start_row, start_col = sheet.start or (0, 0)
+            rows = sheet.to_python(skip_empty_area=True)
+            if start_col:
+                rows = [[""] * start_col + list(r) for r in rows]
+            yield name, start_row, rows
+    except CalamineError as exc:
+        log.info("spreadsheet refused: %s", exc)
+        raise FileProblem("unreadable", lambda: _("The file could not be read as an Excel workbook.")) from None
+    except Exception as exc:  # calamine raises plain errors for damaged files
+        if isinstance(exc, FileProblem):
+            raise
+        log.info("spreadsheet refused: %s", exc)
+        raise FileProblem("unreadable", lambda: _("The file could not be read as an Excel workbook.")) from None
+
+
+def _csv_rows(text: str) -> list:
+    first = text.split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first and "," not in first else ","
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+
+
+def read_table(data: bytes, formats, encoding: str | None = None, max_rows: int | None = None) -> Table:
+    """The first sheet (or the CSV) whose header matches one of `formats`, with its data rows."""
+    if not data:
+        raise FileProblem("empty", lambda: _("The file is empty."))
+    kind = sniff(data)
+    if kind == "xlsx":
+        check_zip(data)
+    sources = []
+    if kind in ("xlsx", "xls"):
+        sources = _workbook_sheets(data)
+        used_encoding = None
+    else:
+        text, used_encoding = decode(data, encoding)
+        sources = [(None, 0, _csv_rows(text))]
+    for sheet, offset, rows in sources:
+        found = _find_header(rows, formats)
+        if found is None:
+            continue
+        index, fmt, columns = found
+        body = [(offset + n + 1, cells) for n, cells in enumerate(rows) if n > index
+                and any(c not in (None, "") and str(c).strip() for c in cells)]
+        if max_rows is not None and len(body) > max_rows:
+            raise FileProblem("too_many_rows", lambda n=len(body): _(
+                "The file has %(n)s rows; at most %(max)s can be imported at once. Split the file, or ask for "
+                "the command-line import.", n=n, max=max_rows))
+        return Table(sheet, used_encoding, offset + index + 1, list(rows[index]), columns, body, fmt)
+    expected = "; ".join(" / ".join(c.header for c in fmt.columns if c.required) for fmt in formats)
+    raise FileProblem("unknown_format", lambda: _(
+        "No header row with the expected columns was found. Use the template; the required columns are: "
+        "%(columns)s.", columns=expected), row=1)
+
+
+# -- running an import ------------------------------------------------------------------
+
+def localize(problems) -> list[dict]:
+    """Every message in both languages, so previews and error files follow the reader's language."""
+    out = [{"row": p.row, "column": p.column, "letter": p.letter, "value": p.value, "code": p.code,
+            "message": {}} for p in problems]
+    for lang in LANGUAGES:
+        with force_locale(lang):
+            for record, problem in zip(out, problems):
+                record["message"][lang] = problem.message_of()
+    return out
+
+
+@dataclass
+class Outcome:
+    status: str                   # committed | valid | rejected | already_imported
+    rows: int = 0
+    committed: int = 0
+    duplicates: int = 0
+    half_hours: int = 0
+    errors: list = field(default_factory=list)
+    fmt: str = ""
+    encoding: str = ""
+    sha256: str = ""
+    summary: dict = field(default_factory=dict)
+    batch: ImportBatch | None = None
+    previous: ImportBatch | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("committed", "valid", "already_imported")
+
+    def as_json(self, lang: str = "en", dry_run: bool = False) -> dict:
+        data = {"rows": self.rows, "committed": self.committed, "duplicates": self.duplicates,
+                "hours": self.half_hours / 2,
+                "errors": [{"row": e["row"], "column": e["column"], "message": e["message"][lang], "code": e["code"],
+                            "value": e["value"]} for e in self.errors],
+                "status": self.status, "format": self.fmt, "encoding": self.encoding, **self.summary}
+        if dry_run:
+            data["dry_run"] = True
+        return data
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def previous_import(kind: ImportKind, ctx: Context, digest: str) -> ImportBatch | None:
+    return db.session.scalar(select(ImportBatch).where(
+        ImportBatch.kind == kind.key, ImportBatch.scope_key == ctx.scope_key, ImportBatch.sha256 == digest,
+        ImportBatch.status == COMMITTED))
+
+
+def run(kind: ImportKind, data: bytes, ctx: Context, encoding: str | None = None, commit: bool = False,
+        batch: ImportBatch | None = None, filename: str = "") -> Outcome:
+    """Validate every row; with `commit` and no problem, write them all (flush only; the caller commits).
+
+    The same file committed before adds nothing: every row is reported as a duplicate.
+    """
+    digest = sha256_of(data)
+    outcome = Outcome(status="rejected", sha256=digest)
+    try:
+        table = read_table(data, kind.formats, encoding, ctx.max_rows)
+    except FileProblem as problem:
+        outcome.errors = localize([RowProblem(problem.row, "", "", "", problem.code, problem.message_of)])
+        return outcome
+    outcome.fmt, outcome.encoding, outcome.rows = table.fmt.key, table.encoding or "", len(table.rows)
+    previous = previous_import(kind, ctx, digest)
+    if previous is not None:
+        outcome.status, outcome.duplicates, outcome.previous = "already_imported", len(table.rows), previous
+        outcome.summary = {"already_imported": previous.id}
+        return outcome
+    plan = kind.validate(table, ctx)
+    outcome.duplicates, outcome.summary = plan.duplicates, plan.summary
+    if plan.problems:
+        outcome.errors = localize(plan.problems)
+        return outcome
+    outcome.half_hours, outcome.committed = plan.half_hours, len(plan.items)
+    if not commit:
+        outcome.status = "valid"
+        return outcome
+    batch = batch or ImportBatch(kind=kind.key, scope_key=ctx.scope_key, sha256=digest, filename=filename[:120],
+                                 created_by_id=getattr(ctx.user, "id", None),
+                                 unit_id=getattr(ctx.unit, "id", None), authority_id=getattr(ctx.authority, "id", None))
+    batch.status, batch.committed_at = COMMITTED, utcnow()
+    fill_batch(batch, outcome)
+    db.session.add(batch)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+            outcome.summary = {**plan.summary, **kind.write(plan, ctx, batch)}
+            batch.summary = _json(outcome.summary)
+            db.session.flush()
+    except IntegrityError:
+        # A parallel import of the same file or of the same entries won the race.
+        log.info("import %s of %s lost a race", kind.key, ctx.scope_key)
+        outcome.status, outcome.committed, outcome.half_hours = "rejected", 0, 0
+        outcome.errors = localize([RowProblem(None, "", "", "", "conflict", lambda: _(
+            "Someone imported the same rows a moment ago. Nothing was written; upload the file again to see "
+            "what is left."))])
+        return outcome
+    audit.record(f"import.{kind.key}", batch, rows=outcome.rows, committed=outcome.committed,
+                 duplicates=outcome.duplicates, hours=outcome.half_hours / 2, sha256=digest, format=outcome.fmt)
+    outcome.status, outcome.batch = "committed", batch
+    return outcome
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def fill_batch(batch: ImportBatch, outcome: Outcome):
+    batch.rows, batch.committed, batch.duplicates = outcome.rows, outcome.committed, outcome.duplicates
+    batch.half_hours, batch.error_count = outcome.half_hours, len(outcome.errors)
+    batch.file_format, batch.encoding = outcome.fmt, outcome.encoding
+    batch.errors, batch.summary = _json(outcome.errors), _json(outcome.summary)
+
+
+_SAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
+
+
+def display_name(filename: str) -> str:
+    """The uploaded file's name for display only (never a path): NFC, no control characters, ≤100 chars."""
+    name = unicodedata.normalize("NFC", filename or "")
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf"))
+    return _SAFE_NAME.sub("_", name).strip()[:100]
