@@ -1,0 +1,59 @@
+"""axe-core (WCAG 2.1 A/AA rules) on the main pages in both languages, including a form with
+errors: no serious or critical violations (security.md B.12)."""
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page
+
+from portal.auth.operations import create_user
+from portal.extensions import db
+from portal.units.operations import create_unit
+from portal.volunteers.models import Membership, Person
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+AXE = (Path(__file__).parent / "vendor" / "axe-4.14.1.min.js").read_text()
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@pytest.fixture
+def seeded(live_server):
+    with live_server.app.app_context():
+        unit = create_unit("TPE-AX", "無障礙測試協會", "TPE", "social", "private", name_en="Accessibility Association")
+        person = Person(name="林美玲", id_kind="national", id_number="A123456789", name_latin="LIN, MEI-LING")
+        from datetime import date
+        person.memberships.append(Membership(unit=unit, field_code="social", joined_on=date(2024, 1, 1)))
+        db.session.add(person)
+        create_user("clerk.ax", PASSWORD, "unit_clerk", unit_id=unit.id, display_name="承辦人")
+        db.session.commit()
+        return person.id
+
+
+def violations(page: Page):
+    page.evaluate(AXE)
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", TAGS)
+    assert len(result["passes"]) > 10  # the rules really ran
+    return [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
+            if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.parametrize("lang", ["zh-TW", "en-US"])
+def test_main_pages_have_no_serious_violations(browser, live_server, seeded, lang):
+    context = browser.new_context(locale=lang)
+    page = context.new_page()
+    found = {}
+    page.goto(live_server.url + "/login")
+    found["login"] = violations(page)
+    page.fill("#username", "clerk.ax")
+    page.fill("#password", PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    for path in ["/", "/volunteers/", f"/volunteers/{seeded}", f"/volunteers/{seeded}/edit", "/units/"]:
+        page.goto(live_server.url + path)
+        found[path] = violations(page)
+    page.goto(live_server.url + "/volunteers/new")
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    found["form with errors"] = violations(page)
+    context.close()
+    assert {k: v for k, v in found.items() if v} == {}
