@@ -1,4 +1,5 @@
-"""Sign-in, sign-out and password change."""
+"""Sign-in, sign-out, password change, keeping a session alive."""
+import time
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
@@ -14,7 +15,10 @@ from .forms import ChangePasswordForm, LoginForm
 from .models import User
 from .operations import authenticate, end_sessions, set_password
 from .passwords import policy_problems, verify_password
+from .sessions import enforce_session_limits, warning_after_seconds
 
+bp.before_app_request(enforce_session_limits)
+bp.app_context_processor(lambda: {"session_warning_after": warning_after_seconds})
 login_manager.login_view = "auth.login"
 login_manager.login_message = _l("Please sign in to continue.")
 login_manager.login_message_category = "info"
@@ -65,6 +69,7 @@ def login():
                 user.locale = lang
             login_user(user)
             session.permanent = True
+            session["started_at"] = session["last_seen"] = int(time.time())
             db.session.commit()
             return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
         form.password.errors.append(_("The username or password is incorrect, or the account is "
@@ -102,3 +107,10 @@ def change_password():
             flash(_("Your password has been changed. Other sessions have been signed out."), "success")
             return redirect(url_for("main.home"))
     return render_template("auth/password.html", form=form), 422 if form.errors else 200
+
+
+@bp.post("/session/extend")
+@access.allow(*access.SIGNED_IN)
+def extend_session():
+    """The "stay signed in" button: any request resets the idle clock; nothing else to do."""
+    return "", 204

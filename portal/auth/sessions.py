@@ -1,0 +1,53 @@
+"""Idle and absolute session limits (security.md B.3), with a warning the user can answer.
+
+Authority accounts sign out after 15 idle minutes, everyone else after 30; no session lives
+longer than 8 hours. The page warns two minutes before the idle limit (WCAG 2.2.1) and one
+click keeps the session.
+"""
+import time
+
+from flask import current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, logout_user
+
+from .. import access
+from ..extensions import db
+from .operations import end_sessions
+
+WARNING_SECONDS = 120
+
+
+def idle_limit_seconds(role: str) -> int:
+    minutes = current_app.config["IDLE_MINUTES_AUTHORITY"] if role in access.AUTHORITIES + (access.ADMIN,) \
+        else current_app.config["IDLE_MINUTES"]
+    return minutes * 60
+
+
+def warning_after_seconds() -> int | None:
+    if not current_user.is_authenticated:
+        return None
+    return max(idle_limit_seconds(current_user.role) - WARNING_SECONDS, 30)
+
+
+def enforce_session_limits():
+    """before_request: end sessions that were idle too long or are older than the absolute limit."""
+    if request.endpoint == "static" or not current_user.is_authenticated:
+        return None
+    now = int(time.time())
+    started = session.setdefault("started_at", now)
+    last_seen = session.get("last_seen", now)
+    too_idle = now - last_seen > idle_limit_seconds(current_user.role)
+    too_old = now - started > current_app.config["SESSION_ABSOLUTE_HOURS"] * 3600
+    if too_idle or too_old:
+        user = current_user._get_current_object()
+        end_sessions(user)
+        db.session.commit()
+        logout_user()
+        session.clear()
+        flash(_("You were signed out after a period of inactivity.") if too_idle
+              else _("You were signed out because the session reached its 8-hour limit."), "info")
+        if getattr(request, "htmx", None):
+            return "", 401, {"HX-Redirect": url_for("auth.login")}
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    session["last_seen"] = now
+    return None
