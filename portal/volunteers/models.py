@@ -11,6 +11,8 @@ from .identity import mask_id, mask_name
 
 SEXES = ("M", "F", "X")
 MEMBERSHIP_STATUSES = ("active", "paused", "trainee", "left")
+PHOTO_NONE, PHOTO_PENDING, PHOTO_ACCEPTED = "none", "pending", "accepted"
+PHOTO_STATUSES = (PHOTO_NONE, PHOTO_PENDING, PHOTO_ACCEPTED)
 
 
 class Person(db.Model):
@@ -26,6 +28,13 @@ class Person(db.Model):
     phone: Mapped[str] = mapped_column(String(30), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
     address: Mapped[str] = mapped_column(String(200), default="")
+    # ID photo (1-inch, 5:7): a stored file of portal/uploads.py; the unit accepts it.
+    photo_file_id: Mapped[int | None]
+    photo_status: Mapped[str] = mapped_column(String(10), default=PHOTO_NONE)
+    photo_uploaded_at: Mapped[datetime | None]
+    photo_reviewed_at: Mapped[datetime | None]
+    photo_reviewed_by_id: Mapped[int | None]  # users.id (no FK: users already point at people)
+    photo_note: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
@@ -42,6 +51,10 @@ class Person(db.Model):
     @property
     def masked_name(self) -> str:
         return mask_name(self.name)
+
+    @property
+    def has_accepted_photo(self) -> bool:
+        return self.photo_status == PHOTO_ACCEPTED and self.photo_file_id is not None
 
     def age_on(self, day: date) -> int | None:
         if not self.birth_date:
