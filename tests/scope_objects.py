@@ -48,11 +48,43 @@ def import_batch_ids(w):
     return {key: b.id for key, b in batches.items()}
 
 
+def _training(w):
+    """Per unit: a special-training record with a certificate file, and a lost-certificate case (made once)."""
+    if not hasattr(w, "training"):
+        import io
+        from datetime import date
+
+        from PIL import Image
+
+        from portal.training.operations import attach_files, create_record, file_case
+        from portal.uploads import check_file, store
+        image = io.BytesIO()
+        Image.new("RGB", (40, 30), "white").save(image, "PNG")
+        w.training = {}
+        for key, person in (("A", w.people["a"]), ("B", w.people["b"]), ("C", w.people["canary"])):
+            unit = w.units[key]
+            record = create_record(person, unit.id, {"kind": "special", "field_code": unit.field_code,
+                                                     "course_name": "特殊訓練", "completed_on": date(2024, 1, 5)}, None)
+            stored = store(check_file("證書.png", image.getvalue()), "training_certificate", None)
+            attach_files(record, [stored], None)
+            case = file_case(person, unit.id, {"kind": "basic", "evidence": "roster"}, None)
+            w.training[key] = {"training_id": record.id, "training_file_id": stored.id, "lost_case_id": case.id}
+        db.session.commit()
+    return w.training
+
+
+def training_ids(name):
+    return lambda w: {key: ids[name] for key, ids in _training(w).items()}
+
+
 # parameter name -> function(world) -> {"A"|"B"|"C": id of an object belonging to that unit}
 OBJECTS = {
     "person_id": person_ids,
     "membership_id": membership_ids,
     "unit_id": unit_ids,
+    "training_id": training_ids("training_id"),
+    "training_file_id": training_ids("training_file_id"),
+    "lost_case_id": training_ids("lost_case_id"),
     "entry_id": hour_entry_ids,
     "batch_id": import_batch_ids,
 }

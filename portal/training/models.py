@@ -1,17 +1,23 @@
-"""Training records (basic / special per field) that unlock service hours."""
+"""Training records (basic / special per field) that unlock service hours, their certificate
+files, and lost-certificate cases with their decisions."""
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Numeric, String
+from sqlalchemy import ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..timeutil import utcnow
+from ..uploads import StoredFile  # noqa: F401  (the target of TrainingFile.file)
+from ..units.catalog import FIELD_BY_CODE
 
 KINDS = ("basic", "special")
 STATUSES = ("pending", "verified", "rejected")
 # How a record came to count: an uploaded certificate, the seed's rule for health-and-welfare
 # record-book holders, or an authority's decision on a lost-certificate case.
 BASES = ("certificate", "record_book_rule", "authority_decision")
+# Who put the record in: the unit's form, the volunteer, an import, a lost-certificate decision.
+SOURCES = ("unit", "volunteer", "import", "lost_case")
+CASE_STATUSES = ("filed", "accepted", "refused")
 
 
 class TrainingRecord(db.Model):
@@ -28,8 +34,10 @@ class TrainingRecord(db.Model):
     completed_on: Mapped[date | None]
     effective_on: Mapped[date | None]
     certificate_no: Mapped[str] = mapped_column(String(60), default="", index=True)
-    status: Mapped[str] = mapped_column(String(10), default="pending")
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
     basis: Mapped[str] = mapped_column(String(20), default="certificate")
+    source: Mapped[str] = mapped_column(String(10), default="unit")
+    lost_case_id: Mapped[int | None] = mapped_column(ForeignKey("training_lost_cases.id"))
     reject_reason: Mapped[str] = mapped_column(String(300), default="")
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -38,5 +46,82 @@ class TrainingRecord(db.Model):
     version: Mapped[int] = mapped_column(default=1)
 
     person: Mapped["Person"] = relationship()  # noqa: F821
+    unit: Mapped["Unit | None"] = relationship()  # noqa: F821
+    lost_case: Mapped["LostCertificateCase | None"] = relationship(foreign_keys=[lost_case_id])
+    attachments: Mapped[list["TrainingFile"]] = relationship(
+        primaryjoin="and_(TrainingFile.record_id == TrainingRecord.id, TrainingFile.removed_at.is_(None))",
+        order_by="TrainingFile.id", viewonly=True)
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def field(self):
+        return FIELD_BY_CODE.get(self.field_code)
+
+    @property
+    def start_on(self) -> date | None:
+        """Hours count from this day: the certificate's effective date, else the completion date."""
+        return self.effective_on or self.completed_on
+
+    def __repr__(self):
+        return f"<TrainingRecord {self.id} {self.kind} {self.field_code} {self.status}>"
+
+
+class LostCertificateCase(db.Model):
+    """A unit's request to recognise training whose certificate is lost (domain.md T7, §4.2)."""
+    __tablename__ = "training_lost_cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    field_code: Mapped[str | None] = mapped_column(String(20))
+    course_name: Mapped[str] = mapped_column(String(120), default="")
+    provider: Mapped[str] = mapped_column(String(120), default="")
+    approx_completed_on: Mapped[date | None]
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    holds_record_book: Mapped[bool] = mapped_column(default=False)
+    record_book_no: Mapped[str] = mapped_column(String(30), default="")
+    record_book_issued_on: Mapped[date | None]
+    status: Mapped[str] = mapped_column(String(10), default="filed", index=True)
+    basis: Mapped[str] = mapped_column(String(20), default="")
+    effective_on: Mapped[date | None]
+    refusal_reason: Mapped[str] = mapped_column(String(300), default="")
+    decision_note: Mapped[str] = mapped_column(String(300), default="")
+    filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_by_authority_id: Mapped[int | None] = mapped_column(ForeignKey("authorities.id"))
+    decided_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    person: Mapped["Person"] = relationship()  # noqa: F821
+    unit: Mapped["Unit"] = relationship()  # noqa: F821
+    decided_by_authority: Mapped["Authority | None"] = relationship()  # noqa: F821
+    attachments: Mapped[list["TrainingFile"]] = relationship(
+        primaryjoin="and_(TrainingFile.case_id == LostCertificateCase.id, TrainingFile.removed_at.is_(None))",
+        order_by="TrainingFile.id", viewonly=True)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def field(self):
+        return FIELD_BY_CODE.get(self.field_code)
+
+
+class TrainingFile(db.Model):
+    """A stored file attached to a training record or a lost-certificate case; removal is a mark."""
+    __tablename__ = "training_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("training_records.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("training_lost_cases.id"), index=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id"), unique=True)
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    removed_at: Mapped[datetime | None]
+
+    file: Mapped["StoredFile"] = relationship(lazy="joined")  # noqa: F821
+    record: Mapped[TrainingRecord | None] = relationship(foreign_keys=[record_id])
+    case: Mapped[LostCertificateCase | None] = relationship(foreign_keys=[case_id])

@@ -1,0 +1,83 @@
+"""Which training records, files and lost-certificate cases a user may see or change.
+
+Training belongs to the person (it follows the volunteer from unit to unit, like the record
+book), so a record is visible wherever the person is: the volunteer themself and the staff
+and authorities of any unit the person serves in. Changing a record (editing, verifying,
+attaching files) is for the staff of the unit that entered it; a volunteer may add files to
+their own records. Cases are filed by a unit and decided by its county or local sector
+authority. Anything outside the scope answers 404 exactly like a missing id.
+"""
+from flask import abort
+from sqlalchemy import exists, false, or_, select
+
+from .. import access
+from ..extensions import db
+from ..units.scopes import visible_unit_ids, writable_unit_ids
+from ..volunteers.models import Membership
+from .models import LostCertificateCase, TrainingFile, TrainingRecord
+
+
+def person_visible(user, person_id_column):
+    """SQL condition: the user may see the person with this id (mirrors volunteers.scopes.person_scope)."""
+    if user.role == access.VOLUNTEER:
+        return person_id_column == user.person_id if user.person_id else false()
+    return exists().where(Membership.person_id == person_id_column, Membership.unit_id.in_(visible_unit_ids(user)))
+
+
+def record_scope(user):
+    return person_visible(user, TrainingRecord.person_id)
+
+
+def writable_record_scope(user):
+    return TrainingRecord.unit_id.in_(writable_unit_ids(user))
+
+
+def get_record_or_404(record_id: int, user, for_write: bool = False, volunteer_may_add: bool = False):
+    """for_write: staff of the entering unit; volunteer_may_add also lets the volunteer add files to their own."""
+    if for_write:
+        condition = writable_record_scope(user)
+        if volunteer_may_add and user.role == access.VOLUNTEER:
+            condition = record_scope(user)
+    else:
+        condition = record_scope(user)
+    record = db.session.scalar(select(TrainingRecord).where(TrainingRecord.id == record_id, condition))
+    if record is None:
+        abort(404)
+    return record
+
+
+def case_scope(user):
+    if user.role == access.VOLUNTEER:
+        return LostCertificateCase.person_id == user.person_id if user.person_id else false()
+    return LostCertificateCase.unit_id.in_(visible_unit_ids(user))
+
+
+def get_case_or_404(case_id: int, user, for_write: bool = False):
+    condition = LostCertificateCase.unit_id.in_(writable_unit_ids(user)) if for_write else case_scope(user)
+    case = db.session.scalar(select(LostCertificateCase).where(LostCertificateCase.id == case_id, condition))
+    if case is None:
+        abort(404)
+    return case
+
+
+def get_case_to_decide_or_404(case_id: int, user):
+    """County or local sector authority with the filing unit in scope."""
+    if user.role not in (access.COUNTY, access.SECTOR_LOCAL):
+        abort(404)
+    return get_case_or_404(case_id, user)
+
+
+def get_file_or_404(file_id: int, user, for_write: bool = False) -> TrainingFile:
+    """An attached file (by its stored-file id) whose record or case is in scope."""
+    if for_write:
+        record_ok = TrainingFile.record_id.in_(select(TrainingRecord.id).where(writable_record_scope(user)))
+        case_ok = TrainingFile.case_id.in_(select(LostCertificateCase.id).where(
+            LostCertificateCase.unit_id.in_(writable_unit_ids(user))))
+    else:
+        record_ok = TrainingFile.record_id.in_(select(TrainingRecord.id).where(record_scope(user)))
+        case_ok = TrainingFile.case_id.in_(select(LostCertificateCase.id).where(case_scope(user)))
+    link = db.session.scalar(select(TrainingFile).where(TrainingFile.file_id == file_id,
+                                                        TrainingFile.removed_at.is_(None), or_(record_ok, case_ok)))
+    if link is None:
+        abort(404)
+    return link
