@@ -59,6 +59,7 @@ def configure_jinja(app: Flask):
 
 def register_blueprints(app: Flask):
     from . import audit  # noqa: F401  (table registered for migrations)
+    from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .certificates import bp as certificates_bp
     from .demo import bp as demo_bp
@@ -73,7 +74,7 @@ def register_blueprints(app: Flask):
     from .volunteers import bp as volunteers_bp
 
     for bp in (main_bp, auth_bp, units_bp, volunteers_bp, hours_bp, training_bp, records_bp, insurance_bp,
-               honor_cards_bp, certificates_bp, imports_bp, demo_bp):
+               honor_cards_bp, certificates_bp, imports_bp, admin_bp, demo_bp):
         app.register_blueprint(bp)
 
 

@@ -77,6 +77,15 @@ def training_ids(name):
     return lambda w: {key: ids[name] for key, ids in _training(w).items()}
 
 
+def user_ids(w):
+    """Accounts of each unit (admin screens: only the system admin may open any of them)."""
+    from portal.auth.operations import create_user
+    if "clerk_c" not in w.users:
+        w.users["clerk_c"] = create_user("clerk.c", "not-used-password", "unit_clerk", unit_id=w.units["C"].id)
+        db.session.commit()
+    return {"A": w.users["clerk_a"].id, "B": w.users["clerk_b"].id, "C": w.users["clerk_c"].id}
+
+
 # parameter name -> function(world) -> {"A"|"B"|"C": id of an object belonging to that unit}
 OBJECTS = {
     "person_id": person_ids,
@@ -87,6 +96,7 @@ OBJECTS = {
     "lost_case_id": training_ids("lost_case_id"),
     "entry_id": hour_entry_ids,
     "batch_id": import_batch_ids,
+    "user_id": user_ids,
 }
 
 # Which units' objects each persona may NOT reach (the volunteer is person "a", who serves in A).
@@ -102,3 +112,13 @@ FOREIGN = {
     "admin": {"A", "B", "C"},
     "volunteer": {"B", "C"},
 }
+
+# Exceptions by URL parameter: the system admin manages every account but sees no volunteer data.
+FOREIGN_BY_PARAM = {("admin", "user_id"): set()}
+
+
+def foreign(persona: str, params) -> set:
+    for name in params:
+        if (persona, name) in FOREIGN_BY_PARAM:
+            return FOREIGN_BY_PARAM[(persona, name)]
+    return FOREIGN[persona]

@@ -33,11 +33,15 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
     password_changed_at: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
+    must_change_password: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
 
     unit: Mapped["Unit | None"] = relationship()  # noqa: F821
     authority: Mapped["Authority | None"] = relationship()  # noqa: F821
     person: Mapped["Person | None"] = relationship()  # noqa: F821
+
+    __mapper_args__ = {"version_id_col": version}
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"

@@ -15,6 +15,9 @@ from ..extensions import db
 from .operations import end_sessions
 
 WARNING_SECONDS = 120
+# Reachable while a new or reset password still has to be changed.
+PASSWORD_CHANGE_ENDPOINTS = {"auth.change_password", "auth.logout", "auth.extend_session", "main.set_language",
+                             "static"}
 
 
 def idle_limit_seconds(role: str) -> int:
@@ -50,4 +53,15 @@ def enforce_session_limits():
             return "", 401, {"HX-Redirect": url_for("auth.login")}
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     session["last_seen"] = now
+    return None
+
+
+def require_password_change():
+    """before_request: an account with an initial or reset password must change it first."""
+    if (current_user.is_authenticated and current_user.must_change_password
+            and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS):
+        flash(_("Please choose your own password before you continue."), "info")
+        if getattr(request, "htmx", None):
+            return "", 401, {"HX-Redirect": url_for("auth.change_password")}
+        return redirect(url_for("auth.change_password"))
     return None

@@ -15,9 +15,10 @@ from .forms import ChangePasswordForm, LoginForm
 from .models import User
 from .operations import authenticate, end_sessions, set_password
 from .passwords import policy_problems, verify_password
-from .sessions import enforce_session_limits, warning_after_seconds
+from .sessions import enforce_session_limits, require_password_change, warning_after_seconds
 
 bp.before_app_request(enforce_session_limits)
+bp.before_app_request(require_password_change)
 bp.app_context_processor(lambda: {"session_warning_after": warning_after_seconds})
 login_manager.login_view = "auth.login"
 login_manager.login_message = _l("Please sign in to continue.")
@@ -102,6 +103,7 @@ def change_password():
         if not form.errors:
             user = current_user._get_current_object()
             set_password(user, form.new.data)
+            user.must_change_password = False
             db.session.commit()
             login_user(user)  # this session carries the new token; all others end
             flash(_("Your password has been changed. Other sessions have been signed out."), "success")

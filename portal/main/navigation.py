@@ -15,6 +15,7 @@ MENU = [
     ("certificates.index", _l("Documents")),
     ("imports.index", _l("Imports")),
     ("units.index", _l("Units")),
+    ("admin.index", _l("Accounts")),
 ]
 
 

@@ -1,0 +1,132 @@
+"""Accounts: list, create, edit role/scope, lock out, unlock, reset password. Admin only."""
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+
+from .. import access
+from ..auth.models import User
+from ..auth.operations import create_user, end_sessions, set_password
+from ..auth.passwords import policy_problems
+from ..extensions import db
+from ..htmx import page_or_fragment
+from ..i18n import localized
+from . import bp
+from .forms import AccountForm, NewAccountForm, ResetPasswordForm
+from .operations import record_account_change, scope_for
+
+
+def get_user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.get("/users")
+@access.allow(access.ADMIN)
+def index():
+    q = (request.args.get("q") or "").strip()[:64]
+    role = request.args.get("role") if request.args.get("role") in access.ROLES else ""
+    query = select(User).order_by(User.role, User.username)
+    if q:
+        query = query.where(or_(User.username.contains(q, autoescape=True), User.display_name.contains(q, autoescape=True)))
+    if role:
+        query = query.where(User.role == role)
+    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
+    return page_or_fragment("admin/users.html", "results", page=page, q=q, role=role, roles=access.ROLES)
+
+
+def apply_form(form, user=None):
+    """Validate scope and password rules on top of the form; returns the scope or None."""
+    scope, errors = scope_for(form)
+    for name, message in errors.items():
+        form[name].errors.append(message)
+    if isinstance(form, NewAccountForm):
+        form.password.errors.extend(policy_problems(form.password.data, form.role.data, form.username.data))
+    taken = db.session.scalar(select(User).where(User.username == form.username.data))
+    if taken is not None and taken is not user:
+        form.username.errors.append(_("This username is taken."))
+    return None if any(f.errors for f in form) else scope
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@access.allow(access.ADMIN)
+def new():
+    form = NewAccountForm()
+    form.set_choices(localized)
+    if form.validate_on_submit() and (scope := apply_form(form)) is not None:
+        user = create_user(form.username.data, form.password.data, form.role.data,
+                           display_name=form.display_name.data or "", active=form.active.data, **scope)
+        user.must_change_password = True
+        record_account_change(user, "user.create", **{k: v for k, v in scope.items() if v})
+        db.session.commit()
+        flash(_("Account %(name)s created. The user must change the password at the first sign-in.",
+                name=user.username), "success")
+        return redirect(url_for(".index"))
+    return render_template("admin/user_form.html", form=form, user=None), 422 if form.errors else 200
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@access.allow(access.ADMIN)
+def edit(user_id):
+    user = get_user_or_404(user_id)
+    form = AccountForm(obj=user)
+    form.set_choices(localized)
+    reset = ResetPasswordForm(formdata=None)
+    if request.method == "GET":
+        form.unit_code.data = user.unit.code if user.unit else ""
+        form.county.data = user.authority.county_code if user.authority else ""
+        form.field.data = user.authority.field_code if user.authority else ""
+        form.person_id_number.data = user.person.masked_id if user.person else ""
+    if form.validate_on_submit():
+        if str(user.version) != form.version.data:
+            abort(409)
+        if user.role == access.VOLUNTEER and form.role.data == access.VOLUNTEER and user.person \
+                and form.person_id_number.data == user.person.masked_id:
+            form.person_id_number.data = user.person.id_number
+        if (scope := apply_form(form, user)) is not None:
+            before = {"role": user.role, "active": user.active, "unit_id": user.unit_id,
+                      "authority_id": user.authority_id, "person_id": user.person_id}
+            user.username, user.display_name, user.role, user.active = (
+                form.username.data, form.display_name.data or "", form.role.data, form.active.data)
+            for key, value in scope.items():
+                setattr(user, key, value)
+            if before["role"] != user.role or not user.active:
+                end_sessions(user)
+            after = {k: getattr(user, k) for k in before}
+            record_account_change(user, "user.update", changes={k: [before[k], after[k]] for k in before
+                                                                if before[k] != after[k]})
+            db.session.commit()
+            flash(_("Account saved."), "success")
+            return redirect(url_for(".index"))
+    return render_template("admin/user_form.html", form=form, user=user, reset=reset), 422 if form.errors else 200
+
+
+@bp.post("/users/<int:user_id>/password")
+@access.allow(access.ADMIN)
+def reset_password(user_id):
+    user = get_user_or_404(user_id)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        problems = policy_problems(form.password.data, user.role, user.username)
+        if problems:
+            flash(" ".join(problems), "error")
+        else:
+            set_password(user, form.password.data)
+            user.must_change_password = True
+            record_account_change(user, "user.reset_password")
+            db.session.commit()
+            flash(_("Password set. All sessions of %(name)s have ended.", name=user.username), "success")
+    return redirect(url_for(".edit", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/unlock")
+@access.allow(access.ADMIN)
+def unlock(user_id):
+    user = get_user_or_404(user_id)
+    user.locked_until = None
+    user.failed_logins = 0
+    record_account_change(user, "user.unlock")
+    db.session.commit()
+    flash(_("Account %(name)s unlocked.", name=user.username), "success")
+    return redirect(url_for(".edit", user_id=user.id))
