@@ -1,11 +1,13 @@
 """Training records, certificate verification, the 2026 gate, lost-certificate cases, lists, imports."""
 import csv
 import io
+from contextlib import contextmanager
 from datetime import date
 
 import pikepdf
 import pytest
 from flask import current_app
+from flask_babel import refresh
 from PIL import Image
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage, MultiDict
@@ -18,6 +20,14 @@ from portal.training.models import LostCertificateCase, TrainingFile, TrainingRe
 from portal.training.operations import gate_checker, training_problem
 from portal.uploads import StoredFile
 from tests.conftest import login
+
+
+@contextmanager
+def language(lang: str):
+    """A request in `lang` (flask-babel caches the locale in g, which the test's app context shares)."""
+    with current_app.test_request_context(headers={"Accept-Language": lang}):
+        refresh()
+        yield
 
 EFFECTIVE = date(2025, 6, 1)
 
@@ -100,7 +110,7 @@ def test_an_uploaded_and_verified_certificate_unlocks_2026_hours_in_that_field_o
 def test_special_training_alone_is_not_enough(app, world):
     person = world.people["a"]
     verified_record(person, "special", "social")
-    with current_app.test_request_context(headers={"Accept-Language": "en"}):
+    with language("en"):
         message = training_problem(person.id, "social", date(2026, 1, 2))
     assert "basic training" in message and "special training" not in message
 
@@ -111,9 +121,9 @@ def test_hours_before_2026_without_training_are_not_refused(app, world):
 
 def test_the_refusal_names_the_missing_training_in_both_languages(app, world):
     person = world.people["a"]
-    with current_app.test_request_context(headers={"Accept-Language": "en"}):
+    with language("en"):
         english = training_problem(person.id, "social", date(2026, 2, 1))
-    with current_app.test_request_context(headers={"Accept-Language": "zh-TW"}):
+    with language("zh-TW"):
         chinese = training_problem(person.id, "social", date(2026, 2, 1))
     assert "verified basic training" in english and "special training for Social welfare" in english
     assert "基礎訓練" in chinese and "社會福利" in chinese and "特殊訓練" in chinese
@@ -121,9 +131,9 @@ def test_the_refusal_names_the_missing_training_in_both_languages(app, world):
 
     verified_record(person, "basic", effective=date(2024, 1, 1))
     verified_record(person, "special", "social", effective=date(2026, 4, 1))
-    with current_app.test_request_context(headers={"Accept-Language": "en"}):
+    with language("en"):
         assert "2026-04-01" in training_problem(person.id, "social", date(2026, 3, 1))
-    with current_app.test_request_context(headers={"Accept-Language": "zh-TW"}):
+    with language("zh-TW"):
         assert "115/04/01" in training_problem(person.id, "social", date(2026, 3, 1))
 
 
@@ -502,7 +512,7 @@ def test_import_validation_reports_every_bad_row_and_writes_nothing(app, world):
         import_row(shared, 時數="6.3", 結業證書字號="Y"),
         import_row(shared, 訓練類別="進階", 結業證書字號="Z"),
     ]
-    with app.test_request_context(headers={"Accept-Language": "en"}):
+    with language("en"):
         records, errors = importing.validate(rows, unit.id)
         by_row = {e.row: e for e in errors}
         assert records == []
@@ -510,7 +520,7 @@ def test_import_validation_reports_every_bad_row_and_writes_nothing(app, world):
         assert "row 2" in str(by_row[8].message)
         assert by_row[3].value.endswith("****")  # ID masked in the report
         assert all(str(e.message) for e in errors)
-    with app.test_request_context(headers={"Accept-Language": "zh-TW"}):
+    with language("zh-TW"):
         assert "名冊" in str(importing.validate([import_row(b)], unit.id)[1][0].message)
     assert db.session.scalar(select(func.count(TrainingRecord.id))) == 0
 

@@ -3,12 +3,14 @@ never stored; good files are stored clean, outside the web root, under random na
 import io
 import struct
 import zlib
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 import pikepdf
 import pytest
 from flask import current_app
+from flask_babel import refresh
 from PIL import Image
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage, MultiDict
@@ -20,6 +22,14 @@ from portal.training.models import TrainingFile
 from portal.training.operations import create_record
 from portal.uploads import StoredFile, UploadRefused
 from tests.conftest import login
+
+
+@contextmanager
+def language(lang: str):
+    """A request in `lang` (flask-babel caches the locale in g, which the test's app context shares)."""
+    with current_app.test_request_context(headers={"Accept-Language": lang}):
+        refresh()
+        yield
 
 MIB = 1024 * 1024
 
@@ -187,7 +197,7 @@ def test_the_corpus_has_at_least_30_files():
 
 @pytest.mark.parametrize("case,name,data,word", CORPUS, ids=[c[0] for c in CORPUS])
 def test_each_malicious_file_is_refused_with_a_clear_message(app, case, name, data, word):
-    with app.test_request_context(headers={"Accept-Language": "en"}):
+    with language("en"):
         with pytest.raises(UploadRefused) as refused:
             uploads.check_file(name, data)
         assert word in str(refused.value.reason), case
@@ -199,11 +209,11 @@ def test_refusals_are_bilingual(app):
     checks = [("empty.pdf", b"", "檔案是空的"), ("a.exe", b"MZ", "PDF、JPEG"),
               ("js.pdf", pdf_bytes(js_action), "主動內容")]
     for name, data, chinese in checks:
-        with app.test_request_context(headers={"Accept-Language": "zh-TW"}):
+        with language("zh-TW"):
             with pytest.raises(UploadRefused) as zh:
                 uploads.check_file(name, data)
             assert chinese in zh.value.message
-        with app.test_request_context(headers={"Accept-Language": "en"}):
+        with language("en"):
             with pytest.raises(UploadRefused) as en:
                 uploads.check_file(name, data)
             assert en.value.message.isascii() or "was not accepted" in en.value.message
@@ -243,7 +253,7 @@ def test_display_names_keep_chinese_and_are_trimmed(app):
 
 def test_eicar_is_caught_by_the_configured_scanner_adapter(app):
     app.config["UPLOAD_SCANNER"] = lambda data: "Fake.Threat" if b"FAKE" in data else None
-    with app.test_request_context(headers={"Accept-Language": "en"}):
+    with language("en"):
         with pytest.raises(UploadRefused) as refused:
             uploads.check_file("x.pdf", pdf_bytes() + b"%FAKE")
         assert "Fake.Threat" in str(refused.value.reason)
