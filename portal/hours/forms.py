@@ -1,7 +1,7 @@
 """Hour-entry forms; every value refused with a field-level message in both languages."""
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, IntegerField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ..forms import DateInput, Form, clean_text, no_markup, options
 from ..timeutil import today_taipei
@@ -19,7 +19,7 @@ def _raise(exc: Refused, field_name: str):
 
 class EntryFields:
     """Dates, hours, field, content and persons served: shared by entry, claim and correction forms."""
-    start_on = DateInput(_l("Service date"), validators=[DataRequired()],
+    start_on = DateInput(_l("Service date"), validators=[InputRequired()],
                          description=_l("For example 114/03/05, 1140305 or 2025-03-05."))
     end_on = DateInput(_l("Until (for a date range)"), validators=[Optional()],
                        description=_l("Leave empty for a single day."))

@@ -183,7 +183,8 @@ def entry_problems(form, unit, person) -> list[Problem]:
 
 def attach(form, problems):
     for problem in problems:
-        getattr(form, PROBLEM_FIELDS.get(problem.field, "start_on")).errors.append(problem.message)
+        field = getattr(form, PROBLEM_FIELDS.get(problem.field, "start_on"), None) or form.start_on
+        field.errors = list(field.errors) + [problem.message]
 
 
 def recent_entries(unit_id: int):
