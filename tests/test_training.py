@@ -20,6 +20,7 @@ from portal.training.models import LostCertificateCase, TrainingFile, TrainingRe
 from portal.training.operations import gate_checker, training_problem
 from portal.uploads import StoredFile
 from tests.conftest import login
+from tests.test_access import normalised
 
 
 @contextmanager
@@ -277,9 +278,8 @@ def test_special_training_needs_a_field_and_dates_in_order(app, world, client):
 
 
 def same_answer(one, one_url, other, other_url) -> bool:
-    """Status and body equal once the URL itself (echoed in the language switch) is blanked out."""
-    return (one.status_code, one.get_data(as_text=True).replace(one_url, "URL")) == \
-        (other.status_code, other.get_data(as_text=True).replace(other_url, "URL"))
+    """Status and body equal once the URL itself and the CSRF token (both per request) are blanked out."""
+    return normalised(one, one_url) == normalised(other, other_url)
 
 
 # --- scope --------------------------------------------------------------------------------
@@ -573,3 +573,32 @@ def test_removed_files_stay_stored_but_leave_the_record(app, world, client):
     link = db.session.scalar(select(TrainingFile).where(TrainingFile.file_id == file_id))
     assert link.removed_at is not None and link.removed_by_id == world.users["clerk_a"].id
     assert client.get(f"/training/files/{file_id}").status_code == 404
+
+
+# --- end to end through the hours entry form (portal/hours) ---------------------------------
+
+def hour_form(person, day, field_code="social"):
+    return {"person_id": person.id, "start_on": day.isoformat(), "hours": "3", "field_code": field_code,
+            "content": "陪伴長者", "persons_served": "2", "action": "save"}
+
+
+def test_a_verified_certificate_unlocks_the_hours_entry_form_from_its_effective_date(app, world, client):
+    from portal.hours.models import HourEntry
+    person = world.people["a"]
+    verified_record(person, "basic", effective=date(2024, 1, 1))
+    login(client, world.users["clerk_a"])
+    client.post("/language", data={"lang": "en"})
+    refused = client.post("/hours/new", data=hour_form(person, date(2026, 2, 2)))
+    assert refused.status_code == 422
+    assert "special training for Social welfare" in refused.get_data(as_text=True)
+
+    record = add_record(client, person, effective_on="115/02/01", completed_on="115/01/20")
+    login(current_app.test_client(), world.users["supervisor_a"]).post(
+        f"/training/records/{record.id}/verify", data={"version": record.version})
+    db.session.refresh(record)
+    assert record.status == "verified"
+
+    before = client.post("/hours/new", data=hour_form(person, date(2026, 1, 31)))
+    assert before.status_code == 422 and "2026-02-01" in before.get_data(as_text=True)
+    assert client.post("/hours/new", data=hour_form(person, date(2026, 2, 2))).status_code == 302
+    assert db.session.scalar(select(func.count(HourEntry.id))) == 1
