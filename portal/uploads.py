@@ -102,7 +102,7 @@ class StoredFile(db.Model):
 
     @property
     def size_label(self) -> str:
-        return f"{self.size / 1024:.0f} KiB" if self.size < 1024 * 1024 else f"{self.size / 1048576:.1f} MiB"
+        return f"{max(1, round(self.size / 1024))} KiB" if self.size < 1024 * 1024 else f"{self.size / 1048576:.1f} MiB"
 
 
 @dataclass

@@ -546,7 +546,7 @@ def case(lost_case_id):
     case = get_case_or_404(lost_case_id, current_user)
     decide_form = DecideForm(formdata=None)
     if case.approx_completed_on:
-        decide_form.effective_on.data = case.approx_completed_on
+        decide_form.effective_on.raw_data = [format_date(case.approx_completed_on)]
     record = db.session.scalar(select(TrainingRecord).where(TrainingRecord.lost_case_id == case.id))
     own_unit = current_user.role in access.UNIT_STAFF and case.unit_id == current_user.unit_id
     return render_template("training/case.html", case=case, record=record, decide_form=decide_form,
