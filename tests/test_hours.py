@@ -322,7 +322,7 @@ def test_claims_are_declined_with_a_reason_singly_or_in_bulk(world, client):
     login(client, world.users["clerk_a"])
     english(client)
     no_reason = client.post("/hours/claims", data={"action": "decline", "entry_id": [c.id for c in claims]})
-    assert "Please give a reason" in no_reason.get_data(as_text=True)
+    assert no_reason.status_code == 422 and "Please give a reason" in no_reason.get_data(as_text=True)
     assert {c.status for c in entries()} == {"pending"}
     client.post("/hours/claims", data={"action": f"decline:{claims[0].id}", f"reason-{claims[0].id}": "無此活動"})
     client.post("/hours/claims", data={"action": "approve", "entry_id": [claims[1].id, claims[2].id]})

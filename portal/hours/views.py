@@ -350,7 +350,7 @@ def pending_claims():
 @access.allow(*access.UNIT_STAFF)
 def claims():
     claims_list = pending_claims()
-    refused = {}
+    refused, notice, status = {}, None, 200
     if request.method == "POST":
         action = request.form.get("action", "")
         verb, _sep, one = action.partition(":")
@@ -358,19 +358,22 @@ def claims():
         chosen = [c for c in claims_list if c.id in ids]
         reason = (request.form.get(f"reason-{one}") or request.form.get("reason") or "").strip()[:300]
         if verb not in ("approve", "decline") or not chosen:
-            flash(_("Select at least one claim."), "error")
+            notice, status = ("error", _("Select at least one claim.")), 422
         elif verb == "decline" and not reason:
-            flash(_("Please give a reason when declining a claim."), "error")
+            notice, status = ("error", _("Please give a reason when declining a claim.")), 422
         else:
             refused = decide(chosen, verb == "approve", reason)
             db.session.commit()
             done = len(chosen) - len(refused)
-            flash(ngettext("%(num)d claim decided.", "%(num)d claims decided.", done), "success" if done else "error")
-            if not refused:
+            notice = ("success" if done else "error",
+                      ngettext("%(num)d claim decided.", "%(num)d claims decided.", done))
+            if not refused and not is_fragment_request():
+                flash(notice[1], notice[0])
                 return redirect(url_for(".claims"))
+            status = 422 if refused else 200
             claims_list = pending_claims()
-    return page_or_fragment("hours/claims.html", "claims", claims=claims_list, refused=refused), \
-        422 if refused else 200
+    return page_or_fragment("hours/claims.html", "claims", claims=claims_list, refused=refused,
+                            notice=notice), status
 
 
 def decide(chosen: list[HourEntry], approve: bool, reason: str) -> dict[int, list[str]]:
