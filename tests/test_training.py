@@ -602,3 +602,27 @@ def test_a_verified_certificate_unlocks_the_hours_entry_form_from_its_effective_
     assert before.status_code == 422 and "2026-02-01" in before.get_data(as_text=True)
     assert client.post("/hours/new", data=hour_form(person, date(2026, 2, 2))).status_code == 302
     assert db.session.scalar(select(func.count(HourEntry.id))) == 1
+
+
+def test_the_training_kind_runs_through_the_import_pipeline(app, world):
+    from portal.exports import csv_bytes
+    from portal.imports.pipeline import Context, run
+    from portal.timeutil import today_taipei
+    from portal.training.import_kind import TRAINING_KIND
+    a, shared, unit = world.people["a"], world.people["shared"], world.units["A"]
+    good = [list(import_row(a).values()), list(import_row(shared, 訓練類別="基礎訓練", 特殊訓練類別="",
+                                                             結業證書字號="B-7").values())]
+    header = list(import_row(a).keys())
+    ctx = Context(unit=unit, user=world.users["clerk_a"], today=today_taipei())
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        refresh()
+        bad = run(TRAINING_KIND, csv_bytes(header, good + [list(import_row(shared, 姓名="別人").values())]), ctx,
+                  commit=True)
+        assert bad.status == "rejected" and bad.committed == 0
+        assert [(e["row"], e["column"]) for e in bad.errors] == [(4, "姓名")]
+        outcome = run(TRAINING_KIND, csv_bytes(header, good), ctx, commit=True, filename="training.csv")
+        assert outcome.status == "committed" and outcome.committed == 2
+        db.session.commit()
+        again = run(TRAINING_KIND, csv_bytes(header, good), ctx, commit=True)
+        assert again.status == "already_imported"
+    assert db.session.scalar(select(func.count(TrainingRecord.id)).where(TrainingRecord.source == "import")) == 2

@@ -82,7 +82,8 @@ def png_header_only(width, height) -> bytes:
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
+    idat = zlib.compress(b"\x00" * 64)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
 
 
 def js_action(pdf):
@@ -287,8 +288,8 @@ def test_a_rolled_back_upload_leaves_no_file(app):
 def post_files(client, url, files, **kw):
     """A multipart POST built in memory (the test client would spool big bodies to unclosed temp files)."""
     # Header values are quoted strings: a literal backslash travels escaped, as a browser would send it.
-    parts = [FileStorage(io.BytesIO(data), filename=name.replace("\\", "\\\\"), content_type="application/octet-stream")
-             for name, data in files]
+    parts = [FileStorage(io.BytesIO(data), filename=name.replace("\\", "\\\\"),
+                         content_type="application/octet-stream") for name, data in files]
     boundary, body = encode_multipart(MultiDict([("files", part) for part in parts]))
     return client.post(url, data=body, content_type=f"multipart/form-data; boundary={boundary}", **kw)
 

@@ -62,6 +62,7 @@ class RowError:
     column: str
     value: str
     message: object  # a lazy string: str() gives it in the current language
+    key: str = ""
 
     def as_dict(self) -> dict:
         return {"row": self.row, "column": self.column, "value": self.value, "message": str(self.message)}
@@ -105,8 +106,12 @@ def _keyed(row: Mapping) -> dict:
             if KEY_OF.get(_text(k)) or KEY_OF.get(_text(k).lower())}
 
 
-def validate(rows: Iterable[Mapping], unit_id: int, first_row: int = 2) -> tuple[list[TrainingRow], list[RowError]]:
-    """Check every row without writing: (rows to write, errors). Any error means nothing should be written."""
+def validate(rows: Iterable[Mapping], unit_id: int, first_row: int = 2,
+             row_numbers: list[int] | None = None) -> tuple[list[TrainingRow], list[RowError]]:
+    """Check every row without writing: (rows to write, errors). Any error means nothing should be written.
+
+    Rows are numbered from `first_row`, or by `row_numbers` (the sheet row of each) when given.
+    """
     raw = [_keyed(r) for r in rows]
     errors: list[RowError] = []
     if len(raw) > MAX_ROWS:
@@ -122,19 +127,20 @@ def validate(rows: Iterable[Mapping], unit_id: int, first_row: int = 2) -> tuple
     on_roster = set(db.session.scalars(select(Membership.person_id).where(
         Membership.unit_id == unit_id, Membership.status != "left",
         Membership.person_id.in_([p.id for p in people.values()])))) if people else set()
-    existing = set(tuple(row) for row in db.session.execute(select(TrainingRecord.person_id, TrainingRecord.certificate_no).where(
+    existing = set(tuple(row) for row in db.session.execute(
+        select(TrainingRecord.person_id, TrainingRecord.certificate_no).where(
         TrainingRecord.person_id.in_([p.id for p in people.values()]), TrainingRecord.certificate_no != "",
         TrainingRecord.status != "rejected")).all()) if people else set()
     seen: dict[tuple[int, str], int] = {}
     valid: list[TrainingRow] = []
     today = today_taipei()
     for index, r in enumerate(raw):
-        number = first_row + index
+        number = row_numbers[index] if row_numbers else first_row + index
         row_errors: list[RowError] = []
 
         def fail(key, value, message):
             shown = mask_id(normalise(_text(value))) if key == "id_number" else _text(value)[:60]
-            row_errors.append(RowError(number, TITLE_OF[key], shown, message))
+            row_errors.append(RowError(number, TITLE_OF[key], shown, message, key))
 
         person = None
         id_text = _text(r.get("id_number"))

@@ -351,7 +351,8 @@ def record_book_rule(case: LostCertificateCase) -> tuple[date, str] | None:
 def open_case_exists(person_id: int, kind: str, field_code: str | None) -> bool:
     return bool(db.session.scalar(select(LostCertificateCase.id).where(
         LostCertificateCase.person_id == person_id, LostCertificateCase.kind == kind,
-        LostCertificateCase.field_code.is_(None) if field_code is None else LostCertificateCase.field_code == field_code,
+        (LostCertificateCase.field_code.is_(None) if field_code is None
+         else LostCertificateCase.field_code == field_code),
         LostCertificateCase.status == "filed").limit(1)))
 
 
