@@ -86,6 +86,83 @@ def user_ids(w):
     return {"A": w.users["clerk_a"].id, "B": w.users["clerk_b"].id, "C": w.users["clerk_c"].id}
 
 
+def _records(w):
+    """Per unit: a record book of its volunteer, a waiting request, an insurance policy and an enrolment."""
+    if not hasattr(w, "records"):
+        from datetime import date
+
+        from portal.insurance.models import InsuranceEnrolment, InsurancePolicy
+        from portal.records.models import RecordBook, RecordBookRequest
+        from portal.units.operations import authority_for
+        w.records = {}
+        for n, (key, person) in enumerate((("A", w.people["a"]), ("B", w.people["b"]), ("C", w.people["canary"])), 1):
+            unit = w.units[key]
+            county = authority_for("county", unit.county_code, None)
+            book = RecordBook(person_id=person.id, number=f"{unit.county_code}-114-{n:06d}", kind="first",
+                              requested_on=date(2025, 3, 1), unit_id=unit.id, issued_on=date(2025, 3, 5),
+                              authority_id=county.id)
+            req = RecordBookRequest(person_id=person.id, unit_id=unit.id, kind="renewal", reason="lost",
+                                    status="pending", requested_on=date(2025, 4, 1))
+            policy = InsurancePolicy(unit_id=unit.id, insurer_code="first", insurer_name="第一產物保險",
+                                     policy_no=f"P-{key}", starts_on=date(2025, 1, 1), ends_on=date(2025, 12, 31))
+            enrolment = InsuranceEnrolment(policy=policy, person_id=person.id, unit_id=unit.id,
+                                           starts_on=date(2025, 1, 1), ends_on=date(2025, 12, 31))
+            db.session.add_all([book, req, policy, enrolment])
+            db.session.flush()
+            w.records[key] = {"book_id": book.id, "book_request_id": req.id, "policy_id": policy.id,
+                              "enrolment_id": enrolment.id}
+        db.session.commit()
+    return w.records
+
+
+def record_ids(name):
+    return lambda w: {key: ids[name] for key, ids in _records(w).items()}
+
+
+def _honor_cards(w):
+    """Per unit: the unit's application (with a letter) and card for its volunteer, a venue and an
+    honor-card import batch of the unit's county (made once)."""
+    if not hasattr(w, "honor_cards"):
+        import io
+        from datetime import date
+
+        import pikepdf
+
+        from portal.honor_cards.documents import issue_card_document
+        from portal.honor_cards.models import HonorCard, HonorCardApplication, Venue
+        from portal.imports.models import ImportBatch
+        from portal.units.operations import authority_for
+        from portal.uploads import check_file, store
+        letter = io.BytesIO()
+        with pikepdf.new() as doc:
+            doc.add_blank_page()
+            doc.save(letter)
+        w.honor_cards = {}
+        for key, person in (("A", w.people["a"]), ("B", w.people["b"]), ("C", w.people["canary"])):
+            unit = w.units[key]
+            county = authority_for("county", unit.county_code, None)
+            stored = store(check_file("公文.pdf", letter.getvalue()), "honor_card_letter", None)
+            application = HonorCardApplication(person_id=person.id, unit_id=unit.id, applied_on=date(2025, 3, 1),
+                                               letter_file_id=stored.id)
+            card = HonorCard(person_id=person.id, number=f"HC-SCOPE-{key}", county_code=unit.county_code,
+                             authority_id=county.id, approved_on=date(2025, 3, 1), valid_from=date(2025, 3, 1),
+                             valid_to=date(2028, 3, 1))
+            venue = Venue(name=f"場館{key}", county_code=unit.county_code, authority_id=county.id)
+            batch = ImportBatch(kind="honor_cards", scope_key=f"authority:{county.id}", authority_id=county.id,
+                                sha256=f"hc{key}" * 16)
+            db.session.add_all([application, card, venue, batch])
+            db.session.flush()
+            issue_card_document(card, county, None, render=lambda prepared: b"%PDF-1.4 scope fixture")
+            w.honor_cards[key] = {"application_id": application.id, "card_id": card.id, "venue_id": venue.id,
+                                  "card_batch_id": batch.id}
+        db.session.commit()
+    return w.honor_cards
+
+
+def honor_card_ids(name):
+    return lambda w: {key: ids[name] for key, ids in _honor_cards(w).items()}
+
+
 # parameter name -> function(world) -> {"A"|"B"|"C": id of an object belonging to that unit}
 OBJECTS = {
     "person_id": person_ids,
@@ -96,6 +173,10 @@ OBJECTS = {
     "lost_case_id": training_ids("lost_case_id"),
     "entry_id": hour_entry_ids,
     "batch_id": import_batch_ids,
+    "book_id": record_ids("book_id"),
+    "book_request_id": record_ids("book_request_id"),
+    "policy_id": record_ids("policy_id"),
+    "enrolment_id": record_ids("enrolment_id"),
     "user_id": user_ids,
 }
 

@@ -1,1 +1,184 @@
-"""Insurance screens (under construction in the volunteer-record issue)."""
+"""Insurance screens: policies of a unit or county, enrolling members (age caps), ending cover, caps."""
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import case, func, select
+
+from .. import access
+from ..extensions import db
+from ..forms import options
+from ..i18n import localized
+from ..timeutil import today_taipei
+from ..units.scopes import visible_unit_ids
+from ..volunteers.models import Membership
+from . import bp
+from .forms import EndCoverForm, EnrolForm, InsurerForm, PolicyForm
+from .models import ACTIVE, InsuranceEnrolment, InsurancePolicy
+from .operations import (InsuranceError, age_refusal, candidate_memberships, covered, create_policy, end_enrolment,
+                         enrol, insurer, insurers, set_insurer)
+from .scopes import get_enrolment_or_404, get_policy_or_404, policy_scope
+
+MANAGERS = (*access.UNIT_STAFF, access.COUNTY)
+SETTINGS = (access.MINISTRY, access.ADMIN)
+
+
+def insurer_label(info) -> str:
+    cap = _("age cap %(n)d", n=info.max_age) if info.max_age else _("no age cap")
+    return f"{localized(info)} ({cap})"
+
+
+def holder_of_user():
+    """The policyholder for a new policy: the clerk's unit or the county authority."""
+    if current_user.role in access.UNIT_STAFF:
+        return current_user.unit
+    if current_user.role == access.COUNTY:
+        return current_user.authority
+    return None
+
+
+@bp.get("/")
+@access.allow(*access.RECORD_READERS)
+def index():
+    today = today_taipei()
+    enrolled_now = (select(InsuranceEnrolment.policy_id, func.count(InsuranceEnrolment.id).label("n"))
+                    .where(InsuranceEnrolment.status == ACTIVE, InsuranceEnrolment.starts_on <= today,
+                           InsuranceEnrolment.ends_on >= today)
+                    .group_by(InsuranceEnrolment.policy_id).subquery())
+    rows = db.session.execute(
+        select(InsurancePolicy, func.coalesce(enrolled_now.c.n, 0))
+        .outerjoin(enrolled_now, enrolled_now.c.policy_id == InsurancePolicy.id)
+        .where(policy_scope(current_user), InsurancePolicy.status == ACTIVE)
+        .order_by(InsurancePolicy.ends_on.desc(), InsurancePolicy.id.desc())).all()
+    members = (select(Membership.person_id, Membership.unit_id)
+               .where(Membership.status != "left", Membership.unit_id.in_(visible_unit_ids(current_user)))
+               .distinct().subquery())
+    total, insured = db.session.execute(select(
+        func.count(), func.coalesce(func.sum(
+            case((covered(members.c.person_id, today, members.c.unit_id), 1), else_=0)), 0))
+        .select_from(members)).one()
+    return render_template("insurance/index.html", rows=rows, total=total, insured=insured, today=today,
+                           may_add=holder_of_user() is not None, insurers=insurers(),
+                           may_set_caps=access.may_call("insurance.insurers"))
+
+
+@bp.route("/policies/new", methods=["GET", "POST"])
+@access.allow(*MANAGERS)
+def new():
+    holder = holder_of_user()
+    if holder is None:
+        abort(404)
+    form = PolicyForm()
+    form.insurer_code.choices = options((i.code, insurer_label(i)) for i in insurers())
+    if form.validate_on_submit():
+        try:
+            policy = create_policy(form.data, holder, current_user)
+        except InsuranceError as exc:
+            form.insurer_code.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Policy %(no)s recorded. Now enrol the volunteers it covers.", no=policy.policy_no), "success")
+            return redirect(url_for(".show", policy_id=policy.id))
+    return render_template("insurance/new.html", form=form, holder=holder), 422 if form.errors else 200
+
+
+def enrol_form(policy, candidates, formdata=None):
+    form = EnrolForm(formdata=formdata)
+    form.members.choices = options((str(m.id), m.person.name) for m in candidates)
+    if formdata is None:
+        form.starts_on.data = max(policy.starts_on, min(today_taipei(), policy.ends_on))
+    return form
+
+
+def show_policy(policy, form=None, refusals=(), status=200):
+    today = today_taipei()
+    enrolments = db.session.scalars(
+        select(InsuranceEnrolment).where(InsuranceEnrolment.policy_id == policy.id)
+        .join(InsuranceEnrolment.person).order_by(InsuranceEnrolment.status, InsuranceEnrolment.id)).all()
+    may_manage = db.session.scalar(select(InsurancePolicy.id).where(
+        InsurancePolicy.id == policy.id, policy_scope(current_user))) is not None and (
+        (current_user.role in access.UNIT_STAFF and policy.unit_id == current_user.unit_id)
+        or (current_user.role == access.COUNTY and policy.authority_id == current_user.authority_id))
+    candidates, notes = [], {}
+    if may_manage:
+        enrolled = {e.person_id for e in enrolments if e.status == ACTIVE and e.ends_on >= today}
+        seen = set()
+        for m in candidate_memberships(policy, current_user):
+            if m.person_id in enrolled or (m.person_id, m.unit_id) in seen:
+                continue
+            seen.add((m.person_id, m.unit_id))
+            candidates.append(m)
+        start = form.starts_on.data if form is not None and form.starts_on.data else \
+            max(policy.starts_on, min(today, policy.ends_on))
+        notes = {m.id: age_refusal(m.person, policy, start, m.unit) for m in candidates}
+        form = form or enrol_form(policy, candidates)
+    return render_template("insurance/show.html", policy=policy, enrolments=enrolments, candidates=candidates,
+                           notes=notes, form=form, refusals=refusals, may_manage=may_manage, today=today,
+                           info=insurer(policy.insurer_code), end_form=EndCoverForm(formdata=None)), status
+
+
+@bp.get("/policies/<int:policy_id>")
+@access.allow(*access.RECORD_READERS)
+def show(policy_id):
+    return show_policy(get_policy_or_404(policy_id, current_user))
+
+
+@bp.post("/policies/<int:policy_id>/enrol")
+@access.allow(*MANAGERS)
+def enrol_members(policy_id):
+    policy = get_policy_or_404(policy_id, current_user, for_write=True)
+    candidates = {str(m.id): m for m in candidate_memberships(policy, current_user)}
+    form = enrol_form(policy, candidates.values(), formdata=request.form)
+    if not form.validate():
+        return show_policy(policy, form, status=422)
+    chosen = [candidates[i] for i in form.members.data if i in candidates]
+    if not chosen:
+        form.members.errors = [_("Choose at least one volunteer.")]
+        return show_policy(policy, form, status=422)
+    done, refusals = 0, []
+    for membership in chosen:
+        try:
+            with db.session.begin_nested():
+                enrol(policy, membership, form.starts_on.data, current_user)
+            done += 1
+        except InsuranceError as exc:
+            refusals.append(str(exc))
+    db.session.commit()
+    if done:
+        flash(_("%(n)d volunteers enrolled.", n=done), "success")
+    if refusals:
+        return show_policy(policy, enrol_form(policy, candidates.values()), refusals=refusals,
+                           status=200 if done else 422)
+    return redirect(url_for(".show", policy_id=policy.id))
+
+
+@bp.post("/enrolments/<int:enrolment_id>/end")
+@access.allow(*MANAGERS)
+def end(enrolment_id):
+    enrolment = get_enrolment_or_404(enrolment_id, current_user, for_write=True)
+    form = EndCoverForm()
+    if form.validate_on_submit():
+        if str(enrolment.version) != form.version.data:
+            abort(409)
+        try:
+            end_enrolment(enrolment, form.ends_on.data, form.reason.data, current_user)
+        except InsuranceError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(_("Cover of %(name)s ends on the date given.", name=enrolment.person.name), "success")
+    else:
+        flash(_("Give the last day of cover and the reason."), "error")
+    return redirect(url_for(".show", policy_id=enrolment.policy_id))
+
+
+@bp.route("/insurers", methods=["GET", "POST"], endpoint="insurers")
+@access.allow(*SETTINGS)
+def insurer_settings():
+    form = InsurerForm()
+    if form.validate_on_submit():
+        set_insurer(form.code.data, form.name.data, form.name_en.data or "", form.max_age.data, current_user)
+        db.session.commit()
+        flash(_("Insurer %(name)s saved.", name=form.name.data), "success")
+        return redirect(url_for(".insurers"))
+    return render_template("insurance/insurers.html", form=form, insurers=insurers()), 422 if form.errors else 200
+

@@ -7,10 +7,11 @@ from .. import access
 from ..auth.views import safe_next
 from ..extensions import db
 from ..i18n import LANGUAGES
-from ..timeutil import today_taipei
 from ..units.models import Unit
 from ..units.scopes import unit_scope
 from ..volunteers.models import Membership
+from ..htmx import page_or_fragment
+from ..volunteers import my_record
 from ..volunteers.scopes import membership_scope, visible_memberships
 from . import bp
 from .navigation import menu_items
@@ -28,9 +29,12 @@ def home():
         return render_template("main/welcome.html")
     if current_user.role == access.VOLUNTEER:
         person = current_user.person
-        memberships = visible_memberships(current_user, person) if person else []
-        return render_template("main/volunteer_home.html", person=person, memberships=memberships,
-                               today=today_taipei())
+        if person is None:
+            return render_template("main/volunteer_home.html", person=None)
+        memberships = visible_memberships(current_user, person)
+        page = request.args.get("page", 1, type=int)
+        return page_or_fragment("main/volunteer_home.html", "entries", person=person, memberships=memberships,
+                                **my_record.context(person, page))
     if current_user.role == access.ADMIN:
         return render_template("main/admin_home.html")
     stats = db.session.execute(select(

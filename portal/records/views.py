@@ -1,2 +1,314 @@
-"""Record-book screens: unit requests, county issuance (single and bulk), page and PDF."""
-from . import models  # noqa: F401  (create_all sees the tables)
+"""Record-book screens: unit requests, county issuance (single and bulk), the book page, completeness."""
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import case, func, not_, select
+from sqlalchemy.orm import contains_eager
+
+from .. import access, audit
+from ..database import expect_write
+from ..exports import csv_response
+from ..extensions import db
+from ..forms import options
+from ..htmx import page_or_fragment
+from ..i18n import localized
+from ..timeutil import today_taipei
+from ..training.operations import verified_basic, verified_special
+from ..units.models import Unit
+from ..units.scopes import get_unit_or_404, unit_scope, visible_unit_ids, visible_units
+from ..volunteers.models import Membership, Person
+from ..volunteers.scopes import get_person_or_404
+from . import bp
+from .completeness import ITEM_LABELS, ITEMS, kpi_target, person_rows, totals, unit_rates
+from .content import book_content
+from .forms import REQUEST_KINDS, CancelForm, DeclineForm, IssueForm, ListFilter, RequestForm
+from .models import PENDING, RecordBook, RecordBookRequest
+from .operations import (RecordBookError, book_of, cancel_book, decline_request, issue_many,
+                         pending_request_exists, request_book, requirements, valid_book_exists, withdraw_request)
+from .scopes import book_scope, get_book_or_404, get_book_to_cancel_or_404, get_request_or_404
+
+READERS = (*access.RECORD_READERS, access.VOLUNTEER)
+
+
+@bp.app_template_global()
+def record_book_kinds():
+    return dict(REQUEST_KINDS)
+
+
+def row_units_for(user) -> set[int] | None:
+    """Units whose hour rows the viewer may see (None = all: the volunteer themself, the ministry)."""
+    if user.role in (access.VOLUNTEER, access.MINISTRY):
+        return None
+    return set(db.session.scalars(visible_unit_ids(user)))
+
+
+# --- lists ---------------------------------------------------------------------------------
+
+@bp.get("/")
+@access.allow(*READERS)
+def index():
+    if current_user.role == access.VOLUNTEER:
+        return redirect(url_for(".mine"))
+    if current_user.role in access.UNIT_STAFF:
+        return unit_index()
+    if current_user.role == access.COUNTY:
+        return county_index()
+    return books_index()
+
+
+def unit_index():
+    unit_id = current_user.unit_id
+    requests = db.session.scalars(
+        select(RecordBookRequest).join(RecordBookRequest.person).options(contains_eager(RecordBookRequest.person))
+        .where(RecordBookRequest.unit_id == unit_id)
+        .order_by((RecordBookRequest.status == PENDING).desc(), RecordBookRequest.requested_on.desc(),
+                  RecordBookRequest.id.desc()).limit(100)).all()
+    # Members without a valid book or a waiting request, with each prerequisite as a flag (one query).
+    flags = (select(Person,
+                    func.max(case((verified_basic(Person.id), 1), else_=0)).label("basic"),
+                    func.max(case((verified_special(Person.id, Membership.field_code), 1), else_=0)).label("special"))
+             .join(Membership, Membership.person_id == Person.id)
+             .where(Membership.unit_id == unit_id, Membership.status != "left",
+                    not_(valid_book_exists(Person.id)), not_(pending_request_exists(Person.id)))
+             .group_by(Person.id).order_by(Person.name, Person.id))
+    waiting = []
+    for person, basic, special in db.session.execute(flags):
+        missing = []
+        if not (person.sex and person.birth_date):
+            missing.append(_("sex and date of birth"))
+        if not basic:
+            missing.append(_("verified basic training"))
+        if not special:
+            missing.append(_("verified special training"))
+        if not person.has_accepted_photo:
+            missing.append(_("accepted photo") if person.photo_status != "pending" else _("photo waiting for acceptance"))
+        waiting.append((person, missing, book_of(person.id) is not None))
+    books = db.session.execute(
+        select(RecordBook, Person).join(Person, Person.id == RecordBook.person_id)
+        .where(RecordBook.person_id.in_(select(Membership.person_id).where(Membership.unit_id == unit_id,
+                                                                           Membership.status != "left")))
+        .order_by(RecordBook.issued_on.desc(), RecordBook.id.desc()).limit(200)).all()
+    return render_template("records/unit_index.html", requests=requests, waiting=waiting, books=books,
+                           form=RequestForm(formdata=None))
+
+
+def county_index():
+    form = ListFilter(request.args)
+    units = db.session.scalars(visible_units(current_user)).all()
+    form.unit.choices = options([("", _("All units"))] + [(str(u.id), f"{u.code} {localized(u)}") for u in units])
+    unit_id = int(form.unit.data) if form.unit.data and form.unit.data.isdigit() else None
+    query = (select(RecordBookRequest).join(RecordBookRequest.person).join(RecordBookRequest.unit)
+             .options(contains_eager(RecordBookRequest.person), contains_eager(RecordBookRequest.unit))
+             .where(RecordBookRequest.status == PENDING, unit_scope(current_user))
+             .order_by(RecordBookRequest.requested_on, RecordBookRequest.id))
+    if unit_id:
+        query = query.where(RecordBookRequest.unit_id == unit_id)
+    pending = db.session.scalars(query).all()
+    issued = db.session.execute(
+        select(RecordBook, Person).join(Person, Person.id == RecordBook.person_id)
+        .where(RecordBook.authority_id == current_user.authority_id)
+        .order_by(RecordBook.issued_on.desc(), RecordBook.id.desc()).limit(50)).all()
+    return page_or_fragment("records/county_index.html", "pending", form=form, pending=pending, issued=issued,
+                            issue_form=IssueForm(formdata=None), unit_id=unit_id)
+
+
+def books_index():
+    form = ListFilter(request.args)
+    page = db.paginate(select(RecordBook).join(RecordBook.person).options(contains_eager(RecordBook.person))
+                       .where(book_scope(current_user)).order_by(RecordBook.issued_on.desc(), RecordBook.id.desc()),
+                       page=form.page.data or 1, per_page=50, error_out=False)
+    pending = db.session.scalar(select(func.count(RecordBookRequest.id)).join(RecordBookRequest.unit)
+                                .where(RecordBookRequest.status == PENDING, unit_scope(current_user)))
+    return render_template("records/books.html", page=page, pending=pending)
+
+
+# --- requests ------------------------------------------------------------------------------
+
+@bp.post("/requests")
+@access.allow(*access.UNIT_STAFF)
+def make_requests():
+    form = RequestForm()
+    back = form.next.data if form.next.data and form.next.data.startswith("/") and not \
+        form.next.data.startswith("//") else url_for(".index")
+    if not form.validate_on_submit():
+        flash(_("Please correct the marked fields."), "error")
+        return redirect(back)
+    ids = [int(i) for i in form.people.data if i.isdigit()]
+    if not ids:
+        flash(_("Choose at least one volunteer."), "error")
+        return redirect(back)
+    done, refusals = 0, []
+    for person_id in ids:
+        person = get_person_or_404(person_id, current_user, for_write=True)
+        try:
+            with db.session.begin_nested():
+                request_book(person, current_user.unit, form.kind.data, form.reason.data or "", current_user)
+            done += 1
+        except RecordBookError as exc:
+            refusals.append(str(exc))
+    db.session.commit()
+    if done:
+        flash(_("%(n)d record-book requests sent to the county authority.", n=done), "success")
+    for message in refusals:
+        flash(message, "error")
+    return redirect(back)
+
+
+@bp.post("/book-requests/<int:book_request_id>/withdraw")
+@access.allow(*access.UNIT_STAFF)
+def withdraw(book_request_id):
+    req = get_request_or_404(book_request_id, current_user, "withdraw")
+    try:
+        withdraw_request(req, current_user)
+        db.session.commit()
+        flash(_("Request withdrawn."), "success")
+    except RecordBookError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/book-requests/<int:book_request_id>/decline")
+@access.allow(access.COUNTY)
+def decline(book_request_id):
+    req = get_request_or_404(book_request_id, current_user, "decide")
+    form = DeclineForm()
+    if not form.validate_on_submit():
+        flash(_("Give the reason for declining, so that the unit can put it right."), "error")
+        return redirect(url_for(".index"))
+    try:
+        decline_request(req, form.reason.data, current_user)
+        db.session.commit()
+        flash(_("Request for %(name)s declined.", name=req.person.name), "success")
+    except RecordBookError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/issue")
+@access.allow(access.COUNTY)
+def issue():
+    form = IssueForm()
+    if not form.validate_on_submit():
+        abort(400)
+    query = (select(RecordBookRequest).join(RecordBookRequest.unit)
+             .where(RecordBookRequest.status == PENDING, unit_scope(current_user)))
+    if form.all_waiting.data:
+        if form.unit.data and form.unit.data.isdigit():
+            query = query.where(RecordBookRequest.unit_id == int(form.unit.data))
+    else:
+        ids = [int(i) for i in form.requests.data if i.isdigit()]
+        query = query.where(RecordBookRequest.id.in_(ids or [0]))
+    chosen = db.session.scalars(query).all()
+    if not chosen:
+        flash(_("Choose the requests to issue."), "error")
+        return redirect(url_for(".index"))
+    books, refusals = issue_many(chosen, current_user.authority, current_user)
+    db.session.commit()
+    if books:
+        flash(_("%(n)d record books issued (%(first)s … %(last)s).", n=len(books), first=books[0].number,
+                last=books[-1].number) if len(books) > 1 else
+              _("Record book %(number)s issued.", number=books[0].number), "success")
+    for message in refusals:
+        flash(message, "error")
+    return redirect(url_for(".index"))
+
+
+# --- the book ------------------------------------------------------------------------------
+
+def render_book(book, person):
+    content = book_content(person, book, row_units_for(current_user))
+    may_cancel = current_user.role == access.COUNTY and book is not None and book.kind != "cancelled"
+    own_unit = current_user.role in access.UNIT_STAFF and any(
+        m.unit_id == current_user.unit_id and m.is_current for m in person.memberships)
+    return render_template("records/book.html", c=content, book=book, person=person, may_cancel=may_cancel,
+                           may_request=own_unit, cancel_form=CancelForm(formdata=None),
+                           request_form=RequestForm(formdata=None), requirements=requirements(person),
+                           own=current_user.role == access.VOLUNTEER,
+                           may_download=current_user.role == access.VOLUNTEER and book is not None
+                           and book.kind != "cancelled" and access.may_call("records.pdf"))
+
+
+@bp.get("/books/<int:book_id>")
+@access.allow(*READERS)
+def book(book_id):
+    book = get_book_or_404(book_id, current_user)
+    return render_book(book, book.person)
+
+
+@bp.get("/mine")
+@access.allow(access.VOLUNTEER)
+def mine():
+    person = current_user.person
+    if person is None:
+        abort(404)
+    return render_book(book_of(person.id), person)
+
+
+@bp.post("/books/<int:book_id>/cancel")
+@access.allow(access.COUNTY)
+def cancel(book_id):
+    book = get_book_to_cancel_or_404(book_id, current_user)
+    form = CancelForm()
+    if form.validate_on_submit():
+        if str(book.version) != form.version.data:
+            abort(409)
+        try:
+            cancel_book(book, form.reason.data, current_user)
+            db.session.commit()
+            flash(_("Record book %(number)s cancelled.", number=book.number), "success")
+        except RecordBookError as exc:
+            flash(str(exc), "error")
+    else:
+        flash(_("Give the reason for the cancellation."), "error")
+    return redirect(url_for(".book", book_id=book.id))
+
+
+# --- completeness --------------------------------------------------------------------------
+
+def completeness_unit(form):
+    """The unit whose people are listed: the clerk's own, or the one an authority picked."""
+    if current_user.role in access.UNIT_STAFF:
+        return current_user.unit
+    if form.unit.data and form.unit.data.isdigit():
+        return get_unit_or_404(int(form.unit.data), current_user)
+    return None
+
+
+@bp.get("/completeness")
+@access.allow(*access.RECORD_READERS)
+def completeness():
+    form = ListFilter(request.args)
+    form.unit.choices = options([("", _("All units"))])
+    today = today_taipei()
+    unit = completeness_unit(form)
+    rates = unit_rates(Unit.id == unit.id if unit else unit_scope(current_user), today)
+    people = person_rows(unit.id, today, only_incomplete=form.incomplete.data) if unit else []
+    return render_template("records/completeness.html", rates=rates, total=totals(rates), unit=unit, people=people,
+                           items=ITEMS, labels=ITEM_LABELS, target=kpi_target(today.year), form=form, today=today)
+
+
+@bp.get("/completeness.csv")
+@access.allow(*access.RECORD_READERS)
+def completeness_export():
+    expect_write()
+    form = ListFilter(request.args)
+    form.unit.choices = options([("", "")])
+    today = today_taipei()
+    unit = completeness_unit(form)
+    if unit:
+        header = [_("Name"), _("ID number")] + [str(ITEM_LABELS[i]) for i in ITEMS] + [_("Complete")]
+        rows = [[p.name, p.masked_id] + [_("yes") if flags[i] else _("no") for i in ITEMS]
+                + [_("yes") if all(flags.values()) else _("no")]
+                for p, flags in person_rows(unit.id, today, only_incomplete=form.incomplete.data)]
+        name = f"completeness-{unit.code}-{today.isoformat()}.csv"
+    else:
+        rates = unit_rates(unit_scope(current_user), today)
+        header = [_("Unit code"), _("Unit"), _("Volunteers")] + [str(ITEM_LABELS[i]) for i in ITEMS] + \
+            [_("Complete records"), _("Items present (%)"), _("Complete records (%)")]
+        rows = [[r.unit.code, localized(r.unit), r.people] + [r.items[i] for i in ITEMS] +
+                [r.complete, f"{r.item_rate:.1f}", f"{r.complete_rate:.1f}"] for r in rates]
+        name = f"completeness-{today.isoformat()}.csv"
+    audit.record("completeness.export", current_user._get_current_object(), rows=len(rows),
+                 unit_id=unit.id if unit else None)
+    db.session.commit()
+    return csv_response(name, header, rows)

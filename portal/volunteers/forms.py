@@ -2,6 +2,7 @@
 import re
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
 from wtforms import HiddenField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
@@ -15,6 +16,7 @@ SEX_CHOICES = [("", _l("Not given")), ("F", _l("Female")), ("M", _l("Male")), ("
 STATUS_CHOICES = [("active", _l("Serving")), ("paused", _l("Paused")), ("trainee", _l("Trainee")),
                   ("left", _l("Left"))]
 FILTER_STATUSES = [("", _l("Any status"))] + STATUS_CHOICES
+YES_NO = [("", _l("Any")), ("yes", _l("Yes")), ("no", _l("No"))]
 
 _PHONE = re.compile(r"^[0-9+()#\- ]{6,30}$")
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
@@ -121,4 +123,35 @@ class RosterFilter(Form):
     unit = SelectField(_l("Unit"), coerce=str, validators=[Optional()])
     field = SelectField(_l("Service field"), validators=[Optional()])
     status = SelectField(_l("Status"), choices=options(FILTER_STATUSES), validators=[Optional()])
+    training = SelectField(_l("Training complete?"), choices=options(YES_NO), validators=[Optional()])
+    book = SelectField(_l("Record book?"), choices=options(YES_NO), validators=[Optional()])
+    insured = SelectField(_l("Insured today?"), choices=options(YES_NO), validators=[Optional()])
     page = IntegerField(validators=[Optional()])
+
+
+class ContactForm(Form):
+    """What volunteers may change themselves: contact details and the Latin-script name."""
+    name_latin = PersonForm.name_latin
+    phone = PersonForm.phone
+    email = PersonForm.email
+    address = PersonForm.address
+    version = HiddenField()
+    submit = SubmitField(_l("Save"))
+
+    validate_name_latin = PersonForm.validate_name_latin
+    validate_phone = PersonForm.validate_phone
+    validate_email = PersonForm.validate_email
+
+
+class PhotoForm(Form):
+    photo = FileField(_l("ID photo (JPEG or PNG)"),
+                      description=_l("A recent colour photo of your face, like a passport photo. It is cropped "
+                                     "to the 1-inch shape (2.5 × 3.5 cm)."),
+                      render_kw={"accept": ".jpg,.jpeg,.png,image/jpeg,image/png"})
+    submit = SubmitField(_l("Upload the photo"))
+
+
+class PhotoReviewForm(Form):
+    note = StringField(_l("Why the photo is refused"), filters=[clean_text],
+                       validators=[Optional(), Length(max=200), no_markup])
+    version = HiddenField()

@@ -1,12 +1,12 @@
 """Roster list (with the unit column), volunteer detail, add/edit, memberships, CSV export."""
-from flask import abort, flash, redirect, render_template, request, url_for
+import io
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_, select
-from sqlalchemy.orm import contains_eager
 from wtforms.validators import ValidationError
 
-from .. import access, audit
+from .. import access, audit, uploads
 from ..database import expect_write
 from ..exports import csv_response
 from ..extensions import db
@@ -15,16 +15,16 @@ from ..htmx import page_or_fragment
 from ..i18n import format_date, localized
 from ..timeutil import today_taipei
 from ..units.catalog import FIELD_BY_CODE
-from ..units.models import Unit
 from ..units.scopes import visible_units
-from . import bp
-from .forms import (STATUS_CHOICES, EndMembershipForm, MembershipForm, NewVolunteerForm, PersonForm, RosterFilter,
-                    check_id_number, field_choices)
-from .identity import normalise
-from .models import Membership, Person
+from . import bp, roster, sections
+from .forms import (STATUS_CHOICES, ContactForm, EndMembershipForm, MembershipForm, NewVolunteerForm, PersonForm,
+                    PhotoForm, PhotoReviewForm, RosterFilter, check_id_number, field_choices)
+from .photos import photo_file, placeholder_photo, review_photo, save_photo
+from .progress import hours_text as half_hours_text
+from .models import Membership
 from .operations import (PERSON_FIELDS, add_membership, end_membership, find_person_by_id_number,
                          has_current_membership, log_id_reveal, register_person, update_person)
-from .scopes import get_membership_or_404, get_person_or_404, membership_scope, visible_memberships
+from .scopes import get_membership_or_404, get_person_or_404, visible_memberships
 
 
 def roster_filter() -> RosterFilter:
@@ -33,35 +33,19 @@ def roster_filter() -> RosterFilter:
     form.unit.choices = options([("", _("All my units"))] + [(str(u.id), f"{u.code} {localized(u)}") for u in units])
     form.field.choices = options([("", _("Any field"))]) + field_choices(localized)
     if not form.validate():
-        for f in (form.unit, form.field, form.status, form.q):
+        for f in (form.unit, form.field, form.status, form.q, form.training, form.book, form.insured):
             if f.errors:
                 f.data = ""
     return form
-
-
-def roster_query(form: RosterFilter):
-    query = (select(Membership).join(Membership.person).join(Membership.unit)
-             .options(contains_eager(Membership.person), contains_eager(Membership.unit))
-             .where(membership_scope(current_user)))
-    if form.q.data:
-        text = form.q.data
-        query = query.where(or_(Person.name.contains(text, autoescape=True),
-                                Person.id_number.startswith(normalise(text), autoescape=True)))
-    if form.unit.data:
-        query = query.where(Membership.unit_id == int(form.unit.data))
-    if form.field.data:
-        query = query.where(Membership.field_code == form.field.data)
-    if form.status.data:
-        query = query.where(Membership.status == form.status.data)
-    return query.order_by(Unit.code, Person.name, Membership.id)
 
 
 @bp.get("/")
 @access.allow(*access.RECORD_READERS)
 def index():
     form = roster_filter()
-    page = db.paginate(roster_query(form), page=form.page.data or 1, per_page=25, error_out=False)
-    return page_or_fragment("volunteers/index.html", "results", form=form, page=page, today=today_taipei(),
+    today = today_taipei()
+    page = roster.paginate(roster.roster_query(form, current_user, today), form.page.data or 1)
+    return page_or_fragment("volunteers/index.html", "results", form=form, page=page, today=today,
                             can_register=access.may_call("volunteers.new"))
 
 
@@ -70,14 +54,18 @@ def index():
 def export():
     expect_write()
     form = roster_filter()
-    rows = db.session.scalars(roster_query(form)).all()
-    statuses = dict(STATUS_CHOICES)
     today = today_taipei()
+    rows = roster.rows_of(db.session.execute(roster.roster_query(form, current_user, today)))
+    statuses = dict(STATUS_CHOICES)
+    yes_no = {True: _("yes"), False: _("no")}
     header = [_("Unit code"), _("Unit"), _("Name"), _("ID number"), _("Service field"), _("Status"),
-              _("Joined on"), _("Left on"), _("Age")]
-    body = [[u.code, localized(u), p.name, p.masked_id, localized(FIELD_BY_CODE.get(m.field_code)),
-             str(statuses.get(m.status, m.status)), format_date(m.joined_on), format_date(m.left_on),
-             p.age_on(today) if p.birth_date else ""] for m, p, u in ((m, m.person, m.unit) for m in rows)]
+              _("Joined on"), _("Left on"), _("Age"), _("Training complete?"), _("Record book?"),
+              _("Insured today?"), _("Hours this year")]
+    body = [[r.unit.code, localized(r.unit), r.person.name, r.person.masked_id,
+             localized(FIELD_BY_CODE.get(r.membership.field_code)),
+             str(statuses.get(r.membership.status, r.membership.status)), format_date(r.membership.joined_on),
+             format_date(r.membership.left_on), r.person.age_on(today) if r.person.birth_date else "",
+             yes_no[r.training], yes_no[r.book], yes_no[r.insured], half_hours_text(r.half_hours)] for r in rows]
     audit.record("roster.export", current_user._get_current_object(), rows=len(body),
                  filters={k: v for k, v in request.args.items() if k != "page"})
     db.session.commit()
@@ -124,10 +112,7 @@ def check_id():
                            id_ok=not error)
 
 
-@bp.get("/<int:person_id>")
-@access.allow(*access.RECORD_READERS)
-def show(person_id):
-    person = get_person_or_404(person_id, current_user)
+def unified_context(person):
     memberships = visible_memberships(current_user, person)
     membership_form = MembershipForm(formdata=None)
     membership_form.field_code.choices = field_choices(localized)
@@ -135,9 +120,128 @@ def show(person_id):
         membership_form.field_code.data = current_user.unit.field_code
     membership_form.joined_on.data = today_taipei()
     own = [m for m in memberships if m.unit_id == current_user.unit_id] if current_user.unit_id else []
-    return render_template("volunteers/show.html", person=person, memberships=memberships,
-                           membership_form=membership_form, may_edit=bool(own), add_membership=bool(own),
-                           end_actions={m.id for m in own if m.is_current}, today=today_taipei())
+    return dict(person=person, memberships=memberships, membership_form=membership_form, may_edit=bool(own),
+                add_membership=bool(own), end_actions={m.id for m in own if m.is_current}, today=today_taipei(),
+                sections=sections.SECTIONS)
+
+
+@bp.get("/<int:person_id>")
+@access.allow(*access.RECORD_READERS)
+def show(person_id):
+    person = get_person_or_404(person_id, current_user)
+    return render_template("volunteers/show.html", **unified_context(person))
+
+
+def section_view(name: str):
+    """The view of one section: the fragment for htmx, or the whole page with that section open."""
+    def view(person_id):
+        person = get_person_or_404(person_id, current_user)
+        context = unified_context(person)
+        context.update(sections.BUILDERS[name](person), open_section=name)
+        return page_or_fragment("volunteers/show.html", "section", **context)
+    view.__name__ = f"section_{name}"
+    view.__doc__ = f"The {name} section of the unified volunteer view."
+    return access.allow(*access.RECORD_READERS)(view)
+
+
+for _name in sections.SECTIONS:
+    bp.add_url_rule(f"/<int:person_id>/sections/{_name.replace('_', '-')}", endpoint=f"section_{_name}",
+                    view_func=section_view(_name))
+
+
+# --- the ID photo ----------------------------------------------------------------------------
+
+@bp.get("/<int:person_id>/photo")
+@access.allow(*access.RECORD_READERS, access.VOLUNTEER)
+def photo(person_id):
+    person = get_person_or_404(person_id, current_user)
+    stored = photo_file(person)
+    data = uploads.file_path(stored).read_bytes() if stored is not None else placeholder_photo()
+    response = send_file(io.BytesIO(data), mimetype="image/jpeg", max_age=0, etag=False, conditional=False)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def store_photo(person, accepted: bool) -> str | None:
+    """Save the uploaded photo; the refusal message when the file is not accepted."""
+    form = PhotoForm()
+    if not form.validate_on_submit() or not form.photo.data or not form.photo.data.filename:
+        return _("Choose a photo file (JPEG or PNG).")
+    try:
+        save_photo(person, form.photo.data, current_user, accepted)
+    except uploads.UploadRefused as exc:
+        db.session.rollback()
+        return exc.message
+    db.session.commit()
+    return None
+
+
+@bp.post("/<int:person_id>/photo")
+@access.allow(*access.UNIT_STAFF)
+def upload_photo(person_id):
+    person = get_person_or_404(person_id, current_user, for_write=True)
+    problem = store_photo(person, accepted=True)
+    flash(problem or _("Photo saved and accepted."), "error" if problem else "success")
+    return redirect(url_for(".section_photo", person_id=person.id))
+
+
+@bp.post("/<int:person_id>/photo/review")
+@access.allow(*access.UNIT_STAFF)
+def review_photo_view(person_id):
+    person = get_person_or_404(person_id, current_user, for_write=True)
+    form = PhotoReviewForm()
+    accept = request.form.get("decision") == "accept"
+    if form.validate_on_submit():
+        if str(person.version) != form.version.data:
+            abort(409)
+        if not accept and not form.note.data:
+            flash(_("Say why the photo is refused, so that the volunteer can send a better one."), "error")
+        else:
+            try:
+                review_photo(person, accept, form.note.data or "", current_user)
+                db.session.commit()
+                flash(_("Photo accepted.") if accept else _("Photo refused; the volunteer sees your note."), "success")
+            except ValueError as exc:
+                flash(str(exc), "error")
+    else:
+        flash(_("Please correct the marked fields."), "error")
+    return redirect(url_for(".section_photo", person_id=person.id))
+
+
+# --- the volunteer's own details ------------------------------------------------------------
+
+def own_person():
+    person = current_user.person
+    if person is None:
+        abort(404)
+    return person
+
+
+@bp.route("/me/contact", methods=["GET", "POST"])
+@access.allow(access.VOLUNTEER)
+def my_contact():
+    person = own_person()
+    form = ContactForm(obj=person)
+    if form.validate_on_submit():
+        if str(person.version) != form.version.data:
+            abort(409)
+        update_person(person, {k: getattr(form, k).data or "" for k in ("name_latin", "phone", "email", "address")})
+        db.session.commit()
+        flash(_("Your contact details were saved."), "success")
+        return redirect(url_for("main.home"))
+    return render_template("volunteers/contact.html", form=form, person=person), 422 if form.errors else 200
+
+
+@bp.post("/me/photo")
+@access.allow(access.VOLUNTEER)
+def my_photo():
+    person = own_person()
+    problem = store_photo(person, accepted=False)
+    flash(problem or _("Thank you. Your unit will check the photo and accept it."),
+          "error" if problem else "success")
+    return redirect(url_for("main.home") + "#photo-heading")
 
 
 @bp.route("/<int:person_id>/edit", methods=["GET", "POST"])

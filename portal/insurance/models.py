@@ -1,0 +1,82 @@
+"""Group accident insurance (志工意外事故保險): insurers with their age caps, policies, enrolments.
+
+A policy is held by a using unit or by a county authority (要保單位) and covers the volunteers
+enrolled in it from the enrolment's start to its end. Each enrolment names the unit whose
+service it covers, so a unit's roster can tell who is insured for its work. Nothing is
+deleted: ending cover shortens the enrolment and keeps who did it and why.
+"""
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..timeutil import utcnow
+
+ACTIVE, VOID = "active", "void"
+
+
+class Insurer(db.Model):
+    """An insurer and its age cap (a setting of the ministry); defaults live in operations.DEFAULT_INSURERS."""
+    __tablename__ = "insurers"
+
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(60))
+    name_en: Mapped[str] = mapped_column(String(120), default="")
+    max_age: Mapped[int | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class InsurancePolicy(db.Model):
+    __tablename__ = "insurance_policies"
+    __table_args__ = (CheckConstraint("ends_on >= starts_on", name="policy_period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    authority_id: Mapped[int | None] = mapped_column(ForeignKey("authorities.id"), index=True)
+    insurer_code: Mapped[str] = mapped_column(String(20))
+    insurer_name: Mapped[str] = mapped_column(String(60))
+    policy_no: Mapped[str] = mapped_column(String(40))
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    cover_note: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(10), default=ACTIVE)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    unit: Mapped["Unit | None"] = relationship()  # noqa: F821
+    authority: Mapped["Authority | None"] = relationship()  # noqa: F821
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def holder(self):
+        return self.unit or self.authority
+
+
+class InsuranceEnrolment(db.Model):
+    __tablename__ = "insurance_enrolments"
+    __table_args__ = (CheckConstraint("ends_on >= starts_on", name="enrolment_period"),
+                      Index("ix_insurance_enrolments_person_dates", "person_id", "starts_on", "ends_on"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("insurance_policies.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    status: Mapped[str] = mapped_column(String(10), default=ACTIVE)
+    enrolled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    enrolled_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str] = mapped_column(String(200), default="")
+    version: Mapped[int] = mapped_column(default=1)
+
+    policy: Mapped[InsurancePolicy] = relationship()
+    person: Mapped["Person"] = relationship()  # noqa: F821
+    unit: Mapped["Unit"] = relationship()  # noqa: F821
+
+    __mapper_args__ = {"version_id_col": version}

@@ -1,0 +1,147 @@
+"""Data completeness (domain.md H5): which required items each volunteer's record has.
+
+Items per person and unit: ID number, date of birth, accepted photo, verified training
+(basic + special for a field served in the unit), a valid record book, hours entered by
+the unit up to last month, and insurance cover for the unit's service today. A record is
+complete when it has all seven. The unit sees its rate; the county sees each unit's. Both
+are computed in one grouped query (no query per person).
+"""
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, exists, func, literal, select
+from sqlalchemy.orm import aliased
+
+from ..extensions import db
+from ..hours.models import ACTIVE as HOURS_ACTIVE
+from ..hours.models import HourEntry
+from ..insurance.operations import covered
+from ..training.models import TrainingRecord
+from ..training.operations import verified_basic
+from ..units.models import Unit
+from ..volunteers.models import Membership, Person
+from .operations import valid_book_exists
+
+ITEMS = ("id_number", "birth_date", "photo", "training", "record_book", "hours", "insurance")
+ITEM_LABELS = {"id_number": _l("ID number"), "birth_date": _l("Date of birth"), "photo": _l("Accepted photo"),
+               "training": _l("Training"), "record_book": _l("Record book"),
+               "hours": _l("Hours up to last month"), "insurance": _l("Insurance")}
+# County KPI (domain.md H5): 90% in 2024, 95% from 2025.
+KPI_TARGETS = {2024: 90, 2025: 95}
+
+
+def kpi_target(year: int) -> int:
+    return KPI_TARGETS.get(year, 95 if year > 2025 else 90)
+
+
+def last_month_start(today: date) -> date:
+    return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+def members(unit_condition):
+    """Distinct (person, unit) pairs of current memberships in the units matching the condition."""
+    return (select(Membership.person_id, Membership.unit_id)
+            .where(Membership.status != "left", Membership.unit_id.in_(select(Unit.id).where(unit_condition)))
+            .distinct().subquery())
+
+
+def item_conditions(person_id, unit_id, today: date) -> dict:
+    """SQL conditions for each item of the (person, unit) pair."""
+    fields_in_unit = select(Membership.field_code).where(Membership.person_id == person_id,
+                                                         Membership.unit_id == unit_id, Membership.status != "left")
+    p = aliased(Person)  # never auto-correlated with a Person of the outer query
+    person = select(p.id).where(p.id == person_id)
+    return {
+        "id_number": exists(person.where(p.id_number != "")),
+        "birth_date": exists(person.where(p.birth_date.isnot(None))),
+        "photo": exists(person.where(p.photo_status == "accepted", p.photo_file_id.isnot(None))),
+        "training": and_(verified_basic(person_id), exists().where(
+            TrainingRecord.person_id == person_id, TrainingRecord.kind == "special",
+            TrainingRecord.status == "verified", TrainingRecord.field_code.in_(fields_in_unit))),
+        "record_book": valid_book_exists(person_id),
+        "hours": exists().where(HourEntry.person_id == person_id, HourEntry.unit_id == unit_id,
+                                HourEntry.status == HOURS_ACTIVE, HourEntry.end_on >= last_month_start(today)),
+        "insurance": covered(person_id, today, unit_id),
+    }
+
+
+def _flag(condition):
+    return case((condition, 1), else_=0)
+
+
+@dataclass
+class UnitRate:
+    unit: Unit
+    people: int
+    items: dict          # item -> how many people have it
+    complete: int        # people with all items
+
+    @property
+    def item_rate(self) -> float:
+        return 100 * sum(self.items.values()) / (len(ITEMS) * self.people) if self.people else 0.0
+
+    @property
+    def complete_rate(self) -> float:
+        return 100 * self.complete / self.people if self.people else 0.0
+
+
+def unit_rates(unit_condition, today: date) -> list[UnitRate]:
+    """Completeness per unit for the units matching the condition, in one grouped query."""
+    m = members(unit_condition)
+    conditions = item_conditions(m.c.person_id, m.c.unit_id, today)
+    flags = [func.sum(_flag(conditions[item])).label(item) for item in ITEMS]
+    complete = func.sum(_flag(and_(*conditions.values()))).label("complete")
+    rows = db.session.execute(
+        select(m.c.unit_id, func.count().label("people"), *flags, complete).group_by(m.c.unit_id)).all()
+    by_unit = {row.unit_id: row for row in rows}
+    units = db.session.scalars(select(Unit).where(unit_condition).order_by(Unit.county_code, Unit.code)).all()
+    result = []
+    for unit in units:
+        row = by_unit.get(unit.id)
+        if row is None:
+            result.append(UnitRate(unit, 0, {item: 0 for item in ITEMS}, 0))
+        else:
+            result.append(UnitRate(unit, row.people, {item: int(getattr(row, item) or 0) for item in ITEMS},
+                                   int(row.complete or 0)))
+    return result
+
+
+def totals(rates: list[UnitRate]) -> UnitRate:
+    people = sum(r.people for r in rates)
+    items = {item: sum(r.items[item] for r in rates) for item in ITEMS}
+    return UnitRate(None, people, items, sum(r.complete for r in rates))
+
+
+def person_rows(unit_id: int, today: date, only_incomplete: bool = False):
+    """(person, flags dict) for each current member of the unit, in one query."""
+    m = members(Unit.id == unit_id)
+    conditions = item_conditions(m.c.person_id, m.c.unit_id, today)
+    query = (select(Person, *[_flag(conditions[item]).label(item) for item in ITEMS])
+             .join(m, m.c.person_id == Person.id).order_by(Person.name, Person.id))
+    if only_incomplete:
+        query = query.where(~and_(*conditions.values()))
+    return [(row[0], {item: bool(getattr(row, item)) for item in ITEMS}) for row in db.session.execute(query)]
+
+
+def person_items(person_id: int, today: date) -> dict:
+    """The seven items for one person across all their units (volunteer's own view)."""
+    units = select(Membership.unit_id).where(Membership.person_id == person_id, Membership.status != "left")
+    any_unit = literal(True)
+    person = select(Person.id).where(Person.id == person_id)
+    conditions = {
+        "id_number": exists(person.where(Person.id_number != "")),
+        "birth_date": exists(person.where(Person.birth_date.isnot(None))),
+        "photo": exists(person.where(Person.photo_status == "accepted", Person.photo_file_id.isnot(None))),
+        "training": and_(verified_basic(literal(person_id)), exists().where(
+            TrainingRecord.person_id == person_id, TrainingRecord.kind == "special",
+            TrainingRecord.status == "verified", TrainingRecord.field_code.in_(
+                select(Membership.field_code).where(Membership.person_id == person_id,
+                                                    Membership.status != "left")))),
+        "record_book": valid_book_exists(literal(person_id)),
+        "hours": exists().where(HourEntry.person_id == person_id, HourEntry.status == HOURS_ACTIVE,
+                                HourEntry.end_on >= last_month_start(today), HourEntry.unit_id.in_(units)),
+        "insurance": and_(any_unit, covered(literal(person_id), today)),
+    }
+    row = db.session.execute(select(*[_flag(c).label(k) for k, c in conditions.items()])).one()
+    return {item: bool(getattr(row, item)) for item in ITEMS}
