@@ -77,6 +77,33 @@ def training_ids(name):
     return lambda w: {key: ids[name] for key, ids in _training(w).items()}
 
 
+def _documents(w):
+    """Per unit: a document issued to its volunteer (stand-in PDF), an open request and a finished batch job."""
+    if not hasattr(w, "documents"):
+        from datetime import date
+
+        from portal.certificates.models import CertificateRequest
+        from portal.certificates.operations import issue_document
+        from portal.jobs import Job
+        w.documents = {}
+        for key, person in (("A", w.people["a"]), ("B", w.people["b"]), ("C", w.people["canary"])):
+            unit = w.units[key]
+            doc = issue_document("performance", person, {"name": person.name, "total_half_hours": 300}, unit,
+                                 render=lambda prepared: b"%PDF-1.4 scope fixture")
+            req = CertificateRequest(kind="english_certificate", person_id=person.id, unit_id=unit.id,
+                                     origin="volunteer", requested_on=date(2025, 3, 1), due_on=date(2025, 3, 8))
+            job = Job(kind="certificates.issue_prepared", unit_id=unit.id, status="done", total=1, done=1)
+            db.session.add_all([req, job])
+            db.session.flush()
+            w.documents[key] = {"document_id": doc.id, "request_id": req.id, "job_id": job.id}
+        db.session.commit()
+    return w.documents
+
+
+def document_ids(name):
+    return lambda w: {key: ids[name] for key, ids in _documents(w).items()}
+
+
 def user_ids(w):
     """Accounts of each unit (admin screens: only the system admin may open any of them)."""
     from portal.auth.operations import create_user
@@ -171,6 +198,9 @@ OBJECTS = {
     "training_id": training_ids("training_id"),
     "training_file_id": training_ids("training_file_id"),
     "lost_case_id": training_ids("lost_case_id"),
+    "document_id": document_ids("document_id"),
+    "request_id": document_ids("request_id"),
+    "job_id": document_ids("job_id"),
     "entry_id": hour_entry_ids,
     "batch_id": import_batch_ids,
     "book_id": record_ids("book_id"),

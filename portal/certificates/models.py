@@ -1,0 +1,122 @@
+"""Issued documents (the register), their stored PDFs, and the requests that lead to them."""
+from datetime import date, datetime
+
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+
+from ..extensions import db
+from ..timeutil import utcnow
+
+VALID, REVOKED, SUPERSEDED = "valid", "revoked", "superseded"
+DOCUMENT_STATUSES = (VALID, REVOKED, SUPERSEDED)
+
+PERFORMANCE = "performance"
+ENGLISH_CERTIFICATE = "english_certificate"
+ENGLISH_TRANSCRIPT = "english_transcript"
+REQUEST_KINDS = (PERFORMANCE, ENGLISH_CERTIFICATE, ENGLISH_TRANSCRIPT)
+
+REQUESTED, PREPARED, ISSUED, DECLINED, WITHDRAWN = "requested", "prepared", "issued", "declined", "withdrawn"
+REQUEST_STATUSES = (REQUESTED, PREPARED, ISSUED, DECLINED, WITHDRAWN)
+OPEN_REQUEST_STATUSES = (REQUESTED, PREPARED)
+
+PURPOSES = ("exchange", "study", "visa", "work", "other")
+
+
+class Document(db.Model):
+    """One issued document with its verification token. Never deleted: revoked or superseded instead.
+
+    `payload` is the snapshot of everything printed, so the verification page and a later
+    download show what was issued even when the record changes afterwards.
+    """
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30), index=True)
+    language: Mapped[str] = mapped_column(String(10))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    authority_id: Mapped[int | None] = mapped_column(ForeignKey("authorities.id"), index=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    short_code: Mapped[str] = mapped_column(String(16), unique=True)
+    issuer_name: Mapped[str] = mapped_column(String(200), default="")
+    issuer_name_en: Mapped[str] = mapped_column(String(200), default="")
+    total_half_hours: Mapped[int | None]
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    issued_on: Mapped[date]
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(12), default=VALID, index=True)
+    revoked_at: Mapped[datetime | None]
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    revoke_reason: Mapped[str] = mapped_column(String(300), default="")
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    superseded_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    person: Mapped["Person"] = relationship()  # noqa: F821
+    unit: Mapped["Unit | None"] = relationship()  # noqa: F821
+    authority: Mapped["Authority | None"] = relationship()  # noqa: F821
+    issued_by: Mapped["User | None"] = relationship(foreign_keys=[issued_by_id])  # noqa: F821
+    file: Mapped["DocumentFile | None"] = relationship(back_populates="document", uselist=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_valid(self) -> bool:
+        return self.status == VALID
+
+    def __repr__(self):
+        return f"<Document {self.id} {self.kind} {self.status}>"
+
+
+class DocumentFile(db.Model):
+    """The PDF exactly as issued, kept in the database so every worker (web or RQ) can serve it."""
+    __tablename__ = "document_files"
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), primary_key=True)
+    content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    document: Mapped[Document] = relationship(back_populates="file")
+
+
+class CertificateRequest(db.Model):
+    """A request for a performance certificate or an English document, from the volunteer or the unit."""
+    __tablename__ = "certificate_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    origin: Mapped[str] = mapped_column(String(10))  # "volunteer" or "unit"
+    purpose: Mapped[str] = mapped_column(String(20), default="")
+    purpose_note: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(12), default=REQUESTED, index=True)
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    requested_on: Mapped[date]
+    due_on: Mapped[date]
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    prepared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    prepared_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    decline_reason: Mapped[str] = mapped_column(String(300), default="")
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    version: Mapped[int] = mapped_column(default=1)
+
+    person: Mapped["Person"] = relationship()  # noqa: F821
+    unit: Mapped["Unit"] = relationship()  # noqa: F821
+    document: Mapped[Document | None] = relationship()
+    prepared_by: Mapped["User | None"] = relationship(foreign_keys=[prepared_by_id])  # noqa: F821
+    decided_by: Mapped["User | None"] = relationship(foreign_keys=[decided_by_id])  # noqa: F821
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_REQUEST_STATUSES
+
+    def __repr__(self):
+        return f"<CertificateRequest {self.id} {self.kind} {self.status}>"
