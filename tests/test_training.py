@@ -626,3 +626,16 @@ def test_the_training_kind_runs_through_the_import_pipeline(app, world):
         again = run(TRAINING_KIND, csv_bytes(header, good), ctx, commit=True)
         assert again.status == "already_imported"
     assert db.session.scalar(select(func.count(TrainingRecord.id)).where(TrainingRecord.source == "import")) == 2
+
+
+def test_a_record_book_issued_in_the_portal_decides_the_case_automatically(app, world, client):
+    from portal.records.models import RecordBook
+    person = world.people["a"]
+    db.session.add(RecordBook(person_id=person.id, number="TPE-110-000001", issued_on=date(2021, 7, 1)))
+    db.session.commit()
+    assert operations.holds_record_book(person.id)
+    assert not operations.holds_record_book(world.people["b"].id)
+    login(client, world.users["clerk_a"])
+    client.post(f"/training/people/{person.id}/lost/new", **multipart(case_fields(), []))
+    case = db.session.scalar(select(LostCertificateCase))
+    assert case.status == "accepted" and case.basis == "record_book_rule" and case.effective_on == date(2021, 7, 1)
