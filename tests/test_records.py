@@ -315,3 +315,70 @@ def test_completeness_per_person_unit_and_county(world, client):
     assert "TPE-A" in csv_text and "50.0" in csv_text
     login(client, world.users["county_khh"])
     assert client.get(f"/records/completeness?unit={world.units['A'].id}").status_code == 404
+
+
+# --- the PDF with its verification QR ------------------------------------------------------------
+
+def pdf_text(content: bytes) -> str:
+    import subprocess
+    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=content, capture_output=True,
+                          check=True).stdout.decode("utf-8")
+
+
+def pdf_fonts(content: bytes, tmp_path) -> str:
+    import subprocess
+    path = tmp_path / "book.pdf"
+    path.write_bytes(content)
+    return subprocess.run(["pdffonts", str(path)], capture_output=True, check=True, text=True).stdout
+
+
+def test_requested_issued_in_bulk_then_viewed_and_downloaded_as_a_verifiable_pdf(world, client, tmp_path):
+    from portal.certificates.models import Document
+    from tests.test_pdf import qr_codes
+    person = make_ready(world.people["a"])
+    db.session.add(HourEntry(person_id=person.id, unit_id=world.units["A"].id, start_on=date(2025, 3, 1),
+                             end_on=date(2025, 3, 1), half_hours=7, field_code="social", content="關懷訪視"))
+    db.session.commit()
+    book = issue_for(world, client, person)                  # unit request → county bulk issue
+    login(client, world.users["volunteer"])
+    page = client.get("/records/mine").get_data(as_text=True)
+    assert book.number in page and f"/records/books/{book.id}/pdf" in page
+    response = client.get(f"/records/books/{book.id}/pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    content = response.get_data()
+    fonts = pdf_fonts(content, tmp_path)
+    assert "Portal-Serif-TC" in fonts and "Portal-Sans-TC" in fonts   # the Noto TC fonts of portal/pdf.py
+    assert all(line.split()[-4] == "yes" for line in fonts.splitlines()[2:] if line.strip())  # all embedded
+    text = pdf_text(content)
+    assert "甲志工" in text and book.number in text and "關懷訪視" in text and "臺北市政府" in text
+    assert "志願服務紀錄冊" in text or "Service record book" in text
+    codes = qr_codes(content)
+    assert len(codes) >= 1
+    token = codes[0].rsplit("/verify/", 1)[1]
+    verify = client.get(f"/verify/{token}")
+    assert verify.status_code == 200
+    body = verify.get_data(as_text=True)
+    assert "甲○工" in body and "甲志工" not in body
+    document = db.session.scalar(select(Document).where(Document.token == token))
+    assert document.kind == "record_book" and document.authority_id == book.authority_id
+    # the same record prints the same document; a change prints a new one and supersedes the old
+    assert client.get(f"/records/books/{book.id}/pdf").get_data() == content
+    db.session.add(HourEntry(person_id=person.id, unit_id=world.units["A"].id, start_on=date(2025, 4, 1),
+                             end_on=date(2025, 4, 1), half_hours=2, field_code="social"))
+    db.session.commit()
+    client.get(f"/records/books/{book.id}/pdf")
+    assert db.session.get(Document, document.id).status == "superseded"
+    assert "superseded" in client.get(f"/verify/{token}", headers={"Accept-Language": "en"}).get_data(
+        as_text=True).lower() or "已被取代" in client.get(f"/verify/{token}").get_data(as_text=True)
+
+
+def test_only_the_volunteer_downloads_the_whole_book(world, client):
+    person = make_ready(world.people["a"])
+    book = issue_for(world, client, person)
+    login(client, world.users["clerk_a"])
+    assert client.get(f"/records/books/{book.id}/pdf").status_code == 403
+    login(client, world.users["volunteer"])
+    other = make_ready(world.people["shared"])
+    other_book = issue_for(world, client, other)
+    login(client, world.users["volunteer"])
+    assert client.get(f"/records/books/{other_book.id}/pdf").status_code == 404

@@ -1,5 +1,5 @@
 """Record-book screens: unit requests, county issuance (single and bulk), the book page, completeness."""
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import case, func, not_, select
@@ -18,7 +18,8 @@ from ..units.models import Unit
 from ..units.scopes import get_unit_or_404, unit_scope, visible_unit_ids, visible_units
 from ..volunteers.models import Membership, Person
 from ..volunteers.scopes import get_person_or_404
-from . import bp
+from ..pdf import MissingGlyphError
+from . import bp, printout  # printout registers the record-book document kind
 from .completeness import ITEM_LABELS, ITEMS, kpi_target, person_rows, totals, unit_rates
 from .content import book_content
 from .forms import REQUEST_KINDS, CancelForm, DeclineForm, IssueForm, ListFilter, RequestForm
@@ -312,3 +313,33 @@ def completeness_export():
                  unit_id=unit.id if unit else None)
     db.session.commit()
     return csv_response(name, header, rows)
+
+
+# --- the PDF (verifiable printout) ------------------------------------------------------------
+
+@bp.get("/books/<int:book_id>/pdf")
+@access.allow(access.VOLUNTEER)
+def pdf(book_id):
+    """The volunteer's own book as a PDF with a verification QR (the whole record: only the volunteer)."""
+    expect_write()
+    book = get_book_or_404(book_id, current_user)
+    if book.kind == "cancelled":
+        abort(404)
+    try:
+        document, content = printout.printout(book, current_user)
+    except MissingGlyphError as exc:
+        db.session.rollback()
+        for message in exc.messages():
+            flash(message, "error")
+        return redirect(url_for(".book", book_id=book.id))
+    audit.record("record_book.download", book, number=book.number, code=document.short_code)
+    db.session.commit()
+    response = make_response(content)
+    response.headers.update({
+        "Content-Type": "application/pdf",
+        "Content-Disposition": f'attachment; filename="record-book-{book.number}.pdf"',
+        "Cache-Control": "no-store",
+        "Content-Security-Policy": "sandbox; default-src 'none'",
+        "X-Content-Type-Options": "nosniff",
+    })
+    return response

@@ -1,0 +1,81 @@
+"""The record book as a verifiable PDF, through the certificates' document API and PDF engine.
+
+Each download prints the book as it stands: when nothing changed since the last printout, the
+stored PDF is served again; otherwise a new document is issued (random token, short code, QR to
+/verify) and the earlier printout becomes "superseded" on the verification page. The issuer is
+the county authority that issued the book.
+"""
+import base64
+import hashlib
+import json
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from .. import pdf, uploads
+from ..certificates.models import VALID, Document
+from ..certificates.operations import (DocumentKind, PreparedDocument, document_file, glyph_texts, issue_document,
+                                       pdf_context, register_kind)
+from ..extensions import db
+from ..volunteers.models import Person
+from .content import book_content, payload_of
+from .models import RecordBook
+from .operations import issued_record_book
+
+KIND = "record_book"
+TEMPLATE = "records/pdf.html"
+
+
+def photo_data_uri(person_id: int) -> str | None:
+    person = db.session.get(Person, person_id)
+    if person is None or not person.has_accepted_photo:
+        return None
+    stored = db.session.get(uploads.StoredFile, person.photo_file_id)
+    if stored is None:
+        return None
+    data = uploads.file_path(stored).read_bytes()
+    return f"data:{stored.content_type};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def render(prepared: PreparedDocument) -> bytes:
+    """The certificates' render_document, plus the ID photo (kept out of the stored payload)."""
+    with force_locale("zh_TW"):
+        title = _("Service record book")
+        running_head = _("Verification code %(code)s · %(url)s · page ", code=prepared.short_code,
+                         url=prepared.verify_form_url)
+    return pdf.render_pdf(TEMPLATE, title=title, language="zh_TW", check=glyph_texts(prepared.payload),
+                          pdf_author=prepared.issuer_name, running_head=running_head,
+                          photo=photo_data_uri(prepared.person_id), **pdf_context(prepared))
+
+
+def current_payload(book: RecordBook) -> dict:
+    payload = payload_of(book_content(book.person, book, None))
+    person = book.person
+    fingerprint = json.dumps([payload, person.photo_file_id if person.has_accepted_photo else None],
+                             sort_keys=True, ensure_ascii=False, default=str)
+    payload["digest"] = hashlib.sha256(fingerprint.encode("utf-8")).hexdigest()
+    return payload
+
+
+def rebuild(document: Document, user) -> dict:
+    book = issued_record_book(document.person_id)
+    if book is None:
+        raise ValueError("the record book is not valid")
+    return current_payload(book)
+
+
+register_kind(DocumentKind(KIND, _l("Service record book"), TEMPLATE, "zh_TW", "record-book", rebuild))
+
+
+def printout(book: RecordBook, user) -> tuple[Document, bytes]:
+    """The valid printout of the book as it stands now (issued when the record changed; flush only)."""
+    payload = current_payload(book)
+    latest = db.session.scalar(select(Document).where(Document.kind == KIND, Document.person_id == book.person_id,
+                                                      Document.status == VALID)
+                               .order_by(Document.id.desc()).limit(1))
+    if latest is not None and (latest.payload or {}).get("digest") == payload["digest"]:
+        return latest, document_file(latest)
+    document = issue_document(KIND, book.person, payload, book.authority, issued_by=user, render=render)
+    return document, document_file(document)
