@@ -34,10 +34,10 @@ PROBLEM_COLUMNS = {
 
 class _Row:
     """One row's readable values and problems."""
-    __slots__ = ("number", "cells", "values", "problems")
+    __slots__ = ("number", "values", "problems")
 
-    def __init__(self, number, cells):
-        self.number, self.cells, self.values, self.problems = number, cells, {}, []
+    def __init__(self, number):
+        self.number, self.values, self.problems = number, {}, []
 
 
 class _Reader:
@@ -46,6 +46,8 @@ class _Reader:
     def __init__(self, table: Table, ctx):
         self.table, self.today = table, ctx.today
         self.dates, self.ids = {}, {}
+        self.width = len(table.header)
+        self.indexes = tuple(table.columns.get(key, -1) for key in MOHW_KEYS)
 
     def refuse(self, row: _Row, key: str, value, exc: Refused, masked: bool = False):
         problem = Problem(exc.code, key, exc.params, exc.key)
@@ -91,6 +93,9 @@ class _Reader:
 
 
 def _mohw_half_hours(reader: _Reader, row: _Row, hours_cell, minutes_cell):
+    if type(hours_cell) is float and hours_cell >= 0 and (hours_cell * 2).is_integer() \
+            and minutes_cell in (0.0, 30.0, "", None) and (hours_cell or minutes_cell):
+        return int(hours_cell * 2) + (1 if minutes_cell == 30.0 else 0)  # numeric cells: the common case
     try:
         hours = parse_number(hours_cell)
     except Refused as exc:
@@ -115,39 +120,44 @@ def _mohw_half_hours(reader: _Reader, row: _Row, hours_cell, minutes_cell):
     return half
 
 
+MOHW_KEYS = ("name", "id_number", "start_on", "end_on", "item_code", "content_code", "hours", "minutes",
+             "persons_served", "transport_fee", "meal_fee", "area_code", "remarks", "action", "sequence_no",
+             "served_abroad", "served_domestic")
+
+
 def _read_mohw(reader: _Reader, table: Table, number: int, cells: list, unit) -> _Row:
-    row, cell = _Row(number, cells), table.cell
+    # Missing optional columns read the "" appended at the end of the row (index -1).
+    index = reader.indexes
+    cells = list(cells[:reader.width]) + [""] * (reader.width - len(cells)) + [""]
+    (name, id_number, start, end, item, content_code, hours, minutes, served, transport, meal, area, remarks, action,
+     sequence, abroad, domestic) = (cells[i] for i in index)
+    row = _Row(number)
     v = row.values
-    v["name"] = str(cell(cells, "name") or "").strip()
+    v["name"] = str(name or "").strip()
     if not v["name"]:
         reader.refuse(row, "name", "", Refused("required"))
-    v["id_number"] = reader.id_number(row, cell(cells, "id_number"))
-    v["start_on"] = reader.date(row, "start_on", cell(cells, "start_on"))
-    if cell(cells, "end_on") == cell(cells, "start_on"):
-        v["end_on"] = v["start_on"]  # a single day: one problem, not the same one twice
-    else:
-        v["end_on"] = reader.date(row, "end_on", cell(cells, "end_on"))
+    v["id_number"] = reader.id_number(row, id_number)
+    v["start_on"] = reader.date(row, "start_on", start)
+    v["end_on"] = v["start_on"] if end == start else reader.date(row, "end_on", end)  # a single day: one problem
     if v["start_on"] and v["end_on"] and v["end_on"] < v["start_on"]:
-        reader.refuse(row, "end_on", cell(cells, "end_on"), Refused("end_before_start"))
-    v["half_hours"] = _mohw_half_hours(reader, row, cell(cells, "hours"), cell(cells, "minutes"))
-    for key in ("item_code", "content_code", "area_code"):
-        v[key] = reader.value(row, key, cell(cells, key), code_value)
-    for key in ("persons_served", "served_abroad", "served_domestic"):
-        v[key] = reader.value(row, key, cell(cells, key), whole_number, "count")
-    for key in ("transport_fee", "meal_fee"):
-        v[key] = reader.value(row, key, cell(cells, key), whole_number, "money")
-    v["remarks"] = reader.value(row, "remarks", cell(cells, "remarks"), short_text, 200)
-    v["sequence_no"] = reader.value(row, "sequence_no", cell(cells, "sequence_no"), short_text, 20)
-    if "action" in table.columns:
-        action = str(cell(cells, "action") or "").strip().upper()
-        if action != "A":
-            reader.refuse(row, "action", cell(cells, "action"), Refused("action"))
+        reader.refuse(row, "end_on", end, Refused("end_before_start"))
+    v["half_hours"] = _mohw_half_hours(reader, row, hours, minutes)
+    for key, value in (("item_code", item), ("content_code", content_code), ("area_code", area)):
+        v[key] = reader.value(row, key, value, code_value)
+    for key, value in (("persons_served", served), ("served_abroad", abroad), ("served_domestic", domestic)):
+        v[key] = reader.value(row, key, value, whole_number, "count")
+    for key, value in (("transport_fee", transport), ("meal_fee", meal)):
+        v[key] = reader.value(row, key, value, whole_number, "money")
+    v["remarks"] = reader.value(row, "remarks", remarks, short_text, 200)
+    v["sequence_no"] = reader.value(row, "sequence_no", sequence, short_text, 20)
+    if "action" in table.columns and str(action or "").strip().upper() != "A":
+        reader.refuse(row, "action", action, Refused("action"))
     v["field_code"], v["content"] = unit.field_code, ""
     return row
 
 
 def _read_portal(reader: _Reader, table: Table, number: int, cells: list, unit) -> _Row:
-    row, cell = _Row(number, cells), table.cell
+    row, cell = _Row(number), table.cell
     v = row.values
     v["name"] = str(cell(cells, "name") or "").strip()
     if not v["name"]:
@@ -171,9 +181,14 @@ def _read_portal(reader: _Reader, table: Table, number: int, cells: list, unit) 
     return row
 
 
-ENTRY_COLUMNS = ("start_on", "end_on", "half_hours", "field_code", "content", "persons_served", "item_code",
-                 "content_code", "area_code", "transport_fee", "meal_fee", "served_abroad", "served_domestic",
-                 "sequence_no", "remarks")
+ENTRY_COLUMNS = ("person_id", "unit_id", "start_on", "end_on", "half_hours", "field_code", "content", "persons_served",
+                 "item_code", "content_code", "area_code", "transport_fee", "meal_fee", "served_abroad",
+                 "served_domestic", "sequence_no", "remarks")
+_EXTRAS = ("content", "persons_served", "item_code", "content_code", "area_code", "transport_fee", "meal_fee",
+           "served_abroad", "served_domestic", "sequence_no", "remarks")
+_DEFAULTS = {"content": "", "persons_served": 0, "item_code": "", "content_code": "", "area_code": "",
+             "transport_fee": 0, "meal_fee": 0, "served_abroad": 0, "served_domestic": 0, "sequence_no": "",
+             "remarks": ""}
 
 
 def people_by_number(numbers: set[str]) -> dict:
@@ -186,57 +201,74 @@ def people_by_number(numbers: set[str]) -> dict:
     return found
 
 
+class _Valid:
+    """A readable row kept small until the rules have seen it: 100,000 of them must fit in memory."""
+    __slots__ = ("number", "id_number", "name", "start_on", "end_on", "half_hours", "field_code", "extras", "raw")
+
+    def __init__(self, row: _Row, raw: dict):
+        v = row.values
+        self.number, self.id_number, self.name = row.number, v["id_number"], v["name"]
+        self.start_on, self.end_on, self.half_hours, self.field_code = (v["start_on"], v["end_on"], v["half_hours"],
+                                                                       v["field_code"])
+        self.extras = tuple(v.get(k) if v.get(k) is not None else _DEFAULTS[k] for k in _EXTRAS)
+        self.raw = raw
+
+
 def validate(table: Table, ctx) -> Plan:
-    unit, plan = ctx.unit, Plan(rows=len(table.rows))
+    """Read every row, then check the readable ones against people, stored entries and each other."""
+    unit, plan = ctx.unit, Plan()
     reader = _Reader(table, ctx)
     read_row = _read_mohw if table.fmt.key == "mohw" else _read_portal
-    rows = [read_row(reader, table, number, cells, unit) for number, cells in table.rows]
-    people = people_by_number({r.values["id_number"] for r in rows if r.values.get("id_number")})
+    shown = PROBLEM_COLUMNS[table.fmt.key]
+    valid = []
+    for number, cells in table.rows:
+        plan.rows += 1
+        row = read_row(reader, table, number, cells, unit)
+        if row.problems:
+            plan.problems += row.problems
+        else:
+            # Cells a later rule may need to quote in its message (ID, dates, hours, field).
+            raw = {key: table.cell(cells, key) for key in set(shown.values())}
+            valid.append(_Valid(row, raw))
+    people = people_by_number({r.id_number for r in valid})
     drafts = []
-    for row in rows:
-        v = row.values
-        if v.get("id_number") and v["id_number"] not in people:
-            row.problems.append(table.problem(row.number, "id_number", v["id_number"], "unknown_volunteer",
-                                              MESSAGES["unknown_volunteer"], masked=True))
-        elif v.get("id_number") and v["name"] and not same_name(people[v["id_number"]][1], v["name"]):
-            registered = mask_name(people[v["id_number"]][1])
-            row.problems.append(table.problem(row.number, "name", v["name"], "name_mismatch",
-                                              lambda n=registered: MESSAGES["name_mismatch"](name=n)))
-        if not row.problems:
-            drafts.append((row, Draft(people[v["id_number"]][0], unit.id, v["start_on"], v["end_on"],
-                                      v["half_hours"], v["field_code"], ref=row.number)))
-    lock_people(d.person_id for _row, d in drafts)
+    for r in valid:
+        known = people.get(r.id_number)
+        if known is None:
+            plan.problems.append(table.problem(r.number, "id_number", r.id_number, "unknown_volunteer",
+                                               MESSAGES["unknown_volunteer"], masked=True))
+        elif not same_name(known[1], r.name):
+            registered = mask_name(known[1])
+            plan.problems.append(table.problem(r.number, "name", r.name, "name_mismatch",
+                                               lambda n=registered: MESSAGES["name_mismatch"](name=n)))
+        else:
+            drafts.append((r, Draft(known[0], unit.id, r.start_on, r.end_on, r.half_hours, r.field_code,
+                                    ref=r.number)))
+    lock_people(d.person_id for _r, d in drafts)
     checker = EntryChecker({d.person_id for _r, d in drafts}, window_of(d for _r, d in drafts), ctx.today,
                            unit_fields=unit_fields([unit]))
-    columns = PROBLEM_COLUMNS[table.fmt.key]
-    for row, draft in drafts:
+    for r, draft in drafts:
         if checker.duplicate_of(draft) is not None:
             plan.duplicates += 1
             continue
         problems = checker.check(draft)
         if problems:
             for p in problems:
-                key = columns.get(p.field, "start_on")
-                row.problems.append(table.problem(row.number, key, table.cell(row.cells, key), p.code,
-                                                  lambda p=p: p.message, masked=key == "id_number"))
+                key = shown.get(p.field, "start_on")
+                plan.problems.append(table.problem(r.number, key, r.raw.get(key), p.code, lambda p=p: p.message,
+                                                   masked=key == "id_number"))
             continue
         checker.accept(draft)
-        values = row.values
-        plan.items.append({"person_id": draft.person_id, "unit_id": unit.id,
-                           **{k: values.get(k) if values.get(k) is not None else _DEFAULTS.get(k) for k in ENTRY_COLUMNS}})
+        plan.items.append((draft.person_id, unit.id, draft.start_on, draft.end_on, draft.half_hours,
+                           draft.field_code, *r.extras))
         plan.half_hours += draft.half_hours
-    plan.problems = [p for row in rows for p in row.problems]
-    plan.summary = {"people": len({item["person_id"] for item in plan.items})}
+    plan.problems.sort(key=lambda p: p.row or 0)
+    plan.summary = {"people": len({item[0] for item in plan.items})}
     return plan
 
 
-_DEFAULTS = {"content": "", "persons_served": 0, "item_code": "", "content_code": "", "area_code": "",
-             "transport_fee": 0, "meal_fee": 0, "served_abroad": 0, "served_domestic": 0, "sequence_no": "",
-             "remarks": ""}
-
-
 def write(plan: Plan, ctx, batch) -> dict:
-    return {"entries": insert_imported(plan.items, batch.id, ctx.user)}
+    return {"entries": insert_imported(plan.items, ENTRY_COLUMNS, batch.id, ctx.user)}
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

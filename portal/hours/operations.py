@@ -48,15 +48,14 @@ def record_entry(draft: Draft, user, source: str = "unit", status: str = ACTIVE,
     return entry
 
 
-def insert_imported(rows: list[dict], batch_id: int, user) -> int:
-    """Bulk insert of validated import rows (one statement, no per-row flush)."""
-    if not rows:
-        return 0
+def insert_imported(rows: list[tuple], columns: tuple, batch_id: int, user, chunk: int = 5000) -> int:
+    """Bulk insert of validated import rows: Core inserts of a few thousand rows, no ORM objects."""
+    table = HourEntry.__table__
     now, user_id = utcnow(), _user_id(user)
-    for row in rows:
-        row.update(status=ACTIVE, source="import", import_batch_id=batch_id, entered_by_id=user_id,
-                   entered_at=now, version=1)
-    db.session.execute(insert(HourEntry), rows)
+    fixed = {"status": ACTIVE, "source": "import", "import_batch_id": batch_id, "entered_by_id": user_id,
+             "entered_at": now, "version": 1}
+    for start in range(0, len(rows), chunk):
+        db.session.execute(insert(table), [dict(zip(columns, row), **fixed) for row in rows[start:start + chunk]])
     return len(rows)
 
 

@@ -5,6 +5,7 @@ Single form, batch grid, volunteer claim, claim approval, correction and file im
 once (existing entries, memberships, the training gate): a fixed number of queries per request
 or file, never one per row.
 """
+import functools
 import re
 import unicodedata
 from collections import defaultdict
@@ -121,7 +122,10 @@ def _text(value) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return unicodedata.normalize("NFKC", str(value)).strip()
+    text = str(value)
+    if text.isascii():  # nothing for NFKC to fold: the common case in large files
+        return text.strip()
+    return unicodedata.normalize("NFKC", text).strip()
 
 
 def parse_number(value) -> Decimal:
@@ -168,7 +172,9 @@ def half_hours_of(value) -> int:
 
 def whole_number(value, code: str = "count", default: int = 0, maximum: int = 10_000_000) -> int:
     """A whole number ≥ 0 (persons served, NT$ amounts); empty gives the default."""
-    if _text(value) == "":
+    if type(value) is float and value.is_integer() and 0 <= value <= maximum:
+        return int(value)
+    if value is None or value == "" or _text(value) == "":
         return default
     try:
         number = parse_number(value)
@@ -200,6 +206,7 @@ def check_day(day: date, today: date):
         raise Refused("future_date", today=today.isoformat())
 
 
+@functools.lru_cache(maxsize=4096)
 def code_value(value) -> str:
     text = _text(value)
     if text and not _CODE.match(text):
@@ -208,6 +215,8 @@ def code_value(value) -> str:
 
 
 def short_text(value, limit: int) -> str:
+    if value is None or value == "":
+        return ""
     text = "".join(ch for ch in _text(value) if unicodedata.category(ch) not in ("Cc", "Cf"))
     if len(text) > limit:
         raise Refused("too_long", n=limit)
@@ -216,6 +225,7 @@ def short_text(value, limit: int) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=65536)
 def same_name(a: str, b: str) -> bool:
     """Names compared as decisions.md asks: spaces (and width variants) ignored."""
     def norm(s):
@@ -376,7 +386,7 @@ class EntryChecker:
     def _gate(self, d: Draft) -> list[Problem]:
         # Trained volunteers count from the effective date, untrained ones only before 2026:
         # checking both ends of the range covers every day in between.
-        for day in (d.start_on, d.end_on):
+        for day in (d.start_on,) if d.single_day else (d.start_on, d.end_on):
             if self.gate(d.person_id, d.field_code, day) is not None:
                 return [Problem("training", "field_code",
                                 render=lambda p=d.person_id, f=d.field_code, x=day: self.gate(p, f, x))]

@@ -25,7 +25,8 @@ def run_cli(kind_key: str, path: str, unit_code: str, dry_run: bool, as_json: bo
     if unit is None:
         raise click.ClickException(f"unknown unit {unit_code!r}")
     data = Path(path).read_bytes()
-    ctx = Context(unit=unit, user=None, today=today_taipei(), max_rows=None)
+    # The shell has no web limits: 100,000-row workbooks unpack to more than the web's 50 MB.
+    ctx = Context(unit=unit, user=None, today=today_taipei(), max_rows=None, max_unpacked=2**30)
     started = time.perf_counter()
     if not as_json:
         click.echo(f"checking {Path(path).name} for {unit.code} ...", err=True)

@@ -9,6 +9,7 @@ import codecs
 import csv
 import hashlib
 import io
+import itertools
 import json
 import logging
 import re
@@ -20,7 +21,7 @@ from datetime import date
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from python_calamine import CalamineError, CalamineWorkbook
+from python_calamine import CalamineWorkbook
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -115,7 +116,7 @@ class Table:
     header_row: int
     header: list
     columns: dict            # column key → index
-    rows: list               # (sheet row number, cells)
+    rows: object             # iterator of (sheet row number, cells), read once
     fmt: Format | None = None
 
     def cell(self, cells: list, key: str):
@@ -157,6 +158,7 @@ class Context:
     user: object = None
     today: date | None = None
     max_rows: int | None = MAX_WEB_ROWS
+    max_unpacked: int = XLSX_MAX_UNCOMPRESSED
 
     @property
     def scope_key(self) -> str:
@@ -185,15 +187,16 @@ def sniff(data: bytes) -> str:
     return "csv"
 
 
-def check_zip(data: bytes):
+def check_zip(data: bytes, max_unpacked: int = XLSX_MAX_UNCOMPRESSED):
     """Refuse zip bombs and macro workbooks before the spreadsheet reader sees them."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
     except zipfile.BadZipFile:
         raise FileProblem("unreadable", lambda: _("The file could not be read as an Excel workbook.")) from None
-    if len(members) > XLSX_MAX_MEMBERS or sum(m.file_size for m in members) > XLSX_MAX_UNCOMPRESSED:
-        raise FileProblem("too_big", lambda: _("The workbook is too large when unpacked (at most 50 MB)."))
+    if len(members) > XLSX_MAX_MEMBERS or sum(m.file_size for m in members) > max_unpacked:
+        raise FileProblem("too_big", lambda: _("The workbook is too large when unpacked (at most %(n)s MB).",
+                                               n=max_unpacked // 2**20))
     names = {m.filename for m in members}
     if any(name.lower().endswith("vbaproject.bin") for name in names):
         raise FileProblem("macros", lambda: _("Workbooks with macros are not accepted. Save the file as .xlsx."))
@@ -240,40 +243,52 @@ def _find_header(rows, formats) -> tuple[int, Format, dict] | None:
 
 
 def _workbook_sheets(data: bytes):
+    """(sheet name, row offset, rows) of each visible sheet; rows are streamed, not held in memory."""
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         visible = [m.name for m in workbook.sheets_metadata if str(m.visible).endswith("Visible")
                    and not str(m.visible).endswith("Hidden")] or workbook.sheet_names
+        sheets = []
         for name in visible:
             sheet = workbook.get_sheet_by_name(name)
             start_row, start_col = sheet.start or (0, 0)
-            rows = sheet.to_python(skip_empty_area=True)
-            if start_col:
-                rows = [[""] * start_col + list(r) for r in rows]
-            yield name, start_row, rows
-    except CalamineError as exc:
-        log.info("spreadsheet refused: %s", exc)
-        raise FileProblem("unreadable", lambda: _("The file could not be read as an Excel workbook.")) from None
-    except Exception as exc:  # calamine raises plain errors for damaged files
-        if isinstance(exc, FileProblem):
-            raise
+            pad = [""] * start_col
+            rows = (pad + list(r) for r in sheet.iter_rows()) if start_col else sheet.iter_rows()
+            sheets.append((name, start_row, rows))
+        return sheets
+    except Exception as exc:  # calamine raises its own and plain errors for damaged files
         log.info("spreadsheet refused: %s", exc)
         raise FileProblem("unreadable", lambda: _("The file could not be read as an Excel workbook.")) from None
 
 
-def _csv_rows(text: str) -> list:
+def _csv_rows(text: str):
     first = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first and "," not in first else ","
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
 
 
-def read_table(data: bytes, formats, encoding: str | None = None, max_rows: int | None = None) -> Table:
+def _body(head: list, rest, index: int, offset: int, max_rows: int | None):
+    """Non-empty data rows after the header, numbered as the sheet numbers them."""
+    count = 0
+    for n, cells in enumerate(itertools.chain(head[index + 1:], rest), start=index + 1):
+        if not any(c not in (None, "") and str(c).strip() for c in cells):
+            continue
+        count += 1
+        if max_rows is not None and count > max_rows:
+            raise FileProblem("too_many_rows", lambda: _(
+                "The file has more than %(max)s rows, the most that can be imported at once. Split the file, or "
+                "ask for the command-line import.", max=max_rows))
+        yield offset + n + 1, cells
+
+
+def read_table(data: bytes, formats, encoding: str | None = None, max_rows: int | None = None,
+               max_unpacked: int = XLSX_MAX_UNCOMPRESSED) -> Table:
     """The first sheet (or the CSV) whose header matches one of `formats`, with its data rows."""
     if not data:
         raise FileProblem("empty", lambda: _("The file is empty."))
     kind = sniff(data)
     if kind == "xlsx":
-        check_zip(data)
+        check_zip(data, max_unpacked)
     sources = []
     if kind in ("xlsx", "xls"):
         sources = _workbook_sheets(data)
@@ -282,17 +297,14 @@ def read_table(data: bytes, formats, encoding: str | None = None, max_rows: int 
         text, used_encoding = decode(data, encoding)
         sources = [(None, 0, _csv_rows(text))]
     for sheet, offset, rows in sources:
-        found = _find_header(rows, formats)
+        rows = iter(rows)
+        head = [list(r) for r in itertools.islice(rows, HEADER_SEARCH_ROWS)]
+        found = _find_header(head, formats)
         if found is None:
             continue
         index, fmt, columns = found
-        body = [(offset + n + 1, cells) for n, cells in enumerate(rows) if n > index
-                and any(c not in (None, "") and str(c).strip() for c in cells)]
-        if max_rows is not None and len(body) > max_rows:
-            raise FileProblem("too_many_rows", lambda n=len(body): _(
-                "The file has %(n)s rows; at most %(max)s can be imported at once. Split the file, or ask for "
-                "the command-line import.", n=n, max=max_rows))
-        return Table(sheet, used_encoding, offset + index + 1, list(rows[index]), columns, body, fmt)
+        return Table(sheet, used_encoding, offset + index + 1, head[index], columns,
+                     _body(head, rows, index, offset, max_rows), fmt)
     expected = "; ".join(" / ".join(c.header for c in fmt.columns if c.required) for fmt in formats)
     raise FileProblem("unknown_format", lambda: _(
         "No header row with the expected columns was found. Use the template; the required columns are: "
@@ -361,17 +373,23 @@ def run(kind: ImportKind, data: bytes, ctx: Context, encoding: str | None = None
     digest = sha256_of(data)
     outcome = Outcome(status="rejected", sha256=digest)
     try:
-        table = read_table(data, kind.formats, encoding, ctx.max_rows)
+        table = read_table(data, kind.formats, encoding, ctx.max_rows, ctx.max_unpacked)
     except FileProblem as problem:
         outcome.errors = localize([RowProblem(problem.row, "", "", "", problem.code, problem.message_of)])
         return outcome
-    outcome.fmt, outcome.encoding, outcome.rows = table.fmt.key, table.encoding or "", len(table.rows)
-    previous = previous_import(kind, ctx, digest)
-    if previous is not None:
-        outcome.status, outcome.duplicates, outcome.previous = "already_imported", len(table.rows), previous
-        outcome.summary = {"already_imported": previous.id}
+    outcome.fmt, outcome.encoding = table.fmt.key, table.encoding or ""
+    try:
+        previous = previous_import(kind, ctx, digest)
+        if previous is not None:
+            outcome.rows = sum(1 for _row in table.rows)
+            outcome.status, outcome.duplicates, outcome.previous = "already_imported", outcome.rows, previous
+            outcome.summary = {"already_imported": previous.id}
+            return outcome
+        plan = kind.validate(table, ctx)
+    except FileProblem as problem:
+        outcome.errors = localize([RowProblem(problem.row, "", "", "", problem.code, problem.message_of)])
         return outcome
-    plan = kind.validate(table, ctx)
+    outcome.rows = plan.rows
     outcome.duplicates, outcome.summary = plan.duplicates, plan.summary
     if plan.problems:
         outcome.errors = localize(plan.problems)

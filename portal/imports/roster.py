@@ -111,9 +111,10 @@ def _date(table, number, key, value, problems, acceptable):
 
 
 def validate(table: Table, ctx) -> Plan:
-    plan = Plan(rows=len(table.rows))
+    plan = Plan()
     rows, seen = [], {}
     for number, cells in table.rows:
+        plan.rows += 1
         problems = []
         values = _read(table, number, cells, ctx, problems)
         if not problems and values["id_number"] in seen:
