@@ -11,6 +11,8 @@ from portal.audit import AuditLog
 from portal.certificates import operations as ops
 from portal.certificates.models import CertificateRequest, Document
 from portal.extensions import db
+from portal.hours.models import HourEntry
+from portal.timeutil import today_taipei
 from tests.conftest import login
 
 TODAY = date(2025, 3, 5)
@@ -30,12 +32,18 @@ class HoursDouble:
         return [r for r in self.rows if r.person_id in person_ids and (unit_id is None or r.unit_id == unit_id)]
 
 
+class RealHours:
+    """Hour entries in the hours feature's table, as its screens and imports would write them."""
+
+    def add(self, person, unit, half_hours, start_on, field_code=None, end_on=None, status="active"):
+        db.session.add(HourEntry(person_id=person.id, unit_id=unit.id, start_on=start_on, end_on=end_on or start_on,
+                                 half_hours=half_hours, field_code=field_code or unit.field_code, status=status))
+        db.session.commit()
+
+
 @pytest.fixture
-def hours(monkeypatch):
-    """The double, also installed as the default source so that the views use it."""
-    double = HoursDouble()
-    monkeypatch.setattr(ops, "recorded_hours", double)
-    return double
+def hours(app):
+    return RealHours()
 
 
 @pytest.fixture
@@ -51,10 +59,9 @@ def fast_pdf(monkeypatch):
     monkeypatch.setattr(ops, "render_document", lambda prepared: b"%PDF-1.4 " + prepared.short_code.encode())
 
 
-def eligible(hours, person, unit, on=None):
-    """One year of service and 150 hours up to today."""
-    today = on or date.today()
-    hours.add(person, unit, 300, ops.one_year_after(today).replace(year=today.year - 1) - timedelta(days=1))
+def eligible(hours, person, unit):
+    """More than a year of service and exactly 150 hours."""
+    hours.add(person, unit, 300, date(2022, 1, 15), end_on=date(2022, 12, 20))
 
 
 # --- eligibility boundaries -------------------------------------------------------------------
@@ -78,6 +85,20 @@ def test_eligibility_boundaries(app, en, make_unit, make_person, first, half_hou
     result = ops.performance_eligibility(summary, on=TODAY)
     assert result.eligible is expected
     assert bool(result.reasons) is not expected
+
+
+@pytest.mark.parametrize("days, half_hours, expected", [(364, 300, False), (365, 299, False), (365, 300, True)])
+def test_eligibility_from_the_hours_table(app, en, make_unit, make_person, hours, days, half_hours, expected):
+    unit = make_unit()
+    first = date(2024, 3, 5) + timedelta(days=365 - days)
+    person = make_person([unit], joined=first)
+    hours.add(person, unit, half_hours - 2, first, end_on=first + timedelta(days=40))
+    hours.add(person, unit, 2, date(2025, 1, 2))
+    hours.add(person, unit, 40, date(2025, 1, 3), status="void")       # voided and pending hours do not count
+    hours.add(person, unit, 40, date(2025, 1, 4), status="pending")
+    summary = ops.service_summary(person.id, unit.id)
+    assert summary.total_half_hours == half_hours
+    assert ops.performance_eligibility(summary, on=TODAY).eligible is expected
 
 
 def test_one_year_from_a_leap_day_is_28_february(app):
@@ -182,8 +203,8 @@ def test_unit_starts_a_certificate_already_prepared(app, world, client, hours, f
 
 def test_unit_cannot_start_for_an_ineligible_volunteer(app, world, client, hours):
     person, unit = world.people["a"], world.units["A"]
-    hours.add(person, unit, 400, date.today() - timedelta(days=364))
-    person.memberships[0].joined_on = date.today() - timedelta(days=364)
+    hours.add(person, unit, 400, today_taipei() - timedelta(days=364))
+    person.memberships[0].joined_on = today_taipei() - timedelta(days=364)
     db.session.commit()
     login(client, world.users["clerk_a"])
     client.post(f"/documents/people/{person.id}/start")

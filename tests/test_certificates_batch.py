@@ -12,14 +12,14 @@ from portal.certificates import operations as ops
 from portal.certificates.models import CertificateRequest, Document
 from portal.demo.cli import national_id
 from portal.extensions import db
+from portal.hours.models import HourEntry
 from portal.jobs import Job, wait
 from portal.volunteers.models import Membership, Person
 from tests.conftest import login
-from tests.test_certificates import HoursDouble
 from tests.test_jobs import threaded_app  # noqa: F401  (fixture)
 
 
-def unit_with_volunteers(make_unit, n, monkeypatch, eligible=True):
+def unit_with_volunteers(make_unit, n, eligible=True):
     unit = make_unit("TPE", "social", "private", code="TPE-BATCH", name="臺北批次協會", name_en="Taipei Batch Association")
     rng = random.Random(11)
     numbers = set()
@@ -34,15 +34,14 @@ def unit_with_volunteers(make_unit, n, monkeypatch, eligible=True):
         people.append(person)
     db.session.add_all(people)
     db.session.commit()
-    double = HoursDouble()
-    for person in people:
-        double.add(person, unit, 300 if eligible else 299, date(2021, 1, 1))
-    monkeypatch.setattr(ops, "recorded_hours", double)
+    db.session.add_all([HourEntry(person_id=p.id, unit_id=unit.id, start_on=date(2021, 1, 1), end_on=date(2021, 6, 30),
+                                  half_hours=300 if eligible else 299, field_code="social") for p in people])
+    db.session.commit()
     return unit, people
 
 
 def test_500_certificates_in_one_background_batch(threaded_app, make_unit, make_user, monkeypatch):
-    unit, people = unit_with_volunteers(make_unit, 500, monkeypatch)
+    unit, people = unit_with_volunteers(make_unit, 500)
     clerk = make_user("batch.clerk", "unit_clerk", unit_id=unit.id)
     supervisor = make_user("batch.supervisor", "unit_supervisor", unit_id=unit.id)
 
@@ -95,8 +94,8 @@ def test_500_certificates_in_one_background_batch(threaded_app, make_unit, make_
         as_text=True)
 
 
-def test_batch_renders_real_pdfs_and_reports_what_it_skipped(threaded_app, make_unit, make_user, monkeypatch):
-    unit, people = unit_with_volunteers(make_unit, 3, monkeypatch)
+def test_batch_renders_real_pdfs_and_reports_what_it_skipped(threaded_app, make_unit, make_user):
+    unit, people = unit_with_volunteers(make_unit, 3)
     supervisor = make_user("batch.supervisor", "unit_supervisor", unit_id=unit.id)
     client = login(threaded_app.test_client(), supervisor)
     client.post("/documents/batches/prepare")
@@ -120,8 +119,8 @@ def test_batch_renders_real_pdfs_and_reports_what_it_skipped(threaded_app, make_
     assert "U+2000B" in page and "Not issued" in page
 
 
-def test_ineligible_volunteers_are_not_prepared(threaded_app, make_unit, make_user, monkeypatch):
-    unit, _ = unit_with_volunteers(make_unit, 4, monkeypatch, eligible=False)
+def test_ineligible_volunteers_are_not_prepared(threaded_app, make_unit, make_user):
+    unit, _ = unit_with_volunteers(make_unit, 4, eligible=False)
     clerk = make_user("batch.clerk", "unit_clerk", unit_id=unit.id)
     client = login(threaded_app.test_client(), clerk)
     client.post("/documents/batches/prepare")

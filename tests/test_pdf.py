@@ -14,7 +14,7 @@ from portal import pdf
 from portal.certificates import operations as ops
 from portal.extensions import db
 from portal.training.models import TrainingRecord
-from tests.test_certificates import HoursDouble
+from tests.test_certificates import RealHours
 
 BASE = "https://portal.example.org"
 
@@ -46,7 +46,7 @@ def catalog_language(content: bytes) -> str:
 
 
 @pytest.fixture
-def record(app, world, monkeypatch):
+def record(app, world):
     """Person a with 256.5 hours over two years in unit A and 20 in unit B, and verified basic training."""
     person, a, b = world.people["a"], world.units["A"], world.units["B"]
     person.name_latin = "WANG, HSIAO-MING"
@@ -55,11 +55,10 @@ def record(app, world, monkeypatch):
     db.session.add(TrainingRecord(person_id=person.id, unit_id=a.id, kind="basic", course_name="志願服務基礎訓練",
                                   hours=12, completed_on=date(2022, 3, 12), status="verified"))
     db.session.commit()
-    double = HoursDouble()
-    double.add(person, a, 200, date(2023, 5, 1), end_on=date(2023, 12, 31))
-    double.add(person, a, 313, date(2024, 1, 3), end_on=date(2024, 12, 30))
-    double.add(person, b, 40, date(2024, 6, 1), field_code="education")
-    monkeypatch.setattr(ops, "recorded_hours", double)
+    hours = RealHours()
+    hours.add(person, a, 200, date(2023, 5, 1), end_on=date(2023, 12, 31))
+    hours.add(person, a, 313, date(2024, 1, 3), end_on=date(2024, 12, 30))
+    hours.add(person, b, 40, date(2024, 6, 1), field_code="education")
     return person
 
 

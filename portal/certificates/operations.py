@@ -26,7 +26,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import extract, func, select
 
 from .. import audit, pdf
 from ..extensions import db
@@ -114,17 +114,21 @@ class ServiceSummary:
 
 
 def recorded_hours(person_ids: list[int], unit_id: int | None) -> Iterable[HourRow] | None:
-    """Active hour entries from portal/hours, or None while that feature is not installed."""
+    """Active hour entries from the hours feature, summed per person, unit, field and year (by the
+    start date, as the hours screens count them); None while that feature is not installed."""
     try:
         from ..hours.models import ACTIVE, HourEntry
     except ImportError:
         return None
-    query = select(HourEntry.person_id, HourEntry.unit_id, HourEntry.field_code, HourEntry.start_on,
-                   HourEntry.end_on, HourEntry.half_hours).where(
-        HourEntry.person_id.in_(person_ids), HourEntry.status == ACTIVE)
+    year = extract("year", HourEntry.start_on)
+    query = (select(HourEntry.person_id, HourEntry.unit_id, HourEntry.field_code, func.min(HourEntry.start_on),
+                    func.max(HourEntry.end_on), func.sum(HourEntry.half_hours))
+             .where(HourEntry.person_id.in_(person_ids), HourEntry.status == ACTIVE)
+             .group_by(HourEntry.person_id, HourEntry.unit_id, HourEntry.field_code, year))
     if unit_id is not None:
         query = query.where(HourEntry.unit_id == unit_id)
-    return [HourRow(*row) for row in db.session.execute(query)]
+    return [HourRow(pid, uid, field_code, start_on, end_on, int(half))
+            for pid, uid, field_code, start_on, end_on, half in db.session.execute(query)]
 
 
 def service_summaries(person_ids: Iterable[int], unit_id: int | None = None, *,
