@@ -72,7 +72,7 @@ def test_a_request_checks_the_prerequisites_and_says_what_is_missing(world, clie
     page = client.get("/records/").get_data(as_text=True)
     assert "verified basic training" in page or "基礎訓練" in page
     make_ready(person, photo=False)
-    with pytest.raises(RecordBookError, match="photo|照片"):
+    with pytest.raises(RecordBookError, match="photo|照"):
         with app_request(client):
             request_book(person, world.units["A"], "first", "", world.users["clerk_a"])
     give_photo(person)
@@ -382,3 +382,9 @@ def test_only_the_volunteer_downloads_the_whole_book(world, client):
     other_book = issue_for(world, client, other)
     login(client, world.users["volunteer"])
     assert client.get(f"/records/books/{other_book.id}/pdf").status_code == 404
+
+
+def test_training_counts_for_a_unit_only_in_the_fields_served_there(world):
+    make_ready(world.people["shared"])            # special training for social (unit A), not education (unit B)
+    rates = {r.unit.code: r.items["training"] for r in unit_rates(Unit.county_code == "TPE", date.today())}
+    assert rates == {"TPE-A": 1, "TPE-B": 0}

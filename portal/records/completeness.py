@@ -48,8 +48,7 @@ def members(unit_condition):
 
 def item_conditions(person_id, unit_id, today: date) -> dict:
     """SQL conditions for each item of the (person, unit) pair."""
-    fields_in_unit = select(Membership.field_code).where(Membership.person_id == person_id,
-                                                         Membership.unit_id == unit_id, Membership.status != "left")
+    served = aliased(Membership)  # a field the person serves in this unit, in the same EXISTS (one level)
     p = aliased(Person)  # never auto-correlated with a Person of the outer query
     person = select(p.id).where(p.id == person_id)
     return {
@@ -58,7 +57,8 @@ def item_conditions(person_id, unit_id, today: date) -> dict:
         "photo": exists(person.where(p.photo_status == "accepted", p.photo_file_id.isnot(None))),
         "training": and_(verified_basic(person_id), exists().where(
             TrainingRecord.person_id == person_id, TrainingRecord.kind == "special",
-            TrainingRecord.status == "verified", TrainingRecord.field_code.in_(fields_in_unit))),
+            TrainingRecord.status == "verified", served.person_id == person_id, served.unit_id == unit_id,
+            served.status != "left", TrainingRecord.field_code == served.field_code)),
         "record_book": valid_book_exists(person_id),
         "hours": exists().where(HourEntry.person_id == person_id, HourEntry.unit_id == unit_id,
                                 HourEntry.status == HOURS_ACTIVE, HourEntry.end_on >= last_month_start(today)),

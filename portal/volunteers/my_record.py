@@ -95,7 +95,7 @@ def next_steps(person, book, pending, reqs, honor, awards, cover_today) -> list[
         steps.append(_("You meet the conditions for an honor card: ask your unit to apply for it."))
     for tier in awards:
         if tier.next_half_hours is not None and tier.half_hours:
-            steps.append(f"{tier.label}: {tier.words}")
+            steps.append(_("%(scheme)s: %(progress)s", scheme=tier.label, progress=tier.words))
     if not cover_today:
         steps.append(_("You are not insured today. Ask your unit to enrol you in its volunteer accident "
                        "insurance before you serve."))
