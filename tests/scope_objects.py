@@ -208,6 +208,10 @@ OBJECTS = {
     "policy_id": record_ids("policy_id"),
     "enrolment_id": record_ids("enrolment_id"),
     "user_id": user_ids,
+    "application_id": honor_card_ids("application_id"),
+    "card_id": honor_card_ids("card_id"),
+    "venue_id": honor_card_ids("venue_id"),
+    "card_batch_id": honor_card_ids("card_batch_id"),
 }
 
 # Which units' objects each persona may NOT reach (the volunteer is person "a", who serves in A).

@@ -1,0 +1,80 @@
+"""The card as a verifiable document, through the certificates feature's API.
+
+Each issued card gets a document of kind "honor_card": a random token for /verify/<token>,
+a short code, and a card-size PDF (85.6 × 54 mm) with the photo. The card itself stays
+Chinese (domain.md HC10); the verification page is bilingual.
+"""
+import base64
+
+from flask_babel import lazy_gettext as _l
+
+from .. import audit, pdf
+from ..certificates.models import SUPERSEDED, VALID
+from ..certificates.operations import (DocumentKind, glyph_texts, issue_document, pdf_context, register_kind,
+                                       revoke_document)
+from ..extensions import db
+from ..timeutil import utcnow
+from ..uploads import StoredFile, file_path, preview_path
+from ..volunteers.identity import mask_id
+
+KIND = "honor_card"
+TEMPLATE = "honor_cards/card_pdf.html"
+
+
+def photo_data_uri(person) -> str | None:
+    """The accepted ID photo as a data: URI (its small preview when there is one), else None."""
+    if not person.has_accepted_photo:
+        return None
+    stored = db.session.get(StoredFile, person.photo_file_id)
+    if stored is None or not stored.is_image:
+        return None
+    try:
+        if stored.has_preview:
+            data, mimetype = preview_path(stored).read_bytes(), "image/png"
+        else:
+            data, mimetype = file_path(stored).read_bytes(), stored.content_type
+    except OSError:
+        return None
+    return f"data:{mimetype};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def card_payload(card, authority) -> dict:
+    person = card.person
+    return {
+        "name": person.name, "id_masked": mask_id(person.id_number), "number": card.number,
+        "kind": card.kind, "county_code": card.county_code, "county_name": card.county.name if card.county else "",
+        "issuer_name": authority.name, "valid_from": card.valid_from.isoformat(), "valid_to": card.valid_to.isoformat(),
+        "window_start": card.window_start.isoformat() if card.window_start else None,
+        "window_end": card.window_end.isoformat() if card.window_end else None,
+        "total_half_hours": card.half_hours,
+    }
+
+
+def _renderer(photo: str | None):
+    def render(prepared) -> bytes:
+        return pdf.render_pdf(TEMPLATE, title="志願服務榮譽卡", language="zh_TW", check=glyph_texts(prepared.payload),
+                              photo=photo, **pdf_context(prepared))
+    return render
+
+
+def issue_card_document(card, authority, user, *, render=None, replaces=None):
+    """Issue the card's document (flush only). An earlier card's page stays valid (a renewal starts
+    when it ends); only the document of the card that a reissue `replaces` is superseded."""
+    document = issue_document(KIND, card.person, card_payload(card, authority), authority, issued_by=user,
+                              supersede=False, render=render or _renderer(photo_data_uri(card.person)))
+    card.document_id = document.id
+    old = replaces.document if replaces is not None else None
+    if old is not None and old.status == VALID:
+        old.status, old.superseded_at = SUPERSEDED, utcnow()
+        document.supersedes_id = old.id
+        audit.record("document.supersede", old, by_document=document.id, by_user=getattr(user, "id", None))
+    db.session.flush()
+    return document
+
+
+def revoke_card_document(card, reason: str, user):
+    if card.document is not None and card.document.status != "revoked":
+        revoke_document(card.document, reason, user)
+
+
+register_kind(DocumentKind(KIND, _l("Honor card"), TEMPLATE, "zh_TW", "honor-card"))

@@ -1,0 +1,200 @@
+"""Honor cards (志願服務榮譽卡), the units' applications for them, card numbering, and venues.
+
+A card is never deleted: cancellation (註銷) and replacement by a reissued card (補發) are
+statuses. Its kind says how it came about: first issue (初次), renewal (換發) or reissue (補發).
+Cards written by the county's import keep who imported them and from which file.
+"""
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..timeutil import utcnow
+from ..units.catalog import COUNTY_BY_CODE
+from ..uploads import StoredFile  # noqa: F401  (the target of HonorCardApplication.letter)
+
+FIRST, RENEWAL, REISSUE = "first", "renewal", "reissue"
+KINDS = (FIRST, RENEWAL, REISSUE)
+KIND_LABELS = {FIRST: _l("First issue (初次)"), RENEWAL: _l("Renewal (換發)"), REISSUE: _l("Reissue (補發)")}
+
+VALID, CANCELLED, REPLACED = "valid", "cancelled", "replaced"
+CARD_STATUSES = (VALID, CANCELLED, REPLACED)
+CARD_STATUS_LABELS = {VALID: _l("Valid"), CANCELLED: _l("Cancelled (註銷)"), REPLACED: _l("Replaced by a reissued card")}
+
+SUBMITTED, CANCELLED_APP, APPROVED, RETURNED = "submitted", "cancelled", "approved", "returned"
+APPLICATION_STATUSES = (SUBMITTED, CANCELLED_APP, APPROVED, RETURNED)
+APPLICATION_STATUS_LABELS = {SUBMITTED: _l("Waiting for the county"), CANCELLED_APP: _l("Cancelled by the unit"),
+                             APPROVED: _l("Approved"), RETURNED: _l("Returned by the county")}
+
+PAPER, ELECTRONIC, BOTH = "paper", "electronic", "both"
+CARD_FORMS = (PAPER, ELECTRONIC, BOTH)
+CARD_FORM_LABELS = {PAPER: _l("Paper card only"), ELECTRONIC: _l("Electronic card only"),
+                    BOTH: _l("Paper or electronic card")}
+FREE, HALF, OTHER = "free", "half", "other"
+DISCOUNTS = (FREE, HALF, OTHER)
+DISCOUNT_LABELS = {FREE: _l("Free entry"), HALF: _l("Half price"), OTHER: _l("Other discount")}
+
+_SUBMITTED_ONLY = text("status = 'submitted'")
+
+
+class HonorCard(db.Model):
+    __tablename__ = "honor_cards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    kind: Mapped[str] = mapped_column(String(10), default=FIRST)
+    status: Mapped[str] = mapped_column(String(10), default=VALID, index=True)
+    county_code: Mapped[str] = mapped_column(String(3), index=True)
+    authority_id: Mapped[int | None] = mapped_column(ForeignKey("authorities.id"))
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("honor_card_applications.id"))
+    approved_on: Mapped[date]
+    valid_from: Mapped[date]
+    valid_to: Mapped[date]
+    # The counting window and the hours this card used; they are never counted again.
+    window_start: Mapped[date | None]
+    window_end: Mapped[date | None]
+    half_hours: Mapped[int | None]
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("honor_cards.id"))
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    source: Mapped[str] = mapped_column(String(12), default="application")   # application | import | reissue
+    import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), index=True)
+    imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    source_filename: Mapped[str] = mapped_column(String(120), default="")
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    cancelled_on: Mapped[date | None]
+    cancel_reason: Mapped[str] = mapped_column(String(300), default="")
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    person: Mapped["Person"] = relationship()  # noqa: F821
+    authority: Mapped["Authority | None"] = relationship()  # noqa: F821
+    document: Mapped["Document | None"] = relationship()  # noqa: F821
+    imported_by: Mapped["User | None"] = relationship(foreign_keys=[imported_by_id])  # noqa: F821
+    replaces: Mapped["HonorCard | None"] = relationship(remote_side=[id])
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def county(self):
+        return COUNTY_BY_CODE.get(self.county_code)
+
+    @property
+    def kind_label(self):
+        return KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def status_label(self):
+        return CARD_STATUS_LABELS.get(self.status, self.status)
+
+    def in_force_on(self, day: date) -> bool:
+        return self.status == VALID and self.valid_from <= day <= self.valid_to
+
+    def __repr__(self):
+        return f"<HonorCard {self.number} {self.kind} {self.status}>"
+
+
+class HonorCardApplication(db.Model):
+    """A unit's application for one volunteer, with the eligibility it was made on."""
+    __tablename__ = "honor_card_applications"
+    __table_args__ = (
+        # At most one open application per volunteer, whichever unit applied.
+        Index("uq_honor_card_applications_open", "person_id", unique=True,
+              sqlite_where=_SUBMITTED_ONLY, postgresql_where=_SUBMITTED_ONLY),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10), default=FIRST)
+    status: Mapped[str] = mapped_column(String(10), default=SUBMITTED, index=True)
+    applied_on: Mapped[date]
+    applied_at: Mapped[datetime] = mapped_column(default=utcnow)
+    applied_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    window_start: Mapped[date | None]
+    window_end: Mapped[date | None]
+    half_hours: Mapped[int] = mapped_column(default=0)
+    letter_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+    note: Mapped[str] = mapped_column(String(300), default="")
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    return_reason: Mapped[str] = mapped_column(String(300), default="")
+    cancelled_at: Mapped[datetime | None]
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(default=1)
+
+    person: Mapped["Person"] = relationship()  # noqa: F821
+    unit: Mapped["Unit"] = relationship()  # noqa: F821
+    letter: Mapped["StoredFile | None"] = relationship()
+    applied_by: Mapped["User | None"] = relationship(foreign_keys=[applied_by_id])  # noqa: F821
+    decided_by: Mapped["User | None"] = relationship(foreign_keys=[decided_by_id])  # noqa: F821
+    card: Mapped[HonorCard | None] = relationship(
+        primaryjoin="HonorCard.application_id == HonorCardApplication.id", viewonly=True, uselist=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def kind_label(self):
+        return KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def status_label(self):
+        return APPLICATION_STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == SUBMITTED
+
+    def __repr__(self):
+        return f"<HonorCardApplication {self.id} {self.status}>"
+
+
+class HonorCardSequence(db.Model):
+    """The last card number used per county and ROC year (locked while numbering)."""
+    __tablename__ = "honor_card_sequences"
+    __table_args__ = (UniqueConstraint("county_code", "roc_year", name="uq_honor_card_sequences"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    county_code: Mapped[str] = mapped_column(String(3))
+    roc_year: Mapped[int]
+    last: Mapped[int] = mapped_column(default=0)
+
+
+class Venue(db.Model):
+    """A scenic area or venue that honours the card (風景區/場館優惠), kept by the ministry or a county."""
+    __tablename__ = "honor_card_venues"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), index=True)
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    county_code: Mapped[str] = mapped_column(String(3), index=True)
+    address: Mapped[str] = mapped_column(String(200), default="")
+    discount: Mapped[str] = mapped_column(String(10), default=FREE)
+    discount_note: Mapped[str] = mapped_column(String(200), default="")
+    conditions: Mapped[str] = mapped_column(Text, default="")
+    card_forms: Mapped[str] = mapped_column(String(10), default=BOTH)
+    website: Mapped[str] = mapped_column(String(300), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    authority_id: Mapped[int | None] = mapped_column(ForeignKey("authorities.id"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    authority: Mapped["Authority | None"] = relationship()  # noqa: F821
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def county(self):
+        return COUNTY_BY_CODE.get(self.county_code)
+
+    @property
+    def card_forms_label(self):
+        return CARD_FORM_LABELS.get(self.card_forms, self.card_forms)
+
+    @property
+    def discount_label(self):
+        return DISCOUNT_LABELS.get(self.discount, self.discount)

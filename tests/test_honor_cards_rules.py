@@ -1,0 +1,193 @@
+"""The honor-card eligibility engine on plain facts: no database, no HTTP (domain.md §2.4, §4.4)."""
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+
+from portal.honor_cards.operations import (BASIC, ENTERED, HOURS, PHOTO, RECORD_BOOK, SPECIAL, YEARS, Facts,
+                                           HourFact, PreviousCard, add_years, evaluate, format_half_hours, outlook,
+                                           span, validity, years_complete_on)
+
+ON = date(2025, 6, 10)                 # evaluated in June 2025: the window ends on 2025-05-31
+TRAINED = date(2022, 6, 1)             # 2022-06-01 .. 2025-05-31 is exactly 3 years
+LONG_AGO = {"basic_from": date(2015, 3, 1), "special_from": {"social": date(2015, 3, 1)}}
+
+
+def monthly(total_half_hours: int, start: date, end: date, field: str = "social") -> list[HourFact]:
+    """Hours spread over one entry per month (the MOHW one-row-per-month habit), first to last day."""
+    months = []
+    day = start.replace(day=1)
+    while day <= end:
+        nxt = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+        months.append((max(day, start), min(nxt - timedelta(days=1), end)))
+        day = nxt
+    share, rest = divmod(total_half_hours, len(months))
+    return [HourFact(a, share + (1 if i < rest else 0), field, b if b != a else None)
+            for i, (a, b) in enumerate(months)]
+
+
+def facts(**changes) -> Facts:
+    base = Facts(on=ON, record_book=True, photo_accepted=True, basic_from=TRAINED, special_from={"social": TRAINED},
+                 fields_served=("social",), hours=monthly(600, TRAINED, date(2025, 5, 31)))
+    return replace(base, **changes)
+
+
+def codes(result) -> set[str]:
+    return {c.code for c in result.missing}
+
+
+def message(result, code) -> str:
+    return " | ".join(c.message for c in result.missing if c.code == code)
+
+
+# (case, facts, eligible?, the missing checks, a phrase the explanation must contain)
+CASES = [
+    ("exactly 300 h and exactly 3 years", facts(), True, set(), "300 hours in the window"),
+    ("299.5 h", facts(hours=monthly(599, TRAINED, date(2025, 5, 31))), False, {HOURS},
+     "Still needs 0.5 hours (299.5 of 300 counted)"),
+    ("42.5 h short", facts(hours=monthly(515, TRAINED, date(2025, 5, 31))), False, {HOURS}, "Still needs 42.5 hours"),
+    ("2 years 364 days", facts(basic_from=date(2022, 6, 2), special_from={"social": date(2022, 6, 2)},
+                               hours=monthly(600, date(2022, 6, 2), date(2025, 5, 31))),
+     False, {YEARS}, "3 years of service complete on 2025-06-01 (so far 2 years 11 months 30 days"),
+    ("missing photo", facts(photo_accepted=False), False, {PHOTO}, "No accepted ID photo"),
+    ("missing record book", facts(record_book=False), False, {RECORD_BOOK}, "No record book issued yet"),
+    ("missing basic training", facts(basic_from=None), False, {BASIC, YEARS, HOURS}, "Basic training not verified"),
+    ("missing special training for one of two fields",
+     facts(fields_served=("social", "health"), hours=monthly(500, TRAINED, date(2025, 5, 31)) +
+           monthly(100, date(2023, 1, 1), date(2025, 5, 31), "health")),
+     False, {SPECIAL, HOURS}, "Special training for Health care not verified"),
+    ("hours not yet entered for last month", facts(hours=monthly(600, TRAINED, date(2025, 4, 30))),
+     False, {ENTERED}, "Hours for 2025-05 not yet entered"),
+]
+
+
+@pytest.mark.parametrize("case,given,eligible,missing,phrase", CASES, ids=[c[0] for c in CASES])
+def test_eligibility_table(case, given, eligible, missing, phrase):
+    result = evaluate(given)
+    assert result.eligible is eligible, [c.message for c in result.missing]
+    assert codes(result) == missing
+    words = " | ".join(c.message for c in result.checks)
+    assert phrase in words
+
+
+def test_exactly_300_hours_and_3_years_says_what_is_met():
+    result = evaluate(facts())
+    assert (result.window_start, result.window_end) == (TRAINED, date(2025, 5, 31))
+    assert result.half_hours == 600 and result.missing_half_hours == 0
+    assert result.kind == "first"
+    assert [c.message for c in result.met] == [
+        "Record book issued", "Basic training verified", "Special training for Social welfare verified",
+        "ID photo accepted", "Hours entered up to 2025-05",
+        "3 years 0 months 0 days of service since 2022-06-01 (3 years needed)",
+        "300 hours in the window (300 needed)"]
+
+
+def test_missing_special_training_names_only_the_field_without_it():
+    result = evaluate(CASES[7][1])
+    special = [c for c in result.checks if c.code == SPECIAL]
+    assert [(c.params["field"], c.met) for c in special] == [("health", False), ("social", True)]
+    assert "Special training for Social welfare verified" in [c.message for c in result.met]
+    # Health-care hours cannot count before that field's training: 250 of 300 hours counted.
+    assert result.half_hours == 500
+    assert "50 hours served before the special training of their field are not counted." in result.notes
+
+
+def test_a_renewal_window_starts_the_day_after_the_previous_card_expired():
+    previous = PreviousCard(valid_from=date(2019, 3, 10), valid_to=date(2022, 3, 10),
+                            window_start=date(2016, 1, 1), window_end=date(2019, 2, 28), half_hours=640, number="HC-1")
+    on = date(2025, 4, 5)
+    hours = [HourFact(date(2022, 3, 10), 40, "social")] + monthly(600, date(2022, 3, 11), date(2025, 3, 31))
+    result = evaluate(facts(on=on, previous_cards=[previous], hours=hours, **LONG_AGO))
+    assert result.kind == "renewal"
+    assert result.window_start == date(2022, 3, 11)
+    assert result.window_end == date(2025, 3, 31)
+    assert result.years_complete_on == date(2025, 3, 10)
+    assert result.eligible
+    assert result.half_hours == 600           # the 20 hours on the expiry day itself are not counted
+    assert "20 hours served before the previous card expired are not counted." in result.notes
+
+
+def test_a_renewal_one_day_short_of_3_years_after_the_expiry_waits():
+    previous = PreviousCard(valid_from=date(2019, 4, 1), valid_to=date(2022, 4, 1))
+    result = evaluate(facts(on=date(2025, 4, 5), previous_cards=[previous],
+                            hours=monthly(700, date(2022, 4, 2), date(2025, 3, 31)), **LONG_AGO))
+    assert result.window_start == date(2022, 4, 2)
+    assert codes(result) == {YEARS}
+    assert "3 years of service complete on 2025-04-01" in message(result, YEARS)
+
+
+def test_hours_used_by_the_earlier_card_are_not_counted_again():
+    used = monthly(800, date(2018, 1, 1), date(2020, 12, 31))          # 400 h counted for the first card
+    after = monthly(400, date(2024, 1, 16), date(2027, 2, 28))         # 200 h since it expired
+    previous = PreviousCard(valid_from=date(2021, 1, 15), valid_to=date(2024, 1, 15),
+                            window_start=date(2018, 1, 1), window_end=date(2020, 12, 31), half_hours=800)
+    result = evaluate(facts(on=date(2027, 3, 1), previous_cards=[previous], hours=used + after,
+                            basic_from=date(2017, 6, 1), special_from={"social": date(2017, 6, 1)}))
+    assert result.half_hours == 400
+    assert codes(result) == {HOURS}
+    assert message(result, HOURS) == "Still needs 100 hours (200 of 300 counted)"
+    assert "400 hours were used for an earlier card and are not counted again." in result.notes
+
+
+def test_hours_inside_an_earlier_window_never_count_even_if_the_window_were_misdated():
+    """Belt and braces: hours dated inside any earlier card's window are excluded by themselves."""
+    previous = PreviousCard(valid_from=date(2019, 1, 1), valid_to=date(2020, 1, 1),
+                            window_start=date(2021, 1, 1), window_end=date(2021, 12, 31))
+    hours = monthly(600, date(2021, 1, 1), date(2021, 12, 31)) + monthly(600, date(2022, 1, 1), date(2025, 5, 31))
+    result = evaluate(facts(previous_cards=[previous], hours=hours, **LONG_AGO))
+    assert result.window_start == date(2022, 1, 1)
+    assert result.half_hours == 600
+
+
+def test_entries_crossing_the_window_start_are_not_split():
+    hours = [HourFact(date(2022, 5, 20), 10, "social", date(2022, 6, 10))] + monthly(600, TRAINED, date(2025, 5, 31))
+    result = evaluate(facts(hours=hours))
+    assert result.half_hours == 600
+    assert result.excluded["straddles"] == 10
+
+
+def test_hours_of_the_current_month_wait_for_next_month():
+    result = evaluate(facts(hours=monthly(598, TRAINED, date(2025, 5, 31)) + [HourFact(date(2025, 6, 2), 4, "social")]))
+    assert result.half_hours == 598
+    assert "2 hours of this month will count from next month." in result.notes
+
+
+def test_a_card_in_force_is_reported_and_blocks_a_new_one():
+    current = PreviousCard(valid_from=date(2024, 1, 1), valid_to=date(2027, 1, 1), number="HC-TPE-113-000001")
+    result = evaluate(facts(previous_cards=[current]))
+    assert result.holding == current
+    assert result.window_start == date(2027, 1, 2)
+    assert not result.eligible and YEARS in codes(result)
+
+
+@pytest.mark.parametrize("approved,previous,expected", [
+    (date(2023, 12, 13), None, (date(2023, 12, 13), date(2026, 12, 13))),          # HC5: 112-12-13 → 115-12-13
+    (date(2025, 1, 5), date(2025, 3, 1), (date(2025, 3, 1), date(2028, 3, 1))),     # previous card ends later
+    (date(2025, 5, 5), date(2025, 3, 1), (date(2025, 5, 5), date(2028, 5, 5))),     # approval is later
+    (date(2024, 2, 29), None, (date(2024, 2, 29), date(2027, 2, 28))),
+])
+def test_validity_is_3_years_from_the_later_of_approval_and_previous_expiry(approved, previous, expected):
+    assert validity(approved, previous) == expected
+
+
+def test_date_arithmetic():
+    assert years_complete_on(date(2022, 6, 1)) == date(2025, 5, 31)
+    assert span(date(2022, 6, 1), date(2025, 5, 31)) == (3, 0, 0)
+    assert span(date(2022, 6, 1), date(2025, 5, 30)) == (2, 11, 30)
+    assert span(date(2022, 6, 2), date(2022, 6, 1)) == (0, 0, 0)
+    assert add_years(date(2024, 2, 29), 1) == date(2025, 2, 28)
+    assert [format_half_hours(n) for n in (600, 599, 85, 0)] == ["300", "299.5", "42.5", "0"]
+
+
+def test_outlook_within_months():
+    eligible = evaluate(facts())
+    assert outlook(eligible, 0).status == "eligible"
+    young = evaluate(facts(basic_from=date(2022, 9, 1), special_from={"social": date(2022, 9, 1)},
+                           hours=monthly(700, date(2022, 9, 1), date(2025, 5, 31))))
+    look = outlook(young, 3)
+    assert (look.status, look.expected_on) == ("soon", date(2025, 9, 1))
+    assert outlook(young, 2).status == "later"
+    short = evaluate(facts(hours=monthly(576, TRAINED, date(2025, 5, 31))))   # 12 h short, ~8 h a month lately
+    assert outlook(short, 3).status == "soon" and outlook(short, 3).expected_on == date(2025, 8, 1)
+    untrained = evaluate(facts(basic_from=None))
+    assert outlook(untrained, 12).status == "blocked"
