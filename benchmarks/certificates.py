@@ -30,12 +30,14 @@ def median_ms(samples):
 
 
 def timed(fn, runs):
-    samples = []
+    """(median wall ms, median CPU ms of this thread): CPU time stays meaningful on a busy machine."""
+    wall, cpu = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.thread_time()
         fn()
-        samples.append(time.perf_counter() - start)
-    return samples
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.thread_time() - start_cpu)
+    return median_ms(wall), median_ms(cpu)
 
 
 def build_app(tmp: Path):
@@ -149,19 +151,19 @@ def run(args):
         start = time.perf_counter()
         ops.render_document(prepared("performance", person, unit))
         cold = time.perf_counter() - start
-        rows.append(("baseline: WeasyPrint, trivial HTML page", median_ms(timed(trivial, args.runs))))
-        rows.append(("baseline: one line with the Noto Serif TC font", median_ms(timed(trivial_cjk, args.runs))))
+        rows.append(("baseline: WeasyPrint, trivial HTML page", *timed(trivial, args.runs)))
+        rows.append(("baseline: one line with the Noto Serif TC font", *timed(trivial_cjk, args.runs)))
         docs = {kind: prepared(kind, person, unit) for kind in ("performance", "english_certificate",
                                                                   "english_transcript")}
         for kind, label in (("performance", "performance certificate (zh), render"),
                             ("english_certificate", "English certificate, render"),
                             ("english_transcript", "English transcript (2 pages), render")):
-            rows.append((label, median_ms(timed(lambda: ops.render_document(docs[kind]), args.runs))))
+            rows.append((label, *timed(lambda: ops.render_document(docs[kind]), args.runs)))
 
         def issue_one():
             ops.issue_document("performance", person, docs["performance"].payload, unit)
             db.session.rollback()
-        rows.append(("performance certificate, issue (render + store)", median_ms(timed(issue_one, args.runs))))
+        rows.append(("performance certificate, issue (render + store)", *timed(issue_one, args.runs)))
 
         if args.samples:
             write_samples(Path(args.samples), person, unit)
@@ -169,7 +171,7 @@ def run(args):
         db.session.remove()
     batch = run_batch(app, logins, wait)  # outside the app context: each request gets its own, as in production
     print_table(rows, cold, batch, args)
-    return 0 if rows[2][1] < TARGET_MS else 1
+    return 0 if rows[2][1] < TARGET_MS else 1  # exit status: the target on wall time
 
 
 def run_batch(app, logins, wait):
@@ -229,21 +231,24 @@ def write_samples(directory: Path, person, unit):
 
 def print_table(rows, cold, batch, args):
     import os
-    print(f"Certificate PDFs on this machine ({os.cpu_count()} CPUs), median of {args.runs} runs after one warm-up")
+    load = os.getloadavg()[0]
+    print(f"Certificate PDFs on this machine ({os.cpu_count()} CPUs, load average {load:.1f}), "
+          f"median of {args.runs} runs after one warm-up")
     print()
-    print(f"| {'measurement':58} | {'median ms':>9} |")
-    print(f"|{'-' * 60}|{'-' * 11}|")
-    for label, value in rows:
-        print(f"| {label:58} | {value:9.1f} |")
-    print(f"| {'first PDF in the process (fonts loaded, cold)':58} | {cold * 1000:9.1f} |")
+    print(f"| {'measurement':52} | {'wall ms':>8} | {'CPU ms':>8} |")
+    print(f"|{'-' * 54}|{'-' * 10}|{'-' * 10}|")
+    for label, wall, cpu in rows:
+        print(f"| {label:52} | {wall:8.1f} | {cpu:8.1f} |")
+    print(f"| {'first PDF in the process (fonts loaded, cold)':52} | {cold * 1000:8.1f} | {'':>8} |")
     print()
-    verdict = "meets" if rows[2][1] < TARGET_MS else "MISSES"
-    print(f"Target: one certificate PDF under {TARGET_MS} ms: {verdict} ({rows[2][1]:.0f} ms, "
-          f"{rows[2][1] / rows[0][1]:.1f}x the trivial-page baseline).")
+    wall, cpu = rows[2][1], rows[2][2]
+    verdict = "meets" if wall < TARGET_MS else "MISSES"
+    print(f"Target: one certificate PDF under {TARGET_MS} ms: {verdict} ({wall:.0f} ms wall, {cpu:.0f} ms CPU; "
+          f"{wall / rows[0][1]:.1f}x the trivial-page baseline).")
     print()
     print(f"Batch of {args.batch} performance certificates as a background job (thread backend, SQLite file):")
-    print(f"| {'measurement':58} | {'value':>9} |")
-    print(f"|{'-' * 60}|{'-' * 11}|")
+    print(f"| {'measurement':52} | {'value':>8} |")
+    print(f"|{'-' * 54}|{'-' * 10}|")
     for label, value in (("issued", f"{batch['issued']}"), ("job status", batch["status"]),
                          ("POST countersign-all answered in (ms)", f"{batch['post_ms']:.0f}"),
                          ("whole batch (s)", f"{batch['total_s']:.1f}"),
@@ -251,7 +256,7 @@ def print_table(rows, cold, batch, args):
                          ("web requests during the batch", f"{batch['polls']}"),
                          ("  median latency, /verify + progress poll (ms)", f"{batch['latency_median_ms']:.0f}"),
                          ("  slowest (ms)", f"{batch['latency_max_ms']:.0f}")):
-        print(f"| {label:58} | {value:>9} |")
+        print(f"| {label:52} | {value:>8} |")
 
 
 def main():
