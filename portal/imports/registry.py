@@ -10,6 +10,7 @@ from flask_login import current_user
 KIND_MODULES = (
     "portal.hours.importer",    # hours: MOHW 17-column template and the portal's template
     "portal.imports.roster",    # volunteers: the roster template (roster.csv columns)
+    "portal.training.import_registration",  # training: records matched later to certificate files
 )
 
 _KINDS: dict = {}

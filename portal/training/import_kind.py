@@ -17,9 +17,10 @@ TRAINING_FORMAT = Format("training", _l("Training template"), COLUMNS)
 
 
 def validate(table: Table, ctx) -> Plan:
-    plan = Plan(rows=len(table.rows))
-    rows = [{key: table.cell(cells, key) for key in table.columns} for _number, cells in table.rows]
-    records, errors = importing.validate(rows, ctx.unit.id, row_numbers=[number for number, _cells in table.rows])
+    numbered = list(table.rows)  # the pipeline streams rows; training files are small
+    plan = Plan(rows=len(numbered))
+    rows = [{key: table.cell(cells, key) for key in table.columns} for _number, cells in numbered]
+    records, errors = importing.validate(rows, ctx.unit.id, row_numbers=[number for number, _cells in numbered])
     for error in errors:
         plan.problems.append(table.problem(error.row, error.key, error.value, "training",
                                            lambda e=error: str(e.message)))
