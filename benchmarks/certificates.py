@@ -252,7 +252,8 @@ def print_table(rows, cold, batch, args):
     for label, value in (("issued", f"{batch['issued']}"), ("job status", batch["status"]),
                          ("POST countersign-all answered in (ms)", f"{batch['post_ms']:.0f}"),
                          ("whole batch (s)", f"{batch['total_s']:.1f}"),
-                         ("per certificate in the batch (ms)", f"{batch['total_s'] * 1000 / max(batch['issued'], 1):.0f}"),
+                         ("per certificate in the batch (ms)",
+                          f"{batch['total_s'] * 1000 / max(batch['issued'], 1):.0f}"),
                          ("web requests during the batch", f"{batch['polls']}"),
                          ("  median latency, /verify + progress poll (ms)", f"{batch['latency_median_ms']:.0f}"),
                          ("  slowest (ms)", f"{batch['latency_max_ms']:.0f}")):

@@ -393,6 +393,26 @@ def test_reissue_supersedes_the_old_document(app, world, client, hours, fast_pdf
     assert "Superseded" in body and new.token not in body and new.short_code not in body
 
 
+def test_reissue_refused_when_the_name_cannot_be_printed_keeps_the_old_document(app, world, client, hours):
+    person, unit = world.people["a"], world.units["A"]
+    eligible(hours, person, unit)
+    old = issue(world)
+    person.name = "王𠀋明"
+    db.session.commit()
+    login(client, world.users["supervisor_a"])
+    response = client.post(f"/documents/{old.id}/reissue", data={"version": old.version}, follow_redirects=True,
+                           headers={"Accept-Language": "en"})
+    assert "U+2000B" in response.get_data(as_text=True)
+    db.session.refresh(old)
+    assert old.status == "valid" and db.session.scalar(select(func.count()).select_from(Document)) == 1
+
+
+def test_a_clerk_cannot_reissue_a_performance_certificate(app, world, client):
+    doc = issue(world)
+    login(client, world.users["clerk_a"])
+    assert client.post(f"/documents/{doc.id}/reissue", data={"version": doc.version}).status_code == 403
+
+
 def test_a_new_certificate_from_the_same_unit_supersedes_the_previous_one(app, world):
     first = issue(world)
     second = issue(world)

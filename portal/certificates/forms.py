@@ -30,7 +30,8 @@ class ActionForm(Form):
 
 class RequestForm(Form):
     unit = SelectField(_l("Unit that issues the document"), validators=[DataRequired()])
-    purpose = SelectField(_l("Purpose"), choices=options([("", _l("Choose the purpose"))] + list(PURPOSE_LABELS.items())),
+    purpose = SelectField(_l("Purpose"),
+                          choices=options([("", _l("Choose the purpose"))] + list(PURPOSE_LABELS.items())),
                           validators=[Optional()])
     purpose_note = StringField(_l("Details of the purpose"), filters=[clean_text],
                                validators=[Optional(), Length(max=200), no_markup],
@@ -58,7 +59,8 @@ class DeclineForm(ActionForm):
 class RevokeForm(ActionForm):
     reason = TextAreaField(_l("Reason for the revocation"), filters=[clean_text],
                            validators=[DataRequired(), Length(max=300), no_markup],
-                           description=_l("Kept in the register; the public page only says that the document was revoked."))
+                           description=_l("Kept in the register; the public page only says that the document "
+                                          "was revoked."))
     submit = SubmitField(_l("Revoke the document"))
 
 

@@ -36,8 +36,8 @@ from ..units.catalog import FIELD_BY_CODE
 from ..units.models import Authority, Unit
 from ..volunteers.identity import mask_id, mask_name
 from ..volunteers.models import Membership, Person
-from .models import (ENGLISH_CERTIFICATE, ENGLISH_TRANSCRIPT, ISSUED, OPEN_REQUEST_STATUSES, PERFORMANCE, PREPARED,
-                     REQUESTED, REVOKED, SUPERSEDED, VALID, WITHDRAWN, DECLINED, CertificateRequest, Document,
+from .models import (DECLINED, ENGLISH_CERTIFICATE, ENGLISH_TRANSCRIPT, ISSUED, OPEN_REQUEST_STATUSES, PERFORMANCE,
+                     PREPARED, REQUESTED, REVOKED, SUPERSEDED, VALID, WITHDRAWN, CertificateRequest, Document,
                      DocumentFile)
 
 MIN_HALF_HOURS = 300          # 150 hours (decisions.md, domain.md P1)
@@ -455,7 +455,10 @@ def reissue_document(document: Document, user=None, *, render=None) -> Document:
     kind = KINDS[document.kind]
     payload = kind.rebuild(document, user) if kind.rebuild else dict(document.payload)
     issuer = document.unit or document.authority
-    new = issue_document(document.kind, document.person, payload, issuer, issued_by=user, render=render)
+    try:
+        new = issue_document(document.kind, document.person, payload, issuer, issued_by=user, render=render)
+    except pdf.MissingGlyphError as exc:
+        raise WorkflowError(*exc.messages()) from exc
     if document.status == VALID:  # issued by another path (different issuer): supersede explicitly
         document.status, document.superseded_at = SUPERSEDED, utcnow()
         new.supersedes_id = document.id

@@ -21,9 +21,10 @@ from .forms import (REQUEST_STATUS_LABELS, STATUS_LABELS, ActionForm, DeclineFor
 from .models import OPEN_REQUEST_STATUSES, PERFORMANCE, REQUEST_KINDS, CertificateRequest, Document
 from .operations import (KINDS, PURPOSE_LABELS, WorkflowError, create_request, decline_request, document_file,
                          format_hours, issue_for_request, kind_label, masked_latin_name, masked_name,
-                         normalise_code, performance_eligibility, prepare_all_eligible, prepare_request, prepared_requests,
-                         public_base_url, reissue_document, request_problems, revoke_document, save_latin_name,
-                         save_unit_english_name, service_summary, taipei_date, unit_candidates, withdraw_request)
+                         normalise_code, performance_eligibility, prepare_all_eligible, prepare_request,
+                         prepared_requests, public_base_url, reissue_document, request_problems, revoke_document,
+                         save_latin_name, save_unit_english_name, service_summary, taipei_date, unit_candidates,
+                         withdraw_request)
 from .scopes import document_scope, get_document_or_404, get_request_or_404, request_scope
 
 VERIFY_LIMIT = "30 per minute"
@@ -133,7 +134,8 @@ def new_request(kind):
             problems = exc.messages
         else:
             db.session.commit()
-            flash(_("Your request was sent. The unit will answer by %(date)s.", date=format_date(req.due_on)), "success")
+            flash(_("Your request was sent. The unit will answer by %(date)s.", date=format_date(req.due_on)),
+                  "success")
             return redirect(url_for(".show_request", request_id=req.id))
     elif chosen is not None:
         problems = request_problems(kind, person, chosen)
@@ -396,11 +398,9 @@ def reissue(document_id):
         _check_version(document, form)
         try:
             new = reissue_document(document, current_user)
-        except Exception as exc:  # MissingGlyphError and friends: say what is wrong, keep the old one
+        except WorkflowError as exc:  # e.g. a name the font cannot print: the old document stays valid
             db.session.rollback()
-            messages = getattr(exc, "messages", None)
-            for message in (messages() if callable(messages) else messages) or [str(exc)]:
-                flash(message, "error")
+            _flash_problems(exc)
             return redirect(url_for(".show", document_id=document_id))
         db.session.commit()
         flash(_("Reissued with the new verification code %(code)s; the old document is marked superseded.",
