@@ -655,3 +655,44 @@ def test_withdrawn_venue_is_not_listed_and_edits_are_versioned(app, world, clien
 def test_unit_staff_cannot_keep_venues(app, world, client):
     login(client, world.users["clerk_a"])
     assert client.post("/honor-cards/venues/new", data=venue_form()).status_code == 403
+
+
+def test_card_pdfs_are_rendered_with_no_transaction_open(app, ready, client, monkeypatch):
+    """SQLite's write lock is never held while WeasyPrint works (bulk approvals, imports)."""
+    seen = []
+
+    def renderer(photo):
+        def render(prepared):
+            seen.append(db.session().in_transaction())
+            return b"%PDF-1.4 " + prepared.short_code.encode()
+        return render
+    monkeypatch.setattr(documents, "_renderer", renderer)
+    first, second = submitted(client, ready, "a", "shared")
+    login(client, ready.users["county_tpe"])
+    client.post("/honor-cards/review", data={"action": "approve", "application_id": [first.id, second.id]})
+    assert seen == [False, False]
+    assert all(c.document is not None for c in db.session.scalars(select(HonorCard)))
+
+
+def test_imported_cards_in_force_get_an_e_card_and_expired_ones_do_not(app, world, client, fast_pdf):
+    login(client, world.users["county_tpe"])
+    rows = cards_csv(world, 卡號="TPE-OLD-0002", 審核日期="1080301", 年資起日="", 年資迄日="", 採計時數="")
+    current = cards_csv(world, 審核日期=f"{today().year - 1912:03d}0301", 年資起日="", 年資迄日="")
+    body = rows + current.split(b"\r\n", 1)[1]
+    client.post("/honor-cards/import", **multipart({}, [("file", "cards.csv", body)]))
+    batch = db.session.scalar(select(ImportBatch))
+    client.post(f"/honor-cards/import/{batch.id}/confirm", data={"version": batch.version})
+    cards = {c.number: c for c in db.session.scalars(select(HonorCard))}
+    assert cards["TPE-OLD-0002"].document is None                  # expired in 2022
+    assert cards["TPE-OLD-0001"].document is not None and cards["TPE-OLD-0001"].document.status == "valid"
+
+
+def test_cards_left_without_an_e_card_are_issued_from_the_command_line(app, world, runner, fast_pdf):
+    a = world.people["a"]
+    county = authority_for("county", "TPE", None)
+    db.session.add(HonorCard(person_id=a.id, number="HC-TPE-X-1", county_code="TPE", authority_id=county.id,
+                             approved_on=today(), valid_from=today(), valid_to=today().replace(year=today().year + 3)))
+    db.session.commit()
+    result = runner.invoke(args=["honor-cards", "issue-documents"])
+    assert result.exit_code == 0 and "1 e-card documents issued" in result.output
+    assert db.session.scalar(select(HonorCard)).document is not None

@@ -18,7 +18,9 @@ from ..extensions import db
 from ..imports.pipeline import Context, run
 from ..timeutil import today_taipei
 from . import bp
-from .importing import KIND
+from .documents import issue_documents
+from .importing import KIND, issue_imported
+from .models import VALID, HonorCard
 
 
 @bp.cli.command("import")
@@ -41,6 +43,7 @@ def import_cards(file, username, dry_run, as_json, encoding, lang):
                       filename=Path(file).name)
         if outcome.status == "committed":
             db.session.commit()
+            issue_imported(outcome.batch, user, ctx.today)
         else:
             db.session.rollback()
     if as_json:
@@ -53,3 +56,15 @@ def import_cards(file, username, dry_run, as_json, encoding, lang):
                    f"{outcome.duplicates} duplicates, {len(outcome.errors)} errors — {outcome.status} "
                    f"({time.perf_counter() - started:.1f} s)")
     raise SystemExit(0 if outcome.ok else 1)
+
+
+@bp.cli.command("issue-documents")
+def issue_missing_documents():
+    """Issue the e-card documents of valid cards in force that have none (e.g. after an interrupted approval)."""
+    today = today_taipei()
+    ids = db.session.scalars(select(HonorCard.id).where(HonorCard.document_id.is_(None), HonorCard.status == VALID,
+                                                        HonorCard.valid_to >= today)).all()
+    issued, problems = issue_documents(ids, None, valid_on=today)
+    for problem in problems:
+        click.echo(problem)
+    click.echo(f"{issued} e-card documents issued, {len(problems)} could not be printed")

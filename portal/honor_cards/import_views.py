@@ -21,7 +21,8 @@ from ..imports.pipeline import Context, display_name, fill_batch, run
 from ..timeutil import today_taipei
 from . import bp
 from .forms import ImportForm, VersionForm
-from .importing import KIND, template as card_template
+from .importing import KIND, issue_imported
+from .importing import template as card_template
 from .models import HonorCard
 from .scopes import card_batch_scope, get_card_batch_or_404
 
@@ -113,6 +114,8 @@ def import_confirm(card_batch_id):
         forget_file(batch)
         db.session.commit()
         flash(_("Import saved: %(n)s cards written.", n=outcome.committed), "success")
+        for problem in issue_imported(batch, current_user._get_current_object(), today_taipei())[1]:
+            flash(problem, "error")
     else:
         db.session.rollback()
         batch = get_card_batch_or_404(card_batch_id, current_user)

@@ -27,7 +27,7 @@ from ..imports.registry import register
 from ..units.models import Unit
 from ..volunteers.identity import IdNumberError, classify, mask_name
 from ..volunteers.models import Membership, Person
-from .documents import issue_card_document
+from .documents import issue_documents
 from .models import CANCELLED, FIRST, REISSUE, RENEWAL, VALID, HonorCard
 from .operations import add_years, format_half_hours, next_card_number
 from .scopes import IMPORT_KIND
@@ -215,9 +215,8 @@ def validate(table: Table, ctx) -> Plan:
 
 
 def write(plan: Plan, ctx, batch) -> dict:
-    """Insert the cards (flush); cards in force today get their e-card document."""
+    """Insert the cards (flush). Their e-card documents are issued after the commit (issue_imported)."""
     user, authority = ctx.user, ctx.authority
-    issued = 0
     for person, values in plan.items:
         card = HonorCard(
             person_id=person.id, person=person, number=values["number"] or next_card_number(
@@ -235,10 +234,13 @@ def write(plan: Plan, ctx, batch) -> dict:
                      sha256=batch.sha256, by_user=getattr(user, "id", None), kind=card.kind, status=card.status,
                      valid=f"{card.valid_from}..{card.valid_to}",
                      hours=format_half_hours(card.half_hours) if card.half_hours is not None else None)
-        if card.status == VALID and ctx.today and card.valid_to >= ctx.today:
-            issue_card_document(card, authority, user)
-            issued += 1
-    return {"cards": len(plan.items), "documents": issued}
+    return {"cards": len(plan.items)}
+
+
+def issue_imported(batch, user, today) -> tuple[int, list[str]]:
+    """After the import is committed: e-card documents for its cards that are still in force."""
+    ids = db.session.scalars(select(HonorCard.id).where(HonorCard.import_batch_id == batch.id)).all()
+    return issue_documents(ids, user, valid_on=today)
 
 
 def template():

@@ -508,9 +508,10 @@ def latest_card(person_id: int):
                              .order_by(HonorCard.valid_to.desc(), HonorCard.id.desc()).limit(1))
 
 
-def approve_application(application, authority, user, *, on: date, render=None):
-    """Approve: re-check eligibility on the application day, number the card, set its validity
-    (3 years from the later of today and the previous card's expiry) and issue the e-card."""
+def approve_application(application, authority, user, *, on: date):
+    """Approve: re-check eligibility on the application day, number the card and set its validity
+    (3 years from the later of today and the previous card's expiry). The caller commits, then
+    issues the e-card with documents.issue_documents() (the PDF is rendered outside the transaction)."""
     from .facts import eligibility_of
     from .models import APPROVED, HonorCard
     if not application.is_open:
@@ -537,8 +538,6 @@ def approve_application(application, authority, user, *, on: date, render=None):
     audit.record("honor_card.issue", card, person=card.person_id, number=card.number, kind=card.kind,
                  valid=f"{card.valid_from}..{card.valid_to}", window=f"{card.window_start}..{card.window_end}",
                  hours=format_half_hours(card.half_hours or 0))
-    from .documents import issue_card_document
-    issue_card_document(card, authority, user, render=render)
     return card
 
 

@@ -22,7 +22,7 @@ from ..uploads import UploadRefused, check_file, send_stored, store
 from ..volunteers.models import Membership, Person
 from ..volunteers.scopes import get_person_or_404
 from . import bp
-from .documents import photo_data_uri
+from .documents import issue_documents, photo_data_uri
 from .facts import eligibility as eligibility_of_people
 from .facts import eligibility_of
 from .forms import (ApplyForm, BulkDecisionForm, CancelCardForm, EligibilityFilter, ReturnForm, ReviewFilter,
@@ -328,17 +328,18 @@ def decide_many():
         return redirect(url_for(".review"))
     chosen = db.session.scalars(select(HonorCardApplication).where(
         HonorCardApplication.id.in_(ids), reviewable_scope(current_user)).order_by(HonorCardApplication.id)).all()
-    done, refused = 0, []
+    done, refused = [], []
     for application in chosen:
         try:
             with db.session.begin_nested():
-                decide(application, action, form.reason.data)
-            done += 1
+                done.append(decide(application, action, form.reason.data))
         except HonorCardError as exc:
             refused.append(str(exc))
     db.session.commit()
-    message = _("%(n)d applications approved.", n=done) if action == "approve" else \
-        _("%(n)d applications returned to their units.", n=done)
+    if action == "approve":
+        refused += issue_documents([card.id for card in done], current_user._get_current_object())[1]
+    message = _("%(n)d applications approved.", n=len(done)) if action == "approve" else \
+        _("%(n)d applications returned to their units.", n=len(done))
     flash(message, "success" if done else "info")
     for text in refused:
         flash(text, "error")
@@ -357,6 +358,8 @@ def approve(application_id):
         flash(str(exc), "error")
         return redirect(url_for(".show_application", application_id=application_id))
     db.session.commit()
+    for problem in issue_documents([card.id], current_user._get_current_object())[1]:
+        flash(problem, "error")
     flash(_("Approved: card %(number)s is valid from %(start)s to %(end)s.", number=card.number,
             start=format_date(card.valid_from), end=format_date(card.valid_to)), "success")
     return redirect(url_for(".review"))
