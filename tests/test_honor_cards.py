@@ -696,3 +696,28 @@ def test_cards_left_without_an_e_card_are_issued_from_the_command_line(app, worl
     result = runner.invoke(args=["honor-cards", "issue-documents"])
     assert result.exit_code == 0 and "1 e-card documents issued" in result.output
     assert db.session.scalar(select(HonorCard)).document is not None
+
+
+def test_the_explanation_reads_in_traditional_chinese_with_roc_dates(app):
+    from portal.honor_cards.operations import Facts, HourFact, evaluate
+    facts = Facts(on=date(2026, 11, 10), record_book=True, photo_accepted=False, basic_from=date(2022, 1, 1),
+                  special_from={"social": date(2022, 1, 1)}, fields_served=("social", "health"),
+                  hours=[HourFact(date(2023, 5, 1), 515, "social", date(2026, 9, 30))])
+    with language("zh-TW"):
+        words = [c.message for c in evaluate(facts).missing]
+    assert words == ["衛生保健特殊訓練尚未確認", "尚無審核通過的證件照", "115年10月的服務時數尚未登錄",
+                     "尚差 42.5 小時（已採計 257.5／300 小時）"]
+    with language("en"):
+        assert "Special training for Health care not verified" in [c.message for c in evaluate(facts).missing]
+
+
+def test_county_buttons_say_what_they_do(app, ready, client):
+    application = submitted(client, ready, "a")[0]
+    login(client, ready.users["county_tpe"])
+    client.post("/language", data={"lang": "en"})
+    queue = client.get("/honor-cards/review").get_data(as_text=True)
+    assert "Issues a numbered card to each selected volunteer, valid for 3 years" in queue
+    assert "Sends the selected applications back to their units with this reason" in queue
+    detail = client.get(f"/honor-cards/applications/{application.id}").get_data(as_text=True)
+    assert "Numbers the card and makes it valid for 3 years" in detail
+    assert "No card is issued; the unit sees your reason" in detail

@@ -123,3 +123,44 @@ def test_the_e_card_prints_at_card_size(page: Page, live_server, people):
         assert len(doc.pages) == 1
         width, height = (float(v) for v in doc.pages[0].mediabox[2:])
     assert (round(width / 72 * 25.4), round(height / 72 * 25.4)) == (86, 54)
+
+
+@pytest.mark.parametrize("lang", ["zh-TW", "en-US"])
+def test_honor_card_pages_have_no_serious_accessibility_violations(browser, live_server, people, lang):
+    from tests.test_accessibility import violations
+    context = browser.new_context(locale=lang)
+    page = context.new_page()
+    url, found = live_server.url, {}
+
+    def visit(path, name=None):
+        page.goto(url + path)
+        found[name or path] = violations(page)
+
+    def login(username):
+        page.goto(url + "/login")
+        page.fill("#username", username)
+        page.fill("#password", PASSWORD)
+        page.click("main form button[type=submit]")
+        page.wait_for_load_state("networkidle")
+
+    login("clerk.w")
+    visit("/honor-cards/eligibility?within=all")
+    visit(f"/honor-cards/apply?person_id={people['林美玲']}")
+    page.click("form[action='/honor-cards/apply'] button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    visit("/honor-cards/applications")
+    page.context.clear_cookies()
+    login("county.tpe")
+    visit("/honor-cards/review")
+    page.locator("input[name=application_id]").first.check()
+    page.click("button[value=approve]")
+    page.wait_for_load_state("networkidle")
+    visit("/honor-cards/import")
+    visit("/honor-cards/venues/new")
+    page.context.clear_cookies()
+    login("vol.lin")
+    visit("/honor-cards/mine")
+    visit(page.locator(".hc-card-list a").first.get_attribute("href"), "card")
+    visit("/honor-cards/venues")
+    context.close()
+    assert {k: v for k, v in found.items() if v} == {}
