@@ -36,6 +36,11 @@ def from_environment(instance_path: str) -> dict:
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
+        # Printed in QR codes of issued documents; the request's host when unset.
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),
+        # "thread" (in-process) or "rq" (Redis); rq by default when REDIS_URL is set.
+        "JOBS_BACKEND": os.environ.get("JOBS_BACKEND", ""),
+        "JOBS_QUEUE": os.environ.get("JOBS_QUEUE", "portal"),
     }
 
 

@@ -1,7 +1,7 @@
 """Locale choice, the HTML lang tag, and date/label formatting for both languages."""
 from datetime import date, datetime, timezone
 
-from flask import request, session
+from flask import has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -15,6 +15,8 @@ DEFAULT = "zh_TW"
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        return DEFAULT  # CLI commands and background jobs: the default language unless forced
     if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
         return current_user.locale
     if session.get("lang") in LANGUAGES:
