@@ -721,3 +721,27 @@ def test_county_buttons_say_what_they_do(app, ready, client):
     detail = client.get(f"/honor-cards/applications/{application.id}").get_data(as_text=True)
     assert "Numbers the card and makes it valid for 3 years" in detail
     assert "No card is issued; the unit sees your reason" in detail
+
+
+def test_a_second_open_application_for_the_same_person_is_refused_by_the_database(app, ready):
+    from sqlalchemy.exc import IntegrityError
+    a, unit = ready.people["a"], ready.units["A"]
+    db.session.add(HonorCardApplication(person_id=a.id, unit_id=unit.id, applied_on=today()))
+    db.session.commit()
+    db.session.add(HonorCardApplication(person_id=a.id, unit_id=ready.units["B"].id, applied_on=today()))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+    db.session.add(HonorCardApplication(person_id=a.id, unit_id=unit.id, applied_on=today(), status="returned"))
+    db.session.commit()
+
+
+def test_a_concurrent_decision_is_a_conflict_not_a_second_card(app, ready, client, fast_pdf):
+    application = submitted(client, ready, "a")[0]
+    login(client, ready.users["county_tpe"])
+    other = current_app.test_client()
+    login(other, ready.users["county_tpe"])
+    version = application.version
+    assert client.post(f"/honor-cards/applications/{application.id}/approve", data={"version": version}).status_code == 302
+    assert other.post(f"/honor-cards/applications/{application.id}/approve", data={"version": version}).status_code == 409
+    assert db.session.scalar(select(func.count()).select_from(HonorCard)) == 1

@@ -5,7 +5,9 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from .. import access, pdf
 from ..certificates.operations import document_file
@@ -201,6 +203,10 @@ def apply():
         except HonorCardError as exc:
             db.session.rollback()
             flash(str(exc), "error")
+        except IntegrityError:      # another clerk applied for the same volunteer at the same moment
+            db.session.rollback()
+            flash(_("Someone applied for one of these volunteers at the same moment. Check the list and try "
+                    "again."), "error")
         else:
             db.session.commit()
             flash(_("%(n)d applications were sent to the county. You can cancel them until the county reviews "
@@ -330,11 +336,15 @@ def decide_many():
         HonorCardApplication.id.in_(ids), reviewable_scope(current_user)).order_by(HonorCardApplication.id)).all()
     done, refused = [], []
     for application in chosen:
+        name = application.person.name
         try:
             with db.session.begin_nested():
                 done.append(decide(application, action, form.reason.data))
         except HonorCardError as exc:
             refused.append(str(exc))
+        except (StaleDataError, IntegrityError):
+            refused.append(_("%(name)s: someone changed this application at the same moment; reload the queue and "
+                             "try again.", name=name))
     db.session.commit()
     if action == "approve":
         refused += issue_documents([card.id for card in done], current_user._get_current_object())[1]
@@ -357,6 +367,9 @@ def approve(application_id):
         db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for(".show_application", application_id=application_id))
+    except (StaleDataError, IntegrityError):
+        db.session.rollback()
+        abort(409)
     db.session.commit()
     for problem in issue_documents([card.id], current_user._get_current_object())[1]:
         flash(problem, "error")
