@@ -201,3 +201,17 @@ def test_the_unit_uploads_a_photo_that_counts_as_accepted(world, client):
     assert db.session.get(Person, person.id).has_accepted_photo
     login(client, world.users["clerk_b"])
     assert client.post(f"/volunteers/{person.id}/photo", **photo_upload(jpeg())).status_code == 404
+
+
+def test_the_app_starts_in_a_fresh_interpreter(tmp_path):
+    """create_app() imports portal.labels before the blueprints; the volunteers package must not pull the
+    hours, training or records features in half-initialised (a circular import the test run would hide)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    code = ("from portal import create_app; app = create_app({'SQLALCHEMY_DATABASE_URI': 'sqlite://', "
+            f"'SECRET_KEY': 'x' * 40, 'UPLOAD_DIR': {str(tmp_path)!r}}}); "
+            "print(sorted(r.endpoint for r in app.url_map.iter_rules() if r.endpoint.startswith('records.'))[0])")
+    result = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True,
+                            cwd=Path(__file__).resolve().parent.parent, timeout=60)
+    assert result.returncode == 0, result.stderr

@@ -10,8 +10,7 @@ from ..i18n import LANGUAGES
 from ..units.models import Unit
 from ..units.scopes import unit_scope
 from ..volunteers.models import Membership
-from ..htmx import page_or_fragment
-from ..volunteers import my_record
+from ..htmx import is_fragment_request, page_or_fragment
 from ..volunteers.scopes import membership_scope, visible_memberships
 from . import bp
 from .navigation import menu_items
@@ -31,10 +30,14 @@ def home():
         person = current_user.person
         if person is None:
             return render_template("main/volunteer_home.html", person=None)
+        from ..volunteers import my_record  # imports hours, records, insurance: loaded on first use
         memberships = visible_memberships(current_user, person)
         page = request.args.get("page", 1, type=int)
-        return page_or_fragment("main/volunteer_home.html", "entries", person=person, memberships=memberships,
-                                **my_record.context(person, page))
+        if is_fragment_request():  # htmx paging through the entries: only that block
+            return page_or_fragment("main/volunteer_home.html", "entries",
+                                    entries=my_record.entries_page(person.id, page))
+        return render_template("main/volunteer_home.html", person=person, memberships=memberships,
+                               **my_record.context(person, page))
     if current_user.role == access.ADMIN:
         return render_template("main/admin_home.html")
     stats = db.session.execute(select(

@@ -16,8 +16,9 @@ from sqlalchemy import select
 
 from .. import pdf, uploads
 from ..certificates.models import VALID, Document
-from ..certificates.operations import (DocumentKind, PreparedDocument, document_file, glyph_texts, issue_document,
-                                       pdf_context, register_kind)
+from ..certificates.operations import (DocumentKind, PreparedDocument, document_file, glyph_texts, pdf_context,
+                                       prepare_document, register_kind, store_document)
+from ..database import expect_write
 from ..extensions import db
 from ..volunteers.models import Person
 from .content import book_content, payload_of
@@ -39,15 +40,17 @@ def photo_data_uri(person_id: int) -> str | None:
     return f"data:{stored.content_type};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def render(prepared: PreparedDocument) -> bytes:
+def render(prepared: PreparedDocument, photo: str | None = None) -> bytes:
     """The certificates' render_document, plus the ID photo (kept out of the stored payload)."""
+    if photo is None:
+        photo = photo_data_uri(prepared.person_id)
     with force_locale("zh_TW"):
         title = _("Service record book")
         running_head = _("Verification code %(code)s · %(url)s · page ", code=prepared.short_code,
                          url=prepared.verify_form_url)
     return pdf.render_pdf(TEMPLATE, title=title, language="zh_TW", check=glyph_texts(prepared.payload),
                           pdf_author=prepared.issuer_name, running_head=running_head,
-                          photo=photo_data_uri(prepared.person_id), **pdf_context(prepared))
+                          photo=photo, **pdf_context(prepared))
 
 
 def current_payload(book: RecordBook) -> dict:
@@ -70,12 +73,26 @@ register_kind(DocumentKind(KIND, _l("Service record book"), TEMPLATE, "zh_TW", "
 
 
 def printout(book: RecordBook, user) -> tuple[Document, bytes]:
-    """The valid printout of the book as it stands now (issued when the record changed; flush only)."""
+    """The valid printout of the book as it stands now: the stored one while the record is unchanged,
+    else a new document (flush only; the caller commits).
+
+    The PDF of a long record takes seconds to lay out, so it is rendered between two transactions:
+    the data is read, the read transaction ends, the PDF renders without holding any database lock,
+    and only then the write transaction (SQLite: BEGIN IMMEDIATE) stores it. Either way the caller
+    continues in a fresh transaction that may write.
+    """
     payload = current_payload(book)
     latest = db.session.scalar(select(Document).where(Document.kind == KIND, Document.person_id == book.person_id,
                                                       Document.status == VALID)
                                .order_by(Document.id.desc()).limit(1))
     if latest is not None and (latest.payload or {}).get("digest") == payload["digest"]:
-        return latest, document_file(latest)
-    document = issue_document(KIND, book.person, payload, book.authority, issued_by=user, render=render)
-    return document, document_file(document)
+        content = document_file(latest)
+        db.session.rollback()      # read only so far: the caller's write (audit) starts a locking transaction
+        expect_write()
+        return latest, content
+    prepared = prepare_document(KIND, book.person, payload, book.authority)
+    photo = photo_data_uri(book.person_id)
+    db.session.rollback()          # nothing was written: end the read transaction before the slow part
+    content = render(prepared, photo)
+    expect_write()
+    return store_document(prepared, content, issued_by=user), content

@@ -4,7 +4,6 @@ Every builder receives a person the viewer may already see (loaded through scope
 limits what it shows to the viewer's scope: another unit's hour entries only as a total per unit
 (decisions.md), documents through the certificates scope.
 """
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select, true
 from sqlalchemy.orm import contains_eager
@@ -27,17 +26,7 @@ from .forms import PhotoForm, PhotoReviewForm
 from .models import Membership
 from .progress import award_progress, honor_card_progress
 
-SECTIONS = {
-    "photo": _l("ID photo"),
-    "training": _l("Training"),
-    "record_book": _l("Record book"),
-    "insurance": _l("Insurance"),
-    "hours": _l("Service hours"),
-    "awards": _l("Awards"),
-    "honor_cards": _l("Honor cards"),
-    "documents": _l("Documents"),
-    "completeness": _l("Data completeness"),
-}
+from .section_names import SECTIONS  # noqa: E402,F401
 
 
 def row_units() -> set[int] | None:

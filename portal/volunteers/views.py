@@ -16,7 +16,8 @@ from ..i18n import format_date, localized
 from ..timeutil import today_taipei
 from ..units.catalog import FIELD_BY_CODE
 from ..units.scopes import visible_units
-from . import bp, roster, sections
+from . import bp
+from .section_names import SECTIONS
 from .forms import (STATUS_CHOICES, ContactForm, EndMembershipForm, MembershipForm, NewVolunteerForm, PersonForm,
                     PhotoForm, PhotoReviewForm, RosterFilter, check_id_number, field_choices)
 from .photos import photo_file, placeholder_photo, review_photo, save_photo
@@ -25,6 +26,13 @@ from .models import Membership
 from .operations import (PERSON_FIELDS, add_membership, end_membership, find_person_by_id_number,
                          has_current_membership, log_id_reveal, register_person, update_person)
 from .scopes import get_membership_or_404, get_person_or_404, visible_memberships
+
+
+def roster_module():
+    """The roster query imports hours, training and records; loaded on first use so that importing the
+    volunteers package (units, labels, ...) never pulls those features in half-initialised."""
+    from . import roster
+    return roster
 
 
 def roster_filter() -> RosterFilter:
@@ -44,6 +52,7 @@ def roster_filter() -> RosterFilter:
 def index():
     form = roster_filter()
     today = today_taipei()
+    roster = roster_module()
     page = roster.paginate(roster.roster_query(form, current_user, today), form.page.data or 1)
     return page_or_fragment("volunteers/index.html", "results", form=form, page=page, today=today,
                             can_register=access.may_call("volunteers.new"))
@@ -55,6 +64,7 @@ def export():
     expect_write()
     form = roster_filter()
     today = today_taipei()
+    roster = roster_module()
     rows = roster.rows_of(db.session.execute(roster.roster_query(form, current_user, today)))
     statuses = dict(STATUS_CHOICES)
     yes_no = {True: _("yes"), False: _("no")}
@@ -122,7 +132,7 @@ def unified_context(person):
     own = [m for m in memberships if m.unit_id == current_user.unit_id] if current_user.unit_id else []
     return dict(person=person, memberships=memberships, membership_form=membership_form, may_edit=bool(own),
                 add_membership=bool(own), end_actions={m.id for m in own if m.is_current}, today=today_taipei(),
-                sections=sections.SECTIONS)
+                sections=SECTIONS)
 
 
 @bp.get("/<int:person_id>")
@@ -135,6 +145,7 @@ def show(person_id):
 def section_view(name: str):
     """The view of one section: the fragment for htmx, or the whole page with that section open."""
     def view(person_id):
+        from . import sections  # imports hours, training, records: loaded on first use (import cycles)
         person = get_person_or_404(person_id, current_user)
         context = unified_context(person)
         context.update(sections.BUILDERS[name](person), open_section=name)
@@ -144,7 +155,7 @@ def section_view(name: str):
     return access.allow(*access.RECORD_READERS)(view)
 
 
-for _name in sections.SECTIONS:
+for _name in SECTIONS:
     bp.add_url_rule(f"/<int:person_id>/sections/{_name.replace('_', '-')}", endpoint=f"section_{_name}",
                     view_func=section_view(_name))
 
