@@ -26,21 +26,44 @@ BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 PASSWORD = "correct-horse-battery"
 
 
-def worker_id() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+def run_id() -> str:
+    """Unique per pytest run and worker, so that runs started at the same time never share a database."""
+    run = (os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"p{os.getpid()}")[:8].lower()
+    return f"{run}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+
+
+def pg_base_url():
+    return make_url(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+                    if PG_URL.startswith("postgresql://") else PG_URL)
+
+
+_created_databases = set()
 
 
 def pg_database(suffix: str) -> str:
-    """A private PostgreSQL database per xdist worker, created on first use."""
-    base = make_url(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
-                    if PG_URL.startswith("postgresql://") else PG_URL)
-    name = f"portal_{suffix}_{worker_id()}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.scalar(text("select 1 from pg_database where datname = :n"), {"n": name}):
+    """A private PostgreSQL database for this run and worker, created on first use, dropped at the end."""
+    base = pg_base_url()
+    name = f"portal_{suffix}_{run_id()}"
+    if name not in _created_databases:
+        admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'drop database if exists "{name}"'))
             conn.execute(text(f'create database "{name}"'))
-    admin.dispose()
+        admin.dispose()
+        _created_databases.add(name)
     return base.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_databases():
+    yield
+    if not _created_databases:
+        return
+    admin = create_engine(pg_base_url().set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        for name in _created_databases:
+            conn.execute(text(f'drop database if exists "{name}" with (force)'))
+    admin.dispose()
 
 
 def base_config(tmp_path, uri):

@@ -228,6 +228,16 @@ FOREIGN = {
     "volunteer": {"B", "C"},
 }
 
+def string_params(w) -> dict:
+    """Values for the non-integer URL parameters, so that every page can be opened in tests."""
+    return {"kind": "performance", "name": "hours-template.xlsx", "token": _token_of_a(w)}
+
+
+def _token_of_a(w):
+    from portal.certificates.models import Document
+    return db.session.get(Document, _documents(w)["A"]["document_id"]).token
+
+
 # Exceptions by URL parameter: the system admin manages every account but sees no volunteer data.
 FOREIGN_BY_PARAM = {("admin", "user_id"): set()}
 

@@ -474,3 +474,21 @@ def test_verification_is_rate_limited(tmp_path):
         assert client.get("/verify/" + "y" * 30).status_code == 429  # one budget for both forms
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_time_limited_document_reads_expired_after_its_validity(app, world):
+    """An honor card that ran out says so on the public page, though it was never revoked."""
+    doc = issue(world)
+    today = today_taipei()
+    doc.payload = {**doc.payload, "valid_from": (today - timedelta(days=3 * 365)).isoformat(),
+                   "valid_to": (today - timedelta(days=1)).isoformat()}
+    db.session.commit()
+    public = app.test_client()
+    en = public.get(f"/verify/{doc.token}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    heading = re.search(r'<h2 id="verify-status">\s*(.*?)\s*</h2>', en, re.S).group(1)
+    assert heading == "Expired" and "has expired" in en
+    doc.payload = {**doc.payload, "valid_to": (today + timedelta(days=30)).isoformat()}
+    db.session.commit()
+    still = public.get(f"/verify/{doc.token}", headers={"Accept-Language": "zh-TW"}).get_data(as_text=True)
+    heading = re.search(r'<h2 id="verify-status">\s*(.*?)\s*</h2>', still, re.S).group(1)
+    assert heading == "有效"

@@ -8,7 +8,7 @@ from flask import current_app
 from portal import access
 from portal.extensions import db
 from tests.conftest import login
-from tests.scope_objects import OBJECTS
+from tests.scope_objects import OBJECTS, string_params
 from tests.test_i18n import PERSONA_FOR_ROLE
 
 HOSTILE = ["", " ", "x" * 5000, "<script>alert(1)</script>", '"><img src=x onerror=alert(1)>',
@@ -39,6 +39,7 @@ class FormCollector(HTMLParser):
 
 def pages_with_forms(world):
     objects = {name: fn(world) for name, fn in OBJECTS.items()}
+    strings = string_params(world)
     for rule in current_app.url_map.iter_rules():
         roles = access.allowed_roles(rule.endpoint) or set()
         if rule.endpoint == "static" or "GET" not in rule.methods:
@@ -46,7 +47,7 @@ def pages_with_forms(world):
         for role in PERSONA_FOR_ROLE:
             if role in roles:
                 values = {n: objects[n]["A"] for n in rule.arguments if n in OBJECTS}
-                values |= {n: "x" for n in rule.arguments if n not in OBJECTS}
+                values |= {n: strings[n] for n in rule.arguments if n not in OBJECTS}
                 yield PERSONA_FOR_ROLE[role], rule.build(values)[1]
 
 

@@ -9,7 +9,7 @@ from flask import current_app
 from portal import access
 from portal.extensions import db
 from tests.conftest import ROOT, login
-from tests.scope_objects import OBJECTS
+from tests.scope_objects import OBJECTS, string_params
 
 PO = ROOT / "translations" / "zh_Hant_TW" / "LC_MESSAGES" / "messages.po"
 SIMPLIFIED = "该字段是必填字段"
@@ -94,6 +94,7 @@ def test_every_page_renders_in_both_languages(world, app, lang):
     """Every GET route, called by a role allowed to use it on an object in its scope, answers 200
     with the right <html lang>, and no English UI label leaks into the Chinese page's headings."""
     objects = {name: fn(world) for name, fn in OBJECTS.items()}
+    strings = string_params(world)
     seen = 0
     for rule in current_app.url_map.iter_rules():
         roles = access.allowed_roles(rule.endpoint) or set()
@@ -109,7 +110,7 @@ def test_every_page_renders_in_both_languages(world, app, lang):
         else:
             client.post("/language", data={"lang": lang})
         values = {n: objects[n]["A"] for n in rule.arguments if n in OBJECTS}
-        values |= {n: "x" for n in rule.arguments if n not in OBJECTS}
+        values |= {n: strings[n] for n in rule.arguments if n not in OBJECTS}
         url = rule.build(values)[1]
         response = client.get(url)
         if response.mimetype != "text/html" or response.status_code in (302, 303):

@@ -65,6 +65,19 @@ class Document(db.Model):
     def is_valid(self) -> bool:
         return self.status == VALID
 
+    def validity(self) -> tuple[date | None, date | None]:
+        """The period a time-limited document (e.g. an honor card) is good for, if it has one."""
+        payload = self.payload or {}
+        return tuple(date.fromisoformat(payload[key]) if payload.get(key) else None
+                     for key in ("valid_from", "valid_to"))
+
+    def public_status(self, today: date) -> str:
+        """valid / expired / revoked / superseded, as the verification page states it."""
+        valid_to = self.validity()[1]
+        if self.status == VALID and valid_to is not None and today > valid_to:
+            return "expired"
+        return self.status
+
     def __repr__(self):
         return f"<Document {self.id} {self.kind} {self.status}>"
 

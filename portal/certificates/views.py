@@ -422,6 +422,8 @@ def _public(response):
 def _verification(document: Document | None, form: VerifyForm, status: int = 200):
     context = {"document": document, "form": form}
     if document is not None:
+        valid_from, valid_to = document.validity()
+        context.update(state=document.public_status(today_taipei()), valid_from=valid_from, valid_to=valid_to)
         context.update(masked_name=masked_name(document), masked_latin=masked_latin_name(document),
                        issuer=(document.issuer_name_en or document.issuer_name) if not is_chinese()
                        else document.issuer_name,

@@ -11,6 +11,7 @@ KIND_MODULES = (
     "portal.hours.importer",    # hours: MOHW 17-column template and the portal's template
     "portal.imports.roster",    # volunteers: the roster template (roster.csv columns)
     "portal.training.import_registration",  # training: records matched later to certificate files
+    "portal.honor_cards.importing",  # honor cards: county authorities only
 )
 
 _KINDS: dict = {}
