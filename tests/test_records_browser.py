@@ -23,6 +23,7 @@ from portal.units.operations import authority_for, create_unit
 from portal.volunteers.models import Membership, Person
 from portal.volunteers.photos import prepare_photo
 from tests.conftest import PASSWORD
+from tests.test_accessibility import violations
 
 pytestmark = pytest.mark.browser
 
@@ -89,11 +90,14 @@ def journey(live_server):
         return {"person_id": person.id}
 
 
-def shoot(page: Page, name: str, lang: str):
+def shoot(page: Page, name: str, lang: str, found: dict | None = None):
+    """Check the page with axe-core (no serious or critical violations) and keep a screenshot if asked."""
+    if found is not None:
+        found[name] = violations(page)
     folder = os.environ.get("SCREENSHOT_DIR")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}-{lang}.png"), full_page=True)
+        page.screenshot(path=str(Path(folder) / f"{name}-{lang}.png"), full_page=False)
 
 
 def sign_in(page: Page, live_server, username: str, lang: str):
@@ -112,13 +116,14 @@ def sign_in(page: Page, live_server, username: str, lang: str):
 def test_record_book_journey(page: Page, live_server, journey, lang, tmp_path):
     t = TEXT[lang]
     person_id = journey["person_id"]
+    found = {}
     page.set_viewport_size({"width": 1200, "height": 900})
 
     # the unit requests the book from its record-book page
     sign_in(page, live_server, "clerk.sw", lang)
     page.goto(live_server.url + "/records/")
     page.locator(f"#req-{person_id}").check()
-    shoot(page, "records-unit", lang)
+    shoot(page, "records-unit", lang, found)
     page.get_by_role("button", name=t["request"]).click()
     expect(page.locator(".flash-success")).to_be_visible()
 
@@ -128,10 +133,10 @@ def test_record_book_journey(page: Page, live_server, journey, lang, tmp_path):
     page.goto(live_server.url + "/volunteers/")
     page.locator("#book").select_option("no")
     expect(page.locator("#results")).to_contain_text("林美玲")
-    shoot(page, "roster-filters", lang)
+    shoot(page, "roster-filters", lang, found)
     page.goto(live_server.url + "/insurance/")
     page.locator("table.data a").first.click()
-    shoot(page, "insurance-policy", lang)
+    shoot(page, "insurance-policy", lang, found)
 
     # the unified view: sections load with htmx when opened
     page.goto(f"{live_server.url}/volunteers/{person_id}")
@@ -140,14 +145,15 @@ def test_record_book_journey(page: Page, live_server, journey, lang, tmp_path):
     expect(insurance.locator(".section-body")).to_contain_text(t["insured"])
     page.locator("#section-hours summary").click()
     expect(page.locator("#section-hours .section-body")).to_contain_text("龍山國小" if lang == "zh" else "Longshan")
-    shoot(page, "volunteer-unified", lang)
+    page.locator("#section-photo").scroll_into_view_if_needed()
+    shoot(page, "volunteer-unified", lang, found)
 
     # the county issues every waiting book at once
     sign_in(page, live_server, "county.tpe", lang)
     page.goto(live_server.url + "/records/completeness")
-    shoot(page, "completeness-county", lang)
+    shoot(page, "completeness-county", lang, found)
     page.goto(live_server.url + "/records/")
-    shoot(page, "records-county", lang)
+    shoot(page, "records-county", lang, found)
     page.get_by_role("button", name=t["issue_all"]).click()
     expect(page.locator(".flash-success")).to_contain_text("TPE-")
 
@@ -158,10 +164,10 @@ def test_record_book_journey(page: Page, live_server, journey, lang, tmp_path):
     expect(page.locator("table caption", has_text=t["chart"])).to_be_attached()
     expect(page.locator("body")).to_contain_text("時數誤植")
     expect(page.locator("body")).not_to_contain_text("A223456781")
-    shoot(page, "my-record", lang)
+    shoot(page, "my-record", lang, found)
     page.get_by_role("link", name=t["open_book"]).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("TPE-")
-    shoot(page, "record-book", lang)
+    shoot(page, "record-book", lang, found)
     with page.expect_download() as download:
         page.get_by_role("link", name=t["download"]).click()
     pdf = tmp_path / "book.pdf"
@@ -174,3 +180,4 @@ def test_record_book_journey(page: Page, live_server, journey, lang, tmp_path):
     page.locator("#photo").set_input_files(files=[{"name": "me.jpg", "mimeType": "image/jpeg", "buffer": jpeg()}])
     page.get_by_role("button", name=t["upload"]).click()
     expect(page.locator(".flash-success")).to_contain_text(t["photo_thanks"])
+    assert {name: v for name, v in found.items() if v} == {}

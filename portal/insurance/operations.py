@@ -112,9 +112,10 @@ def create_policy(values: dict, holder, user) -> InsurancePolicy:
     return policy
 
 
-def age_refusal(person: Person, policy: InsurancePolicy, starts_on: date, unit) -> str | None:
-    """Why the insurer's age cap refuses this person, in plain words, or None."""
-    info = insurer(policy.insurer_code)
+def age_refusal(person: Person, policy: InsurancePolicy, starts_on: date, unit,
+                info: InsurerInfo | None = None) -> str | None:
+    """Why the insurer's age cap refuses this person, in plain words, or None (`info`: the policy's insurer)."""
+    info = info or insurer(policy.insurer_code)
     cap = info.max_age if info else None
     if cap is None:
         return None

@@ -94,10 +94,9 @@ def show_policy(policy, form=None, refusals=(), status=200):
     enrolments = db.session.scalars(
         select(InsuranceEnrolment).where(InsuranceEnrolment.policy_id == policy.id)
         .join(InsuranceEnrolment.person).order_by(InsuranceEnrolment.status, InsuranceEnrolment.id)).all()
-    may_manage = db.session.scalar(select(InsurancePolicy.id).where(
-        InsurancePolicy.id == policy.id, policy_scope(current_user))) is not None and (
-        (current_user.role in access.UNIT_STAFF and policy.unit_id == current_user.unit_id)
-        or (current_user.role == access.COUNTY and policy.authority_id == current_user.authority_id))
+    may_manage = ((current_user.role in access.UNIT_STAFF and policy.unit_id == current_user.unit_id)
+                  or (current_user.role == access.COUNTY and policy.authority_id == current_user.authority_id))
+    info = insurer(policy.insurer_code)
     candidates, notes = [], {}
     if may_manage:
         enrolled = {e.person_id for e in enrolments if e.status == ACTIVE and e.ends_on >= today}
@@ -109,11 +108,11 @@ def show_policy(policy, form=None, refusals=(), status=200):
             candidates.append(m)
         start = form.starts_on.data if form is not None and form.starts_on.data else \
             max(policy.starts_on, min(today, policy.ends_on))
-        notes = {m.id: age_refusal(m.person, policy, start, m.unit) for m in candidates}
+        notes = {m.id: age_refusal(m.person, policy, start, m.unit, info) for m in candidates}
         form = form or enrol_form(policy, candidates)
     return render_template("insurance/show.html", policy=policy, enrolments=enrolments, candidates=candidates,
                            notes=notes, form=form, refusals=refusals, may_manage=may_manage, today=today,
-                           info=insurer(policy.insurer_code), end_form=EndCoverForm(formdata=None)), status
+                           info=info, end_form=EndCoverForm(formdata=None)), status
 
 
 @bp.get("/policies/<int:policy_id>")

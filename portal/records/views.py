@@ -72,8 +72,11 @@ def unit_index():
              .where(Membership.unit_id == unit_id, Membership.status != "left",
                     not_(valid_book_exists(Person.id)), not_(pending_request_exists(Person.id)))
              .group_by(Person.id).order_by(Person.name, Person.id))
+    rows = db.session.execute(flags).all()
+    with_book = set(db.session.scalars(select(RecordBook.person_id).where(
+        RecordBook.person_id.in_([person.id for person, _b, _s in rows] or [0]))))
     waiting = []
-    for person, basic, special in db.session.execute(flags):
+    for person, basic, special in rows:
         missing = []
         if not (person.sex and person.birth_date):
             missing.append(_("sex and date of birth"))
@@ -83,7 +86,7 @@ def unit_index():
             missing.append(_("verified special training"))
         if not person.has_accepted_photo:
             missing.append(_("accepted photo") if person.photo_status != "pending" else _("photo waiting for acceptance"))
-        waiting.append((person, missing, book_of(person.id) is not None))
+        waiting.append((person, missing, person.id in with_book))
     books = db.session.execute(
         select(RecordBook, Person).join(Person, Person.id == RecordBook.person_id)
         .where(RecordBook.person_id.in_(select(Membership.person_id).where(Membership.unit_id == unit_id,
