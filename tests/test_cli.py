@@ -1,4 +1,6 @@
 """`flask units add`, `flask users add`, `flask demo-data`."""
+from datetime import date
+
 import pytest
 from sqlalchemy import func, select
 
@@ -79,6 +81,14 @@ def test_demo_data_loads_once(runner):
     roles = set(db.session.scalars(select(User.role)))
     assert roles == {"admin", "ministry", "county", "sector_local", "sector_central", "unit_clerk",
                      "unit_supervisor", "volunteer"}
+    from portal.hours.models import HourEntry
+    from portal.insurance.models import InsuranceEnrolment
+    from portal.records.models import RecordBook
+    from portal.training.models import TrainingRecord
+    for model in (HourEntry, TrainingRecord, RecordBook, InsuranceEnrolment):
+        assert db.session.scalar(select(func.count()).select_from(model)) > 0, model
+    ages = [p.age_on(date.today()) for p in db.session.scalars(select(Person))]
+    assert min(ages) < 30 and sum(a >= 65 for a in ages) > 10
     again = runner.invoke(args=["demo-data", "--if-empty"])
     assert again.exit_code == 0 and "not loaded" in again.output
 

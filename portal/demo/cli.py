@@ -12,6 +12,7 @@ from ..units.operations import authority_for, create_unit, seed_reference_data
 from ..volunteers.identity import LETTER_CODES
 from ..volunteers.models import Membership, Person
 from . import bp
+from .records import load_insurance, load_photos_and_books, load_records
 
 DEMO_PASSWORD = "demo-password-2026"
 
@@ -111,6 +112,11 @@ def demo_data(volunteers, if_empty):
              for code, name, name_en, county, field, sector in UNITS]
     people = list(make_people(rng, volunteers, units))
     db.session.flush()
+    today = date.today()
+    trained, hour_rows = load_records(rng, people, units, today)
+    authorities = {c: authority_for("county", c, None).id for c in {u.county_code for u in units}}
+    books = load_photos_and_books(rng, trained, authorities, today)
+    insured = load_insurance(rng, units, today)
     volunteer = next(p for p in people if p.memberships[0].unit.code == "TPE-SW-01"
                      and p.memberships[0].status == "active")
     click.echo("Demo logins (password for all: %s)" % DEMO_PASSWORD)
@@ -118,7 +124,8 @@ def demo_data(volunteers, if_empty):
         create_user(username, DEMO_PASSWORD, role, display_name=name, **account_scope(scope, units))
         click.echo(f"  {username:24} {role}")
     db.session.commit()
-    click.echo(f"loaded {len(units)} units and {len(people)} volunteers")
+    click.echo(f"loaded {len(units)} units, {len(people)} volunteers ({len(trained)} trained), "
+               f"{hour_rows} monthly hour rows, {books} record books, {insured} insured")
 
 
 def account_scope(scope: dict, units: list[Unit]) -> dict:
