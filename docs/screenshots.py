@@ -24,6 +24,11 @@ PAGES = [
     ("volunteer", "clerk.tpe-sw-01", "FIRST_VOLUNTEER"),
     ("register-errors", "clerk.tpe-sw-01", "/volunteers/new"),
     ("units", "county.tpe", "/units/"),
+    ("hours", "clerk.tpe-sw-01", "/hours/"),
+    ("training-missing", "clerk.tpe-sw-01", "/training/missing"),
+    ("honor-card-eligibility", "clerk.tpe-sw-01", "/honor-cards/eligibility"),
+    ("imports", "clerk.tpe-sw-01", "/imports/"),
+    ("volunteer-home", "volunteer", "/"),
 ]
 
 

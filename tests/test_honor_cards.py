@@ -745,3 +745,16 @@ def test_a_concurrent_decision_is_a_conflict_not_a_second_card(app, ready, clien
     assert client.post(f"/honor-cards/applications/{application.id}/approve", data={"version": version}).status_code == 302
     assert other.post(f"/honor-cards/applications/{application.id}/approve", data={"version": version}).status_code == 409
     assert db.session.scalar(select(func.count()).select_from(HonorCard)) == 1
+
+
+def test_only_missing_papers_reads_as_eligible_once_completed_not_as_a_date(app, world, client, make_person):
+    unit = world.units["A"]
+    papers = make_person([unit], name="缺紀錄冊")
+    make_ready(papers, unit, half_hours=700)
+    db.session.scalar(select(RecordBook).where(RecordBook.person_id == papers.id)).kind = "cancelled"
+    db.session.commit()
+    login(client, world.users["clerk_a"])
+    client.post("/language", data={"lang": "en"})
+    body = client.get("/honor-cards/eligibility?within=3").get_data(as_text=True)
+    row = body[body.index("缺紀錄冊"):][:1500]
+    assert "Eligible once the missing items are completed" in row and "Expected from" not in row
