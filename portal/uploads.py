@@ -241,6 +241,8 @@ def check_image(name: str, data: bytes, kind: str) -> CheckedFile:
     """Header size check before decoding, verify(), full decode, then a re-encode without metadata."""
     fmt = "JPEG" if kind == "jpeg" else "PNG"
     damaged = _l("The image is damaged or incomplete. Scan or export it again.")
+    if not _image_is_complete(data, kind):
+        raise UploadRefused(name, damaged)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -270,6 +272,14 @@ def check_image(name: str, data: bytes, kind: str) -> CheckedFile:
             clean = clean.convert("RGBA")
         clean.save(out, "PNG", optimize=True)
     return CheckedFile(kind, out.getvalue(), name, width=clean.width, height=clean.height)
+
+
+def _image_is_complete(data: bytes, kind: str) -> bool:
+    """The end marker comes after the image data. Pillow cannot be trusted to notice a cut-off file:
+    WeasyPrint sets the process-wide ImageFile.LOAD_TRUNCATED_IMAGES = True when it is imported."""
+    if kind == "jpeg":
+        return data.rfind(b"\xff\xd9") > data.rfind(b"\xff\xda") >= 0
+    return data.rfind(b"IEND") > data.rfind(b"IDAT") >= 0
 
 
 def _too_many_pixels(name, width, height):

@@ -352,3 +352,14 @@ def test_downloads_are_attachments_that_browsers_will_not_render(app, world, cli
     disposition = client.get(f"/training/files/{stored.id}").headers["Content-Disposition"]
     assert "filename*=UTF-8''%E5%9F%BA%E7%A4%8E" in disposition
     assert client.get(f"/training/files/{stored.id}").data[:5] == b"%PDF-"
+
+
+@pytest.mark.parametrize("kind,fmt,cut", [("jpeg", "JPEG", 900), ("png", "PNG", 300)])
+def test_cut_off_images_are_refused_even_when_pillow_is_told_to_accept_them(app, monkeypatch, kind, fmt, cut):
+    """WeasyPrint switches Pillow's LOAD_TRUNCATED_IMAGES on for the whole process when imported."""
+    from PIL import ImageFile
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    whole = image_bytes(fmt, (400, 300))
+    assert uploads.check_image("whole." + kind, whole, kind).width == 400
+    with pytest.raises(UploadRefused):
+        uploads.check_image("cut." + kind, whole[:cut], kind)
