@@ -58,7 +58,7 @@ def configure_jinja(app: Flask):
 
 
 def register_blueprints(app: Flask):
-    from . import audit  # noqa: F401  (table registered for migrations)
+    from . import audit, numbering  # noqa: F401  (tables registered for migrations)
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .certificates import bp as certificates_bp

@@ -7,7 +7,7 @@ Cards written by the county's import keep who imported them and from which file.
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -150,17 +150,6 @@ class HonorCardApplication(db.Model):
 
     def __repr__(self):
         return f"<HonorCardApplication {self.id} {self.status}>"
-
-
-class HonorCardSequence(db.Model):
-    """The last card number used per county and ROC year (locked while numbering)."""
-    __tablename__ = "honor_card_sequences"
-    __table_args__ = (UniqueConstraint("county_code", "roc_year", name="uq_honor_card_sequences"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    county_code: Mapped[str] = mapped_column(String(3))
-    roc_year: Mapped[int]
-    last: Mapped[int] = mapped_column(default=0)
 
 
 class Venue(db.Model):

@@ -28,6 +28,7 @@ from sqlalchemy import select
 
 from .. import audit
 from ..extensions import db
+from ..numbering import next_in_sequence
 from ..i18n import format_date
 from ..timeutil import utcnow
 from ..units.catalog import FIELD_BY_CODE
@@ -489,16 +490,8 @@ def return_application(application, reason: str, user):
 
 def next_card_number(county_code: str, on: date) -> str:
     """HC-<county>-<ROC year>-<6-digit sequence per county and year>, e.g. HC-TPE-115-000001."""
-    from .models import HonorCardSequence
-    roc = on.year - 1911
-    sequence = db.session.scalar(select(HonorCardSequence).where(
-        HonorCardSequence.county_code == county_code, HonorCardSequence.roc_year == roc).with_for_update())
-    if sequence is None:
-        sequence = HonorCardSequence(county_code=county_code, roc_year=roc, last=0)
-        db.session.add(sequence)
-    sequence.last += 1
-    db.session.flush()
-    return f"HC-{county_code}-{roc:03d}-{sequence.last:06d}"
+    roc, number = next_in_sequence("honor_card", county_code, on)
+    return f"HC-{county_code}-{roc:03d}-{number:06d}"
 
 
 def latest_card(person_id: int):

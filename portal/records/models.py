@@ -9,7 +9,7 @@ of RecordBookRequest until the county authority issues (or declines) them.
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -94,14 +94,3 @@ class RecordBookRequest(db.Model):
     @property
     def status_label(self):
         return REQUEST_STATUS_LABELS.get(self.status, self.status)
-
-
-class RecordBookSequence(db.Model):
-    """The last sequence number used per county and ROC year (locked while numbering)."""
-    __tablename__ = "record_book_sequences"
-    __table_args__ = (UniqueConstraint("county_code", "roc_year", name="uq_record_book_sequences"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    county_code: Mapped[str] = mapped_column(String(3))
-    roc_year: Mapped[int]
-    last: Mapped[int] = mapped_column(default=0)

@@ -12,8 +12,8 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, exists, select
 
 from .. import access, audit
-from ..dates import roc_year
 from ..extensions import db
+from ..numbering import next_in_sequence
 from ..i18n import format_date, localized
 from ..timeutil import today_taipei, utcnow
 from ..training.models import TrainingRecord
@@ -22,7 +22,7 @@ from ..units.catalog import FIELD_BY_CODE
 from ..units.models import Authority, Unit
 from ..volunteers.models import Membership, Person
 from .models import (CANCELLED, DECLINED, FIRST, ISSUED, PENDING, REISSUE, RENEWAL, WITHDRAWN, RecordBook,
-                     RecordBookRequest, RecordBookSequence)
+                     RecordBookRequest)
 
 
 class RecordBookError(ValueError):
@@ -178,18 +178,8 @@ def decline_request(req: RecordBookRequest, reason: str, user):
 
 def next_number(county_code: str, day: date) -> str:
     """`<county>-<ROC year>-<6 digits>`, the sequence counted per county and ROC year under a row lock."""
-    year = roc_year(day)
-    query = select(RecordBookSequence).where(RecordBookSequence.county_code == county_code,
-                                             RecordBookSequence.roc_year == year)
-    if db.session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    seq = db.session.scalar(query)
-    if seq is None:
-        seq = RecordBookSequence(county_code=county_code, roc_year=year, last=0)
-        db.session.add(seq)
-    seq.last += 1
-    db.session.flush()
-    return f"{county_code}-{year:03d}-{seq.last:06d}"
+    year, number = next_in_sequence("record_book", county_code, day)
+    return f"{county_code}-{year:03d}-{number:06d}"
 
 
 def issue_request(req: RecordBookRequest, authority: Authority, user, day: date | None = None) -> RecordBook:
