@@ -4,10 +4,8 @@ The same pipeline as every other import (portal/imports); batches belong to the 
 authority. Unit accounts are refused by the route policy (403) and never see the link.
 """
 import logging
-import secrets
-from pathlib import Path
 
-from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -18,6 +16,7 @@ from ..extensions import db
 from ..i18n import current_language
 from ..imports.models import COMMITTED, DISCARDED, PREVIEWED, ImportBatch
 from ..imports.pipeline import Context, display_name, fill_batch, run
+from ..imports.storage import forget_file, keep_file, stored_file
 from ..timeutil import today_taipei
 from . import bp
 from .forms import ImportForm, VersionForm
@@ -27,26 +26,6 @@ from .models import HonorCard
 from .scopes import card_batch_scope, get_card_batch_or_404
 
 log = logging.getLogger(__name__)
-
-
-def storage_dir() -> Path:
-    path = Path(current_app.config["UPLOAD_DIR"]) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def stored_path(batch: ImportBatch) -> Path | None:
-    if not batch.stored_name or not batch.stored_name.isalnum():
-        return None
-    path = storage_dir() / batch.stored_name
-    return path if path.is_file() else None
-
-
-def forget_file(batch: ImportBatch):
-    path = stored_path(batch)
-    if path is not None:
-        path.unlink(missing_ok=True)
-    batch.stored_name = ""
 
 
 def context() -> Context:
@@ -67,8 +46,7 @@ def import_upload():
         batch.sha256 = outcome.sha256
         fill_batch(batch, outcome)
         if outcome.status == "valid":
-            batch.stored_name = secrets.token_hex(16)
-            (storage_dir() / batch.stored_name).write_bytes(data)
+            keep_file(batch, data)
         db.session.add(batch)
         db.session.commit()
         log.info("honor-card import %s uploaded by user %s: %s", batch.id, current_user.id, outcome.status)
@@ -96,7 +74,7 @@ def import_show(card_batch_id):
     return render_template("honor_cards/import_show.html", batch=batch, errors=batch.error_list[:500],
                            lang=current_language(), cards=cards, confirm_form=VersionForm(formdata=None),
                            may_confirm=batch.status == PREVIEWED and not batch.error_count
-                           and stored_path(batch) is not None)
+                           and stored_file(batch) is not None)
 
 
 @bp.post("/import/<int:card_batch_id>/confirm")
@@ -105,7 +83,7 @@ def import_confirm(card_batch_id):
     batch = get_card_batch_or_404(card_batch_id, current_user)
     if VersionForm().version.data != str(batch.version):
         abort(409)
-    path = stored_path(batch)
+    path = stored_file(batch)
     if batch.status != PREVIEWED or batch.error_count or path is None:
         flash(_("This import cannot be confirmed any more. Upload the file again."), "error")
         return redirect(url_for(".import_show", card_batch_id=batch.id))

@@ -1,9 +1,7 @@
 """Upload → preview every bad row → confirm or discard; error file and template downloads."""
 import logging
-import secrets
-from pathlib import Path
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -19,6 +17,7 @@ from .forms import ConfirmForm, UploadForm
 from .models import COMMITTED, DISCARDED, PREVIEWED, ImportBatch
 from .pipeline import Context, display_name, fill_batch, run
 from .scopes import batch_scope, get_batch_or_404
+from .storage import forget_file, keep_file, stored_file
 
 log = logging.getLogger(__name__)
 ROLES = access.UNIT_STAFF
@@ -53,26 +52,6 @@ def import_status(batch: ImportBatch) -> str:
     return _("Checked, waiting for confirmation")
 
 
-def storage_dir() -> Path:
-    path = Path(current_app.config["UPLOAD_DIR"]) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def stored_file(batch: ImportBatch) -> Path | None:
-    if not batch.stored_name or not batch.stored_name.isalnum():
-        return None
-    path = storage_dir() / batch.stored_name
-    return path if path.is_file() else None
-
-
-def forget_file(batch: ImportBatch):
-    path = stored_file(batch)
-    if path is not None:
-        path.unlink(missing_ok=True)
-    batch.stored_name = ""
-
-
 def context() -> Context:
     return Context(unit=current_user.unit, user=current_user._get_current_object(), today=today_taipei())
 
@@ -97,8 +76,7 @@ def index():
         batch.sha256 = outcome.sha256
         fill_batch(batch, outcome)
         if outcome.status == "valid":
-            batch.stored_name = secrets.token_hex(16)
-            (storage_dir() / batch.stored_name).write_bytes(data)
+            keep_file(batch, data)
         db.session.add(batch)
         db.session.commit()
         log.info("import %s uploaded by user %s: %s", batch.id, current_user.id, outcome.status)
