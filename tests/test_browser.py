@@ -65,3 +65,27 @@ def test_form_errors_are_announced_and_focused(page: Page, live_server, clerk):
     expect(summary).to_be_focused()
     expect(page.locator("#name")).to_have_attribute("aria-invalid", "true")
     expect(summary).to_contain_text("此欄位是必需的")
+
+
+def test_roster_filters_as_you_type(page: Page, live_server, clerk):
+    with live_server.app.app_context():
+        from datetime import date
+
+        from portal.units.models import Unit
+        from portal.volunteers.models import Membership, Person
+        unit = db.session.scalar(db.select(Unit).where(Unit.code == "TPE-W"))
+        for name, number in (("林美玲", "A123456789"), ("陳志明", "A800000014")):
+            person = Person(name=name, id_kind="national", id_number=number)
+            person.memberships.append(Membership(unit=unit, field_code="social", joined_on=date(2024, 1, 1)))
+            db.session.add(person)
+        db.session.commit()
+    page.goto(live_server.url + "/login")
+    page.get_by_label("帳號").fill(clerk)
+    page.get_by_label("密碼").fill(PASSWORD)
+    page.get_by_role("button", name="登入").click()
+    page.goto(live_server.url + "/volunteers/")
+    expect(page.locator("#results")).to_contain_text("陳志明")
+    page.locator("#q").press_sequentially("林")
+    expect(page.locator("#results")).not_to_contain_text("陳志明")
+    expect(page.locator("#results")).to_contain_text("林美玲")
+    assert "q=" in page.url            # the filtered list has its own address (back button, sharing)
