@@ -758,3 +758,14 @@ def test_only_missing_papers_reads_as_eligible_once_completed_not_as_a_date(app,
     body = client.get("/honor-cards/eligibility?within=3").get_data(as_text=True)
     row = body[body.index("缺紀錄冊"):][:1500]
     assert "Eligible once the missing items are completed" in row and "Expected from" not in row
+
+
+def test_the_cancel_button_is_offered_only_to_the_applying_unit(app, ready, client):
+    a = ready.people["a"]
+    login(client, ready.users["clerk_a"])
+    assert apply_for(client, a).status_code == 302
+    application = db.session.scalar(select(HonorCardApplication))
+    cancel_url = f"/honor-cards/applications/{application.id}/cancel"
+    assert cancel_url in client.get("/honor-cards/applications").get_data(as_text=True)
+    county = login(app.test_client(), ready.users["county_tpe"])
+    assert cancel_url not in county.get("/honor-cards/applications").get_data(as_text=True)

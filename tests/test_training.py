@@ -463,6 +463,11 @@ def test_the_missing_list_shows_who_lacks_which_training_and_exports(app, world,
     county = login(current_app.test_client(), world.users["county_tpe"])
     body = county.get("/training/missing?field=education").get_data(as_text=True)
     assert shared.name in body and world.people["b"].name in body and a.name not in body
+    assert f"/training/people/{shared.id}/records/new" not in body           # authorities only read
+    assert f"/training/people/{shared.id}/records/new" in page               # the unit adds the record
+    other_unit = login(current_app.test_client(), world.users["clerk_b"])
+    b_page = other_unit.get("/training/missing").get_data(as_text=True)
+    assert f"/training/people/{world.people['b'].id}/records/new" in b_page
 
 
 def test_the_pending_list_filters_and_exports(app, world, client):

@@ -226,8 +226,10 @@ def applications():
     if status in ("submitted", "approved", "returned", "cancelled"):
         query = query.where(HonorCardApplication.status == status)
     page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
+    cancellable = {a.id for a in page.items if a.is_open and current_user.role in access.UNIT_STAFF
+                   and a.unit_id == current_user.unit_id}
     return page_or_fragment("honor_cards/applications.html", "results", page=page, status=status,
-                            version_form=VersionForm(formdata=None))
+                            version_form=VersionForm(formdata=None), cancellable=cancellable)
 
 
 @bp.get("/applications/<int:application_id>")

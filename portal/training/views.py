@@ -190,8 +190,10 @@ def missing_words(basic_ok, special_ok, field_code) -> str:
 def missing():
     form = missing_filter()
     page = db.paginate(missing_query(form), page=form.page.data or 1, per_page=25, error_out=False)
+    is_staff = current_user.role in access.UNIT_STAFF
+    may_add = {m.id for m in page.items if is_staff and m.unit_id == current_user.unit_id}
     return page_or_fragment("training/missing.html", "results", form=form, page=page, rows=missing_rows(page.items),
-                            is_staff=current_user.role in access.UNIT_STAFF)
+                            is_staff=is_staff, may_add=may_add)
 
 
 @bp.get("/missing.csv")
