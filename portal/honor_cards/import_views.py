@@ -11,11 +11,11 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import access
-from ..exports import csv_bytes
 from ..extensions import db
 from ..i18n import current_language
-from ..imports.models import COMMITTED, DISCARDED, PREVIEWED, ImportBatch
+from ..imports.models import DISCARDED, PREVIEWED, ImportBatch
 from ..imports.pipeline import Context, display_name, fill_batch, run
+from ..imports.report import errors_csv
 from ..imports.storage import forget_file, keep_file, stored_file
 from ..timeutil import today_taipei
 from . import bp
@@ -121,23 +121,5 @@ def import_discard(card_batch_id):
 @access.allow(access.COUNTY)
 def import_errors(card_batch_id):
     batch = get_card_batch_or_404(card_batch_id, current_user)
-    lang = current_language()
-    header = [_("Row"), _("Column"), _("Value"), _("Problem"), _("Code")]
-    rows = [[e["row"] or "", f"{e['letter']} {e['column']}".strip(), e["value"], e["message"][lang], e["code"]]
-            for e in batch.error_list]
-    response = Response(csv_bytes(header, rows), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="honor-card-import-{batch.id}-errors.csv"'
-    return response
+    return errors_csv(batch, f"honor-card-import-{batch.id}-errors.csv")
 
-
-@bp.app_template_global()
-def honor_import_status(batch: ImportBatch) -> str:
-    if batch.status == COMMITTED:
-        return _("Saved")
-    if batch.status == DISCARDED:
-        return _("Discarded")
-    if batch.summary_values.get("already_imported"):
-        return _("Already imported")
-    if batch.error_count:
-        return _("Refused: has problems")
-    return _("Checked, waiting for confirmation")

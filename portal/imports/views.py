@@ -7,15 +7,15 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import access
-from ..exports import csv_bytes
 from ..extensions import db
 from ..forms import options
 from ..i18n import current_language
 from ..timeutil import today_taipei
 from . import bp, registry
 from .forms import ConfirmForm, UploadForm
-from .models import COMMITTED, DISCARDED, PREVIEWED, ImportBatch
+from .models import DISCARDED, PREVIEWED, ImportBatch
 from .pipeline import Context, display_name, fill_batch, run
+from .report import batch_status, errors_csv
 from .scopes import batch_scope, get_batch_or_404
 from .storage import forget_file, keep_file, stored_file
 
@@ -39,17 +39,7 @@ def import_format_label(key: str) -> str:
     return key
 
 
-@bp.app_template_global()
-def import_status(batch: ImportBatch) -> str:
-    if batch.status == COMMITTED:
-        return _("Saved")
-    if batch.status == DISCARDED:
-        return _("Discarded")
-    if batch.summary_values.get("already_imported"):
-        return _("Already imported")
-    if batch.error_count:
-        return _("Refused: has problems")
-    return _("Checked, waiting for confirmation")
+bp.add_app_template_global(batch_status, "import_status")
 
 
 def context() -> Context:
@@ -157,11 +147,5 @@ def discard(batch_id):
 @access.allow(*ROLES)
 def errors(batch_id):
     batch = get_batch_or_404(batch_id, current_user)
-    lang = current_language()
-    header = [_("Row"), _("Column"), _("Value"), _("Problem"), _("Code")]
-    rows = [[e["row"] or "", f"{e['letter']} {e['column']}".strip(), e["value"], e["message"][lang], e["code"]]
-            for e in batch.error_list]
-    response = Response(csv_bytes(header, rows), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="import-{batch.id}-errors.csv"'
-    return response
+    return errors_csv(batch, f"import-{batch.id}-errors.csv")
 

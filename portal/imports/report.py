@@ -1,0 +1,30 @@
+"""How an import batch is described to people: its status in words and its problem list as CSV."""
+from flask import Response
+from flask_babel import gettext as _
+
+from ..exports import csv_bytes
+from ..i18n import current_language
+from .models import COMMITTED, DISCARDED, ImportBatch
+
+
+def batch_status(batch: ImportBatch) -> str:
+    if batch.status == COMMITTED:
+        return _("Saved")
+    if batch.status == DISCARDED:
+        return _("Discarded")
+    if batch.summary_values.get("already_imported"):
+        return _("Already imported")
+    if batch.error_count:
+        return _("Refused: has problems")
+    return _("Checked, waiting for confirmation")
+
+
+def errors_csv(batch: ImportBatch, filename: str) -> Response:
+    """Every bad row of the batch (row, column, masked value, reason in the user's language)."""
+    lang = current_language()
+    header = [_("Row"), _("Column"), _("Value"), _("Problem"), _("Code")]
+    rows = [[e["row"] or "", f"{e['letter']} {e['column']}".strip(), e["value"], e["message"][lang], e["code"]]
+            for e in batch.error_list]
+    response = Response(csv_bytes(header, rows), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
