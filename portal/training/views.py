@@ -253,14 +253,18 @@ def person(person_id):
     return person_page(get_person_or_404(person_id, current_user))
 
 
+def field_in_my_unit(person) -> str:
+    """The field the person currently serves in the user's unit: the default of the new-record forms."""
+    return next((m.field_code for m in person.memberships if m.unit_id == current_user.unit_id and m.is_current), "")
+
+
 @bp.route("/people/<int:person_id>/records/new", methods=["GET", "POST"])
 @access.allow(*access.UNIT_STAFF)
 def new_record(person_id):
     person = get_person_or_404(person_id, current_user, for_write=True)
     form = RecordForm()
     if request.method == "GET":
-        form.field_code.data = next((m.field_code for m in person.memberships
-                                     if m.unit_id == current_user.unit_id and m.is_current), "")
+        form.field_code.data = field_in_my_unit(person)
     if form.validate_on_submit():
         try:
             record = create_record(person, current_user.unit_id, form.values(), current_user)
@@ -520,8 +524,7 @@ def new_case(person_id):
     person = get_person_or_404(person_id, current_user, for_write=True)
     form = CaseForm()
     if request.method == "GET":
-        form.field_code.data = next((m.field_code for m in person.memberships
-                                     if m.unit_id == current_user.unit_id and m.is_current), "")
+        form.field_code.data = field_in_my_unit(person)
     if form.validate_on_submit():
         try:
             case = file_case(person, current_user.unit_id, form.values(), current_user)
