@@ -163,6 +163,19 @@ def show_request(request_id):
                            may_countersign=current_user.role == access.UNIT_SUPERVISOR)
 
 
+def run_step(step, success):
+    """Run one workflow step: commit and flash success(result), or roll back and list the problems."""
+    try:
+        result = step()
+    except WorkflowError as exc:
+        db.session.rollback()
+        _flash_problems(exc)
+        return None
+    db.session.commit()
+    flash(success(result), "success")
+    return result
+
+
 @bp.post("/documents/requests/<int:request_id>/prepare")
 @access.allow(*access.UNIT_STAFF)
 def prepare(request_id):
@@ -170,14 +183,8 @@ def prepare(request_id):
     form = ActionForm()
     if form.validate_on_submit():
         _check_version(req, form)
-        try:
-            prepare_request(req, current_user)
-        except WorkflowError as exc:
-            db.session.rollback()
-            _flash_problems(exc)
-        else:
-            db.session.commit()
-            flash(_("Prepared. A volunteer supervisor can now countersign it."), "success")
+        run_step(lambda: prepare_request(req, current_user),
+                 lambda _done: _("Prepared. A volunteer supervisor can now countersign it."))
     return redirect(url_for(".show_request", request_id=request_id))
 
 
@@ -190,15 +197,10 @@ def issue(request_id):
     form = ActionForm()
     if form.validate_on_submit():
         _check_version(req, form)
-        try:
-            document = issue_for_request(req, current_user)
-        except WorkflowError as exc:
-            db.session.rollback()
-            _flash_problems(exc)
-        else:
-            db.session.commit()
-            flash(_("Issued %(kind)s with verification code %(code)s.", kind=kind_label(document.kind),
-                    code=document.short_code), "success")
+        document = run_step(lambda: issue_for_request(req, current_user),
+                            lambda doc: _("Issued %(kind)s with verification code %(code)s.",
+                                          kind=kind_label(doc.kind), code=doc.short_code))
+        if document is not None:
             return redirect(url_for(".show", document_id=document.id))
     return redirect(url_for(".show_request", request_id=request_id))
 
@@ -210,14 +212,8 @@ def decline(request_id):
     form = DeclineForm()
     if form.validate_on_submit():
         _check_version(req, form)
-        try:
-            decline_request(req, form.reason.data, current_user)
-        except WorkflowError as exc:
-            db.session.rollback()
-            _flash_problems(exc)
-        else:
-            db.session.commit()
-            flash(_("The request was declined; the volunteer sees the reason."), "success")
+        run_step(lambda: decline_request(req, form.reason.data, current_user),
+                 lambda _done: _("The request was declined; the volunteer sees the reason."))
     else:
         flash(_("Please give the reason for declining."), "error")
     return redirect(url_for(".show_request", request_id=request_id))
@@ -230,14 +226,7 @@ def withdraw(request_id):
     form = ActionForm()
     if form.validate_on_submit():
         _check_version(req, form)
-        try:
-            withdraw_request(req, current_user)
-        except WorkflowError as exc:
-            db.session.rollback()
-            _flash_problems(exc)
-        else:
-            db.session.commit()
-            flash(_("Your request was withdrawn."), "success")
+        run_step(lambda: withdraw_request(req, current_user), lambda _done: _("Your request was withdrawn."))
     return redirect(url_for(".show_request", request_id=request_id))
 
 
@@ -267,15 +256,11 @@ def start(person_id):
     person = get_person_or_404(person_id, current_user, for_write=True)
     form = ActionForm()
     if form.validate_on_submit():
-        try:
-            req = create_request(PERFORMANCE, person, current_user.unit, origin="unit", user=current_user)
-        except WorkflowError as exc:
-            db.session.rollback()
-            _flash_problems(exc)
-        else:
-            db.session.commit()
-            flash(_("Performance certificate for %(name)s prepared; due by %(date)s.", name=person.name,
-                    date=format_date(req.due_on)), "success")
+        req = run_step(lambda: create_request(PERFORMANCE, person, current_user.unit, origin="unit",
+                                              user=current_user),
+                       lambda made: _("Performance certificate for %(name)s prepared; due by %(date)s.",
+                                      name=person.name, date=format_date(made.due_on)))
+        if req is not None:
             return redirect(url_for(".show_request", request_id=req.id))
     return redirect(url_for(".candidates"))
 
@@ -375,14 +360,8 @@ def revoke(document_id):
     form = RevokeForm()
     if form.validate_on_submit():
         _check_version(document, form)
-        try:
-            revoke_document(document, form.reason.data, current_user)
-        except WorkflowError as exc:
-            db.session.rollback()
-            _flash_problems(exc)
-        else:
-            db.session.commit()
-            flash(_("The document was revoked. Its verification page says so from now on."), "success")
+        run_step(lambda: revoke_document(document, form.reason.data, current_user),
+                 lambda _done: _("The document was revoked. Its verification page says so from now on."))
         return redirect(url_for(".show", document_id=document.id))
     return render_template("certificates/revoke.html", document=document, form=form), 422 if form.errors else 200
 
@@ -396,16 +375,12 @@ def reissue(document_id):
     form = ActionForm()
     if form.validate_on_submit():
         _check_version(document, form)
-        try:
-            new = reissue_document(document, current_user)
-        except WorkflowError as exc:  # e.g. a name the font cannot print: the old document stays valid
-            db.session.rollback()
-            _flash_problems(exc)
-            return redirect(url_for(".show", document_id=document_id))
-        db.session.commit()
-        flash(_("Reissued with the new verification code %(code)s; the old document is marked superseded.",
-                code=new.short_code), "success")
-        return redirect(url_for(".show", document_id=new.id))
+        # A name the font cannot print is a WorkflowError: the old document then stays valid.
+        new = run_step(lambda: reissue_document(document, current_user),
+                       lambda doc: _("Reissued with the new verification code %(code)s; the old document is "
+                                     "marked superseded.", code=doc.short_code))
+        if new is not None:
+            return redirect(url_for(".show", document_id=new.id))
     return redirect(url_for(".show", document_id=document_id))
 
 
