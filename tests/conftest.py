@@ -1,8 +1,10 @@
 """Fixtures: the app on SQLite (always) and PostgreSQL (when TEST_DATABASE_URL is set),
 factory fixtures, and the personas every access test uses."""
+import gc
 import os
 import random
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from datetime import date
@@ -12,6 +14,7 @@ from flask import g, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from portal import create_app
 from portal.auth.operations import create_user
@@ -228,6 +231,9 @@ def live_server(backend, tmp_path):
     uri = f"sqlite:///{tmp_path / 'live.db'}" if backend == "sqlite" else pg_database("live")
     config = base_config(tmp_path, uri)
     config["WTF_CSRF_ENABLED"] = True
+    # Request threads may still hold a connection when the test ends; with NullPool each one is
+    # closed as its request finishes instead of lingering in a disposed pool until GC warns.
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = {"poolclass": NullPool}
     app = create_app(config)
     with app.app_context():
         reset_database()
@@ -239,8 +245,18 @@ def live_server(backend, tmp_path):
     yield server
     server.shutdown()
     thread.join(5)
+    server.server_close()
+    _wait_for_request_threads()
     with app.app_context():
         db.engine.dispose()
+    gc.collect()  # a leaked connection then fails this fixture, not whichever test the GC runs in next
+
+
+def _wait_for_request_threads(timeout=5.0):
+    deadline = time.monotonic() + timeout
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and "process_request_thread" in thread.name:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
