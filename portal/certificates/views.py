@@ -85,13 +85,18 @@ def index():
                                          CertificateRequest.status.in_(OPEN_REQUEST_STATUSES))
         .options(selectinload(CertificateRequest.person), selectinload(CertificateRequest.unit))
         .order_by(CertificateRequest.due_on, CertificateRequest.id)).all()
-    context = {"form": form, "page": page, "open_requests": open_requests, "today": today_taipei()}
-    if current_user.role == access.VOLUNTEER:
+    role = current_user.role
+    context = {"form": form, "page": page, "open_requests": open_requests, "today": today_taipei(),
+               "may_request": role == access.VOLUNTEER,
+               "show_open_requests": bool(open_requests) or role == access.VOLUNTEER or role in access.UNIT_STAFF,
+               "can_countersign": role == access.UNIT_SUPERVISOR,
+               "show_volunteer_column": role != access.VOLUNTEER}
+    if role == access.VOLUNTEER:
         context["past_requests"] = db.session.scalars(
             select(CertificateRequest).where(request_scope(current_user),
                                              CertificateRequest.status.not_in(OPEN_REQUEST_STATUSES))
             .order_by(CertificateRequest.requested_at.desc()).limit(20)).all()
-    if current_user.role in access.UNIT_STAFF:
+    if role in access.UNIT_STAFF:
         unit = current_user.unit
         context["unit"] = unit
         context["prepared_count"] = len(prepared_requests(unit.id))
@@ -160,7 +165,8 @@ def show_request(request_id):
                            summary=summary, eligibility=performance_eligibility(summary) if summary else None,
                            action_form=ActionForm(formdata=None), decline_form=DeclineForm(formdata=None),
                            purposes=PURPOSE_LABELS, today=today_taipei(),
-                           may_countersign=current_user.role == access.UNIT_SUPERVISOR)
+                           may_countersign=current_user.role == access.UNIT_SUPERVISOR,
+                           may_withdraw=current_user.role == access.VOLUNTEER)
 
 
 def run_step(step, success):

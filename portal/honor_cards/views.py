@@ -129,7 +129,8 @@ def eligibility():
     shown = rows[(page - 1) * PER_PAGE: page * PER_PAGE]
     return page_or_fragment("honor_cards/eligibility.html", "results", form=form, unit=unit, rows=shown,
                             total=len(rows), page=page, pages=max((len(rows) - 1) // PER_PAGE + 1, 1), today=today,
-                            may_apply=current_user.role in access.UNIT_STAFF)
+                            may_apply=current_user.role in access.UNIT_STAFF,
+                            choose_unit=current_user.role not in access.UNIT_STAFF)
 
 
 @bp.get("/people/<int:person_id>/eligibility")

@@ -107,13 +107,13 @@ def index():
     if current_user.role == access.VOLUNTEER:
         totals = person_totals(current_user.person_id, None) if current_user.person_id else None
         return page_or_fragment("hours/mine.html", "results", form=form, page=page, totals=totals,
-                                count=count, half=half)
+                                count=count, half=half, link_to_person_pages=False)
     pending = 0
     if current_user.role in access.UNIT_STAFF:
         pending = db.session.scalar(select(func.count(HourEntry.id)).where(
             writable_entry_scope(current_user), HourEntry.status == PENDING))
     return page_or_fragment("hours/index.html", "results", form=form, page=page, count=count, half=half,
-                            pending=pending, staff=current_user.role in access.UNIT_STAFF)
+                            pending=pending, staff=current_user.role in access.UNIT_STAFF, link_to_person_pages=True)
 
 
 @bp.get("/export")
@@ -480,7 +480,8 @@ def person(person_id):
     form = hours_filter()
     page = db.paginate(entries_query(form, HourEntry.person_id == person.id), page=form.page.data or 1,
                        per_page=25, error_out=False)
-    return page_or_fragment("hours/person.html", "results", person=person, totals=totals, form=form, page=page)
+    return page_or_fragment("hours/person.html", "results", person=person, totals=totals, form=form, page=page,
+                            link_to_person_pages=current_user.role != access.VOLUNTEER)
 
 
 @bp.get("/units/<int:unit_id>")

@@ -288,7 +288,8 @@ def completeness():
     rates = unit_rates(Unit.id == unit.id if unit else unit_scope(current_user), today)
     people = person_rows(unit.id, today, only_incomplete=form.incomplete.data) if unit else []
     return render_template("records/completeness.html", rates=rates, total=totals(rates), unit=unit, people=people,
-                           items=ITEMS, labels=ITEM_LABELS, target=kpi_target(today.year), form=form, today=today)
+                           items=ITEMS, labels=ITEM_LABELS, target=kpi_target(today.year), form=form, today=today,
+                           choose_unit=current_user.role not in access.UNIT_STAFF)
 
 
 @bp.get("/completeness.csv")
