@@ -148,6 +148,7 @@ def login(client, user):
     with client.session_transaction() as sess:
         sess["_user_id"] = user.get_id()
         sess["_fresh"] = True
+        sess["mfa"] = True  # the code step of two-step sign-in is tested in test_mfa.py
     return client
 
 
@@ -257,6 +258,34 @@ def _wait_for_request_threads(timeout=5.0):
     for thread in threading.enumerate():
         if thread is not threading.current_thread() and "process_request_thread" in thread.name:
             thread.join(max(0.0, deadline - time.monotonic()))
+
+
+_totp_secrets: dict = {}
+_totp_last_steps: dict = {}
+
+
+def complete_second_step(page, base_url: str, username: str, on_setup_page=None):
+    """After the password of an authority or admin account: set up the authenticator on the first
+    sign-in (reading the key off the page like a person would), or enter the current code later.
+    `on_setup_page(page)` runs while the set-up page is shown (accessibility checks, screenshots)."""
+    import pyotp
+    from portal.auth.mfa import STEP_SECONDS, current_step
+    page.wait_for_load_state("networkidle")
+    key = (base_url, username)
+    if "/login/setup" in page.url:
+        if on_setup_page:
+            on_setup_page(page)
+        _totp_secrets[key] = page.locator(".mfa-key").inner_text().replace(" ", "")
+    elif "/login/code" not in page.url:
+        return
+    # A code is good once: take the next unused time step, waiting if it is not yet current.
+    step = max(current_step(), _totp_last_steps.get(key, -1) + 1)
+    while step > current_step() + 1:
+        time.sleep(0.5)
+    _totp_last_steps[key] = step
+    page.fill("#code", pyotp.TOTP(_totp_secrets[key]).generate_otp(step))
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state("networkidle")
 
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -10,7 +10,7 @@ from portal.auth.operations import create_user
 from portal.extensions import db
 from portal.units.operations import authority_for, create_unit
 from portal.volunteers.models import Membership, Person
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, complete_second_step
 from tests.test_honor_cards import make_ready
 
 pytestmark = pytest.mark.browser
@@ -42,6 +42,7 @@ def sign_in(page: Page, url: str, username: str):
     page.get_by_label("帳號").fill(username)
     page.get_by_label("密碼").fill(PASSWORD)
     page.get_by_role("button", name="登入").click()
+    complete_second_step(page, url, username)
     expect(page.get_by_role("button", name="登出")).to_be_visible()
 
 
@@ -142,6 +143,7 @@ def test_honor_card_pages_have_no_serious_accessibility_violations(browser, live
         page.fill("#password", PASSWORD)
         page.click("main form button[type=submit]")
         page.wait_for_load_state("networkidle")
+        complete_second_step(page, url, username, on_setup_page=lambda p: found.update(mfa_setup=violations(p)))
 
     login("clerk.w")
     visit("/honor-cards/eligibility?within=all")

@@ -22,7 +22,7 @@ from portal.training.models import TrainingRecord
 from portal.units.operations import authority_for, create_unit
 from portal.volunteers.models import Membership, Person
 from portal.volunteers.photos import prepare_photo
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, complete_second_step
 from tests.test_accessibility import violations
 
 pytestmark = pytest.mark.browser
@@ -110,6 +110,8 @@ def sign_in(page: Page, live_server, username: str, lang: str):
     page.get_by_label(t["password"]).fill(PASSWORD)
     page.get_by_role("button", name=t["sign_in"]).click()
     page.wait_for_load_state("networkidle")
+    complete_second_step(page, live_server.url, username,
+                         on_setup_page=lambda p: shoot(p, "mfa-setup", lang))
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -1,11 +1,12 @@
-"""Accounts: list, create, edit role/scope, lock out, unlock, reset password. Admin only."""
+"""Accounts: list, create, edit role/scope, lock out, unlock, reset password or two-step sign-in. Admin only."""
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from .. import access
+from ..auth import mfa
 from ..auth.models import User
-from ..auth.operations import create_user, end_sessions, set_password
+from ..auth.operations import create_user, end_sessions, new_password_problems, set_password
 from ..auth.passwords import policy_problems
 from ..extensions import db
 from ..htmx import page_or_fragment
@@ -108,7 +109,7 @@ def reset_password(user_id):
     user = get_user_or_404(user_id)
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        problems = policy_problems(form.password.data, user.role, user.username)
+        problems = new_password_problems(user, form.password.data)
         if problems:
             flash(" ".join(problems), "error")
         else:
@@ -117,6 +118,19 @@ def reset_password(user_id):
             record_account_change(user, "user.reset_password")
             db.session.commit()
             flash(_("Password set. All sessions of %(name)s have ended.", name=user.username), "success")
+    return redirect(url_for(".edit", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/mfa/reset")
+@access.allow(access.ADMIN)
+def reset_mfa(user_id):
+    user = get_user_or_404(user_id)
+    mfa.reset(user)
+    end_sessions(user)
+    record_account_change(user, "user.reset_mfa")
+    db.session.commit()
+    flash(_("Two-step sign-in of %(name)s reset; the app is set up again at the next sign-in.",
+            name=user.username), "success")
     return redirect(url_for(".edit", user_id=user.id))
 
 

@@ -80,3 +80,20 @@ def add_user(username, role, unit_code, county_code, field_text, national_id, di
     user = create_user(username, password, role, display_name=display_name, **scope)
     db.session.commit()
     click.echo(f"created {user.username} ({role})")
+
+
+@bp.cli.command("reset-mfa")
+@click.argument("username")
+def reset_mfa(username):
+    """Clear USERNAME's two-step sign-in (lost phone); the app is set up again at the next sign-in."""
+    from .. import audit
+    from .mfa import reset
+    from .operations import end_sessions
+    user = find_user(username)
+    if user is None:
+        _fail(f"no user {username!r}")
+    reset(user)
+    end_sessions(user)
+    audit.record("user.reset_mfa", user, username=user.username, role=user.role, via="cli")
+    db.session.commit()
+    click.echo(f"two-step sign-in reset for {user.username}")

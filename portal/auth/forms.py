@@ -25,3 +25,11 @@ class ChangePasswordForm(Form):
                             validators=[DataRequired(), EqualTo("new", message=_l("The two passwords differ."))],
                             render_kw={"autocomplete": "new-password"})
     submit = SubmitField(_l("Change password"))
+
+
+class CodeForm(Form):
+    code = StringField(_l("Six-digit code"), validators=[DataRequired(), Length(max=12)],
+                       description=_l("The code your authenticator app shows now for this portal."),
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autocapitalize": "none",
+                                  "spellcheck": "false"})
+    submit = SubmitField(_l("Continue"))

@@ -3,7 +3,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -34,6 +34,12 @@ class User(UserMixin, db.Model):
     password_changed_at: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     must_change_password: Mapped[bool] = mapped_column(default=False)
+    # Hashes of the passwords before the current one, newest first (reuse check for staff).
+    password_history: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Two-step sign-in (TOTP, RFC 6238); the last accepted time step blocks replaying a code.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    mfa_enrolled_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
@@ -42,6 +48,10 @@ class User(UserMixin, db.Model):
     person: Mapped["Person | None"] = relationship()  # noqa: F821
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def previous_password_hashes(self) -> list[str]:
+        return [h for h in (self.password_history or "").split("\n") if h]
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"

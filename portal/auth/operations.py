@@ -3,11 +3,15 @@ import logging
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
+
+from .. import access
 
 from ..extensions import db
 from ..timeutil import utcnow
 from .models import User, new_session_token
-from .passwords import hash_password, needs_rehash, verify_password
+from .passwords import (PASSWORD_HISTORY, hash_password, needs_rehash, policy_problems, reuses_recent_password,
+                        verify_password)
 
 log = logging.getLogger(__name__)
 
@@ -39,22 +43,34 @@ def authenticate(username: str, password: str) -> User | None:
         log.info("login refused: user %s locked until %s", user.id, user.locked_until)
         return None
     if not user.active or not verify_password(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= current_app.config["LOGIN_LOCK_FAILURES"]:
-            user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
-            user.failed_logins = 0
-            log.warning("user %s locked after repeated failures", user.id)
+        record_failure(user)
         db.session.commit()
         return None
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
 
 
+def record_success(user: User):
+    """Only a complete sign-in (password, and code where required) clears the failure count."""
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = utcnow()
+
+
+def record_failure(user: User):
+    """A wrong password or second-step code; the fifth in a row locks the account."""
+    user.failed_logins += 1
+    if user.failed_logins >= current_app.config["LOGIN_LOCK_FAILURES"]:
+        user.locked_until = utcnow() + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+        user.failed_logins = 0
+        log.warning("user %s locked after repeated failures", user.id)
+
+
 def set_password(user: User, password: str):
+    if user.password_hash:
+        kept = [user.password_hash, *user.previous_password_hashes][:PASSWORD_HISTORY - 1]
+        user.password_history = "\n".join(kept)
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
     end_sessions(user)
@@ -71,3 +87,27 @@ def create_user(username: str, password: str, role: str, **scope) -> User:
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def password_context(user: User) -> tuple[str, ...]:
+    """The user's own words that must not make up their password."""
+    words = [user.username, user.display_name]
+    if user.unit is not None:
+        words += [user.unit.name, user.unit.code]
+    person = user.person
+    if person is not None:
+        words += [person.name, person.id_number, *person.name_latin.replace(",", " ").split()]
+        if person.birth_date:
+            b = person.birth_date
+            words += [b.strftime("%Y%m%d"), f"{b.year - 1911:03d}{b:%m%d}", f"{b.year - 1911}{b:%m%d}"]
+    return tuple(w for w in words if w)
+
+
+def new_password_problems(user: User, password: str) -> list[str]:
+    """The policy for an existing account: its own words refused, and staff may not reuse recent ones."""
+    problems = policy_problems(password, user.role, user.username, password_context(user))
+    if (user.role != access.VOLUNTEER
+            and reuses_recent_password(user.password_hash, user.previous_password_hashes, password)):
+        problems.append(_("Choose a password you have not used for this account recently (the last %(n)d "
+                          "are refused).", n=PASSWORD_HISTORY))
+    return problems

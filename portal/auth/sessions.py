@@ -12,6 +12,7 @@ from flask_login import current_user, logout_user
 
 from .. import access
 from ..extensions import db
+from .mfa import requires_mfa
 from .operations import end_sessions
 
 WARNING_SECONDS = 120
@@ -65,3 +66,17 @@ def require_password_change():
             return "", 401, {"HX-Redirect": url_for("auth.change_password")}
         return redirect(url_for("auth.change_password"))
     return None
+
+
+def require_mfa():
+    """before_request: an account that needs two-step sign-in has no session without it (defence in depth:
+    only the code step sets the mark, so a session made any other way is ended)."""
+    if request.endpoint == "static" or not current_user.is_authenticated or session.get("mfa"):
+        return None
+    if not requires_mfa(current_user):
+        return None
+    logout_user()
+    session.clear()
+    if getattr(request, "htmx", None):
+        return "", 401, {"HX-Redirect": url_for("auth.login")}
+    return redirect(url_for("auth.login"))

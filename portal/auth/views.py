@@ -1,25 +1,33 @@
 """Sign-in, sign-out, password change, keeping a session alive."""
+import base64
+import hashlib
+import hmac
+import secrets
 import time
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from markupsafe import Markup
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
-from .. import access
+from .. import access, audit
 from ..extensions import db, limiter, login_manager
 from ..htmx import is_fragment_request
-from . import bp
-from .forms import ChangePasswordForm, LoginForm
+from . import bp, mfa
+from .forms import ChangePasswordForm, CodeForm, LoginForm
 from .models import User
-from .operations import authenticate, end_sessions, set_password
-from .passwords import policy_problems, verify_password
-from .sessions import enforce_session_limits, require_password_change, warning_after_seconds
+from .operations import authenticate, end_sessions, new_password_problems, record_failure, record_success, set_password
+from .passwords import verify_password
+from .sessions import enforce_session_limits, require_mfa, require_password_change, warning_after_seconds
+from ..timeutil import utcnow
 
 bp.before_app_request(enforce_session_limits)
+bp.before_app_request(require_mfa)
 bp.before_app_request(require_password_change)
 bp.app_context_processor(lambda: {"session_warning_after": warning_after_seconds})
+PENDING_SECONDS = 300
 login_manager.login_view = "auth.login"
 login_manager.login_message = _l("Please sign in to continue.")
 login_manager.login_message_category = "info"
@@ -64,18 +72,114 @@ def login():
     if form.validate_on_submit():
         user = authenticate(form.username.data, form.password.data)
         if user is not None:
-            lang = session.get("lang")
-            session.clear()
-            if lang and not user.locale:
-                user.locale = lang
-            login_user(user)
-            session.permanent = True
-            session["started_at"] = session["last_seen"] = int(time.time())
-            db.session.commit()
-            return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
+            next_url = safe_next(request.args.get("next"))
+            if mfa.requires_mfa(user):
+                start_second_step(user, next_url)
+                db.session.commit()
+                return redirect(url_for(".second_step" if user.totp_secret else ".mfa_setup"))
+            return finish_sign_in(user, next_url, mfa_done=False)
         form.password.errors.append(_("The username or password is incorrect, or the account is "
                                       "locked for 15 minutes after 5 failed attempts."))
     return render_template("auth/login.html", form=form), 422 if form.errors else 200
+
+
+def finish_sign_in(user: User, next_url: str | None, mfa_done: bool):
+    lang = session.get("lang")
+    session.clear()  # a new session: nothing from before sign-in survives (fixation)
+    if lang and not user.locale:
+        user.locale = lang
+    record_success(user)
+    login_user(user)
+    session.permanent = True
+    session["started_at"] = session["last_seen"] = int(time.time())
+    session["mfa"] = mfa_done
+    db.session.commit()
+    return redirect(next_url or url_for("main.home"))
+
+
+def start_second_step(user: User, next_url: str | None):
+    """The password was right; the account is not signed in until its code is too."""
+    lang = session.get("lang")
+    session.clear()
+    session["lang"] = lang
+    session["mfa_pending"] = {"user": user.id, "token": user.session_token, "at": int(time.time()),
+                              "next": next_url, "nonce": secrets.token_hex(16)}
+
+
+def pending_user() -> User | None:
+    pending = session.get("mfa_pending") or {}
+    if int(time.time()) - pending.get("at", 0) > PENDING_SECONDS:
+        return None
+    user = db.session.get(User, pending.get("user", 0))
+    if user is None or not user.active or user.session_token != pending.get("token"):
+        return None
+    if user.locked_until and user.locked_until > utcnow():
+        return None
+    return user
+
+
+def enrolment_secret(user: User) -> str:
+    """The key offered on the set-up page, derived rather than stored until the user proves it works:
+    nothing secret sits in the (signed, not encrypted) session cookie."""
+    nonce = session["mfa_pending"]["nonce"]
+    digest = hmac.new(current_app.secret_key.encode(), f"totp-setup:{user.id}:{user.session_token}:{nonce}".encode(),
+                      hashlib.sha256).digest()
+    return base64.b32encode(digest[:20]).decode()
+
+
+def sign_in_again():
+    session.pop("mfa_pending", None)
+    flash(_("Please sign in again: the second step has to follow the password within 5 minutes."), "info")
+    return redirect(url_for(".login"))
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@access.allow(*access.EVERYONE)
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def second_step():
+    user = pending_user()
+    if user is None:
+        return sign_in_again()
+    if not user.totp_secret:
+        return redirect(url_for(".mfa_setup"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        if mfa.normalized(form.code.data) is None:
+            form.code.errors.append(_("Enter the six digits the app shows."))
+        elif mfa.accept_code(user, form.code.data):
+            return finish_sign_in(user, session["mfa_pending"].get("next"), mfa_done=True)
+        else:
+            record_failure(user)
+            db.session.commit()
+            if pending_user() is None:
+                return sign_in_again()
+            form.code.errors.append(_("The code is not correct or was already used. Wait for the next code "
+                                      "in your app and enter it."))
+    return render_template("auth/second_step.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/login/setup", methods=["GET", "POST"])
+@access.allow(*access.EVERYONE)
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def mfa_setup():
+    user = pending_user()
+    if user is None:
+        return sign_in_again()
+    if user.totp_secret:
+        return redirect(url_for(".second_step"))
+    secret = enrolment_secret(user)
+    form = CodeForm()
+    if form.validate_on_submit():
+        if mfa.enrol(user, secret, form.code.data):
+            audit.record("user.mfa_enrolled", user, username=user.username, role=user.role)
+            flash(_("Two-step sign-in is set up. From now on you will enter a code from your app after "
+                    "your password."), "success")
+            return finish_sign_in(user, session["mfa_pending"].get("next"), mfa_done=True)
+        form.code.errors.append(_("The code does not match. Check that the app shows the account you just "
+                                  "added and that the phone's clock is right."))
+    uri = mfa.provisioning_uri(user, secret)
+    return render_template("auth/mfa_setup.html", form=form, qr=Markup(mfa.qr_svg(uri)),
+                           key=mfa.grouped(secret)), 422 if form.errors else 200
 
 
 @bp.post("/logout")
@@ -99,7 +203,7 @@ def change_password():
         if not verify_password(current_user.password_hash, form.current.data):
             form.current.errors.append(_("The current password is not correct."))
         else:
-            form.new.errors.extend(policy_problems(form.new.data, current_user.role, current_user.username))
+            form.new.errors.extend(new_password_problems(current_user, form.new.data))
         if not form.errors:
             user = current_user._get_current_object()
             set_password(user, form.new.data)
