@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import access, config, database, errors, htmx, i18n, security
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -30,6 +31,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.after_request(security.set_security_headers)
     app.after_request(htmx.add_vary)
     configure_logging(app)
+    if app.config.get("PROXY_COUNT"):
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     return app
 
 

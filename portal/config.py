@@ -41,6 +41,11 @@ def from_environment(instance_path: str) -> dict:
         # "thread" (in-process) or "rq" (Redis); rq by default when REDIS_URL is set.
         "JOBS_BACKEND": os.environ.get("JOBS_BACKEND", ""),
         "JOBS_QUEUE": os.environ.get("JOBS_QUEUE", "portal"),
+        # Host names the portal answers to; any other Host header gets 400 (poisoned links, caches).
+        "TRUSTED_HOSTS": [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()] or None,
+        # Reverse proxies in front of the app (e.g. 1 for nginx). Only that many X-Forwarded-For hops
+        # are believed, so a client cannot pick the address that rate limits and the audit log see.
+        "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0") or 0),
     }
 
 

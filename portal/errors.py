@@ -3,6 +3,7 @@ from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import SecurityError
 
 from .extensions import db
 from .htmx import is_fragment_request
@@ -30,6 +31,11 @@ def render_error(code: int):
 def init_app(app: Flask):
     for code in (400, 403, 404, 405, 409, 413, 429):
         app.register_error_handler(code, lambda e, code=code: render_error(code))
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(error):
+        # Nothing that builds a URL may run: the Host header itself is what is refused.
+        return "400 Bad Request: unknown host", 400, {"Content-Type": "text/plain; charset=utf-8"}
 
     @app.errorhandler(500)
     def internal_error(error):

@@ -7,7 +7,7 @@ import threading
 import pytest
 from sqlalchemy import text
 
-from portal import config, create_app
+from portal import access, config, create_app
 from portal.audit import AuditLog, record
 from portal.extensions import db
 from tests.conftest import ROOT, base_config, login, pg_database
@@ -178,3 +178,28 @@ def test_migrations_build_the_models_schema(tmp_path, target):
     assert upgrade.returncode == 0, upgrade.stderr
     check = subprocess.run(flask + ["check"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_a_forged_host_header_is_refused_when_hosts_are_configured(tmp_path):
+    app = create_app(base_config(tmp_path, "sqlite://") | {"TRUSTED_HOSTS": ["portal.example.org"]})
+    client = app.test_client()
+    assert client.get("/login", headers={"Host": "portal.example.org"}).status_code == 200
+    assert client.get("/login", headers={"Host": "evil.example"}).status_code == 400
+
+
+@pytest.mark.parametrize("proxies,expected", [(0, "10.0.0.9"), (1, "5.6.7.8")])
+def test_only_the_configured_proxies_are_believed_for_the_client_address(tmp_path, proxies, expected):
+    """A client-supplied X-Forwarded-For chain must not choose the address rate limits and the audit log use."""
+    app = create_app(base_config(tmp_path, "sqlite://") | {"PROXY_COUNT": proxies})
+    seen = {}
+
+    @app.get("/_address")
+    @access.allow(*access.EVERYONE)
+    def address():
+        from flask import request
+        seen["addr"] = request.remote_addr
+        return "ok"
+
+    app.test_client().get("/_address", headers={"X-Forwarded-For": "1.2.3.4, 5.6.7.8"},
+                          environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert seen["addr"] == expected
