@@ -65,6 +65,7 @@ def register_blueprints(app: Flask):
     from . import audit, numbering  # noqa: F401  (tables registered for migrations)
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
+    from .awards import bp as awards_bp
     from .certificates import bp as certificates_bp
     from .demo import bp as demo_bp
     from .honor_cards import bp as honor_cards_bp
@@ -78,7 +79,7 @@ def register_blueprints(app: Flask):
     from .volunteers import bp as volunteers_bp
 
     for bp in (main_bp, auth_bp, units_bp, volunteers_bp, hours_bp, training_bp, records_bp, insurance_bp,
-               honor_cards_bp, certificates_bp, imports_bp, admin_bp, demo_bp):
+               honor_cards_bp, awards_bp, certificates_bp, imports_bp, admin_bp, demo_bp):
         app.register_blueprint(bp)
 
 

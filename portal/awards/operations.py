@@ -1,0 +1,119 @@
+"""Award applications through their stages, and awards written into the record. Every step is audited.
+
+Each function checks the state it starts from and raises AwardError (with a message in the user's
+language) when the step is not possible; the caller commits or rolls back.
+"""
+from datetime import date
+
+from flask_babel import gettext as _
+
+from .. import audit
+from ..extensions import db
+from ..timeutil import utcnow
+from .models import (APPROVED, FORWARDED, FROM_APPLICATION, FROM_IMPORT, ONLINE, OPEN_ROUND, OPEN_STATUSES, REVOKED,
+                     RETURNED, SUBMITTED, WITHDRAWN, Award, AwardApplication, AwardRound)
+from .rules import Result
+
+REASON_MAX = 300
+MERIT_MAX = 2000
+
+
+class AwardError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _user_id(user):
+    return getattr(user, "id", None)
+
+
+def apply(award_round: AwardRound, result: Result, unit, merit: str, user, today: date,
+          channel: str = ONLINE) -> AwardApplication:
+    """A unit's application (or an authority's entry of a paper one) for the tier the engine found."""
+    if award_round.status != OPEN_ROUND:
+        raise AwardError(_("This round is closed."))
+    if channel == ONLINE and today > award_round.unit_deadline:
+        raise AwardError(_("The units' deadline of this round has passed."))
+    if not result.eligible:
+        raise AwardError("; ".join(result.missing) or _("Not eligible in this round."))
+    merit = (merit or "").strip()
+    if len(merit) > MERIT_MAX:
+        raise AwardError(_("The merit statement may have at most %(n)d characters.", n=MERIT_MAX))
+    application = AwardApplication(
+        round=award_round, person_id=result.facts.person_id, unit_id=unit.id, tier=result.tier,
+        half_hours=result.facts.half_hours, merit=merit, channel=channel,
+        certificate_document_id=result.facts.performance_certificate_id, applied_by_id=_user_id(user))
+    db.session.add(application)
+    db.session.flush()
+    audit.record("award.apply", application, person_id=application.person_id, tier=application.tier,
+                 round=f"{award_round.scheme}/{award_round.year}", channel=channel,
+                 half_hours=application.half_hours)
+    return application
+
+
+def withdraw(application: AwardApplication, user):
+    if application.status != SUBMITTED:
+        raise AwardError(_("Only an application that the sector authority has not yet handled can be withdrawn."))
+    application.status = WITHDRAWN
+    application.decided_at, application.decided_by_id = utcnow(), _user_id(user)
+    audit.record("award.withdraw", application, person_id=application.person_id)
+
+
+def forward(application: AwardApplication, user, note: str = ""):
+    """The sector authority checked the application and sends it to the ministry."""
+    if application.status != SUBMITTED:
+        raise AwardError(_("Only a submitted application can be forwarded."))
+    application.status = FORWARDED
+    application.reviewed_at, application.reviewed_by_id = utcnow(), _user_id(user)
+    application.review_note = (note or "").strip()[:REASON_MAX]
+    audit.record("award.forward", application, person_id=application.person_id)
+
+
+def return_application(application: AwardApplication, reason: str, user):
+    reason = (reason or "").strip()
+    if not reason:
+        raise AwardError(_("Give the reason for returning the application."))
+    if len(reason) > REASON_MAX:
+        raise AwardError(_("The reason may have at most %(n)d characters.", n=REASON_MAX))
+    if application.status not in OPEN_STATUSES:
+        raise AwardError(_("This application is no longer open."))
+    application.status = RETURNED
+    application.return_reason = reason
+    application.decided_at, application.decided_by_id = utcnow(), _user_id(user)
+    audit.record("award.return", application, person_id=application.person_id, reason=reason)
+
+
+def approve(application: AwardApplication, user, on: date) -> Award:
+    """The ministry's final approval: the award is written into the volunteer's record."""
+    if application.status != FORWARDED:
+        raise AwardError(_("Only an application forwarded by the sector authority can be approved."))
+    application.status = APPROVED
+    application.decided_at, application.decided_by_id = utcnow(), _user_id(user)
+    authority = getattr(user, "authority", None)
+    award = Award(person_id=application.person_id, scheme=application.round.scheme, tier=application.tier,
+                  year=application.round.year, awarded_on=on, half_hours=application.half_hours,
+                  issuer=authority.name if authority else "", source=FROM_APPLICATION, application=application)
+    db.session.add(award)
+    db.session.flush()
+    audit.record("award.approve", application, person_id=application.person_id, award_id=award.id,
+                 tier=application.tier)
+    return award
+
+
+def record_imported(person_id: int, values: dict, batch, user) -> Award:
+    award = Award(person_id=person_id, source=FROM_IMPORT, import_batch_id=batch.id, imported_by_id=_user_id(user),
+                  source_filename=(batch.filename or "")[:120], **values)
+    db.session.add(award)
+    return award
+
+
+def revoke(award: Award, reason: str, user):
+    reason = (reason or "").strip()
+    if not reason or len(reason) > REASON_MAX:
+        raise AwardError(_("Give the reason for revoking the award (at most %(n)d characters).", n=REASON_MAX))
+    if award.status == REVOKED:
+        raise AwardError(_("This award is already revoked."))
+    award.status = REVOKED
+    award.revoked_at, award.revoked_by_id, award.revoke_reason = utcnow(), _user_id(user), reason
+    audit.record("award.revoke", award, person_id=award.person_id, reason=reason)

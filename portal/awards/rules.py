@@ -1,0 +1,118 @@
+"""The award eligibility engine: plain facts in, a tier and reasons in words out (no database, no HTTP).
+
+decisions.md "Awards": general 3,000 / 5,000 / 8,000 h on all hours; health and welfare
+1,500 / 2,000 / 2,500 h on hours in the health-and-welfare fields; each tier once per person (a
+volunteer who holds a tier can only move up); one application per volunteer and round. domain.md
+A1: the general award needs a valid performance certificate and a record book; A2 needs the
+record book (the H&W scheme's roster is made from it).
+"""
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import gettext as _
+
+from ..i18n import format_date
+from .models import GENERAL, HEALTH_WELFARE, TIERS, tier_label
+
+# Thresholds in half-hours, lowest tier first.
+THRESHOLDS = {
+    GENERAL: {"bronze": 6000, "silver": 10000, "gold": 16000},
+    HEALTH_WELFARE: {"bronze": 3000, "silver": 4000, "gold": 5000},
+}
+HEALTH_AND_WELFARE_FIELDS = ("social", "health")
+
+
+def counts_field(scheme: str, field_code: str) -> bool:
+    return scheme == GENERAL or field_code in HEALTH_AND_WELFARE_FIELDS
+
+
+def hours_text(half_hours: int) -> str:
+    return f"{half_hours // 2:,}" if half_hours % 2 == 0 else f"{half_hours // 2:,}.5"
+
+
+@dataclass
+class Facts:
+    person_id: int
+    scheme: str
+    cutoff_on: date
+    half_hours: int = 0                       # counted for this scheme up to the cut-off
+    record_book: bool = False
+    performance_certificate_id: int | None = None
+    received_tiers: set = field(default_factory=set)
+    open_application: bool = False            # already applied in this round
+
+
+@dataclass
+class Check:
+    code: str
+    met: bool
+    message: str
+
+
+@dataclass
+class Result:
+    facts: Facts
+    tier: str | None                          # the tier to apply for now
+    next_tier: str | None                     # the next tier not yet reached
+    checks: list = field(default_factory=list)
+
+    @property
+    def eligible(self) -> bool:
+        return self.tier is not None and all(c.met for c in self.checks)
+
+    @property
+    def missing(self) -> list[str]:
+        return [c.message for c in self.checks if not c.met]
+
+    @property
+    def met(self) -> list[str]:
+        return [c.message for c in self.checks if c.met]
+
+    @property
+    def missing_half_hours(self) -> int:
+        if self.next_tier is None:
+            return 0
+        return max(0, THRESHOLDS[self.facts.scheme][self.next_tier] - self.facts.half_hours)
+
+    @property
+    def tier_label(self) -> str:
+        return tier_label(self.facts.scheme, self.tier)
+
+
+def highest_received(received: set) -> int:
+    return max((TIERS.index(t) for t in received if t in TIERS), default=-1)
+
+
+def evaluate(f: Facts) -> Result:
+    thresholds = THRESHOLDS[f.scheme]
+    above = TIERS[highest_received(f.received_tiers) + 1:]
+    reached = [t for t in above if f.half_hours >= thresholds[t]]
+    not_reached = [t for t in above if f.half_hours < thresholds[t]]
+    tier = reached[-1] if reached else None
+    next_tier = not_reached[0] if not_reached else None
+    checks = []
+    if not above:
+        checks.append(Check("tiers", False, _("Every tier of this award has already been received.")))
+    elif tier is not None:
+        checks.append(Check("hours", True, _("%(hours)s h counted up to %(cutoff)s: enough for the %(tier)s.",
+                                             hours=hours_text(f.half_hours), cutoff=format_date(f.cutoff_on),
+                                             tier=tier_label(f.scheme, tier))))
+    else:
+        missing = thresholds[next_tier] - f.half_hours
+        checks.append(Check("hours", False, _("%(hours)s of %(target)s h counted up to %(cutoff)s: still needs "
+                                              "%(missing)s hours for the %(tier)s.",
+                                              hours=hours_text(f.half_hours), target=hours_text(thresholds[next_tier]),
+                                              cutoff=format_date(f.cutoff_on), missing=hours_text(missing),
+                                              tier=tier_label(f.scheme, next_tier))))
+    checks.append(Check("record_book", f.record_book,
+                        _("Holds a service record book.") if f.record_book
+                        else _("No service record book yet: the unit requests one from the county first.")))
+    if f.scheme == GENERAL:
+        has_certificate = f.performance_certificate_id is not None
+        checks.append(Check("certificate", has_certificate,
+                            _("Holds a valid performance certificate.") if has_certificate
+                            else _("No valid performance certificate (績效證明書): request one first "
+                                   "(at least 1 year and 150 hours).")))
+    if f.open_application:
+        checks.append(Check("open", False, _("Already applied in this round.")))
+    return Result(f, tier, next_tier, checks)
