@@ -1,4 +1,5 @@
-"""`flask import volunteers|hours FILE --unit CODE [--dry-run] [--json]`: the pipeline from the shell.
+"""`flask import volunteers|hours FILE --unit CODE [--dry-run] [--json]`: the pipeline from the shell;
+`flask import other-awards FILE --user USERNAME`: an authority's import, made for a named account.
 
 With --json one JSON object is printed: rows, committed, duplicates, hours, errors (row = sheet
 row, header = row 1). With --dry-run nothing is written and the numbers say what would be.
@@ -12,6 +13,7 @@ import click
 from flask_babel import force_locale
 from sqlalchemy import select
 
+from ..auth.models import User
 from ..extensions import db
 from ..timeutil import today_taipei
 from ..units.models import Unit
@@ -24,15 +26,29 @@ def run_cli(kind_key: str, path: str, unit_code: str, dry_run: bool, as_json: bo
     unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
     if unit is None:
         raise click.ClickException(f"unknown unit {unit_code!r}")
-    data = Path(path).read_bytes()
     # The shell has no web limits: 100,000-row workbooks unpack to more than the web's 50 MB.
     ctx = Context(unit=unit, user=None, today=today_taipei(), max_rows=None, max_unpacked=2**30)
+    _run(registry.get(kind_key), path, ctx, unit.code, dry_run, as_json, encoding, lang)
+
+
+def run_authority_cli(kind_key: str, path: str, username: str, dry_run: bool, as_json: bool, encoding: str | None,
+                      lang: str):
+    """An authority kind, for a named account: its rows record that account and the file as their source."""
+    kind = registry.get(kind_key)
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active or user.role not in kind.roles or user.authority is None:
+        raise click.ClickException(f"only an active authority account may import {kind_key.replace('_', ' ')}")
+    ctx = Context(authority=user.authority, user=user, today=today_taipei(), max_rows=None, max_unpacked=2**30)
+    _run(kind, path, ctx, user.username, dry_run, as_json, encoding, lang)
+
+
+def _run(kind, path: str, ctx: Context, scope: str, dry_run: bool, as_json: bool, encoding: str | None, lang: str):
+    data = Path(path).read_bytes()
     started = time.perf_counter()
     if not as_json:
-        click.echo(f"checking {Path(path).name} for {unit.code} ...", err=True)
+        click.echo(f"checking {Path(path).name} for {scope} ...", err=True)
     with force_locale(lang):
-        outcome = run(registry.get(kind_key), data, ctx, encoding=encoding or None, commit=not dry_run,
-                      filename=Path(path).name)
+        outcome = run(kind, data, ctx, encoding=encoding or None, commit=not dry_run, filename=Path(path).name)
         if outcome.status == "committed":
             db.session.commit()
         else:
@@ -74,3 +90,16 @@ bp.cli.command("volunteers")(_command(
     "volunteers", "Import a roster (CSV/XLSX with the columns of roster.csv) into UNIT."))
 bp.cli.command("hours")(_command(
     "hours", "Import service hours (MOHW 17-column template or the portal template) into UNIT."))
+
+
+@bp.cli.command("other-awards")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--user", "username", required=True, help="the authority account that imports, e.g. sector.education")
+@click.option("--dry-run", is_flag=True, help="validate every row, write nothing")
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object")
+@click.option("--encoding", type=click.Choice(["utf-8", "cp950"]), default=None,
+              help="CSV text encoding (default: detect UTF-8 or Big5/CP950)")
+@click.option("--lang", type=click.Choice(["en", "zh_TW"]), default="en", help="language of the messages")
+def other_awards(file, username, dry_run, as_json, encoding, lang):
+    """Import awards of other schemes (authorities only) from FILE, for the account USERNAME."""
+    run_authority_cli("other_awards", file, username, dry_run, as_json, encoding, lang)

@@ -12,6 +12,7 @@ KIND_MODULES = (
     "portal.imports.roster",    # volunteers: the roster template (roster.csv columns)
     "portal.training.import_registration",  # training: records matched later to certificate files
     "portal.honor_cards.importing",  # honor cards: county authorities only
+    "portal.awards.importing",       # other awards: authorities only, with provenance
 )
 
 _KINDS: dict = {}

@@ -78,7 +78,7 @@ def index():
 
 
 @bp.get("/templates/<name>")
-@access.allow(*ROLES)
+@access.allow(*ROLES, *access.AUTHORITIES)   # authorities' own kinds (other awards) offer templates too
 def template(name):
     found = registry.template(name)
     if found is None or current_user.role not in found[0].roles:
