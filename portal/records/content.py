@@ -6,9 +6,12 @@ another unit's entries for a shared volunteer only as a total per unit).
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask_babel import force_locale
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from ..awards.record import award_lines
+from ..awards.record import payload_of as awards_payload
 from ..extensions import db
 from ..hours.models import ACTIVE as HOURS_ACTIVE
 from ..hours.models import HourEntry
@@ -37,17 +40,7 @@ class BookContent:
     years: list                 # YearBlock, oldest first, rows of the visible units
     other_units: list           # (Unit, half-hours) of units shown only as a total
     total_half_hours: int       # all units
-    awards: list
-
-
-def awards_of(person_id: int) -> list:
-    """Awards recorded for the person (none until the awards feature exists)."""
-    try:
-        from ..awards import operations as awards  # noqa: F401
-    except ImportError:
-        return []
-    lookup = getattr(awards, "awards_of", None)
-    return list(lookup(person_id)) if lookup else []
+    awards: list                # awards.record.AwardLine, revoked ones included (marked)
 
 
 def training_of(person_id: int) -> list[TrainingRecord]:
@@ -86,7 +79,7 @@ def book_content(person: Person, book: RecordBook | None, row_unit_ids: set[int]
     years, others, total = service_years(person.id, row_unit_ids)
     return BookContent(person=person, book=book, history=history, training=training_of(person.id),
                        insurance=cover_of(person.id), years=years, other_units=others, total_half_hours=total,
-                       awards=awards_of(person.id))
+                       awards=award_lines(person.id))
 
 
 def _iso(value: date | None) -> str | None:
@@ -101,6 +94,8 @@ def field_name(code: str | None) -> str:
 def payload_of(content: BookContent) -> dict:
     """The printed record as plain data (the document's snapshot; Chinese names, ISO dates)."""
     person, book = content.person, content.book
+    with force_locale("zh_TW"):
+        awards = awards_payload(content.awards)
     return {
         "name": person.name, "name_latin": person.name_latin or "", "sex": person.sex or "",
         "birth_date": _iso(person.birth_date), "id_masked": person.masked_id,
@@ -119,5 +114,5 @@ def payload_of(content: BookContent) -> dict:
                                 field_name(e.field_code), e.content or "", e.half_hours] for e in b.entries]}
                   for b in content.years],
         "total_half_hours": content.total_half_hours,
-        "awards": [str(a) for a in content.awards],
+        "awards": awards,
     }

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from ..awards.record import award_lines, open_applications, received_tiers
 from ..extensions import db
 from ..hours.labels import year_label
 from ..i18n import format_date
@@ -112,7 +113,8 @@ def context(person, page: int = 1) -> dict:
     cover = cover_of(person.id)
     cover_today = [e for e in cover if e.starts_on <= today <= e.ends_on]
     honor = honor_card_progress(person.id, totals.total, first, today)
-    awards = award_progress(totals.total, dict(totals.by_field))
+    lines = award_lines(person.id)
+    awards = award_progress(totals.total, dict(totals.by_field), received_tiers(lines))
     documents, kind_label = documents_of(person.id)
     return {
         "today": today, "totals": totals,
@@ -120,6 +122,7 @@ def context(person, page: int = 1) -> dict:
         "entries": entries_page(person.id, page), "training": training_of(person.id),
         "documents": documents, "kind_label": kind_label, "book": book, "pending": pending,
         "requirements": reqs, "cover": cover, "cover_today": cover_today, "honor": honor, "awards": awards,
+        "award_lines": lines, "award_applications": open_applications(person.id),
         "steps": next_steps(person, book, pending, reqs, honor, awards, bool(cover_today)),
         "photo_form": PhotoForm(formdata=None),
     }

@@ -2,22 +2,15 @@
 
 The honor-card part uses the eligibility engine of portal/honor_cards (its counting window
 and checks) when that feature is installed, else plain totals toward 3 years / 300 hours.
-Award tiers (decisions.md): general 3,000/5,000/8,000 h (銅/銀/金牌); health and welfare
-1,500/2,000/2,500 h (銅/銀/金質徽章), counted on hours in the health-and-welfare fields.
+Award tiers use the thresholds of the award rules (portal/awards/rules.py): general
+3,000/5,000/8,000 h (銅/銀/金牌) on all hours; health and welfare 1,500/2,000/2,500 h
+(銅/銀/金質徽章) on hours in the health-and-welfare fields. Each tier is received once, so a
+volunteer who holds a tier is shown the way to the next one above it.
 """
 from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-
-HEALTH_AND_WELFARE_FIELDS = ("social", "health")
-SCHEMES = (
-    ("general", _l("Volunteer service award (general)"),
-     ((6000, _l("bronze medal (銅牌)")), (10000, _l("silver medal (銀牌)")), (16000, _l("gold medal (金牌)")))),
-    ("health_welfare", _l("Health and welfare volunteer award"),
-     ((3000, _l("bronze badge (銅質徽章)")), (4000, _l("silver badge (銀質徽章)")), (5000, _l("gold badge (金質徽章)")))),
-)
 
 
 def hours_text(half_hours: int) -> str:
@@ -29,9 +22,11 @@ class TierProgress:
     scheme: str
     label: str
     half_hours: int
-    reached: list                 # tier labels reached
-    next_label: str | None
+    reached: list                 # tier labels reached by hours
+    next_label: str | None        # the next tier above those received that the hours have not reached
     next_half_hours: int | None
+    received: str | None = None   # label of the highest tier received
+    ready: str | None = None      # label of the highest tier reached by hours but not received yet
 
     @property
     def percent(self) -> int:
@@ -41,24 +36,47 @@ class TierProgress:
 
     @property
     def words(self) -> str:
-        if self.next_half_hours is None:
-            return _("All tiers reached (%(hours)s h).", hours=hours_text(self.half_hours))
-        return _("%(hours)s of %(target)s h toward the %(tier)s: %(missing)s h to go.",
-                 hours=hours_text(self.half_hours), target=hours_text(self.next_half_hours), tier=self.next_label,
-                 missing=hours_text(self.next_half_hours - self.half_hours))
+        progress = None
+        if self.next_half_hours is not None:
+            progress = _("%(hours)s of %(target)s h toward the %(tier)s: %(missing)s h to go.",
+                         hours=hours_text(self.half_hours), target=hours_text(self.next_half_hours),
+                         tier=self.next_label, missing=hours_text(self.next_half_hours - self.half_hours))
+        notes = []
+        if self.received:
+            notes.append(_("%(tier)s received", tier=self.received))
+        if self.ready:
+            notes.append(_("enough hours for the %(tier)s", tier=self.ready))
+        if not notes:
+            return progress
+        if progress is None:
+            if not self.ready:
+                notes.append(_("every tier of this award received"))
+            return _("%(text)s.", text=_("; ").join(notes))
+        return _("; ").join(notes + [progress])
 
 
-def award_progress(total_half_hours: int, by_field: dict) -> list[TierProgress]:
-    """Progress in each scheme; awards already received are not recorded yet, so tiers are by hours."""
+def award_progress(total_half_hours: int, by_field: dict, received: dict | None = None) -> list[TierProgress]:
+    """Progress in each scheme, above the tiers already received (scheme → set of tiers)."""
+    # Loaded on use: the awards package imports the volunteer pages' modules.
+    from ..awards.models import GENERAL, SCHEME_LABELS, SCHEMES, TIERS, tier_label
+    from ..awards.rules import HEALTH_AND_WELFARE_FIELDS, THRESHOLDS, highest_received
     hw = sum(half for code, half in by_field.items() if code in HEALTH_AND_WELFARE_FIELDS)
     result = []
-    for code, label, tiers in SCHEMES:
-        counted = total_half_hours if code == "general" else hw
-        reached = [str(t) for threshold, t in tiers if counted >= threshold]
-        upcoming = [(threshold, t) for threshold, t in tiers if counted < threshold]
+    for scheme in SCHEMES:
+        counted = total_half_hours if scheme == GENERAL else hw
+        thresholds = THRESHOLDS[scheme]
+        held = (received or {}).get(scheme, set())
+        top = highest_received(held)
+        above = TIERS[top + 1:]
+        upcoming = [t for t in above if counted < thresholds[t]]
+        ready = [t for t in above if counted >= thresholds[t]]
         nxt = upcoming[0] if upcoming else None
-        result.append(TierProgress(code, str(label), counted, reached, str(nxt[1]) if nxt else None,
-                                   nxt[0] if nxt else None))
+        result.append(TierProgress(
+            scheme, str(SCHEME_LABELS[scheme]), counted,
+            [tier_label(scheme, t) for t in TIERS if counted >= thresholds[t]],
+            tier_label(scheme, nxt) if nxt else None, thresholds[nxt] if nxt else None,
+            received=tier_label(scheme, TIERS[top]) if top >= 0 else None,
+            ready=tier_label(scheme, ready[-1]) if ready else None))
     return result
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select, true
 from sqlalchemy.orm import contains_eager
 
 from .. import access
+from ..awards.record import award_lines, received_tiers
 from ..extensions import db
 from ..hours.models import HourEntry
 from ..hours.operations import person_totals
@@ -73,7 +74,8 @@ def hours(person):
 
 def awards(person):
     totals = person_totals(person.id, None)
-    return {"progress": award_progress(totals.total, dict(totals.by_field)), "awards": []}
+    lines = award_lines(person.id)
+    return {"progress": award_progress(totals.total, dict(totals.by_field), received_tiers(lines)), "awards": lines}
 
 
 def honor_cards(person):
