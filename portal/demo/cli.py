@@ -7,11 +7,13 @@ from sqlalchemy import func, select
 
 from ..auth.operations import create_user
 from ..extensions import db
+from ..records.models import RecordBook
 from ..units.models import Unit
 from ..units.operations import authority_for, create_unit, seed_reference_data
 from ..volunteers.identity import LETTER_CODES
 from ..volunteers.models import Membership, Person
 from . import bp
+from .awards import load_awards
 from .records import load_insurance, load_photos_and_books, load_records
 
 DEMO_PASSWORD = "demo-password-2026"
@@ -117,15 +119,22 @@ def demo_data(volunteers, if_empty):
     authorities = {c: authority_for("county", c, None).id for c in {u.county_code for u in units}}
     books = load_photos_and_books(rng, trained, authorities, today)
     insured = load_insurance(rng, units, today)
-    volunteer = next(p for p in people if p.memberships[0].unit.code == "TPE-SW-01"
-                     and p.memberships[0].status == "active")
+    # The demo volunteer: serving in TPE-SW-01, with a record book when one of them has it.
+    with_book = set(db.session.scalars(select(RecordBook.person_id)))
+    serving = [p for p in people if p.memberships[0].unit.code == "TPE-SW-01" and p.memberships[0].status == "active"]
+    volunteer = next((p for p in serving if p.id in with_book), serving[0])
     click.echo("Demo logins (password for all: %s)" % DEMO_PASSWORD)
+    accounts = {}
     for username, role, scope, name in ACCOUNTS + [("volunteer", "volunteer", {"person": volunteer}, volunteer.name)]:
-        create_user(username, DEMO_PASSWORD, role, display_name=name, **account_scope(scope, units))
+        accounts[username] = create_user(username, DEMO_PASSWORD, role, display_name=name,
+                                         **account_scope(scope, units))
         click.echo(f"  {username:24} {role}")
+    awards = load_awards(people, accounts, today, volunteer)
     db.session.commit()
     click.echo(f"loaded {len(units)} units, {len(people)} volunteers ({len(trained)} trained), "
-               f"{hour_rows} monthly hour rows, {books} record books, {insured} insured")
+               f"{hour_rows} monthly hour rows, {books} record books, {insured} insured, "
+               f"{awards['rounds']} award rounds, {awards['awards']} awards, "
+               f"{awards['applications']} open applications")
 
 
 def account_scope(scope: dict, units: list[Unit]) -> dict:
