@@ -190,6 +190,42 @@ def honor_card_ids(name):
     return lambda w: {key: ids[name] for key, ids in _honor_cards(w).items()}
 
 
+def _awards(w):
+    """Per unit: an award round (current year general / health-and-welfare, last year general), the unit's
+    open application for its volunteer in the first round, and an award of that volunteer (made once)."""
+    if not hasattr(w, "awards"):
+        from datetime import timedelta
+
+        from portal.awards.models import Award, AwardApplication, AwardRound
+        from portal.timeutil import today_taipei
+        today = today_taipei()
+        w.awards = {}
+        for key, scheme, year in (("A", "general", today.year), ("B", "health_welfare", today.year),
+                                  ("C", "general", today.year - 1)):
+            award_round = AwardRound(scheme=scheme, year=year, cutoff_on=today - timedelta(days=30),
+                                     unit_deadline=today + timedelta(days=30),
+                                     review_deadline=today + timedelta(days=60),
+                                     ministry_deadline=today + timedelta(days=90))
+            db.session.add(award_round)
+            w.awards[key] = {"round": award_round}
+        first = w.awards["A"]["round"]
+        for key, person in (("A", w.people["a"]), ("B", w.people["b"]), ("C", w.people["canary"])):
+            application = AwardApplication(round=first, person_id=person.id, unit_id=w.units[key].id, tier="bronze",
+                                           half_hours=6000, merit="服務認真")
+            award = Award(person_id=person.id, scheme="health_welfare", tier="bronze", year=today.year - 2,
+                          awarded_on=today - timedelta(days=400), half_hours=3000, issuer="衛生福利部")
+            db.session.add_all([application, award])
+            db.session.flush()
+            w.awards[key].update(award_application_id=application.id, award_id=award.id,
+                                 round_id=w.awards[key]["round"].id)
+        db.session.commit()
+    return w.awards
+
+
+def award_ids(name):
+    return lambda w: {key: ids[name] for key, ids in _awards(w).items()}
+
+
 # parameter name -> function(world) -> {"A"|"B"|"C": id of an object belonging to that unit}
 OBJECTS = {
     "person_id": person_ids,
@@ -212,6 +248,9 @@ OBJECTS = {
     "card_id": honor_card_ids("card_id"),
     "venue_id": honor_card_ids("venue_id"),
     "card_batch_id": honor_card_ids("card_batch_id"),
+    "award_application_id": award_ids("award_application_id"),
+    "round_id": award_ids("round_id"),
+    "award_id": award_ids("award_id"),
 }
 
 # Which units' objects each persona may NOT reach (the volunteer is person "a", who serves in A).
@@ -239,7 +278,9 @@ def _token_of_a(w):
 
 
 # Exceptions by URL parameter: the system admin manages every account but sees no volunteer data.
-FOREIGN_BY_PARAM = {("admin", "user_id"): set()}
+# Award applications go to the unit's sector authority: unit B (Taipei, education) has a local one, so the
+# central education authority reviews none of the world's units.
+FOREIGN_BY_PARAM = {("admin", "user_id"): set(), ("sector_central", "award_application_id"): {"A", "B", "C"}}
 
 
 def foreign(persona: str, params) -> set:

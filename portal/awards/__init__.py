@@ -3,5 +3,5 @@ from flask import Blueprint
 
 bp = Blueprint("awards", __name__, url_prefix="/awards", cli_group="awards")
 
-from . import models  # noqa: E402,F401
+from . import models, views  # noqa: E402,F401
 from . import import_views  # noqa: E402,F401  (other-award import pages)

@@ -6,12 +6,13 @@ language) when the step is not possible; the caller commits or rolls back.
 from datetime import date
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from .. import audit
 from ..extensions import db
 from ..timeutil import utcnow
-from .models import (APPROVED, FORWARDED, FROM_APPLICATION, FROM_IMPORT, ONLINE, OPEN_ROUND, OPEN_STATUSES, REVOKED,
-                     RETURNED, SUBMITTED, WITHDRAWN, Award, AwardApplication, AwardRound)
+from .models import (APPROVED, FORWARDED, FROM_APPLICATION, FROM_IMPORT, ONLINE, OPEN_ROUND, OPEN_STATUSES, PAPER,
+                     REVOKED, RETURNED, SUBMITTED, WITHDRAWN, Award, AwardApplication, AwardRound)
 from .rules import Result
 
 REASON_MAX = 300
@@ -35,6 +36,9 @@ def apply(award_round: AwardRound, result: Result, unit, merit: str, user, today
         raise AwardError(_("This round is closed."))
     if channel == ONLINE and today > award_round.unit_deadline:
         raise AwardError(_("The units' deadline of this round has passed."))
+    if channel == PAPER and today > award_round.review_deadline:
+        raise AwardError(_("The sector authorities' deadline of this round has passed: paper applications can no "
+                           "longer be entered."))
     if not result.eligible:
         raise AwardError("; ".join(result.missing) or _("Not eligible in this round."))
     merit = (merit or "").strip()
@@ -99,6 +103,44 @@ def approve(application: AwardApplication, user, on: date) -> Award:
     audit.record("award.approve", application, person_id=application.person_id, award_id=award.id,
                  tier=application.tier)
     return award
+
+
+ROUND_FIELDS = ("scheme", "year", "cutoff_on", "unit_deadline", "review_deadline", "ministry_deadline", "status")
+
+
+def _check_round(values: dict, award_round: AwardRound | None = None):
+    if not values["cutoff_on"] <= values["unit_deadline"] < values["review_deadline"] < values["ministry_deadline"]:
+        raise AwardError(_("The dates must be in order: hours count up to, units apply by, sector authorities "
+                           "forward by, ministry decides by."))
+    taken = db.session.scalar(select(AwardRound.id).where(
+        AwardRound.scheme == values["scheme"], AwardRound.year == values["year"],
+        AwardRound.id != (award_round.id if award_round is not None else -1)))
+    if taken is not None:
+        raise AwardError(_("There is already a round of this scheme for %(year)d.", year=values["year"]))
+
+
+def create_round(values: dict, user) -> AwardRound:
+    """The ministry opens a round; one per scheme and year (the database refuses a second one too)."""
+    _check_round(values)
+    award_round = AwardRound(created_by_id=_user_id(user), **{k: values[k] for k in ROUND_FIELDS})
+    db.session.add(award_round)
+    db.session.flush()
+    audit.record("award.round_create", award_round, **{k: str(values[k]) for k in ROUND_FIELDS})
+    return award_round
+
+
+def update_round(award_round: AwardRound, values: dict, user):
+    """Dates and status may change at any time; the scheme and year only while no application refers to them."""
+    _check_round(values, award_round)
+    if (values["scheme"], values["year"]) != (award_round.scheme, award_round.year) and db.session.scalar(
+            select(AwardApplication.id).where(AwardApplication.round_id == award_round.id).limit(1)) is not None:
+        raise AwardError(_("The scheme and year of a round cannot change once units have applied in it."))
+    changes = {k: [str(getattr(award_round, k)), str(values[k])] for k in ROUND_FIELDS
+               if getattr(award_round, k) != values[k]}
+    for key in ROUND_FIELDS:
+        setattr(award_round, key, values[key])
+    db.session.flush()
+    audit.record("award.round_edit", award_round, changes=changes)
 
 
 def record_imported(person_id: int, values: dict, batch, user) -> Award:

@@ -12,6 +12,7 @@ MENU = [
     ("records.index", _l("Record books")),
     ("insurance.index", _l("Insurance")),
     ("honor_cards.index", _l("Honor cards")),
+    ("awards.index", _l("Awards")),
     ("certificates.index", _l("Documents")),
     ("imports.index", _l("Imports")),
     ("units.index", _l("Units")),
