@@ -185,6 +185,24 @@ def test_a_received_tier_is_not_offered_again(app, ready, client):
     assert count(AwardApplication) == 0
 
 
+def test_approval_refuses_a_tier_the_volunteer_received_meanwhile(app, ready, client):
+    """Each tier is given once: an award that arrived after the application (e.g. by import) blocks approval."""
+    login(client, ready.users["clerk_a"])
+    assert apply_for(client, ready.round, ready.people["a"]).status_code == 302
+    application = applications()[0]
+    login(client, ready.users["sector_local"])
+    client.post(f"/awards/applications/{application.id}/forward", data={"version": application.version})
+    db.session.refresh(application)
+    db.session.add(Award(person_id=ready.people["a"].id, scheme="health_welfare", tier="silver", year=2020))
+    db.session.commit()
+    login(english(client), ready.users["ministry"])
+    response = client.post(f"/awards/applications/{application.id}/approve", data={"version": application.version})
+    assert "already holds this tier" in client.get(f"/awards/applications/{application.id}").get_data(as_text=True) \
+        or "already holds this tier" in response.get_data(as_text=True)
+    assert db.session.get(AwardApplication, application.id).status == "forwarded"
+    assert count(Award) == 1
+
+
 # --- refusals --------------------------------------------------------------------------------
 
 def test_ineligible_is_refused_with_the_engines_words_and_nothing_is_written(app, ready, client, make_person):

@@ -12,7 +12,7 @@ from .. import audit
 from ..extensions import db
 from ..timeutil import utcnow
 from .models import (APPROVED, FORWARDED, FROM_APPLICATION, FROM_IMPORT, ONLINE, OPEN_ROUND, OPEN_STATUSES, PAPER,
-                     REVOKED, RETURNED, SUBMITTED, WITHDRAWN, Award, AwardApplication, AwardRound)
+                     REVOKED, RETURNED, SUBMITTED, TIERS, VALID, WITHDRAWN, Award, AwardApplication, AwardRound)
 from .rules import Result
 
 REASON_MAX = 300
@@ -92,6 +92,10 @@ def approve(application: AwardApplication, user, on: date) -> Award:
     """The ministry's final approval: the award is written into the volunteer's record."""
     if application.status != FORWARDED:
         raise AwardError(_("Only an application forwarded by the sector authority can be approved."))
+    if holds_tier_or_higher(application.person_id, application.round.scheme, application.tier):
+        # e.g. the same tier arrived meanwhile through another round: each tier is given once.
+        raise AwardError(_("This volunteer already holds this tier of the award or a higher one; return the "
+                           "application instead."))
     application.status = APPROVED
     application.decided_at, application.decided_by_id = utcnow(), _user_id(user)
     authority = getattr(user, "authority", None)
@@ -103,6 +107,12 @@ def approve(application: AwardApplication, user, on: date) -> Award:
     audit.record("award.approve", application, person_id=application.person_id, award_id=award.id,
                  tier=application.tier)
     return award
+
+
+def holds_tier_or_higher(person_id: int, scheme: str, tier: str) -> bool:
+    held = db.session.scalars(select(Award.tier).where(
+        Award.person_id == person_id, Award.scheme == scheme, Award.status == VALID)).all()
+    return any(t in TIERS and TIERS.index(t) >= TIERS.index(tier) for t in held)
 
 
 ROUND_FIELDS = ("scheme", "year", "cutoff_on", "unit_deadline", "review_deadline", "ministry_deadline", "status")
