@@ -7,7 +7,7 @@ the form and load it through the authority's scope (404 outside it, like a missi
 """
 import logging
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import false, select
@@ -15,14 +15,14 @@ from sqlalchemy.orm import joinedload
 from wtforms import HiddenField
 
 from .. import access
-from ..exports import csv_bytes
 from ..extensions import db
 from ..i18n import current_language
 from ..imports.forms import ConfirmForm, UploadForm
-from ..imports.models import COMMITTED, DISCARDED, PREVIEWED, ImportBatch
-from ..imports.pipeline import Context, display_name, fill_batch, run
+from ..imports.models import COMMITTED, ImportBatch
+from ..imports.pipeline import Context
 from ..imports.report import errors_csv
-from ..imports.storage import forget_file, keep_file, stored_file
+from ..imports.steps import (confirm_batch, discard_batch, may_confirm, preview_upload, recent_batches,
+                             unchanged)
 from ..timeutil import today_taipei
 from . import bp
 from .importing import IMPORT_KIND, KIND, TEMPLATE_NAME
@@ -64,6 +64,12 @@ def latest_batch() -> ImportBatch | None:
                              .order_by(ImportBatch.id.desc()).limit(1))
 
 
+def posted_batch() -> ImportBatch:
+    """The batch a confirm or discard form names, as the page showed it (409 when it changed since)."""
+    form = BatchForm()
+    return unchanged(get_award_batch_or_404(form.batch.data, current_user), form.version.data)
+
+
 def context() -> Context:
     if current_user.authority is None:
         abort(403)
@@ -75,18 +81,7 @@ def context() -> Context:
 def other_import():
     form = AwardUploadForm()
     if form.validate_on_submit():
-        ctx = context()
-        data = form.file.data.read()
-        batch = ImportBatch(kind=KIND.key, scope_key=ctx.scope_key, authority_id=ctx.authority.id,
-                            created_by_id=current_user.id, filename=display_name(form.file.data.filename),
-                            status=PREVIEWED)
-        outcome = run(KIND, data, ctx, encoding=form.encoding.data or None)
-        batch.sha256 = outcome.sha256
-        fill_batch(batch, outcome)
-        if outcome.status == "valid":
-            keep_file(batch, data)
-        db.session.add(batch)
-        db.session.commit()
+        batch, outcome = preview_upload(KIND, context(), form.file.data, form.encoding.data)
         log.info("award import %s uploaded by user %s: %s", batch.id, current_user.id, outcome.status)
         return redirect(url_for(".other_import"))
     latest = latest_batch()
@@ -95,14 +90,11 @@ def other_import():
         awards = db.session.scalars(select(Award).options(joinedload(Award.person))
                                     .where(Award.import_batch_id == latest.id)
                                     .order_by(Award.id).limit(SHOWN_AWARDS)).all()
-    batches = db.session.scalars(select(ImportBatch).options(joinedload(ImportBatch.created_by))
-                                 .where(award_batch_scope(current_user))
-                                 .order_by(ImportBatch.id.desc()).limit(30)).all()
+    batches = recent_batches(award_batch_scope(current_user), joinedload(ImportBatch.created_by))
     return render_template(
         "award_imports/index.html", form=form, latest=latest, awards=awards, batches=batches,
         errors=latest.error_list[:SHOWN_ERRORS] if latest else [], lang=current_language(),
-        may_confirm=latest is not None and latest.status == PREVIEWED and not latest.error_count
-        and stored_file(latest) is not None,
+        may_confirm=may_confirm(latest),
         template_name=TEMPLATE_NAME,
         previous=latest.summary_values.get("already_imported") if latest else None,
     ), 422 if form.errors else 200
@@ -111,42 +103,17 @@ def other_import():
 @bp.post("/other-import/confirm")
 @access.allow(*ROLES)
 def other_import_confirm():
-    form = BatchForm()
-    batch = get_award_batch_or_404(form.batch.data, current_user)
-    if form.version.data != str(batch.version):
-        abort(409)
-    path = stored_file(batch)
-    if batch.status != PREVIEWED or batch.error_count or path is None:
-        flash(_("This import cannot be confirmed any more. Upload the file again."), "error")
-        return redirect(url_for(".other_import"))
-    outcome = run(KIND, path.read_bytes(), context(), commit=True, batch=batch)
-    if outcome.status == "committed":
-        forget_file(batch)
-        db.session.commit()
+    batch = posted_batch()
+    outcome = confirm_batch(batch, KIND, context())
+    if outcome is not None:
         flash(_("Import saved: %(n)s awards written.", n=outcome.committed), "success")
-    else:
-        db.session.rollback()
-        batch = get_award_batch_or_404(batch.id, current_user)
-        fill_batch(batch, outcome)
-        if outcome.status != "valid":
-            forget_file(batch)
-        db.session.commit()
-        flash(_("The data changed since the preview; nothing was written. See the problems below."), "error")
     return redirect(url_for(".other_import"))
 
 
 @bp.post("/other-import/discard")
 @access.allow(*ROLES)
 def other_import_discard():
-    form = BatchForm()
-    batch = get_award_batch_or_404(form.batch.data, current_user)
-    if form.version.data != str(batch.version):
-        abort(409)
-    if batch.status == PREVIEWED:
-        batch.status = DISCARDED
-        forget_file(batch)
-        db.session.commit()
-        flash(_("The upload was discarded; nothing was written."), "info")
+    discard_batch(posted_batch())
     return redirect(url_for(".other_import"))
 
 
@@ -155,9 +122,4 @@ def other_import_discard():
 def other_import_errors():
     """The problems of the account's latest upload (an empty list when there is none)."""
     latest = latest_batch()
-    if latest is None:
-        response = Response(csv_bytes([_("Row"), _("Column"), _("Value"), _("Problem"), _("Code")], []),
-                            mimetype="text/csv")
-        response.headers["Content-Disposition"] = 'attachment; filename="award-import-errors.csv"'
-        return response
-    return errors_csv(latest, f"award-import-{latest.id}-errors.csv")
+    return errors_csv(latest, f"award-import-{latest.id}-errors.csv" if latest else "award-import-errors.csv")

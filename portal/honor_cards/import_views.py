@@ -5,7 +5,7 @@ authority. Unit accounts are refused by the route policy (403) and never see the
 """
 import logging
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -13,10 +13,10 @@ from sqlalchemy import select
 from .. import access
 from ..extensions import db
 from ..i18n import current_language
-from ..imports.models import DISCARDED, PREVIEWED, ImportBatch
-from ..imports.pipeline import Context, display_name, fill_batch, run
-from ..imports.report import errors_csv
-from ..imports.storage import forget_file, keep_file, stored_file
+from ..imports.pipeline import Context
+from ..imports.report import download, errors_csv
+from ..imports.steps import (confirm_batch, discard_batch, may_confirm, preview_upload, recent_batches,
+                             unchanged)
 from ..timeutil import today_taipei
 from . import bp
 from .forms import ImportForm, VersionForm
@@ -37,32 +37,17 @@ def context() -> Context:
 def import_upload():
     form = ImportForm()
     if form.validate_on_submit():
-        data = form.file.data.read()
-        ctx = context()
-        batch = ImportBatch(kind=KIND.key, scope_key=ctx.scope_key, authority_id=current_user.authority_id,
-                            created_by_id=current_user.id, filename=display_name(form.file.data.filename),
-                            status=PREVIEWED)
-        outcome = run(KIND, data, ctx, encoding=form.encoding.data or None)
-        batch.sha256 = outcome.sha256
-        fill_batch(batch, outcome)
-        if outcome.status == "valid":
-            keep_file(batch, data)
-        db.session.add(batch)
-        db.session.commit()
+        batch, outcome = preview_upload(KIND, context(), form.file.data, form.encoding.data)
         log.info("honor-card import %s uploaded by user %s: %s", batch.id, current_user.id, outcome.status)
         return redirect(url_for(".import_show", card_batch_id=batch.id))
-    batches = db.session.scalars(select(ImportBatch).where(card_batch_scope(current_user))
-                                 .order_by(ImportBatch.id.desc()).limit(30)).all()
+    batches = recent_batches(card_batch_scope(current_user))
     return render_template("honor_cards/import.html", form=form, batches=batches), 422 if form.errors else 200
 
 
 @bp.get("/import/template.csv")
 @access.allow(access.COUNTY)
 def import_template():
-    body, filename, mimetype = card_template()
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return download(*card_template())
 
 
 @bp.get("/import/<int:card_batch_id>")
@@ -73,47 +58,25 @@ def import_show(card_batch_id):
                                .order_by(HonorCard.id).limit(200)).all()
     return render_template("honor_cards/import_show.html", batch=batch, errors=batch.error_list[:500],
                            lang=current_language(), cards=cards, confirm_form=VersionForm(formdata=None),
-                           may_confirm=batch.status == PREVIEWED and not batch.error_count
-                           and stored_file(batch) is not None)
+                           may_confirm=may_confirm(batch))
 
 
 @bp.post("/import/<int:card_batch_id>/confirm")
 @access.allow(access.COUNTY)
 def import_confirm(card_batch_id):
-    batch = get_card_batch_or_404(card_batch_id, current_user)
-    if VersionForm().version.data != str(batch.version):
-        abort(409)
-    path = stored_file(batch)
-    if batch.status != PREVIEWED or batch.error_count or path is None:
-        flash(_("This import cannot be confirmed any more. Upload the file again."), "error")
-        return redirect(url_for(".import_show", card_batch_id=batch.id))
-    outcome = run(KIND, path.read_bytes(), context(), commit=True, batch=batch)
-    if outcome.status == "committed":
-        forget_file(batch)
-        db.session.commit()
+    batch = unchanged(get_card_batch_or_404(card_batch_id, current_user), VersionForm().version.data)
+    outcome = confirm_batch(batch, KIND, context())
+    if outcome is not None:
         flash(_("Import saved: %(n)s cards written.", n=outcome.committed), "success")
         for problem in issue_imported(batch, current_user._get_current_object(), today_taipei())[1]:
             flash(problem, "error")
-    else:
-        db.session.rollback()
-        batch = get_card_batch_or_404(card_batch_id, current_user)
-        fill_batch(batch, outcome)
-        if outcome.status != "valid":
-            forget_file(batch)
-        db.session.commit()
-        flash(_("The data changed since the preview; nothing was written. See the problems below."), "error")
     return redirect(url_for(".import_show", card_batch_id=batch.id))
 
 
 @bp.post("/import/<int:card_batch_id>/discard")
 @access.allow(access.COUNTY)
 def import_discard(card_batch_id):
-    batch = get_card_batch_or_404(card_batch_id, current_user)
-    if batch.status == PREVIEWED:
-        batch.status = DISCARDED
-        forget_file(batch)
-        db.session.commit()
-        flash(_("The upload was discarded; nothing was written."), "info")
+    discard_batch(get_card_batch_or_404(card_batch_id, current_user))
     return redirect(url_for(".import_upload"))
 
 

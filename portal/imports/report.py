@@ -19,12 +19,17 @@ def batch_status(batch: ImportBatch) -> str:
     return _("Checked, waiting for confirmation")
 
 
-def errors_csv(batch: ImportBatch, filename: str) -> Response:
-    """Every bad row of the batch (row, column, masked value, reason in the user's language)."""
+def errors_csv(batch: ImportBatch | None, filename: str) -> Response:
+    """Every bad row of the batch (row, column, masked value, reason in the user's language); no batch, no rows."""
     lang = current_language()
     header = [_("Row"), _("Column"), _("Value"), _("Problem"), _("Code")]
     rows = [[e["row"] or "", f"{e['letter']} {e['column']}".strip(), e["value"], e["message"][lang], e["code"]]
-            for e in batch.error_list]
-    response = Response(csv_bytes(header, rows), mimetype="text/csv")
+            for e in (batch.error_list if batch is not None else [])]
+    return download(csv_bytes(header, rows), filename, "text/csv")
+
+
+def download(body: bytes, filename: str, mimetype: str) -> Response:
+    """A file the browser saves (problem lists, import templates)."""
+    response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
