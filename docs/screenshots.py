@@ -31,6 +31,9 @@ PAGES = [
     ("honor-card-eligibility", "clerk.tpe-sw-01", "/honor-cards/eligibility"),
     ("imports", "clerk.tpe-sw-01", "/imports/"),
     ("volunteer-home", "volunteer", "/"),
+    ("awards-unit", "clerk.tpe-sw-01", "/awards/?show=all"),
+    ("awards-review", "ministry", "/awards/review"),
+    ("awards-mine", "volunteer", "/awards/mine"),
 ]
 
 
@@ -49,6 +52,9 @@ def main():
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
             for lang, locale in (("zh", "zh-TW"), ("en", "en-US")):
+                # county.tpe sets up two-step sign-in again, so the set-up page is shot in each language
+                subprocess.run(flask + ["users", "reset-mfa", "county.tpe"], cwd=ROOT, env=env, check=True,
+                               capture_output=True)
                 for name, user, path in PAGES:
                     context = browser.new_context(locale=locale, viewport={"width": 1200, "height": 760})
                     page = context.new_page()
