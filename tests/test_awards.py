@@ -663,3 +663,25 @@ def test_every_action_button_says_what_it_does(app, ready, client):
     assert f'aria-label="Select 甲志工"' in queue
     detail = client.get(f"/awards/applications/{application.id}").get_data(as_text=True)
     assert "Confirms that your office checked the application" in detail
+
+
+def test_the_review_list_downloads_as_a_masked_roster_and_the_export_is_audited(app, ready, client):
+    login(client, ready.users["clerk_a"])
+    assert apply_for(client, ready.round, ready.people["a"], ready.people["shared"]).status_code == 302
+    login(client, ready.users["sector_local"])
+    page = client.get("/awards/review").get_data(as_text=True)
+    assert "/awards/review.csv" in page
+    response = client.get("/awards/review.csv")
+    assert response.status_code == 200 and response.headers["Content-Disposition"].startswith("attachment")
+    assert response.headers["Cache-Control"] == "no-store"
+    raw = response.get_data()
+    assert raw.startswith("\ufeff".encode())
+    text = raw.decode("utf-8-sig")
+    person = ready.people["a"]
+    assert "證號" in text.splitlines()[0] and "甲志工" in text and "共同志工" in text
+    assert person.masked_id in text and person.id_number not in text
+    assert "金絲雀" not in text                                   # another county's volunteer never appears
+    row = db.session.scalar(select(AuditLog).where(AuditLog.action == "award.export"))
+    assert row is not None and '"rows": 2' in row.detail and "sha256" in row.detail
+    login(client, ready.users["clerk_a"])
+    assert client.get("/awards/review.csv").status_code == 403

@@ -1,5 +1,7 @@
 """Award screens: the unit's eligibility list and applications, sector and ministry review, the volunteer's
 awards, and revocation. Paper entries are in paper_views.py, the ministry's rounds in round_views.py."""
+import hashlib
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -9,11 +11,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import access
+from .. import access, audit
+from ..database import expect_write
+from ..exports import csv_bytes, csv_response
 from ..extensions import db
 from ..forms import options
 from ..htmx import page_or_fragment
-from ..i18n import is_chinese, localized
+from ..i18n import format_date, is_chinese, localized
+from ..labels import sex_label
 from ..timeutil import today_taipei
 from ..units.models import Unit
 from ..volunteers.models import Membership, Person
@@ -400,6 +405,31 @@ def review():
         award_round=chosen, today=today_taipei(), decide_form=BulkReviewForm(formdata=None),
         may_forward=current_user.role in SECTOR_ROLES, may_approve=current_user.role == access.MINISTRY,
         filter_args={k: request.args[k] for k in FILTER_KEYS if request.args.get(k)})
+
+
+@bp.get("/review.csv")
+@access.allow(*REVIEW_READERS)
+def review_export():
+    """The roster (造冊) of the filtered applications as the sector authority sends it on: masked IDs, no
+    address or phone (data minimisation), audited with row count and file hash."""
+    expect_write()
+    form, _rounds = review_filter()
+    applications = db.session.scalars(
+        filtered(form).options(selectinload(AwardApplication.person), selectinload(AwardApplication.unit),
+                               selectinload(AwardApplication.round))
+        .order_by(AwardApplication.unit_id, AwardApplication.applied_at, AwardApplication.id)).all()
+    header = [_("Award round"), _("Tier"), _("Hours counted"), _("Name"), _("Sex"), _("Date of birth"), _("ID number"),
+              _("Unit code"), _("Unit"), _("Reviewing authority"), _("Channel"), _("Status")]
+    body = [[round_label(a.round), a.tier_label, hours_text(a.half_hours), a.person.name, sex_label(a.person.sex),
+             format_date(a.person.birth_date), a.person.masked_id, a.unit.code, localized(a.unit),
+             localized(a.unit.sector_authority) if a.unit.sector_authority else "", a.channel_label, a.status_label]
+            for a in applications]
+    filename = f"award-applications-{today_taipei().isoformat()}.csv"
+    audit.record("award.export", current_user._get_current_object(), rows=len(body),
+                 sha256=hashlib.sha256(csv_bytes(header, body)).hexdigest(),
+                 filters={k: v for k, v in request.args.items() if k != "page"})
+    db.session.commit()
+    return csv_response(filename, header, body)
 
 
 def bulk_step(application, action: str, form: BulkReviewForm):
