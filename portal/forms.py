@@ -5,6 +5,7 @@ the base form asks WTForms for language_TERRITORY first.
 """
 import unicodedata
 
+from flask import abort
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -61,3 +62,9 @@ def no_markup(form, field):
 def options(pairs) -> list[SelectChoice]:
     """SelectField choices from (value, label) pairs (tuples are deprecated in WTForms 3.3)."""
     return [SelectChoice(value=value, label=label) for value, label in pairs]
+
+
+def check_version(obj, form):
+    """409 when the record changed since the page that posted `form` (its hidden `version`) was shown."""
+    if str(obj.version) != (form.version.data or ""):
+        abort(409)

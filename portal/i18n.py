@@ -49,6 +49,11 @@ def format_date(value, style: str = "short") -> str:
     return value.isoformat()
 
 
+def hours_text(half_hours: int) -> str:
+    """Half-hours as hours with thousands separators: 3000 -> "1,500", 85 -> "42.5"."""
+    return f"{half_hours // 2:,}" if half_hours % 2 == 0 else f"{half_hours // 2:,}.5"
+
+
 def format_datetime(value: datetime | None) -> str:
     """A stored naive-UTC timestamp shown in Taipei time."""
     if value is None:

@@ -6,6 +6,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from .. import access
+from ..dates import ROC_OFFSET
 
 from ..extensions import db
 from ..timeutil import utcnow
@@ -99,7 +100,7 @@ def password_context(user: User) -> tuple[str, ...]:
         words += [person.name, person.id_number, *person.name_latin.replace(",", " ").split()]
         if person.birth_date:
             b = person.birth_date
-            words += [b.strftime("%Y%m%d"), f"{b.year - 1911:03d}{b:%m%d}", f"{b.year - 1911}{b:%m%d}"]
+            words += [b.strftime("%Y%m%d"), f"{b.year - ROC_OFFSET:03d}{b:%m%d}", f"{b.year - ROC_OFFSET}{b:%m%d}"]
     return tuple(w for w in words if w)
 
 

@@ -11,9 +11,8 @@ from ..extensions import db
 from ..hours.models import ACTIVE, HourEntry
 from ..records.models import CANCELLED as BOOK_CANCELLED
 from ..records.models import RecordBook
-from .models import OPEN_STATUSES, VALID, Award, AwardApplication, AwardRound
+from .models import HEALTH_WELFARE, OPEN_STATUSES, VALID, Award, AwardApplication, AwardRound
 from .rules import HEALTH_AND_WELFARE_FIELDS, Facts, Result, evaluate
-from .models import HEALTH_WELFARE
 
 
 def load_facts(person_ids: Iterable[int], award_round: AwardRound) -> dict[int, Facts]:

@@ -7,13 +7,13 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import access
 from ..extensions import db
+from ..forms import check_version
 from ..timeutil import today_taipei
 from . import bp, operations
 from .forms import RoundForm
 from .models import AwardApplication, AwardRound
 from .operations import AwardError
 from .scopes import get_round_or_404
-from .views import check_version
 
 
 @bp.get("/rounds")

@@ -11,7 +11,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 
-from ..i18n import format_date
+from ..i18n import format_date, hours_text
 from .models import GENERAL, HEALTH_WELFARE, TIERS, tier_label
 
 # Thresholds in half-hours, lowest tier first.
@@ -24,10 +24,6 @@ HEALTH_AND_WELFARE_FIELDS = ("social", "health")
 
 def counts_field(scheme: str, field_code: str) -> bool:
     return scheme == GENERAL or field_code in HEALTH_AND_WELFARE_FIELDS
-
-
-def hours_text(half_hours: int) -> str:
-    return f"{half_hours // 2:,}" if half_hours % 2 == 0 else f"{half_hours // 2:,}.5"
 
 
 @dataclass

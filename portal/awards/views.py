@@ -13,11 +13,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .. import access, audit
 from ..database import expect_write
+from ..dates import ROC_OFFSET
 from ..exports import csv_bytes, csv_response
 from ..extensions import db
-from ..forms import options
+from ..forms import check_version, options
 from ..htmx import page_or_fragment
-from ..i18n import format_date, is_chinese, localized
+from ..i18n import format_date, hours_text, is_chinese, localized
 from ..labels import sex_label
 from ..timeutil import today_taipei
 from ..units.models import Unit
@@ -29,7 +30,7 @@ from .models import (APPLICATION_STATUS_LABELS, APPLICATION_STATUSES, APPROVED, 
                      OPEN_ROUND, RETURNED, SCHEME_LABELS, SUBMITTED, VALID, WITHDRAWN, Award, AwardApplication,
                      AwardRound, tier_label)
 from .operations import AwardError
-from .rules import THRESHOLDS, evaluate, hours_text
+from .rules import THRESHOLDS, evaluate
 from .scopes import (REVIEWERS, SECTOR_ROLES, application_scope, get_application_or_404, get_award_or_404,
                      review_scope)
 
@@ -89,11 +90,6 @@ def award_helpers():
             "award_status_label": lambda status: str(AWARD_STATUS_LABELS.get(status, status))}
 
 
-def check_version(obj, form):
-    if str(obj.version) != (form.version.data or ""):
-        abort(409)
-
-
 def stage_of(user) -> str | None:
     """The status an application has when it waits for this user's decision."""
     if user.role in SECTOR_ROLES:
@@ -105,7 +101,7 @@ def stage_of(user) -> str | None:
 
 def year_label(year: int) -> str:
     """Chinese pages count years in the ROC calendar (115年度), like their dates; English ones in AD."""
-    return f"{year - 1911}年度" if is_chinese() else str(year)
+    return f"{year - ROC_OFFSET}年度" if is_chinese() else str(year)
 
 
 def round_label(award_round: AwardRound) -> str:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 from .. import access, audit, jobs
 from ..database import expect_write
 from ..extensions import db, limiter
-from ..forms import options
+from ..forms import check_version, options
 from ..htmx import page_or_fragment
 from ..i18n import format_date, is_chinese, localized
 from ..timeutil import today_taipei
@@ -36,11 +36,6 @@ def certificate_helpers():
     return {"kind_label": kind_label, "format_hours": format_hours,
             "document_status_label": lambda s: str(STATUS_LABELS.get(s, s)),
             "request_status_label": lambda s: str(REQUEST_STATUS_LABELS.get(s, s))}
-
-
-def _check_version(obj, form):
-    if str(obj.version) != (form.version.data or ""):
-        abort(409)
 
 
 def _flash_problems(exc: WorkflowError):
@@ -188,7 +183,7 @@ def prepare(request_id):
     req = get_request_or_404(request_id, current_user, for_write=True)
     form = ActionForm()
     if form.validate_on_submit():
-        _check_version(req, form)
+        check_version(req, form)
         run_step(lambda: prepare_request(req, current_user),
                  lambda _done: _("Prepared. A volunteer supervisor can now countersign it."))
     return redirect(url_for(".show_request", request_id=request_id))
@@ -202,7 +197,7 @@ def issue(request_id):
         abort(403)  # only a volunteer supervisor countersigns performance certificates
     form = ActionForm()
     if form.validate_on_submit():
-        _check_version(req, form)
+        check_version(req, form)
         document = run_step(lambda: issue_for_request(req, current_user),
                             lambda doc: _("Issued %(kind)s with verification code %(code)s.",
                                           kind=kind_label(doc.kind), code=doc.short_code))
@@ -217,7 +212,7 @@ def decline(request_id):
     req = get_request_or_404(request_id, current_user, for_write=True)
     form = DeclineForm()
     if form.validate_on_submit():
-        _check_version(req, form)
+        check_version(req, form)
         run_step(lambda: decline_request(req, form.reason.data, current_user),
                  lambda _done: _("The request was declined; the volunteer sees the reason."))
     else:
@@ -231,7 +226,7 @@ def withdraw(request_id):
     req = get_request_or_404(request_id, current_user, for_write=True)
     form = ActionForm()
     if form.validate_on_submit():
-        _check_version(req, form)
+        check_version(req, form)
         run_step(lambda: withdraw_request(req, current_user), lambda _done: _("Your request was withdrawn."))
     return redirect(url_for(".show_request", request_id=request_id))
 
@@ -365,7 +360,7 @@ def revoke(document_id):
     document = get_document_or_404(document_id, current_user, for_write=True)
     form = RevokeForm()
     if form.validate_on_submit():
-        _check_version(document, form)
+        check_version(document, form)
         run_step(lambda: revoke_document(document, form.reason.data, current_user),
                  lambda _done: _("The document was revoked. Its verification page says so from now on."))
         return redirect(url_for(".show", document_id=document.id))
@@ -380,7 +375,7 @@ def reissue(document_id):
         abort(403)
     form = ActionForm()
     if form.validate_on_submit():
-        _check_version(document, form)
+        check_version(document, form)
         # A name the font cannot print is a WorkflowError: the old document then stays valid.
         new = run_step(lambda: reissue_document(document, current_user),
                        lambda doc: _("Reissued with the new verification code %(code)s; the old document is "

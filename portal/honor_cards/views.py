@@ -13,7 +13,7 @@ from .. import access, pdf
 from ..certificates.operations import document_file
 from ..dates import format_roc_short
 from ..extensions import db
-from ..forms import options
+from ..forms import check_version, options
 from ..htmx import page_or_fragment
 from ..i18n import format_date, localized
 from ..timeutil import today_taipei
@@ -58,11 +58,6 @@ def honor_nav() -> list:
 @bp.app_context_processor
 def honor_card_helpers():
     return {"format_half_hours": format_half_hours, "window_words": window_words, "honor_nav": honor_nav}
-
-
-def _check_version(obj, form):
-    if str(obj.version) != (form.version.data or ""):
-        abort(409)
 
 
 @bp.get("/")
@@ -260,7 +255,7 @@ def letter(application_id):
 def cancel(application_id):
     application = get_application_or_404(application_id, current_user, for_write=True)
     form = VersionForm()
-    _check_version(application, form)
+    check_version(application, form)
     try:
         cancel_application(application, current_user)
     except HonorCardError as exc:
@@ -363,7 +358,7 @@ def decide_many():
 @access.allow(access.COUNTY)
 def approve(application_id):
     application = get_application_or_404(application_id, current_user, for_review=True)
-    _check_version(application, VersionForm())
+    check_version(application, VersionForm())
     try:
         card = decide(application, "approve", "")
     except HonorCardError as exc:
@@ -386,7 +381,7 @@ def approve(application_id):
 def return_(application_id):
     application = get_application_or_404(application_id, current_user, for_review=True)
     form = ReturnForm()
-    _check_version(application, form)
+    check_version(application, form)
     if not form.validate():
         flash(_("Please give the reason for returning the application."), "error")
         return redirect(url_for(".show_application", application_id=application_id))
@@ -459,7 +454,7 @@ def card_pdf(card_id):
 def cancel_card_view(card_id):
     card = get_card_or_404(card_id, current_user, for_write=True)
     form = CancelCardForm()
-    _check_version(card, form)
+    check_version(card, form)
     if not form.validate():
         flash(_("Please give the reason for cancelling the card."), "error")
         return redirect(url_for(".show_card", card_id=card.id))
@@ -477,7 +472,7 @@ def cancel_card_view(card_id):
 @access.allow(access.COUNTY)
 def reissue(card_id):
     card = get_card_or_404(card_id, current_user, for_write=True)
-    _check_version(card, VersionForm())
+    check_version(card, VersionForm())
     try:
         new = reissue_card(card, county_authority(), current_user, on=today_taipei())
     except HonorCardError as exc:

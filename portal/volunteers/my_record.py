@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..awards.record import award_lines, open_applications, received_tiers
 from ..extensions import db
 from ..hours.labels import year_label
-from ..i18n import format_date
+from ..i18n import format_date, hours_text
 from ..hours.models import HourChange, HourEntry
 from ..hours.operations import person_totals
 from ..insurance.operations import cover_of
@@ -18,7 +18,7 @@ from ..records.content import training_of
 from ..records.operations import book_of, pending_request, requirements
 from ..timeutil import today_taipei
 from .forms import PhotoForm
-from .progress import award_progress, honor_card_progress, hours_text
+from .progress import award_progress, honor_card_progress
 
 CHART_WIDTH, BAR_HEIGHT, BAR_GAP, LABEL_WIDTH = 640, 22, 8, 150
 PER_PAGE = 25

@@ -12,9 +12,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 
-
-def hours_text(half_hours: int) -> str:
-    return f"{half_hours // 2:,}" if half_hours % 2 == 0 else f"{half_hours // 2:,}.5"
+from ..i18n import hours_text
 
 
 @dataclass

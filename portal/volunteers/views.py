@@ -12,7 +12,7 @@ from ..exports import csv_response
 from ..extensions import db
 from ..forms import options
 from ..htmx import page_or_fragment
-from ..i18n import format_date, localized
+from ..i18n import format_date, hours_text, localized
 from ..timeutil import today_taipei
 from ..units.catalog import FIELD_BY_CODE
 from ..units.scopes import visible_units
@@ -21,7 +21,6 @@ from .section_names import SECTIONS
 from .forms import (STATUS_CHOICES, ContactForm, EndMembershipForm, MembershipForm, NewVolunteerForm, PersonForm,
                     PhotoForm, PhotoReviewForm, RosterFilter, check_id_number, field_choices)
 from .photos import photo_file, placeholder_photo, review_photo, save_photo
-from .progress import hours_text as half_hours_text
 from .models import Membership
 from .operations import (PERSON_FIELDS, add_membership, end_membership, find_person_by_id_number,
                          has_current_membership, log_id_reveal, register_person, update_person)
@@ -75,7 +74,7 @@ def export():
              localized(FIELD_BY_CODE.get(r.membership.field_code)),
              str(statuses.get(r.membership.status, r.membership.status)), format_date(r.membership.joined_on),
              format_date(r.membership.left_on), r.person.age_on(today) if r.person.birth_date else "",
-             yes_no[r.training], yes_no[r.book], yes_no[r.insured], half_hours_text(r.half_hours)] for r in rows]
+             yes_no[r.training], yes_no[r.book], yes_no[r.insured], hours_text(r.half_hours)] for r in rows]
     audit.record("roster.export", current_user._get_current_object(), rows=len(body),
                  filters={k: v for k, v in request.args.items() if k != "page"})
     db.session.commit()
