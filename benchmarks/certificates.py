@@ -60,7 +60,7 @@ def seed(volunteers: int):
 
     from portal.auth.operations import create_user
     from portal.demo.cli import national_id
-    from portal.extensions import db
+    from portal.platform.extensions import db
     from portal.hours.models import HourEntry
     from portal.training.models import TrainingRecord
     from portal.units.operations import create_unit, seed_reference_data
@@ -129,10 +129,10 @@ def prepared(kind, person, unit, issued_on=None):
 def run(args):
     from flask_babel import force_locale
 
-    from portal import pdf
+    from portal.platform import pdf
     from portal.certificates import operations as ops
-    from portal.extensions import db
-    from portal.jobs import wait
+    from portal.platform.extensions import db
+    from portal.platform.jobs import wait
 
     tmp = Path(tempfile.mkdtemp(prefix="cert-bench-"))
     app = build_app(tmp)
@@ -176,8 +176,8 @@ def run(args):
 
 def run_batch(app, logins, wait):
     """The unit's batch through the web app, with the verification page requested meanwhile."""
-    from portal.extensions import db
-    from portal.jobs import Job
+    from portal.platform.extensions import db
+    from portal.platform.jobs import Job
     clients = []
     for user_id in logins:
         client = app.test_client()

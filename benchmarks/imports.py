@@ -81,10 +81,10 @@ def child(xlsx: Path, text: Path, people: int) -> dict:
     from python_calamine import CalamineWorkbook
 
     from portal import create_app
-    from portal.extensions import db
+    from portal.platform.extensions import db
     from portal.imports import registry
     from portal.imports.pipeline import Context, read_table
-    from portal.timeutil import today_taipei
+    from portal.platform.timeutil import today_taipei
     from portal.units.operations import create_unit, seed_reference_data
     from portal.volunteers.models import Membership, Person
 

@@ -43,10 +43,10 @@ def seed(entries: int, others: int = 200):
 
     from PIL import Image
 
-    from portal import uploads
+    from portal.platform import uploads
     from portal.auth.operations import create_user
     from portal.demo.cli import national_id
-    from portal.extensions import db
+    from portal.platform.extensions import db
     from portal.hours.models import HourChange, HourEntry
     from portal.insurance.models import InsuranceEnrolment, InsurancePolicy
     from portal.records.models import RecordBook
@@ -122,7 +122,7 @@ def timed(client, url, runs):
 def count_queries(app, client, url) -> int:
     from sqlalchemy import event
 
-    from portal.extensions import db
+    from portal.platform.extensions import db
     counter = {"n": 0}
 
     def listener(conn, cursor, statement, *args):
@@ -149,7 +149,7 @@ def main():
             user, person = seed(args.entries)
             user_id, session_token = user.id, user.session_token
             from portal.records.models import RecordBook
-            from portal.extensions import db
+            from portal.platform.extensions import db
             book_id = db.session.scalar(db.select(RecordBook.id))
         anonymous = app.test_client()
         client = app.test_client()

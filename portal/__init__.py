@@ -6,9 +6,9 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import access, config, database, errors, htmx, i18n, security
-from .extensions import babel, csrf, db, limiter, login_manager, migrate
-from .extensions import htmx as htmx_ext
+from .platform import access, config, database, errors, htmx, i18n, security
+from .platform.extensions import babel, csrf, db, limiter, login_manager, migrate
+from .platform.extensions import htmx as htmx_ext
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,7 +62,7 @@ def configure_jinja(app: Flask):
 
 
 def register_blueprints(app: Flask):
-    from . import audit, numbering  # noqa: F401  (tables registered for migrations)
+    from .platform import audit, numbering  # noqa: F401  (tables registered for migrations)
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .awards import bp as awards_bp

@@ -2,8 +2,8 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from . import access
-from .i18n import localized
+from .platform import access
+from .platform.i18n import localized
 from .units.catalog import COUNTY_BY_CODE, FIELD_BY_CODE
 
 ROLE_LABELS = {

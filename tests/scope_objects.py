@@ -5,7 +5,7 @@ and outside each role's scope. A route whose parameter is missing here fails the
 register new parameters with the ids of one object per unit ("A", "B", "C") and per person
 ("person:a", "person:b", "person:canary") where that makes sense.
 """
-from portal.extensions import db
+from portal.platform.extensions import db
 from portal.volunteers.models import Membership
 
 
@@ -57,7 +57,7 @@ def _training(w):
         from PIL import Image
 
         from portal.training.operations import attach_files, create_record, file_case
-        from portal.uploads import check_file, store
+        from portal.platform.uploads import check_file, store
         image = io.BytesIO()
         Image.new("RGB", (40, 30), "white").save(image, "PNG")
         w.training = {}
@@ -84,7 +84,7 @@ def _documents(w):
 
         from portal.certificates.models import CertificateRequest
         from portal.certificates.operations import issue_document
-        from portal.jobs import Job
+        from portal.platform.jobs import Job
         w.documents = {}
         for key, person in (("A", w.people["a"]), ("B", w.people["b"]), ("C", w.people["canary"])):
             unit = w.units[key]
@@ -159,7 +159,7 @@ def _honor_cards(w):
         from portal.honor_cards.models import HonorCard, HonorCardApplication, Venue
         from portal.imports.models import ImportBatch
         from portal.units.operations import authority_for
-        from portal.uploads import check_file, store
+        from portal.platform.uploads import check_file, store
         letter = io.BytesIO()
         with pikepdf.new() as doc:
             doc.add_blank_page()
@@ -197,7 +197,7 @@ def _awards(w):
         from datetime import timedelta
 
         from portal.awards.models import Award, AwardApplication, AwardRound
-        from portal.timeutil import today_taipei
+        from portal.platform.timeutil import today_taipei
         today = today_taipei()
         w.awards = {}
         for key, scheme, year in (("A", "general", today.year), ("B", "health_welfare", today.year),

@@ -5,8 +5,8 @@ import pytest
 from flask import current_app
 from sqlalchemy import func, select
 
-from portal import access
-from portal.extensions import db
+from portal.platform import access
+from portal.platform.extensions import db
 from tests.conftest import login
 from tests.scope_objects import FOREIGN, OBJECTS, foreign
 

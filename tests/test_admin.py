@@ -4,10 +4,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from portal.audit import AuditLog
+from portal.platform.audit import AuditLog
 from portal.auth.models import User
-from portal.extensions import db
-from portal.timeutil import utcnow
+from portal.platform.extensions import db
+from portal.platform.timeutil import utcnow
 from tests.conftest import PASSWORD, login
 
 ACCOUNT = {"username": "new.clerk", "display_name": "新承辦人", "role": "unit_clerk", "unit_code": "TPE-A",

@@ -7,7 +7,7 @@ from freezegun import freeze_time
 
 from portal import create_app
 from portal.auth.views import safe_next
-from portal.extensions import db
+from portal.platform.extensions import db
 from tests.conftest import PASSWORD, base_config, login, reset_database
 
 

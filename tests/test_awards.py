@@ -8,13 +8,13 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from portal.audit import AuditLog
+from portal.platform.audit import AuditLog
 from portal.awards.models import Award, AwardApplication, AwardRound
 from portal.certificates.models import Document
-from portal.extensions import db
+from portal.platform.extensions import db
 from portal.hours.models import HourEntry
 from portal.records.models import RecordBook
-from portal.timeutil import today_taipei
+from portal.platform.timeutil import today_taipei
 from portal.units.operations import authority_for
 from tests.conftest import login
 

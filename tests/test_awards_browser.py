@@ -11,10 +11,10 @@ from playwright.sync_api import Page, expect
 
 from portal.auth.operations import create_user
 from portal.awards.models import AwardRound
-from portal.extensions import db
+from portal.platform.extensions import db
 from portal.hours.models import HourEntry
 from portal.records.models import RecordBook
-from portal.timeutil import today_taipei
+from portal.platform.timeutil import today_taipei
 from portal.units.operations import authority_for, create_unit
 from portal.volunteers.models import Membership, Person
 from tests.conftest import PASSWORD, complete_second_step

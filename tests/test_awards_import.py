@@ -11,16 +11,16 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-from portal.audit import AuditLog
+from portal.platform.audit import AuditLog
 from portal.awards import importing
 from portal.awards.importing import read_year
 from portal.awards.models import Award
-from portal.extensions import db
+from portal.platform.extensions import db
 from portal.hours.rules import Refused
 from portal.imports import registry
 from portal.imports.models import ImportBatch
 from portal.imports.pipeline import Context, run
-from portal.timeutil import today_taipei
+from portal.platform.timeutil import today_taipei
 from portal.units.operations import authority_for
 from tests.conftest import login
 

@@ -9,11 +9,11 @@ from sqlalchemy import select
 from portal.awards import importing
 from portal.awards.models import Award, AwardApplication, AwardRound
 from portal.awards.record import award_lines, received_tiers
-from portal.extensions import db
+from portal.platform.extensions import db
 from portal.hours.models import HourEntry
 from portal.imports.pipeline import Context, run
 from portal.records.printout import current_payload
-from portal.timeutil import today_taipei
+from portal.platform.timeutil import today_taipei
 from portal.volunteers.progress import award_progress
 from tests.conftest import login
 from tests.test_awards_import import row, xlsx

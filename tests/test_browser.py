@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from portal.auth.operations import create_user
-from portal.extensions import db
+from portal.platform.extensions import db
 from portal.units.operations import create_unit
 from tests.conftest import PASSWORD
 

@@ -7,12 +7,12 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
-from portal.audit import AuditLog
+from portal.platform.audit import AuditLog
 from portal.certificates import operations as ops
 from portal.certificates.models import CertificateRequest, Document
-from portal.extensions import db
+from portal.platform.extensions import db
 from portal.hours.models import HourEntry
-from portal.timeutil import today_taipei
+from portal.platform.timeutil import today_taipei
 from tests.conftest import login
 
 TODAY = date(2025, 3, 5)

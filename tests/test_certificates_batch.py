@@ -11,9 +11,9 @@ from portal.certificates import batch
 from portal.certificates import operations as ops
 from portal.certificates.models import CertificateRequest, Document
 from portal.demo.cli import national_id
-from portal.extensions import db
+from portal.platform.extensions import db
 from portal.hours.models import HourEntry
-from portal.jobs import Job, wait
+from portal.platform.jobs import Job, wait
 from portal.volunteers.models import Membership, Person
 from tests.conftest import login
 from tests.test_jobs import threaded_app  # noqa: F401  (fixture)

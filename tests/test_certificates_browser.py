@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 from portal.auth.operations import create_user
 from portal.certificates import batch
 from portal.certificates import operations as ops
-from portal.extensions import db
+from portal.platform.extensions import db
 from portal.hours.models import HourEntry
 from portal.units.operations import create_unit
 from portal.volunteers.models import Membership, Person

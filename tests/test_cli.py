@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.auth.models import User
-from portal.extensions import db
+from portal.platform.extensions import db
 from portal.units.models import Authority, Unit
 from portal.volunteers.models import Person
 

@@ -3,7 +3,7 @@ from datetime import date
 
 import pytest
 
-from portal.dates import DateFormatError, format_roc_long, format_roc_short, parse_date
+from portal.platform.dates import DateFormatError, format_roc_long, format_roc_short, parse_date
 
 
 @pytest.mark.parametrize("text,expected", [

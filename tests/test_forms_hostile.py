@@ -5,8 +5,8 @@ from html.parser import HTMLParser
 import pytest
 from flask import current_app
 
-from portal import access
-from portal.extensions import db
+from portal.platform import access
+from portal.platform.extensions import db
 from tests.conftest import login
 from tests.scope_objects import OBJECTS, string_params
 from tests.test_i18n import PERSONA_FOR_ROLE

@@ -13,9 +13,9 @@ from sqlalchemy import event, func, select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-from portal import pdf
-from portal.audit import AuditLog
-from portal.extensions import db
+from portal.platform import pdf
+from portal.platform.audit import AuditLog
+from portal.platform.extensions import db
 from portal.honor_cards import documents, importing
 from portal.honor_cards.facts import eligibility, load_facts
 from portal.honor_cards.models import HonorCard, HonorCardApplication, Venue
@@ -24,10 +24,10 @@ from portal.hours.models import HourEntry
 from portal.imports.models import ImportBatch
 from portal.imports.pipeline import Context, run
 from portal.records.models import RecordBook
-from portal.timeutil import today_taipei
+from portal.platform.timeutil import today_taipei
 from portal.training.models import TrainingRecord
 from portal.units.operations import authority_for
-from portal.uploads import check_file, store
+from portal.platform.uploads import check_file, store
 from tests.conftest import login
 
 def today() -> date:

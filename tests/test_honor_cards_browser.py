@@ -5,9 +5,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from portal import pdf
+from portal.platform import pdf
 from portal.auth.operations import create_user
-from portal.extensions import db
+from portal.platform.extensions import db
 from portal.units.operations import authority_for, create_unit
 from portal.volunteers.models import Membership, Person
 from tests.conftest import PASSWORD, complete_second_step

@@ -8,12 +8,12 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import event, func, select
 
-from portal.audit import AuditLog
-from portal.extensions import db
+from portal.platform.audit import AuditLog
+from portal.platform.extensions import db
 from portal.hours.models import HourChange, HourEntry
 from portal.hours.operations import person_totals, record_entry
 from portal.hours.rules import Draft
-from portal.timeutil import today_taipei
+from portal.platform.timeutil import today_taipei
 from portal.training.models import TrainingRecord
 from tests.conftest import login
 

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from portal.auth.operations import create_user
-from portal.extensions import db
+from portal.platform.extensions import db
 from portal.hours.models import HourEntry
 from portal.units.operations import create_unit
 from portal.volunteers.models import Membership, Person

@@ -6,8 +6,8 @@ import pytest
 from babel.messages.pofile import read_po
 from flask import current_app
 
-from portal import access
-from portal.extensions import db
+from portal.platform import access
+from portal.platform.extensions import db
 from tests.conftest import ROOT, login
 from tests.scope_objects import OBJECTS, string_params
 

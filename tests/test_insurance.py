@@ -3,8 +3,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from portal.audit import AuditLog
-from portal.extensions import db
+from portal.platform.audit import AuditLog
+from portal.platform.extensions import db
 from portal.insurance.models import InsuranceEnrolment, InsurancePolicy
 from portal.insurance.operations import cover_of, insurers, is_insured
 from portal.volunteers.models import Membership

@@ -7,8 +7,8 @@ from flask import current_app
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from portal import jobs
-from portal.extensions import db
+from portal.platform import jobs
+from portal.platform.extensions import db
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 

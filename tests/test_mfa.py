@@ -7,10 +7,10 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
-from portal.audit import AuditLog
+from portal.platform.audit import AuditLog
 from portal.auth import mfa
 from portal.auth.models import User
-from portal.extensions import db
+from portal.platform.extensions import db
 from tests.conftest import PASSWORD, login
 
 MFA_PERSONAS = ["county_tpe", "sector_local", "sector_central", "ministry", "admin"]

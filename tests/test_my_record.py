@@ -3,7 +3,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from portal.extensions import db
+from portal.platform.extensions import db
 from portal.hours.models import HourChange, HourEntry
 from portal.volunteers.models import Person
 from tests.conftest import login

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from portal.auth.models import User
 from portal.auth.passwords import COMMON_PASSWORDS_FILE, common_passwords, policy_problems
-from portal.extensions import db
+from portal.platform.extensions import db
 from tests.conftest import PASSWORD, login
 
 

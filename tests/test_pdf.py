@@ -10,9 +10,9 @@ import pytest
 import zxingcpp
 from flask_babel import force_locale
 
-from portal import pdf
+from portal.platform import pdf
 from portal.certificates import operations as ops
-from portal.extensions import db
+from portal.platform.extensions import db
 from portal.training.models import TrainingRecord
 from tests.test_certificates import RealHours
 

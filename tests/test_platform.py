@@ -7,9 +7,10 @@ import threading
 import pytest
 from sqlalchemy import text
 
-from portal import access, config, create_app
-from portal.audit import AuditLog, record
-from portal.extensions import db
+from portal.platform import access, config
+from portal import create_app
+from portal.platform.audit import AuditLog, record
+from portal.platform.extensions import db
 from tests.conftest import ROOT, base_config, login, pg_database
 
 

@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from portal.audit import AuditLog
-from portal.extensions import db
+from portal.platform.audit import AuditLog
+from portal.platform.extensions import db
 from portal.hours.models import HourEntry
 from portal.records.completeness import person_items, unit_rates
 from portal.records.models import RecordBook, RecordBookRequest
@@ -19,7 +19,7 @@ from portal.training.operations import holds_record_book
 from portal.units.models import Unit
 from portal.units.operations import authority_for
 from portal.volunteers.photos import prepare_photo
-from portal import uploads
+from portal.platform import uploads
 from tests.conftest import login
 
 

@@ -13,9 +13,9 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from portal import uploads
+from portal.platform import uploads
 from portal.auth.operations import create_user
-from portal.extensions import db
+from portal.platform.extensions import db
 from portal.hours.models import HourChange, HourEntry
 from portal.insurance.models import InsuranceEnrolment, InsurancePolicy
 from portal.training.models import TrainingRecord

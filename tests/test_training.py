@@ -13,12 +13,12 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-from portal.audit import AuditLog
-from portal.extensions import db
+from portal.platform.audit import AuditLog
+from portal.platform.extensions import db
 from portal.training import importing, operations
 from portal.training.models import LostCertificateCase, TrainingFile, TrainingRecord
 from portal.training.operations import gate_checker, training_problem
-from portal.uploads import StoredFile
+from portal.platform.uploads import StoredFile
 from tests.conftest import login
 from tests.test_access import normalised
 
@@ -610,9 +610,9 @@ def test_a_verified_certificate_unlocks_the_hours_entry_form_from_its_effective_
 
 
 def test_the_training_kind_runs_through_the_import_pipeline(app, world):
-    from portal.exports import csv_bytes
+    from portal.platform.exports import csv_bytes
     from portal.imports.pipeline import Context, run
-    from portal.timeutil import today_taipei
+    from portal.platform.timeutil import today_taipei
     from portal.training.import_kind import TRAINING_KIND
     a, shared, unit = world.people["a"], world.people["shared"], world.units["A"]
     good = [list(import_row(a).values()), list(import_row(shared, 訓練類別="基礎訓練", 特殊訓練類別="",

@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-from portal import uploads
-from portal.extensions import db
+from portal.platform import uploads
+from portal.platform.extensions import db
 from portal.training.models import TrainingFile
 from portal.training.operations import create_record
-from portal.uploads import StoredFile, UploadRefused
+from portal.platform.uploads import StoredFile, UploadRefused
 from tests.conftest import login
 
 

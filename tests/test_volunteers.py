@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from portal.audit import AuditLog
-from portal.extensions import db
+from portal.platform.audit import AuditLog
+from portal.platform.extensions import db
 from portal.volunteers.models import Membership, Person
 from tests.conftest import login
 

@@ -10,8 +10,8 @@ from sqlalchemy import event
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-from portal import uploads
-from portal.extensions import db
+from portal.platform import uploads
+from portal.platform.extensions import db
 from portal.hours.models import HourEntry
 from portal.insurance.models import InsuranceEnrolment, InsurancePolicy
 from portal.volunteers.models import Person

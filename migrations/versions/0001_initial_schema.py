@@ -141,7 +141,7 @@ def upgrade():
 
 
 def append_only_audit_log():
-    from portal.audit import POSTGRESQL_TRIGGERS, SQLITE_TRIGGERS
+    from portal.platform.audit import POSTGRESQL_TRIGGERS, SQLITE_TRIGGERS
     dialect = op.get_bind().dialect.name
     for statement in {"sqlite": SQLITE_TRIGGERS, "postgresql": POSTGRESQL_TRIGGERS}.get(dialect, []):
         op.execute(statement)

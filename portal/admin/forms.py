@@ -3,10 +3,10 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from .. import access
-from ..forms import Form, clean_text, options
-from ..labels import ROLE_LABELS
-from ..units.catalog import COUNTIES, FIELDS
+from portal.platform import access
+from portal.platform.forms import Form, clean_text, options
+from portal.labels import ROLE_LABELS
+from portal.units.catalog import COUNTIES, FIELDS
 
 
 class AccountForm(Form):

@@ -2,12 +2,12 @@
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from .. import access, audit
-from ..extensions import db
-from ..units.models import Unit
-from ..units.operations import authority_for
-from ..volunteers.identity import IdNumberError, classify
-from ..volunteers.models import Person
+from portal.platform import access, audit
+from portal.platform.extensions import db
+from portal.units.models import Unit
+from portal.units.operations import authority_for
+from portal.volunteers.identity import IdNumberError, classify
+from portal.volunteers.models import Person
 
 
 def scope_for(form) -> tuple[dict, dict]:

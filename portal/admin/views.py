@@ -3,14 +3,14 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
-from .. import access
-from ..auth import mfa
-from ..auth.models import User
-from ..auth.operations import create_user, end_sessions, new_password_problems, set_password
-from ..auth.passwords import policy_problems
-from ..extensions import db
-from ..htmx import page_or_fragment
-from ..i18n import localized
+from portal.platform import access
+from portal.auth import mfa
+from portal.auth.models import User
+from portal.auth.operations import create_user, end_sessions, new_password_problems, set_password
+from portal.auth.passwords import policy_problems
+from portal.platform.extensions import db
+from portal.platform.htmx import page_or_fragment
+from portal.platform.i18n import localized
 from . import bp
 from .forms import AccountForm, NewAccountForm, ResetPasswordForm
 from .operations import record_account_change, scope_for

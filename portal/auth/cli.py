@@ -4,13 +4,13 @@ import sys
 import click
 from sqlalchemy import select
 
-from .. import access
-from ..extensions import db
-from ..units.catalog import find_county, find_field
-from ..units.operations import authority_for
-from ..units.models import Unit
-from ..volunteers.identity import IdNumberError, classify
-from ..volunteers.models import Person
+from portal.platform import access
+from portal.platform.extensions import db
+from portal.units.catalog import find_county, find_field
+from portal.units.operations import authority_for
+from portal.units.models import Unit
+from portal.volunteers.identity import IdNumberError, classify
+from portal.volunteers.models import Person
 from . import bp
 from .operations import create_user, find_user
 from .passwords import policy_problems
@@ -86,7 +86,7 @@ def add_user(username, role, unit_code, county_code, field_text, national_id, di
 @click.argument("username")
 def reset_mfa(username):
     """Clear USERNAME's two-step sign-in (lost phone); the app is set up again at the next sign-in."""
-    from .. import audit
+    from portal.platform import audit
     from .mfa import reset
     from .operations import end_sessions
     user = find_user(username)

@@ -3,7 +3,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from ..forms import Form
+from portal.platform.forms import Form
 
 
 class LoginForm(Form):

@@ -12,8 +12,8 @@ import segno
 from flask import current_app
 from flask_babel import gettext as _
 
-from .. import access
-from ..timeutil import utcnow
+from portal.platform import access
+from portal.platform.timeutil import utcnow
 from .models import User
 
 MFA_ROLES = access.AUTHORITIES + (access.ADMIN,)

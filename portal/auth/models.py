@@ -6,8 +6,8 @@ from flask_login import UserMixin
 from sqlalchemy import BigInteger, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from ..timeutil import utcnow
+from portal.platform.extensions import db
+from portal.platform.timeutil import utcnow
 
 
 def new_session_token() -> str:

@@ -5,11 +5,11 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _
 
-from .. import access
-from ..dates import ROC_OFFSET
+from portal.platform import access
+from portal.platform.dates import ROC_OFFSET
 
-from ..extensions import db
-from ..timeutil import utcnow
+from portal.platform.extensions import db
+from portal.platform.timeutil import utcnow
 from .models import User, new_session_token
 from .passwords import (PASSWORD_HISTORY, hash_password, needs_rehash, policy_problems, reuses_recent_password,
                         verify_password)

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from .. import access
+from portal.platform import access
 
 MAX_LENGTH = 128
 MIN_LENGTH_STAFF = 12

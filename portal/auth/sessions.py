@@ -10,8 +10,8 @@ from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
-from .. import access
-from ..extensions import db
+from portal.platform import access
+from portal.platform.extensions import db
 from .mfa import requires_mfa
 from .operations import end_sessions
 

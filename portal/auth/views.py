@@ -12,16 +12,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
-from .. import access, audit
-from ..extensions import db, limiter, login_manager
-from ..htmx import is_fragment_request
+from portal.platform import access, audit
+from portal.platform.extensions import db, limiter, login_manager
+from portal.platform.htmx import is_fragment_request
 from . import bp, mfa
 from .forms import ChangePasswordForm, CodeForm, LoginForm
 from .models import User
 from .operations import authenticate, end_sessions, new_password_problems, record_failure, record_success, set_password
 from .passwords import verify_password
 from .sessions import enforce_session_limits, require_mfa, require_password_change, warning_after_seconds
-from ..timeutil import utcnow
+from portal.platform.timeutil import utcnow
 
 bp.before_app_request(enforce_session_limits)
 bp.before_app_request(require_mfa)

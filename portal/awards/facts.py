@@ -4,13 +4,13 @@ from collections.abc import Iterable
 
 from sqlalchemy import func, select
 
-from ..certificates.models import PERFORMANCE
-from ..certificates.models import VALID as DOCUMENT_VALID
-from ..certificates.models import Document
-from ..extensions import db
-from ..hours.models import ACTIVE, HourEntry
-from ..records.models import CANCELLED as BOOK_CANCELLED
-from ..records.models import RecordBook
+from portal.certificates.models import PERFORMANCE
+from portal.certificates.models import VALID as DOCUMENT_VALID
+from portal.certificates.models import Document
+from portal.platform.extensions import db
+from portal.hours.models import ACTIVE, HourEntry
+from portal.records.models import CANCELLED as BOOK_CANCELLED
+from portal.records.models import RecordBook
 from .models import HEALTH_WELFARE, OPEN_STATUSES, VALID, Award, AwardApplication, AwardRound
 from .rules import HEALTH_AND_WELFARE_FIELDS, Facts, Result, evaluate
 

@@ -3,7 +3,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import FieldList, FormField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from ..forms import DateInput, Form, clean_text, options
+from portal.platform.forms import DateInput, Form, clean_text, options
 from .models import (APPLICATION_STATUS_LABELS, APPLICATION_STATUSES, CLOSED_ROUND, OPEN_ROUND, SCHEME_LABELS,
                      SCHEMES)
 from .operations import MERIT_MAX, REASON_MAX

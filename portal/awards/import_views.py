@@ -14,16 +14,15 @@ from sqlalchemy import false, select
 from sqlalchemy.orm import joinedload
 from wtforms import HiddenField
 
-from .. import access
-from ..extensions import db
-from ..i18n import current_language
-from ..imports.forms import ConfirmForm, UploadForm
-from ..imports.models import COMMITTED, ImportBatch
-from ..imports.pipeline import Context
-from ..imports.report import errors_csv
-from ..imports.steps import (confirm_batch, discard_batch, may_confirm, preview_upload, recent_batches,
-                             unchanged)
-from ..timeutil import today_taipei
+from portal.platform import access
+from portal.platform.extensions import db
+from portal.platform.i18n import current_language
+from portal.imports.forms import ConfirmForm, UploadForm
+from portal.imports.models import COMMITTED, ImportBatch
+from portal.imports.pipeline import Context
+from portal.imports.report import errors_csv
+from portal.imports.steps import confirm_batch, discard_batch, may_confirm, preview_upload, recent_batches, unchanged
+from portal.platform.timeutil import today_taipei
 from . import bp
 from .importing import IMPORT_KIND, KIND, TEMPLATE_NAME
 from .models import Award

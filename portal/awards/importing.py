@@ -25,17 +25,17 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from .. import access, audit
-from ..dates import ROC_OFFSET
-from ..extensions import db
-from ..hours.operations import lock_people
-from ..hours.rules import MESSAGES, Refused, read_date, same_name, short_text
-from ..hours.spreadsheets import xlsx_bytes
-from ..imports.pipeline import Column, Format, ImportKind, Plan, RowProblem, Table
-from ..imports.registry import register
-from ..volunteers.identity import IdNumberError, classify, mask_name
-from ..volunteers.models import Person
-from ..volunteers.scopes import person_scope
+from portal.platform import access, audit
+from portal.platform.dates import ROC_OFFSET
+from portal.platform.extensions import db
+from portal.hours.operations import lock_people
+from portal.hours.rules import MESSAGES, Refused, read_date, same_name, short_text
+from portal.hours.spreadsheets import xlsx_bytes
+from portal.imports.pipeline import Column, Format, ImportKind, Plan, RowProblem, Table
+from portal.imports.registry import register
+from portal.volunteers.identity import IdNumberError, classify, mask_name
+from portal.volunteers.models import Person
+from portal.volunteers.scopes import person_scope
 from .models import OTHER, VALID, Award
 from .operations import record_imported
 

@@ -14,8 +14,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from ..timeutil import utcnow
+from portal.platform.extensions import db
+from portal.platform.timeutil import utcnow
 
 GENERAL, HEALTH_WELFARE, OTHER = "general", "health_welfare", "other"
 SCHEMES = (GENERAL, HEALTH_WELFARE)

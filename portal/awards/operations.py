@@ -8,9 +8,9 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from .. import audit
-from ..extensions import db
-from ..timeutil import utcnow
+from portal.platform import audit
+from portal.platform.extensions import db
+from portal.platform.timeutil import utcnow
 from .models import (APPROVED, FORWARDED, FROM_APPLICATION, FROM_IMPORT, ONLINE, OPEN_ROUND, OPEN_STATUSES, PAPER,
                      REVOKED, RETURNED, SUBMITTED, TIERS, VALID, WITHDRAWN, Award, AwardApplication, AwardRound)
 from .rules import Result

@@ -5,14 +5,14 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import access
-from ..extensions import db
-from ..forms import options
-from ..htmx import page_or_fragment
-from ..i18n import localized
-from ..timeutil import today_taipei
-from ..units.models import Unit
-from ..volunteers.models import Membership, Person
+from portal.platform import access
+from portal.platform.extensions import db
+from portal.platform.forms import options
+from portal.platform.htmx import page_or_fragment
+from portal.platform.i18n import localized
+from portal.platform.timeutil import today_taipei
+from portal.units.models import Unit
+from portal.volunteers.models import Membership, Person
 from . import bp, operations
 from .forms import PaperFilter, PaperForm
 from .models import PAPER, AwardRound

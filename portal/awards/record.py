@@ -11,10 +11,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..extensions import db
-from ..i18n import localized
-from ..imports.models import ImportBatch
-from ..units.models import Authority
+from portal.platform.extensions import db
+from portal.platform.i18n import localized
+from portal.imports.models import ImportBatch
+from portal.units.models import Authority
 from .models import FROM_IMPORT, OPEN_STATUSES, OTHER, REVOKED, SCHEMES, TIERS, VALID, Award, AwardApplication
 
 

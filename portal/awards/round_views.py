@@ -5,10 +5,10 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import access
-from ..extensions import db
-from ..forms import check_version
-from ..timeutil import today_taipei
+from portal.platform import access
+from portal.platform.extensions import db
+from portal.platform.forms import check_version
+from portal.platform.timeutil import today_taipei
 from . import bp, operations
 from .forms import RoundForm
 from .models import AwardApplication, AwardRound

@@ -11,7 +11,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 
-from ..i18n import format_date, hours_text
+from portal.platform.i18n import format_date, hours_text
 from .models import GENERAL, HEALTH_WELFARE, TIERS, tier_label
 
 # Thresholds in half-hours, lowest tier first.

@@ -8,11 +8,11 @@ volunteer reads their own.
 from flask import abort
 from sqlalchemy import and_, exists, false, or_, select, true
 
-from .. import access
-from ..extensions import db
-from ..units.models import Unit
-from ..units.scopes import unit_scope, visible_unit_ids
-from ..volunteers.models import Membership
+from portal.platform import access
+from portal.platform.extensions import db
+from portal.units.models import Unit
+from portal.units.scopes import unit_scope, visible_unit_ids
+from portal.volunteers.models import Membership
 from .models import Award, AwardApplication, AwardRound
 
 SECTOR_ROLES = (access.SECTOR_LOCAL, access.SECTOR_CENTRAL)

@@ -11,18 +11,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import access, audit
-from ..database import expect_write
-from ..dates import ROC_OFFSET
-from ..exports import csv_bytes, csv_response
-from ..extensions import db
-from ..forms import check_version, options
-from ..htmx import page_or_fragment
-from ..i18n import format_date, hours_text, is_chinese, localized
-from ..labels import sex_label
-from ..timeutil import today_taipei
-from ..units.models import Unit
-from ..volunteers.models import Membership, Person
+from portal.platform import access, audit
+from portal.platform.database import expect_write
+from portal.platform.dates import ROC_OFFSET
+from portal.platform.exports import csv_bytes, csv_response
+from portal.platform.extensions import db
+from portal.platform.forms import check_version, options
+from portal.platform.htmx import page_or_fragment
+from portal.platform.i18n import format_date, hours_text, is_chinese, localized
+from portal.labels import sex_label
+from portal.platform.timeutil import today_taipei
+from portal.units.models import Unit
+from portal.volunteers.models import Membership, Person
 from . import bp, operations
 from .forms import (ApplyForm, BulkReviewForm, EligibilityFilter, ForwardForm, ReturnForm, ReviewFilter, RevokeForm,
                     VersionForm, status_choices)

@@ -8,9 +8,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import jobs, pdf
-from ..auth.models import User
-from ..extensions import db
+from portal.platform import jobs, pdf
+from portal.auth.models import User
+from portal.platform.extensions import db
 from .models import PERFORMANCE, PREPARED, CertificateRequest
 from .operations import (mark_issued, performance_eligibility, prepare_document, render_document, request_payload,
                          service_summaries, store_document)

@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ..forms import Form, clean_text, no_markup, options
+from portal.platform.forms import Form, clean_text, no_markup, options
 from .models import DOCUMENT_STATUSES, PURPOSES
 from .operations import PURPOSE_LABELS
 

@@ -4,8 +4,8 @@ from datetime import date, datetime
 from sqlalchemy import JSON, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
-from ..extensions import db
-from ..timeutil import utcnow
+from portal.platform.extensions import db
+from portal.platform.timeutil import utcnow
 
 VALID, REVOKED, SUPERSEDED = "valid", "revoked", "superseded"
 DOCUMENT_STATUSES = (VALID, REVOKED, SUPERSEDED)

@@ -7,7 +7,7 @@ and honor cards elsewhere):
     document = issue_document("record_book", person, payload, issuer=county_authority)
 
 issue_document() gives the document a random token (192 bits) and a short code, renders the
-PDF through portal.pdf (glyph check, QR with the verification address), stores the PDF, writes
+PDF through portal.platform.pdf (glyph check, QR with the verification address), stores the PDF, writes
 the audit row and marks earlier valid documents of the same kind, person and issuer as
 superseded. Everything flushes; the caller commits. For batches, prepare_document() ->
 render_document() -> store_document() keep the slow rendering out of the database transaction.
@@ -28,14 +28,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import extract, func, select
 
-from .. import audit, pdf
-from ..extensions import db
-from ..i18n import format_date
-from ..timeutil import TAIPEI, today_taipei, utcnow
-from ..units.catalog import FIELD_BY_CODE
-from ..units.models import Authority, Unit
-from ..volunteers.identity import mask_id, mask_name
-from ..volunteers.models import Membership, Person
+from portal.platform import audit, pdf
+from portal.platform.extensions import db
+from portal.platform.i18n import format_date
+from portal.platform.timeutil import TAIPEI, today_taipei, utcnow
+from portal.units.catalog import FIELD_BY_CODE
+from portal.units.models import Authority, Unit
+from portal.volunteers.identity import mask_id, mask_name
+from portal.volunteers.models import Membership, Person
 from .models import (DECLINED, ENGLISH_CERTIFICATE, ENGLISH_TRANSCRIPT, ISSUED, OPEN_REQUEST_STATUSES, PERFORMANCE,
                      PREPARED, REQUESTED, REVOKED, SUPERSEDED, VALID, WITHDRAWN, CertificateRequest, Document,
                      DocumentFile)
@@ -117,7 +117,7 @@ def recorded_hours(person_ids: list[int], unit_id: int | None) -> Iterable[HourR
     """Active hour entries from the hours feature, summed per person, unit, field and year (by the
     start date, as the hours screens count them); None while that feature is not installed."""
     try:
-        from ..hours.models import ACTIVE, HourEntry
+        from portal.hours.models import ACTIVE, HourEntry
     except ImportError:
         return None
     year = extract("year", HourEntry.start_on)
@@ -519,7 +519,7 @@ def english_payload(person: Person, issuer: Unit, summary: ServiceSummary, *, pu
 def training_rows(person_id: int) -> list[dict]:
     """Verified training for the transcript (empty while the training feature has no model)."""
     try:
-        from ..training.models import TrainingRecord
+        from portal.training.models import TrainingRecord
     except ImportError:
         return []
     records = db.session.scalars(select(TrainingRecord).where(

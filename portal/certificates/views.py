@@ -5,16 +5,16 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from .. import access, audit, jobs
-from ..database import expect_write
-from ..extensions import db, limiter
-from ..forms import check_version, options
-from ..htmx import page_or_fragment
-from ..i18n import format_date, is_chinese, localized
-from ..timeutil import today_taipei
-from ..units.models import Unit
-from ..volunteers.models import Membership, Person
-from ..volunteers.scopes import get_person_or_404
+from portal.platform import access, audit, jobs
+from portal.platform.database import expect_write
+from portal.platform.extensions import db, limiter
+from portal.platform.forms import check_version, options
+from portal.platform.htmx import page_or_fragment
+from portal.platform.i18n import format_date, is_chinese, localized
+from portal.platform.timeutil import today_taipei
+from portal.units.models import Unit
+from portal.volunteers.models import Membership, Person
+from portal.volunteers.scopes import get_person_or_404
 from . import batch, bp  # noqa: F401  (batch registers its job)
 from .forms import (REQUEST_STATUS_LABELS, STATUS_LABELS, ActionForm, DeclineForm, RegisterFilter, RequestForm,
                     RevokeForm, UnitEnglishNameForm, VerifyForm)

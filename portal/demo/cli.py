@@ -5,13 +5,13 @@ from datetime import date, timedelta
 import click
 from sqlalchemy import func, select
 
-from ..auth.operations import create_user
-from ..extensions import db
-from ..records.models import RecordBook
-from ..units.models import Unit
-from ..units.operations import authority_for, create_unit, seed_reference_data
-from ..volunteers.identity import LETTER_CODES
-from ..volunteers.models import Membership, Person
+from portal.auth.operations import create_user
+from portal.platform.extensions import db
+from portal.records.models import RecordBook
+from portal.units.models import Unit
+from portal.units.operations import authority_for, create_unit, seed_reference_data
+from portal.volunteers.identity import LETTER_CODES
+from portal.volunteers.models import Membership, Person
 from . import bp
 from .awards import load_awards
 from .records import load_insurance, load_photos_and_books, load_records

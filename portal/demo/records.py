@@ -11,14 +11,14 @@ from datetime import date, timedelta
 from PIL import Image, ImageDraw
 from sqlalchemy import insert
 
-from .. import uploads
-from ..extensions import db
-from ..hours.models import HourEntry
-from ..insurance.models import InsuranceEnrolment, InsurancePolicy
-from ..records.models import RecordBook
-from ..records.operations import next_number
-from ..training.models import TrainingRecord
-from ..volunteers.photos import PURPOSE, prepare_photo
+from portal.platform import uploads
+from portal.platform.extensions import db
+from portal.hours.models import HourEntry
+from portal.insurance.models import InsuranceEnrolment, InsurancePolicy
+from portal.records.models import RecordBook
+from portal.records.operations import next_number
+from portal.training.models import TrainingRecord
+from portal.volunteers.photos import PURPOSE, prepare_photo
 
 INSURERS = [("shinkong", "新光人壽", 75), ("first", "第一產物", 80)]
 
@@ -122,5 +122,5 @@ def load_insurance(rng: random.Random, units, today: date) -> int:
 
 
 def unit_memberships(unit):
-    from ..volunteers.models import Membership
+    from portal.volunteers.models import Membership
     return db.session.scalars(db.select(Membership).where(Membership.unit_id == unit.id)).all()

@@ -12,11 +12,11 @@ import click
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from .. import access
-from ..auth.models import User
-from ..extensions import db
-from ..imports.pipeline import Context, run
-from ..timeutil import today_taipei
+from portal.platform import access
+from portal.auth.models import User
+from portal.platform.extensions import db
+from portal.imports.pipeline import Context, run
+from portal.platform.timeutil import today_taipei
 from . import bp
 from .documents import issue_documents
 from .importing import KIND, issue_imported

@@ -9,14 +9,14 @@ import base64
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from .. import audit, pdf
-from ..certificates.models import SUPERSEDED, VALID
-from ..certificates.operations import (DocumentKind, glyph_texts, issue_document, pdf_context, prepare_document,
-                                       register_kind, revoke_document, store_document)
-from ..extensions import db
-from ..timeutil import utcnow
-from ..uploads import StoredFile, file_path, preview_path
-from ..volunteers.identity import mask_id
+from portal.platform import audit, pdf
+from portal.certificates.models import SUPERSEDED, VALID
+from portal.certificates.operations import (DocumentKind, glyph_texts, issue_document, pdf_context, prepare_document,
+    register_kind, revoke_document, store_document)
+from portal.platform.extensions import db
+from portal.platform.timeutil import utcnow
+from portal.platform.uploads import StoredFile, file_path, preview_path
+from portal.volunteers.identity import mask_id
 
 KIND = "honor_card"
 TEMPLATE = "honor_cards/card_pdf.html"

@@ -9,12 +9,12 @@ from datetime import date
 
 from sqlalchemy import select
 
-from ..extensions import db
-from ..hours.models import ACTIVE, HourEntry
-from ..records.models import CANCELLED as BOOK_CANCELLED
-from ..records.models import RecordBook
-from ..training.operations import verified_starts
-from ..volunteers.models import PHOTO_ACCEPTED, Membership, Person
+from portal.platform.extensions import db
+from portal.hours.models import ACTIVE, HourEntry
+from portal.records.models import CANCELLED as BOOK_CANCELLED
+from portal.records.models import RecordBook
+from portal.training.operations import verified_starts
+from portal.volunteers.models import PHOTO_ACCEPTED, Membership, Person
 from .models import CANCELLED, HonorCard
 from .operations import Facts, HourFact, PreviousCard, Result, evaluate
 

@@ -10,14 +10,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import access
-from ..extensions import db
-from ..i18n import current_language
-from ..imports.pipeline import Context
-from ..imports.report import download, errors_csv
-from ..imports.steps import (confirm_batch, discard_batch, may_confirm, preview_upload, recent_batches,
-                             unchanged)
-from ..timeutil import today_taipei
+from portal.platform import access
+from portal.platform.extensions import db
+from portal.platform.i18n import current_language
+from portal.imports.pipeline import Context
+from portal.imports.report import download, errors_csv
+from portal.imports.steps import confirm_batch, discard_batch, may_confirm, preview_upload, recent_batches, unchanged
+from portal.platform.timeutil import today_taipei
 from . import bp
 from .forms import ImportForm, VersionForm
 from .importing import KIND, issue_imported

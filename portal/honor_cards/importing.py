@@ -18,15 +18,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from .. import access, audit
-from ..exports import csv_bytes
-from ..extensions import db
-from ..hours.rules import MESSAGES, Refused, half_hours_of, read_date, same_name, short_text
-from ..imports.pipeline import Column, Format, ImportKind, Plan, RowProblem, Table
-from ..imports.registry import register
-from ..units.models import Unit
-from ..volunteers.identity import IdNumberError, classify, mask_name
-from ..volunteers.models import Membership, Person
+from portal.platform import access, audit
+from portal.platform.exports import csv_bytes
+from portal.platform.extensions import db
+from portal.hours.rules import MESSAGES, Refused, half_hours_of, read_date, same_name, short_text
+from portal.imports.pipeline import Column, Format, ImportKind, Plan, RowProblem, Table
+from portal.imports.registry import register
+from portal.units.models import Unit
+from portal.volunteers.identity import IdNumberError, classify, mask_name
+from portal.volunteers.models import Membership, Person
 from .documents import issue_documents
 from .models import CANCELLED, FIRST, REISSUE, RENEWAL, VALID, HonorCard
 from .operations import add_years, format_half_hours, next_card_number

@@ -10,10 +10,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from ..timeutil import utcnow
-from ..units.catalog import COUNTY_BY_CODE
-from ..uploads import StoredFile  # noqa: F401  (the target of HonorCardApplication.letter)
+from portal.platform.extensions import db
+from portal.platform.timeutil import utcnow
+from portal.units.catalog import COUNTY_BY_CODE
+from portal.platform.uploads import StoredFile  # noqa: F401  (the target of HonorCardApplication.letter)
 
 FIRST, RENEWAL, REISSUE = "first", "renewal", "reissue"
 KINDS = (FIRST, RENEWAL, REISSUE)

@@ -6,12 +6,12 @@ that the user may read but not change.
 from flask import abort
 from sqlalchemy import exists, false, or_, select, true
 
-from .. import access
-from ..extensions import db
-from ..imports.models import ImportBatch
-from ..units.models import Unit
-from ..units.scopes import visible_unit_ids, writable_unit_ids
-from ..volunteers.models import Membership
+from portal.platform import access
+from portal.platform.extensions import db
+from portal.imports.models import ImportBatch
+from portal.units.models import Unit
+from portal.units.scopes import visible_unit_ids, writable_unit_ids
+from portal.volunteers.models import Membership
 from .models import HonorCard, HonorCardApplication, Venue
 
 IMPORT_KIND = "honor_cards"

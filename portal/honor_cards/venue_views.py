@@ -4,10 +4,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from .. import access, audit
-from ..extensions import db
-from ..htmx import page_or_fragment
-from ..i18n import localized
+from portal.platform import access, audit
+from portal.platform.extensions import db
+from portal.platform.htmx import page_or_fragment
+from portal.platform.i18n import localized
 from . import bp
 from .forms import VenueFilter, VenueForm, county_choices
 from .models import BOTH, ELECTRONIC, PAPER, Venue

@@ -9,20 +9,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import access, pdf
-from ..certificates.operations import document_file
-from ..dates import format_roc_short
-from ..extensions import db
-from ..forms import check_version, options
-from ..htmx import page_or_fragment
-from ..i18n import format_date, localized
-from ..timeutil import today_taipei
-from ..units.catalog import FIELD_BY_CODE
-from ..units.models import Unit
-from ..units.scopes import visible_units
-from ..uploads import UploadRefused, check_file, send_stored, store
-from ..volunteers.models import Membership, Person
-from ..volunteers.scopes import get_person_or_404
+from portal.platform import access, pdf
+from portal.certificates.operations import document_file
+from portal.platform.dates import format_roc_short
+from portal.platform.extensions import db
+from portal.platform.forms import check_version, options
+from portal.platform.htmx import page_or_fragment
+from portal.platform.i18n import format_date, localized
+from portal.platform.timeutil import today_taipei
+from portal.units.catalog import FIELD_BY_CODE
+from portal.units.models import Unit
+from portal.units.scopes import visible_units
+from portal.platform.uploads import UploadRefused, check_file, send_stored, store
+from portal.volunteers.models import Membership, Person
+from portal.volunteers.scopes import get_person_or_404
 from . import bp
 from .documents import issue_documents, photo_data_uri
 from .facts import eligibility as eligibility_of_people

@@ -3,8 +3,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from ..forms import DateInput, Form, clean_text, no_markup, options
-from ..timeutil import today_taipei
+from portal.platform.forms import DateInput, Form, clean_text, no_markup, options
+from portal.platform.timeutil import today_taipei
 from .rules import Refused, check_day, half_hours_of, whole_number
 
 LAYOUTS = [("portal", _l("Portal template")), ("mohw", _l("MOHW 17-column template"))]

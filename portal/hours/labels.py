@@ -4,11 +4,11 @@ from datetime import date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..dates import roc_year
-from ..i18n import format_date, is_chinese, localized
-from ..labels import role_label
-from ..units.catalog import FIELD_BY_CODE
-from ..volunteers.identity import mask_id
+from portal.platform.dates import roc_year
+from portal.platform.i18n import format_date, is_chinese, localized
+from portal.labels import role_label
+from portal.units.catalog import FIELD_BY_CODE
+from portal.volunteers.identity import mask_id
 
 ENTRY_STATUS = {"active": _l("Counted"), "pending": _l("Claim pending"), "declined": _l("Claim declined"),
                 "void": _l("Voided")}

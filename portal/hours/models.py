@@ -5,9 +5,9 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from ..timeutil import utcnow
-from ..units.catalog import FIELD_BY_CODE
+from portal.platform.extensions import db
+from portal.platform.timeutil import utcnow
+from portal.units.catalog import FIELD_BY_CODE
 
 ACTIVE, PENDING, DECLINED, VOID = "active", "pending", "declined", "void"
 STATUSES = (ACTIVE, PENDING, DECLINED, VOID)

@@ -6,11 +6,11 @@ from datetime import date
 
 from sqlalchemy import extract, func, insert, select
 
-from .. import audit
-from ..extensions import db
-from ..timeutil import utcnow
-from ..units.models import Unit
-from ..volunteers.models import Person
+from portal.platform import audit
+from portal.platform.extensions import db
+from portal.platform.timeutil import utcnow
+from portal.units.models import Unit
+from portal.volunteers.models import Person
 from .models import ACTIVE, DECLINED, PENDING, VOID, HourChange, HourEntry
 from .rules import Draft
 

@@ -4,9 +4,9 @@ import unicodedata
 
 from sqlalchemy import false, or_, select
 
-from ..extensions import db
-from ..volunteers.identity import mask_id, normalise
-from ..volunteers.models import Membership, Person
+from portal.platform.extensions import db
+from portal.volunteers.identity import mask_id, normalise
+from portal.volunteers.models import Membership, Person
 from .rules import Problem, same_name
 
 _ID_PREFIX = re.compile(r"^[A-Z][0-9A-Z]\d{0,8}\**$")

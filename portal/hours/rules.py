@@ -17,13 +17,13 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..dates import DateFormatError, parse_date
-from ..extensions import db
-from ..i18n import format_date, localized
-from ..training.operations import gate_checker
-from ..units.catalog import FIELD_BY_CODE
-from ..volunteers.identity import mask_name
-from ..volunteers.models import Membership
+from portal.platform.dates import DateFormatError, parse_date
+from portal.platform.extensions import db
+from portal.platform.i18n import format_date, localized
+from portal.training.operations import gate_checker
+from portal.units.catalog import FIELD_BY_CODE
+from portal.volunteers.identity import mask_name
+from portal.volunteers.models import Membership
 from .models import ACTIVE, HourEntry
 
 EARLIEST = date(2001, 1, 20)  # the Volunteer Service Act took effect (domain.md H6)

@@ -7,9 +7,9 @@ a unit: they only reach it as a total per unit (see operations.person_totals).
 from flask import abort
 from sqlalchemy import false, select
 
-from .. import access
-from ..extensions import db
-from ..units.scopes import visible_unit_ids, writable_unit_ids
+from portal.platform import access
+from portal.platform.extensions import db
+from portal.units.scopes import visible_unit_ids, writable_unit_ids
 from .models import HourEntry
 
 

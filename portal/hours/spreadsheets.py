@@ -5,11 +5,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 
-from ..dates import format_roc_compact
-from ..exports import neutralise
-from ..imports.pipeline import Column
-from ..i18n import format_date, localized
-from ..units.catalog import FIELD_BY_CODE
+from portal.platform.dates import format_roc_compact
+from portal.platform.exports import neutralise
+from portal.imports.pipeline import Column
+from portal.platform.i18n import format_date, localized
+from portal.units.catalog import FIELD_BY_CODE
 
 
 # domain.md §3.4, in this order.

@@ -8,20 +8,20 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager
 
-from .. import access, audit
-from ..database import expect_write
-from ..exports import csv_bytes
-from ..extensions import db
-from ..forms import options
-from ..htmx import is_fragment_request, page_or_fragment
-from ..i18n import localized
-from ..timeutil import today_taipei
-from ..units.catalog import FIELD_BY_CODE, FIELDS
-from ..units.models import Unit
-from ..units.scopes import get_unit_or_404, visible_unit_ids, visible_units
-from ..volunteers.identity import normalise
-from ..volunteers.models import Membership, Person
-from ..volunteers.scopes import get_person_or_404
+from portal.platform import access, audit
+from portal.platform.database import expect_write
+from portal.platform.exports import csv_bytes
+from portal.platform.extensions import db
+from portal.platform.forms import options
+from portal.platform.htmx import is_fragment_request, page_or_fragment
+from portal.platform.i18n import localized
+from portal.platform.timeutil import today_taipei
+from portal.units.catalog import FIELD_BY_CODE, FIELDS
+from portal.units.models import Unit
+from portal.units.scopes import get_unit_or_404, visible_unit_ids, visible_units
+from portal.volunteers.identity import normalise
+from portal.volunteers.models import Membership, Person
+from portal.volunteers.scopes import get_person_or_404
 from . import bp
 from .forms import ClaimForm, CorrectionForm, EntryForm, ExportForm, HoursFilter, VoidForm
 from .labels import FILTERS, GLOBALS

@@ -13,10 +13,10 @@ import click
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from ..auth.models import User
-from ..extensions import db
-from ..timeutil import today_taipei
-from ..units.models import Unit
+from portal.auth.models import User
+from portal.platform.extensions import db
+from portal.platform.timeutil import today_taipei
+from portal.units.models import Unit
 from . import bp, registry
 from .pipeline import Context, run
 

@@ -4,7 +4,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import HiddenField, SelectField, SubmitField
 from wtforms.validators import DataRequired
 
-from ..forms import Form, options
+from portal.platform.forms import Form, options
 
 ENCODINGS = [("", _l("Detect automatically (UTF-8 or Big5)")), ("utf-8", _l("UTF-8")),
              ("cp950", _l("Big5 / CP950 (older Excel files)"))]

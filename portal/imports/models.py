@@ -5,8 +5,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from ..timeutil import utcnow
+from portal.platform.extensions import db
+from portal.platform.timeutil import utcnow
 
 PREVIEWED, COMMITTED, DISCARDED = "previewed", "committed", "discarded"
 STATUSES = (PREVIEWED, COMMITTED, DISCARDED)

@@ -25,10 +25,10 @@ from python_calamine import CalamineWorkbook
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit
-from ..extensions import db
-from ..timeutil import utcnow
-from ..volunteers.identity import mask_id
+from portal.platform import audit
+from portal.platform.extensions import db
+from portal.platform.timeutil import utcnow
+from portal.volunteers.identity import mask_id
 from .models import COMMITTED, ImportBatch
 
 log = logging.getLogger(__name__)

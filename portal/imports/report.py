@@ -2,8 +2,8 @@
 from flask import Response
 from flask_babel import gettext as _
 
-from ..exports import csv_bytes
-from ..i18n import current_language
+from portal.platform.exports import csv_bytes
+from portal.platform.i18n import current_language
 from .models import COMMITTED, DISCARDED, ImportBatch
 
 

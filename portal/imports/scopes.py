@@ -2,8 +2,8 @@
 from flask import abort
 from sqlalchemy import false, select
 
-from .. import access
-from ..extensions import db
+from portal.platform import access
+from portal.platform.extensions import db
 from .models import ImportBatch
 
 

@@ -7,7 +7,7 @@ from flask import abort, flash
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..extensions import db
+from portal.platform.extensions import db
 from .models import DISCARDED, PREVIEWED, ImportBatch
 from .pipeline import Context, ImportKind, Outcome, display_name, fill_batch, run
 from .storage import forget_file, keep_file, stored_file

@@ -5,10 +5,10 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import access
-from ..forms import options
-from ..i18n import current_language
-from ..timeutil import today_taipei
+from portal.platform import access
+from portal.platform.forms import options
+from portal.platform.i18n import current_language
+from portal.platform.timeutil import today_taipei
 from . import bp, registry
 from .forms import ConfirmForm, UploadForm
 from .pipeline import Context

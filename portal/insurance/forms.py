@@ -3,7 +3,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, IntegerField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from ..forms import DateInput, Form, clean_text, no_markup
+from portal.platform.forms import DateInput, Form, clean_text, no_markup
 
 
 class PolicyForm(Form):

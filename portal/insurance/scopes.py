@@ -8,9 +8,9 @@ page, never the policies. Out of scope answers 404 like a missing id.
 from flask import abort
 from sqlalchemy import false, or_, select
 
-from .. import access
-from ..extensions import db
-from ..units.scopes import visible_unit_ids
+from portal.platform import access
+from portal.platform.extensions import db
+from portal.units.scopes import visible_unit_ids
 from .models import InsuranceEnrolment, InsurancePolicy
 
 

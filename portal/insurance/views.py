@@ -4,13 +4,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import case, func, select
 
-from .. import access
-from ..extensions import db
-from ..forms import options
-from ..i18n import localized
-from ..timeutil import today_taipei
-from ..units.scopes import visible_unit_ids
-from ..volunteers.models import Membership
+from portal.platform import access
+from portal.platform.extensions import db
+from portal.platform.forms import options
+from portal.platform.i18n import localized
+from portal.platform.timeutil import today_taipei
+from portal.units.scopes import visible_unit_ids
+from portal.volunteers.models import Membership
 from . import bp
 from .forms import EndCoverForm, EnrolForm, InsurerForm, PolicyForm
 from .models import ACTIVE, InsuranceEnrolment, InsurancePolicy

@@ -1,7 +1,7 @@
 """The main menu: every item is shown only to roles its route policy allows."""
 from flask_babel import lazy_gettext as _l
 
-from ..access import may_call
+from portal.platform.access import may_call
 
 # Items whose endpoint does not exist yet are simply not shown (may_call is False).
 MENU = [

@@ -3,15 +3,15 @@ from flask import redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from .. import access
-from ..auth.views import safe_next
-from ..extensions import db
-from ..i18n import LANGUAGES
-from ..units.models import Unit
-from ..units.scopes import unit_scope
-from ..volunteers.models import Membership
-from ..htmx import is_fragment_request, page_or_fragment
-from ..volunteers.scopes import membership_scope, visible_memberships
+from portal.platform import access
+from portal.auth.views import safe_next
+from portal.platform.extensions import db
+from portal.platform.i18n import LANGUAGES
+from portal.units.models import Unit
+from portal.units.scopes import unit_scope
+from portal.volunteers.models import Membership
+from portal.platform.htmx import is_fragment_request, page_or_fragment
+from portal.volunteers.scopes import membership_scope, visible_memberships
 from . import bp
 from .navigation import menu_items
 
@@ -30,7 +30,7 @@ def home():
         person = current_user.person
         if person is None:
             return render_template("main/volunteer_home.html", person=None)
-        from ..volunteers import my_record  # imports hours, records, insurance: loaded on first use
+        from portal.volunteers import my_record  # imports hours, records, insurance: loaded on first use
         memberships = visible_memberships(current_user, person)
         page = request.args.get("page", 1, type=int)
         if is_fragment_request():  # htmx paging through the entries: only that block

@@ -13,14 +13,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, exists, func, literal, select
 from sqlalchemy.orm import aliased
 
-from ..extensions import db
-from ..hours.models import ACTIVE as HOURS_ACTIVE
-from ..hours.models import HourEntry
-from ..insurance.operations import covered
-from ..training.models import TrainingRecord
-from ..training.operations import verified_basic
-from ..units.models import Unit
-from ..volunteers.models import Membership, Person
+from portal.platform.extensions import db
+from portal.hours.models import ACTIVE as HOURS_ACTIVE
+from portal.hours.models import HourEntry
+from portal.insurance.operations import covered
+from portal.training.models import TrainingRecord
+from portal.training.operations import verified_basic
+from portal.units.models import Unit
+from portal.volunteers.models import Membership, Person
 from .operations import valid_book_exists
 
 ITEMS = ("id_number", "birth_date", "photo", "training", "record_book", "hours", "insurance")

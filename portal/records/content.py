@@ -10,16 +10,16 @@ from flask_babel import force_locale
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from ..awards.record import award_lines
-from ..awards.record import payload_of as awards_payload
-from ..extensions import db
-from ..hours.models import ACTIVE as HOURS_ACTIVE
-from ..hours.models import HourEntry
-from ..insurance.operations import cover_of
-from ..training.models import TrainingRecord
-from ..units.catalog import FIELD_BY_CODE
-from ..units.models import Unit
-from ..volunteers.models import Person
+from portal.awards.record import award_lines
+from portal.awards.record import payload_of as awards_payload
+from portal.platform.extensions import db
+from portal.hours.models import ACTIVE as HOURS_ACTIVE
+from portal.hours.models import HourEntry
+from portal.insurance.operations import cover_of
+from portal.training.models import TrainingRecord
+from portal.units.catalog import FIELD_BY_CODE
+from portal.units.models import Unit
+from portal.volunteers.models import Person
 from .models import RecordBook, RecordBookRequest
 
 

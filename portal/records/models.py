@@ -12,8 +12,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from ..timeutil import utcnow
+from portal.platform.extensions import db
+from portal.platform.timeutil import utcnow
 
 FIRST, RENEWAL, REISSUE, CANCELLED = "first", "renewal", "reissue", "cancelled"
 KINDS = (FIRST, RENEWAL, REISSUE, CANCELLED)

@@ -11,16 +11,16 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, select
 
-from .. import access, audit
-from ..extensions import db
-from ..numbering import next_in_sequence
-from ..i18n import format_date, localized
-from ..timeutil import today_taipei, utcnow
-from ..training.models import TrainingRecord
-from ..training.operations import register_record_book_lookup, verified_basic, verified_special
-from ..units.catalog import FIELD_BY_CODE
-from ..units.models import Authority, Unit
-from ..volunteers.models import Membership, Person
+from portal.platform import access, audit
+from portal.platform.extensions import db
+from portal.platform.numbering import next_in_sequence
+from portal.platform.i18n import format_date, localized
+from portal.platform.timeutil import today_taipei, utcnow
+from portal.training.models import TrainingRecord
+from portal.training.operations import register_record_book_lookup, verified_basic, verified_special
+from portal.units.catalog import FIELD_BY_CODE
+from portal.units.models import Authority, Unit
+from portal.volunteers.models import Membership, Person
 from .models import (CANCELLED, DECLINED, FIRST, ISSUED, PENDING, REISSUE, RENEWAL, WITHDRAWN, RecordBook,
                      RecordBookRequest)
 

@@ -14,13 +14,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from .. import pdf, uploads
-from ..certificates.models import VALID, Document
-from ..certificates.operations import (DocumentKind, PreparedDocument, document_file, glyph_texts, pdf_context,
-                                       prepare_document, register_kind, store_document)
-from ..database import expect_write
-from ..extensions import db
-from ..volunteers.models import Person
+from portal.platform import pdf, uploads
+from portal.certificates.models import VALID, Document
+from portal.certificates.operations import (DocumentKind, PreparedDocument, document_file, glyph_texts, pdf_context,
+    prepare_document, register_kind, store_document)
+from portal.platform.database import expect_write
+from portal.platform.extensions import db
+from portal.volunteers.models import Person
 from .content import book_content, payload_of
 from .models import RecordBook
 from .operations import issued_record_book

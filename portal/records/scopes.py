@@ -8,12 +8,12 @@ county issues or declines them. Out of scope answers 404 exactly like a missing 
 from flask import abort
 from sqlalchemy import false, select
 
-from .. import access
-from ..extensions import db
-from ..units.models import Unit
-from ..units.scopes import visible_unit_ids
-from ..volunteers.scopes import person_scope
-from ..volunteers.models import Person
+from portal.platform import access
+from portal.platform.extensions import db
+from portal.units.models import Unit
+from portal.units.scopes import visible_unit_ids
+from portal.volunteers.scopes import person_scope
+from portal.volunteers.models import Person
 from .models import RecordBook, RecordBookRequest
 
 

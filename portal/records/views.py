@@ -5,20 +5,20 @@ from flask_login import current_user
 from sqlalchemy import case, func, not_, select
 from sqlalchemy.orm import contains_eager
 
-from .. import access, audit
-from ..database import expect_write
-from ..exports import csv_response
-from ..extensions import db
-from ..forms import options
-from ..htmx import page_or_fragment
-from ..i18n import localized
-from ..timeutil import today_taipei
-from ..training.operations import verified_basic, verified_special
-from ..units.models import Unit
-from ..units.scopes import get_unit_or_404, unit_scope, visible_unit_ids, visible_units
-from ..volunteers.models import Membership, Person
-from ..volunteers.scopes import get_person_or_404
-from ..pdf import MissingGlyphError
+from portal.platform import access, audit
+from portal.platform.database import expect_write
+from portal.platform.exports import csv_response
+from portal.platform.extensions import db
+from portal.platform.forms import options
+from portal.platform.htmx import page_or_fragment
+from portal.platform.i18n import localized
+from portal.platform.timeutil import today_taipei
+from portal.training.operations import verified_basic, verified_special
+from portal.units.models import Unit
+from portal.units.scopes import get_unit_or_404, unit_scope, visible_unit_ids, visible_units
+from portal.volunteers.models import Membership, Person
+from portal.volunteers.scopes import get_person_or_404
+from portal.platform.pdf import MissingGlyphError
 from . import bp, printout  # printout registers the record-book document kind
 from .completeness import ITEM_LABELS, ITEMS, kpi_target, person_rows, totals, unit_rates
 from .content import book_content

@@ -7,11 +7,11 @@ from wtforms import (BooleanField, DecimalField, HiddenField, IntegerField, Mult
                      SelectField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from ..forms import DateInput, Form, clean_text, no_markup, options
-from ..i18n import localized
-from ..timeutil import today_taipei
-from ..units.catalog import FIELDS
-from ..uploads import ACCEPT
+from portal.platform.forms import DateInput, Form, clean_text, no_markup, options
+from portal.platform.i18n import localized
+from portal.platform.timeutil import today_taipei
+from portal.units.catalog import FIELDS
+from portal.platform.uploads import ACCEPT
 
 KIND_CHOICES = [("basic", _l("Basic training")), ("special", _l("Special training"))]
 STATUS_CHOICES = [("pending", _l("Awaiting verification")), ("verified", _l("Verified")),
@@ -40,7 +40,7 @@ def halfwidth(value):
 
 
 class FilesField(MultipleFileField):
-    """Several files at once; each is checked by portal.uploads when the form is handled."""
+    """Several files at once; each is checked by portal.platform.uploads when the form is handled."""
 
     def __init__(self, label, **kwargs):
         kwargs.setdefault("render_kw", {"accept": ACCEPT, "multiple": True})

@@ -6,9 +6,9 @@ importing.py. The pipeline offers it once its registry registers it, e.g. by lis
 """
 from flask_babel import lazy_gettext as _l
 
-from .. import access
-from ..exports import csv_bytes
-from ..imports.pipeline import Column, Format, ImportKind, Plan, Table
+from portal.platform import access
+from portal.platform.exports import csv_bytes
+from portal.imports.pipeline import Column, Format, ImportKind, Plan, Table
 from . import importing
 
 COLUMNS = tuple(Column(key, title, (english,), required=key not in ("field", "hours", "provider", "effective_on"))

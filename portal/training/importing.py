@@ -20,13 +20,13 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from .. import audit, uploads
-from ..dates import DateFormatError, parse_date
-from ..extensions import db
-from ..timeutil import today_taipei
-from ..units.catalog import find_field
-from ..volunteers.identity import IdNumberError, classify, mask_id, normalise
-from ..volunteers.models import Membership, Person
+from portal.platform import audit, uploads
+from portal.platform.dates import DateFormatError, parse_date
+from portal.platform.extensions import db
+from portal.platform.timeutil import today_taipei
+from portal.units.catalog import find_field
+from portal.volunteers.identity import IdNumberError, classify, mask_id, normalise
+from portal.volunteers.models import Membership, Person
 from .models import TrainingRecord
 from .operations import attach_files, room_for_files
 

@@ -5,10 +5,10 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from ..timeutil import utcnow
-from ..uploads import StoredFile  # noqa: F401  (the target of TrainingFile.file)
-from ..units.catalog import FIELD_BY_CODE
+from portal.platform.extensions import db
+from portal.platform.timeutil import utcnow
+from portal.platform.uploads import StoredFile  # noqa: F401  (the target of TrainingFile.file)
+from portal.units.catalog import FIELD_BY_CODE
 
 KINDS = ("basic", "special")
 STATUSES = ("pending", "verified", "rejected")

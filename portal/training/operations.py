@@ -18,14 +18,14 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, select
 
-from .. import access, audit
-from ..auth.models import User
-from ..extensions import db
-from ..i18n import DEFAULT as DEFAULT_LANGUAGE
-from ..i18n import format_date, localized
-from ..timeutil import today_taipei, utcnow
-from ..units.catalog import FIELD_BY_CODE
-from ..volunteers.models import Membership
+from portal.platform import access, audit
+from portal.auth.models import User
+from portal.platform.extensions import db
+from portal.platform.i18n import DEFAULT as DEFAULT_LANGUAGE
+from portal.platform.i18n import format_date, localized
+from portal.platform.timeutil import today_taipei, utcnow
+from portal.units.catalog import FIELD_BY_CODE
+from portal.volunteers.models import Membership
 from .models import LostCertificateCase, TrainingFile, TrainingRecord
 
 GATE_START = date(2026, 1, 1)

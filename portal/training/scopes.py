@@ -10,10 +10,10 @@ authority. Anything outside the scope answers 404 exactly like a missing id.
 from flask import abort
 from sqlalchemy import exists, false, or_, select
 
-from .. import access
-from ..extensions import db
-from ..units.scopes import visible_unit_ids, writable_unit_ids
-from ..volunteers.models import Membership
+from portal.platform import access
+from portal.platform.extensions import db
+from portal.units.scopes import visible_unit_ids, writable_unit_ids
+from portal.volunteers.models import Membership
 from .models import LostCertificateCase, TrainingFile, TrainingRecord
 
 

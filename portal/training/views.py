@@ -6,20 +6,20 @@ from flask_login import current_user
 from sqlalchemy import not_, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
-from .. import access, audit, uploads
-from ..database import expect_write
-from ..exports import csv_response
-from ..extensions import db
-from ..forms import options
-from ..htmx import page_or_fragment
-from ..i18n import format_date, localized
-from ..timeutil import today_taipei
-from ..units.catalog import FIELD_BY_CODE
-from ..units.models import Unit
-from ..units.scopes import visible_unit_ids, visible_units
-from ..volunteers.identity import normalise
-from ..volunteers.models import Membership, Person
-from ..volunteers.scopes import get_person_or_404, visible_memberships
+from portal.platform import access, audit, uploads
+from portal.platform.database import expect_write
+from portal.platform.exports import csv_response
+from portal.platform.extensions import db
+from portal.platform.forms import options
+from portal.platform.htmx import page_or_fragment
+from portal.platform.i18n import format_date, localized
+from portal.platform.timeutil import today_taipei
+from portal.units.catalog import FIELD_BY_CODE
+from portal.units.models import Unit
+from portal.units.scopes import visible_unit_ids, visible_units
+from portal.volunteers.identity import normalise
+from portal.volunteers.models import Membership, Person
+from portal.volunteers.scopes import get_person_or_404, visible_memberships
 from . import bp, importing
 from .forms import (CASE_STATUS_CHOICES, KIND_CHOICES, STATUS_CHOICES, CaseFilter, CaseForm, DecideForm, FilesForm,
                     MissingFilter, OwnRecordForm, RecordFilter, RecordForm, RejectForm, VersionForm)

@@ -4,8 +4,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from ..timeutil import utcnow
+from portal.platform.extensions import db
+from portal.platform.timeutil import utcnow
 from .catalog import COUNTY_BY_CODE, FIELD_BY_CODE
 
 AUTHORITY_KINDS = ("ministry", "county", "sector_local", "sector_central")

@@ -1,7 +1,7 @@
 """Creating units and finding (or creating) the authority that anchors a role's scope."""
 from sqlalchemy import select
 
-from ..extensions import db
+from portal.platform.extensions import db
 from .catalog import COUNTIES, COUNTY_BY_CODE, FIELD_BY_CODE
 from .models import Authority, Unit, UnitField
 

@@ -3,9 +3,9 @@ from flask import render_template
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from .. import access
-from ..extensions import db
-from ..volunteers.models import Membership
+from portal.platform import access
+from portal.platform.extensions import db
+from portal.volunteers.models import Membership
 from . import bp
 from .scopes import get_unit_or_404, unit_scope
 from .models import Unit

@@ -6,9 +6,9 @@ from flask_wtf.file import FileField
 from wtforms import HiddenField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ..forms import DateInput, Form, clean_text, no_markup, options
-from ..timeutil import today_taipei
-from ..units.catalog import FIELDS
+from portal.platform.forms import DateInput, Form, clean_text, no_markup, options
+from portal.platform.timeutil import today_taipei
+from portal.units.catalog import FIELDS
 from .identity import IdNumberError, classify
 
 ID_KINDS = [("taiwan", _l("National ID or resident certificate")), ("passport", _l("Passport"))]

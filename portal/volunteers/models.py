@@ -4,9 +4,9 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from ..timeutil import utcnow
-from ..units.catalog import FIELD_BY_CODE
+from portal.platform.extensions import db
+from portal.platform.timeutil import utcnow
+from portal.units.catalog import FIELD_BY_CODE
 from .identity import mask_id, mask_name
 
 SEXES = ("M", "F", "X")

@@ -7,16 +7,16 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..awards.record import award_lines, open_applications, received_tiers
-from ..extensions import db
-from ..hours.labels import year_label
-from ..i18n import format_date, hours_text
-from ..hours.models import HourChange, HourEntry
-from ..hours.operations import person_totals
-from ..insurance.operations import cover_of
-from ..records.content import training_of
-from ..records.operations import book_of, pending_request, requirements
-from ..timeutil import today_taipei
+from portal.awards.record import award_lines, open_applications, received_tiers
+from portal.platform.extensions import db
+from portal.hours.labels import year_label
+from portal.platform.i18n import format_date, hours_text
+from portal.hours.models import HourChange, HourEntry
+from portal.hours.operations import person_totals
+from portal.insurance.operations import cover_of
+from portal.records.content import training_of
+from portal.records.operations import book_of, pending_request, requirements
+from portal.platform.timeutil import today_taipei
 from .forms import PhotoForm
 from .progress import award_progress, honor_card_progress
 
@@ -60,8 +60,8 @@ def entries_page(person_id: int, page: int):
 
 def documents_of(person_id: int):
     try:
-        from ..certificates.models import Document
-        from ..certificates.operations import kind_label
+        from portal.certificates.models import Document
+        from portal.certificates.operations import kind_label
     except ImportError:
         return None, None
     docs = db.session.scalars(select(Document).where(Document.person_id == person_id)

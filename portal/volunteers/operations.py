@@ -3,8 +3,8 @@ from datetime import date
 
 from sqlalchemy import select
 
-from .. import audit
-from ..extensions import db
+from portal.platform import audit
+from portal.platform.extensions import db
 from .identity import mask_id
 from .models import Membership, Person
 

@@ -9,9 +9,9 @@ import io
 from flask_babel import gettext as _
 from PIL import Image
 
-from .. import audit, uploads
-from ..extensions import db
-from ..timeutil import utcnow
+from portal.platform import audit, uploads
+from portal.platform.extensions import db
+from portal.platform.timeutil import utcnow
 from .models import PHOTO_ACCEPTED, PHOTO_NONE, PHOTO_PENDING, Person
 
 RATIO = (5, 7)

@@ -12,7 +12,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 
-from ..i18n import hours_text
+from portal.platform.i18n import hours_text
 
 
 @dataclass
@@ -56,8 +56,8 @@ class TierProgress:
 def award_progress(total_half_hours: int, by_field: dict, received: dict | None = None) -> list[TierProgress]:
     """Progress in each scheme, above the tiers already received (scheme → set of tiers)."""
     # Loaded on use: the awards package imports the volunteer pages' modules.
-    from ..awards.models import GENERAL, SCHEME_LABELS, SCHEMES, TIERS, tier_label
-    from ..awards.rules import HEALTH_AND_WELFARE_FIELDS, THRESHOLDS, highest_received
+    from portal.awards.models import GENERAL, SCHEME_LABELS, SCHEMES, TIERS, tier_label
+    from portal.awards.rules import HEALTH_AND_WELFARE_FIELDS, THRESHOLDS, highest_received
     hw = sum(half for code, half in by_field.items() if code in HEALTH_AND_WELFARE_FIELDS)
     result = []
     for scheme in SCHEMES:
@@ -96,8 +96,8 @@ class HonorCardProgress:
 def honor_card_progress(person_id: int, total_half_hours: int, first_service: date | None,
                         today: date) -> HonorCardProgress:
     try:
-        from ..honor_cards.facts import eligibility_of
-        from ..honor_cards.operations import window_words
+        from portal.honor_cards.facts import eligibility_of
+        from portal.honor_cards.operations import window_words
     except ImportError:
         eligibility_of = None
     if eligibility_of is not None:

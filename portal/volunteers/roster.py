@@ -7,13 +7,13 @@ from math import ceil
 from sqlalchemy import and_, case, func, not_, or_, select
 from sqlalchemy.orm import contains_eager
 
-from ..extensions import db
-from ..hours.models import ACTIVE as HOURS_ACTIVE
-from ..hours.models import HourEntry
-from ..insurance.operations import covered
-from ..records.operations import valid_book_exists
-from ..training.operations import verified_basic, verified_special
-from ..units.models import Unit
+from portal.platform.extensions import db
+from portal.hours.models import ACTIVE as HOURS_ACTIVE
+from portal.hours.models import HourEntry
+from portal.insurance.operations import covered
+from portal.records.operations import valid_book_exists
+from portal.training.operations import verified_basic, verified_special
+from portal.units.models import Unit
 from .identity import normalise
 from .models import Membership, Person
 from .scopes import membership_scope

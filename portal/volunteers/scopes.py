@@ -2,9 +2,9 @@
 from flask import abort
 from sqlalchemy import exists, false, select
 
-from .. import access
-from ..extensions import db
-from ..units.scopes import visible_unit_ids, writable_unit_ids
+from portal.platform import access
+from portal.platform.extensions import db
+from portal.units.scopes import visible_unit_ids, writable_unit_ids
 from .models import Membership, Person
 
 

@@ -8,21 +8,21 @@ from flask_login import current_user
 from sqlalchemy import select, true
 from sqlalchemy.orm import contains_eager
 
-from .. import access
-from ..awards.record import award_lines, received_tiers
-from ..extensions import db
-from ..hours.models import HourEntry
-from ..hours.operations import person_totals
-from ..hours.scopes import entry_scope
-from ..insurance.operations import cover_of
-from ..records.completeness import ITEM_LABELS, ITEMS, item_conditions
-from ..records.content import training_of
-from ..records.forms import RequestForm
-from ..records.operations import book_of, pending_request, requirements
-from ..records.models import RecordBookRequest
-from ..timeutil import today_taipei
-from ..units.models import Unit
-from ..units.scopes import visible_unit_ids
+from portal.platform import access
+from portal.awards.record import award_lines, received_tiers
+from portal.platform.extensions import db
+from portal.hours.models import HourEntry
+from portal.hours.operations import person_totals
+from portal.hours.scopes import entry_scope
+from portal.insurance.operations import cover_of
+from portal.records.completeness import ITEM_LABELS, ITEMS, item_conditions
+from portal.records.content import training_of
+from portal.records.forms import RequestForm
+from portal.records.operations import book_of, pending_request, requirements
+from portal.records.models import RecordBookRequest
+from portal.platform.timeutil import today_taipei
+from portal.units.models import Unit
+from portal.units.scopes import visible_unit_ids
 from .forms import PhotoForm, PhotoReviewForm
 from .models import Membership
 from .progress import award_progress, honor_card_progress
@@ -88,9 +88,9 @@ def honor_cards(person):
 
 def documents(person):
     try:
-        from ..certificates.models import Document
-        from ..certificates.operations import kind_label
-        from ..certificates.scopes import document_scope
+        from portal.certificates.models import Document
+        from portal.certificates.operations import kind_label
+        from portal.certificates.scopes import document_scope
     except ImportError:
         return {"documents": None}
     docs = db.session.scalars(select(Document).where(Document.person_id == person.id, document_scope(current_user))

@@ -6,16 +6,16 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.validators import ValidationError
 
-from .. import access, audit, uploads
-from ..database import expect_write
-from ..exports import csv_response
-from ..extensions import db
-from ..forms import options
-from ..htmx import page_or_fragment
-from ..i18n import format_date, hours_text, localized
-from ..timeutil import today_taipei
-from ..units.catalog import FIELD_BY_CODE
-from ..units.scopes import visible_units
+from portal.platform import access, audit, uploads
+from portal.platform.database import expect_write
+from portal.platform.exports import csv_response
+from portal.platform.extensions import db
+from portal.platform.forms import options
+from portal.platform.htmx import page_or_fragment
+from portal.platform.i18n import format_date, hours_text, localized
+from portal.platform.timeutil import today_taipei
+from portal.units.catalog import FIELD_BY_CODE
+from portal.units.scopes import visible_units
 from . import bp
 from .section_names import SECTIONS
 from .forms import (STATUS_CHOICES, ContactForm, EndMembershipForm, MembershipForm, NewVolunteerForm, PersonForm,

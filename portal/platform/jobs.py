@@ -18,7 +18,7 @@ and started from a view with
 
 Backends (config JOBS_BACKEND, default "rq" when REDIS_URL is set, else "thread"):
   thread  a daemon thread with its own app context and database session;
-  rq      `portal.jobs.run_job(job_id)` enqueued on the JOBS_QUEUE queue ("portal"); start a
+  rq      `portal.platform.jobs.run_job(job_id)` enqueued on the JOBS_QUEUE queue ("portal"); start a
           worker with `rq worker --url $REDIS_URL portal` (it builds the app from the environment);
   inline  runs at once in the caller (CLI and tests that want no concurrency).
 """
@@ -149,7 +149,7 @@ def start(row: Job) -> str:
     backend = backend_name(app)
     job_id, description = row.id, f"{row.kind} #{row.id}"
     if backend == "rq":
-        enqueued = rq_queue(app).enqueue("portal.jobs.run_job", job_id, description=description, result_ttl=3600,
+        enqueued = rq_queue(app).enqueue("portal.platform.jobs.run_job", job_id, description=description, result_ttl=3600,
                                          job_timeout=app.config.get("JOBS_TIMEOUT", 3600))
         _mark(job_id, backend=backend, queue_id=enqueued.id)
     elif backend == "thread":
@@ -208,7 +208,7 @@ def run_job(job_id: int) -> dict | None:
     if has_app_context():
         return _execute(job_id)
     if "app" not in _worker_app:
-        from . import create_app
+        from portal import create_app
         _worker_app["app"] = create_app()
     with _worker_app["app"].app_context():
         try:
@@ -261,7 +261,7 @@ def _jsonable(value: Any):
 
 def get_job_or_404(job_id: int, user) -> Job:
     """A job of a unit within the user's scope, or one the user started; else 404 like a missing one."""
-    from .units.scopes import visible_unit_ids
+    from portal.units.scopes import visible_unit_ids
     row = db.session.scalar(select(Job).where(
         Job.id == job_id, or_(Job.unit_id.in_(visible_unit_ids(user)), Job.created_by_id == user.id)))
     if row is None:
