@@ -63,8 +63,8 @@ def seed(volunteers: int):
     from portal.platform.extensions import db
     from portal.hours.models import HourEntry
     from portal.training.models import TrainingRecord
-    from portal.units.operations import create_unit, seed_reference_data
-    from portal.volunteers.models import Membership, Person
+    from portal.registry.operations import create_unit, seed_reference_data
+    from portal.registry.models import Membership, Person
 
     db.create_all()
     seed_reference_data()

@@ -85,8 +85,8 @@ def child(xlsx: Path, text: Path, people: int) -> dict:
     from portal.imports import registry
     from portal.imports.pipeline import Context, read_table
     from portal.platform.timeutil import today_taipei
-    from portal.units.operations import create_unit, seed_reference_data
-    from portal.volunteers.models import Membership, Person
+    from portal.registry.operations import create_unit, seed_reference_data
+    from portal.registry.models import Membership, Person
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     app = create_app({"TESTING": False, "SECRET_KEY": "benchmark", "UPLOAD_DIR": str(workdir / "uploads"),

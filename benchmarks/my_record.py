@@ -51,9 +51,9 @@ def seed(entries: int, others: int = 200):
     from portal.insurance.models import InsuranceEnrolment, InsurancePolicy
     from portal.records.models import RecordBook
     from portal.training.models import TrainingRecord
-    from portal.units.operations import authority_for, create_unit, seed_reference_data
-    from portal.volunteers.models import Membership, Person
-    from portal.volunteers.photos import prepare_photo
+    from portal.registry.operations import authority_for, create_unit, seed_reference_data
+    from portal.registry.models import Membership, Person
+    from portal.registry.photos import prepare_photo
 
     db.create_all()
     seed_reference_data()

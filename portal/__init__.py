@@ -53,7 +53,7 @@ def configure_jinja(app: Flask):
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-    from .labels import JINJA_GLOBALS
+    from .registry.labels import JINJA_GLOBALS
     app.jinja_env.globals.update(
         html_lang=i18n.html_lang, localized=i18n.localized, LANGUAGES=i18n.LANGUAGES,
         current_language=i18n.current_language, **JINJA_GLOBALS,
@@ -75,7 +75,7 @@ def register_blueprints(app: Flask):
     from .main import bp as main_bp
     from .records import bp as records_bp
     from .training import bp as training_bp
-    from .units import bp as units_bp
+    from .registry import bp as units_bp
     from .volunteers import bp as volunteers_bp
 
     for bp in (main_bp, auth_bp, units_bp, volunteers_bp, hours_bp, training_bp, records_bp, insurance_bp,

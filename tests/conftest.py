@@ -20,8 +20,8 @@ from portal import create_app
 from portal.auth.operations import create_user
 from portal.demo.cli import national_id
 from portal.platform.extensions import db
-from portal.units.operations import authority_for, create_unit, seed_reference_data
-from portal.volunteers.models import Membership, Person
+from portal.registry.operations import authority_for, create_unit, seed_reference_data
+from portal.registry.models import Membership, Person
 
 # The path guard (no test reads beside the repository) and PORTAL_TEST_CLOCK (a frozen clock).
 pytest_plugins = ["tests.path_guard", "tests.frozen_clock"]

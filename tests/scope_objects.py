@@ -6,7 +6,7 @@ register new parameters with the ids of one object per unit ("A", "B", "C") and 
 ("person:a", "person:b", "person:canary") where that makes sense.
 """
 from portal.platform.extensions import db
-from portal.volunteers.models import Membership
+from portal.registry.models import Membership
 
 
 def _membership_of(person, unit):
@@ -120,7 +120,7 @@ def _records(w):
 
         from portal.insurance.models import InsuranceEnrolment, InsurancePolicy
         from portal.records.models import RecordBook, RecordBookRequest
-        from portal.units.operations import authority_for
+        from portal.registry.operations import authority_for
         w.records = {}
         for n, (key, person) in enumerate((("A", w.people["a"]), ("B", w.people["b"]), ("C", w.people["canary"])), 1):
             unit = w.units[key]
@@ -158,7 +158,7 @@ def _honor_cards(w):
         from portal.honor_cards.documents import issue_card_document
         from portal.honor_cards.models import HonorCard, HonorCardApplication, Venue
         from portal.imports.models import ImportBatch
-        from portal.units.operations import authority_for
+        from portal.registry.operations import authority_for
         from portal.platform.uploads import check_file, store
         letter = io.BytesIO()
         with pikepdf.new() as doc:

@@ -15,7 +15,7 @@ from portal.platform.extensions import db
 from portal.hours.models import HourEntry
 from portal.records.models import RecordBook
 from portal.platform.timeutil import today_taipei
-from portal.units.operations import authority_for
+from portal.registry.operations import authority_for
 from tests.conftest import login
 
 _numbers = itertools.count(1)

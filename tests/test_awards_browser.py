@@ -15,8 +15,8 @@ from portal.platform.extensions import db
 from portal.hours.models import HourEntry
 from portal.records.models import RecordBook
 from portal.platform.timeutil import today_taipei
-from portal.units.operations import authority_for, create_unit
-from portal.volunteers.models import Membership, Person
+from portal.registry.operations import authority_for, create_unit
+from portal.registry.models import Membership, Person
 from tests.conftest import PASSWORD, complete_second_step
 from tests.test_accessibility import violations
 

@@ -21,7 +21,7 @@ from portal.imports import registry
 from portal.imports.models import ImportBatch
 from portal.imports.pipeline import Context, run
 from portal.platform.timeutil import today_taipei
-from portal.units.operations import authority_for
+from portal.registry.operations import authority_for
 from tests.conftest import login
 
 HEADER = ["身分證號", "姓名", "獎項名稱", "等次", "頒發機關", "得獎年度", "頒發日期"]

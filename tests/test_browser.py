@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 
 from portal.auth.operations import create_user
 from portal.platform.extensions import db
-from portal.units.operations import create_unit
+from portal.registry.operations import create_unit
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -71,8 +71,8 @@ def test_roster_filters_as_you_type(page: Page, live_server, clerk):
     with live_server.app.app_context():
         from datetime import date
 
-        from portal.units.models import Unit
-        from portal.volunteers.models import Membership, Person
+        from portal.registry.models import Unit
+        from portal.registry.models import Membership, Person
         unit = db.session.scalar(db.select(Unit).where(Unit.code == "TPE-W"))
         for name, number in (("林美玲", "A123456789"), ("陳志明", "A800000014")):
             person = Person(name=name, id_kind="national", id_number=number)

@@ -14,7 +14,7 @@ from portal.demo.cli import national_id
 from portal.platform.extensions import db
 from portal.hours.models import HourEntry
 from portal.platform.jobs import Job, wait
-from portal.volunteers.models import Membership, Person
+from portal.registry.models import Membership, Person
 from tests.conftest import login
 from tests.test_jobs import threaded_app  # noqa: F401  (fixture)
 

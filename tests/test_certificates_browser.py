@@ -11,8 +11,8 @@ from portal.certificates import batch
 from portal.certificates import operations as ops
 from portal.platform.extensions import db
 from portal.hours.models import HourEntry
-from portal.units.operations import create_unit
-from portal.volunteers.models import Membership, Person
+from portal.registry.operations import create_unit
+from portal.registry.models import Membership, Person
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser

@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 
 from portal.auth.models import User
 from portal.platform.extensions import db
-from portal.units.models import Authority, Unit
-from portal.volunteers.models import Person
+from portal.registry.models import Authority, Unit
+from portal.registry.models import Person
 
 
 def test_units_add_accepts_field_code_or_chinese_name(runner):

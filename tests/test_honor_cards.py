@@ -26,7 +26,7 @@ from portal.imports.pipeline import Context, run
 from portal.records.models import RecordBook
 from portal.platform.timeutil import today_taipei
 from portal.training.models import TrainingRecord
-from portal.units.operations import authority_for
+from portal.registry.operations import authority_for
 from portal.platform.uploads import check_file, store
 from tests.conftest import login
 

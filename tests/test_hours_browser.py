@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from portal.auth.operations import create_user
 from portal.platform.extensions import db
 from portal.hours.models import HourEntry
-from portal.units.operations import create_unit
-from portal.volunteers.models import Membership, Person
+from portal.registry.operations import create_unit
+from portal.registry.models import Membership, Person
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser

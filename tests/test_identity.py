@@ -6,8 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portal.demo.cli import national_id
-from portal.volunteers.identity import (LETTER_CODES, IdNumberError, classify, mask_id, mask_name,
-                                        sex_from_national_id)
+from portal.registry.identity import LETTER_CODES, IdNumberError, classify, mask_id, mask_name, sex_from_national_id
 
 
 @pytest.mark.parametrize("text,kind,number", [

@@ -1,5 +1,6 @@
-"""The import pipeline: the shared fixtures behave as their .expect.json files say, on every backend;
-validate-all preview, all-or-nothing commit, idempotency, encodings, limits, web flow and CLI twin."""
+"""The import pipeline: the fixtures in tests/fixtures/imports behave as their .expect.json files say,
+on every backend; validate-all preview, all-or-nothing commit, idempotency, encodings, limits, web flow
+and CLI twin."""
 import csv
 import io
 import json
@@ -19,10 +20,10 @@ from portal.imports import registry
 from portal.imports.models import ImportBatch
 from portal.imports.pipeline import Context, ImportKind, run
 from portal.platform.timeutil import today_taipei
-from portal.volunteers.models import Membership, Person
+from portal.registry.models import Membership, Person
 from tests.conftest import login
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared/fixtures/imports"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "imports"  # copies of ../shared/fixtures/imports
 
 
 def fixture(name: str) -> bytes:

@@ -7,7 +7,7 @@ from portal.platform.audit import AuditLog
 from portal.platform.extensions import db
 from portal.insurance.models import InsuranceEnrolment, InsurancePolicy
 from portal.insurance.operations import cover_of, insurers, is_insured
-from portal.volunteers.models import Membership
+from portal.registry.models import Membership
 from tests.conftest import login
 
 TODAY = date.today()

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from portal.platform.extensions import db
 from portal.hours.models import HourChange, HourEntry
-from portal.volunteers.models import Person
+from portal.registry.models import Person
 from tests.conftest import login
 from tests.test_records import issue_for, make_ready
 

@@ -16,9 +16,9 @@ from portal.records.operations import (RecordBookError, cancel_book, issued_reco
                                        request_book)
 from portal.training.models import TrainingRecord
 from portal.training.operations import holds_record_book
-from portal.units.models import Unit
-from portal.units.operations import authority_for
-from portal.volunteers.photos import prepare_photo
+from portal.registry.models import Unit
+from portal.registry.operations import authority_for
+from portal.registry.photos import prepare_photo
 from portal.platform import uploads
 from tests.conftest import login
 

@@ -19,9 +19,9 @@ from portal.platform.extensions import db
 from portal.hours.models import HourChange, HourEntry
 from portal.insurance.models import InsuranceEnrolment, InsurancePolicy
 from portal.training.models import TrainingRecord
-from portal.units.operations import authority_for, create_unit
-from portal.volunteers.models import Membership, Person
-from portal.volunteers.photos import prepare_photo
+from portal.registry.operations import authority_for, create_unit
+from portal.registry.models import Membership, Person
+from portal.registry.photos import prepare_photo
 from tests.conftest import PASSWORD, complete_second_step
 from tests.test_accessibility import violations
 

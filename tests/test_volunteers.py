@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from portal.platform.audit import AuditLog
 from portal.platform.extensions import db
-from portal.volunteers.models import Membership, Person
+from portal.registry.models import Membership, Person
 from tests.conftest import login
 
 NEW = {"name": "林美玲", "name_latin": "LIN, MEI-LING", "id_kind": "taiwan", "id_number": "A123456789",

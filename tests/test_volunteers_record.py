@@ -14,7 +14,7 @@ from portal.platform import uploads
 from portal.platform.extensions import db
 from portal.hours.models import HourEntry
 from portal.insurance.models import InsuranceEnrolment, InsurancePolicy
-from portal.volunteers.models import Person
+from portal.registry.models import Person
 from tests.conftest import login
 from tests.test_records import issue_for, make_ready
 
@@ -204,7 +204,7 @@ def test_the_unit_uploads_a_photo_that_counts_as_accepted(world, client):
 
 
 def test_the_app_starts_in_a_fresh_interpreter(tmp_path):
-    """create_app() imports portal.labels before the blueprints; the volunteers package must not pull the
+    """create_app() imports portal.registry.labels before the blueprints; the volunteers package must not pull the
     hours, training or records features in half-initialised (a circular import the test run would hide)."""
     import subprocess
     import sys

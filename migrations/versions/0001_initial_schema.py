@@ -149,7 +149,7 @@ def append_only_audit_log():
 
 def seed_authorities():
     """The ministry and the 22 county/city governments exist in every database."""
-    from portal.units.operations import reference_authorities
+    from portal.registry.operations import reference_authorities
     table = sa.table("authorities", sa.column("kind", sa.String), sa.column("name", sa.String),
                      sa.column("name_en", sa.String), sa.column("county_code", sa.String),
                      sa.column("field_code", sa.String))

@@ -4,10 +4,10 @@ from sqlalchemy import select
 
 from portal.platform import access, audit
 from portal.platform.extensions import db
-from portal.units.models import Unit
-from portal.units.operations import authority_for
-from portal.volunteers.identity import IdNumberError, classify
-from portal.volunteers.models import Person
+from portal.registry.models import Unit
+from portal.registry.operations import authority_for
+from portal.registry.identity import IdNumberError, classify
+from portal.registry.models import Person
 
 
 def scope_for(form) -> tuple[dict, dict]:

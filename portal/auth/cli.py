@@ -6,11 +6,11 @@ from sqlalchemy import select
 
 from portal.platform import access
 from portal.platform.extensions import db
-from portal.units.catalog import find_county, find_field
-from portal.units.operations import authority_for
-from portal.units.models import Unit
-from portal.volunteers.identity import IdNumberError, classify
-from portal.volunteers.models import Person
+from portal.registry.catalog import find_county, find_field
+from portal.registry.operations import authority_for
+from portal.registry.models import Unit
+from portal.registry.identity import IdNumberError, classify
+from portal.registry.models import Person
 from . import bp
 from .operations import create_user, find_user
 from .passwords import policy_problems

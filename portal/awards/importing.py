@@ -33,9 +33,9 @@ from portal.hours.rules import MESSAGES, Refused, read_date, same_name, short_te
 from portal.hours.spreadsheets import xlsx_bytes
 from portal.imports.pipeline import Column, Format, ImportKind, Plan, RowProblem, Table
 from portal.imports.registry import register
-from portal.volunteers.identity import IdNumberError, classify, mask_name
-from portal.volunteers.models import Person
-from portal.volunteers.scopes import person_scope
+from portal.registry.identity import IdNumberError, classify, mask_name
+from portal.registry.models import Person
+from portal.registry.scopes import person_scope
 from .models import OTHER, VALID, Award
 from .operations import record_imported
 

@@ -11,8 +11,8 @@ from portal.platform.forms import options
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import localized
 from portal.platform.timeutil import today_taipei
-from portal.units.models import Unit
-from portal.volunteers.models import Membership, Person
+from portal.registry.models import Unit
+from portal.registry.models import Membership, Person
 from . import bp, operations
 from .forms import PaperFilter, PaperForm
 from .models import PAPER, AwardRound

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 from portal.platform.extensions import db
 from portal.platform.i18n import localized
 from portal.imports.models import ImportBatch
-from portal.units.models import Authority
+from portal.registry.models import Authority
 from .models import FROM_IMPORT, OPEN_STATUSES, OTHER, REVOKED, SCHEMES, TIERS, VALID, Award, AwardApplication
 
 

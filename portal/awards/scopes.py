@@ -10,9 +10,9 @@ from sqlalchemy import and_, exists, false, or_, select, true
 
 from portal.platform import access
 from portal.platform.extensions import db
-from portal.units.models import Unit
-from portal.units.scopes import unit_scope, visible_unit_ids
-from portal.volunteers.models import Membership
+from portal.registry.models import Unit
+from portal.registry.scopes import unit_scope, visible_unit_ids
+from portal.registry.models import Membership
 from .models import Award, AwardApplication, AwardRound
 
 SECTOR_ROLES = (access.SECTOR_LOCAL, access.SECTOR_CENTRAL)

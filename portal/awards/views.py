@@ -19,10 +19,10 @@ from portal.platform.extensions import db
 from portal.platform.forms import check_version, options
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import format_date, hours_text, is_chinese, localized
-from portal.labels import sex_label
+from portal.registry.labels import sex_label
 from portal.platform.timeutil import today_taipei
-from portal.units.models import Unit
-from portal.volunteers.models import Membership, Person
+from portal.registry.models import Unit
+from portal.registry.models import Membership, Person
 from . import bp, operations
 from .forms import (ApplyForm, BulkReviewForm, EligibilityFilter, ForwardForm, ReturnForm, ReviewFilter, RevokeForm,
                     VersionForm, status_choices)

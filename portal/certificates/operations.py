@@ -32,10 +32,10 @@ from portal.platform import audit, pdf
 from portal.platform.extensions import db
 from portal.platform.i18n import format_date
 from portal.platform.timeutil import TAIPEI, today_taipei, utcnow
-from portal.units.catalog import FIELD_BY_CODE
-from portal.units.models import Authority, Unit
-from portal.volunteers.identity import mask_id, mask_name
-from portal.volunteers.models import Membership, Person
+from portal.registry.catalog import FIELD_BY_CODE
+from portal.registry.models import Authority, Unit
+from portal.registry.identity import mask_id, mask_name
+from portal.registry.models import Membership, Person
 from .models import (DECLINED, ENGLISH_CERTIFICATE, ENGLISH_TRANSCRIPT, ISSUED, OPEN_REQUEST_STATUSES, PERFORMANCE,
                      PREPARED, REQUESTED, REVOKED, SUPERSEDED, VALID, WITHDRAWN, CertificateRequest, Document,
                      DocumentFile)

@@ -12,9 +12,9 @@ from portal.platform.forms import check_version, options
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import format_date, is_chinese, localized
 from portal.platform.timeutil import today_taipei
-from portal.units.models import Unit
-from portal.volunteers.models import Membership, Person
-from portal.volunteers.scopes import get_person_or_404
+from portal.registry.models import Unit
+from portal.registry.models import Membership, Person
+from portal.registry.scopes import get_person_or_404
 from . import batch, bp  # noqa: F401  (batch registers its job)
 from .forms import (REQUEST_STATUS_LABELS, STATUS_LABELS, ActionForm, DeclineForm, RegisterFilter, RequestForm,
                     RevokeForm, UnitEnglishNameForm, VerifyForm)

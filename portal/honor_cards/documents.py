@@ -16,7 +16,7 @@ from portal.certificates.operations import (DocumentKind, glyph_texts, issue_doc
 from portal.platform.extensions import db
 from portal.platform.timeutil import utcnow
 from portal.platform.uploads import StoredFile, file_path, preview_path
-from portal.volunteers.identity import mask_id
+from portal.registry.identity import mask_id
 
 KIND = "honor_card"
 TEMPLATE = "honor_cards/card_pdf.html"

@@ -14,7 +14,7 @@ from portal.hours.models import ACTIVE, HourEntry
 from portal.records.models import CANCELLED as BOOK_CANCELLED
 from portal.records.models import RecordBook
 from portal.training.operations import verified_starts
-from portal.volunteers.models import PHOTO_ACCEPTED, Membership, Person
+from portal.registry.models import PHOTO_ACCEPTED, Membership, Person
 from .models import CANCELLED, HonorCard
 from .operations import Facts, HourFact, PreviousCard, Result, evaluate
 

@@ -5,7 +5,7 @@ from wtforms import BooleanField, HiddenField, IntegerField, SelectField, String
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.platform.forms import DateInput, Form, clean_text, no_markup, options
-from portal.units.catalog import COUNTIES, FIELDS
+from portal.registry.catalog import COUNTIES, FIELDS
 from .models import CARD_FORM_LABELS, CARD_FORMS, DISCOUNT_LABELS, DISCOUNTS
 
 WITHIN_CHOICES = [("0", _l("Eligible now")), ("3", _l("Now or within 3 months")),

@@ -24,9 +24,9 @@ from portal.platform.extensions import db
 from portal.hours.rules import MESSAGES, Refused, half_hours_of, read_date, same_name, short_text
 from portal.imports.pipeline import Column, Format, ImportKind, Plan, RowProblem, Table
 from portal.imports.registry import register
-from portal.units.models import Unit
-from portal.volunteers.identity import IdNumberError, classify, mask_name
-from portal.volunteers.models import Membership, Person
+from portal.registry.models import Unit
+from portal.registry.identity import IdNumberError, classify, mask_name
+from portal.registry.models import Membership, Person
 from .documents import issue_documents
 from .models import CANCELLED, FIRST, REISSUE, RENEWAL, VALID, HonorCard
 from .operations import add_years, format_half_hours, next_card_number

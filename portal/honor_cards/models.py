@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.platform.extensions import db
 from portal.platform.timeutil import utcnow
-from portal.units.catalog import COUNTY_BY_CODE
+from portal.registry.catalog import COUNTY_BY_CODE
 from portal.platform.uploads import StoredFile  # noqa: F401  (the target of HonorCardApplication.letter)
 
 FIRST, RENEWAL, REISSUE = "first", "renewal", "reissue"

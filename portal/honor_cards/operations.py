@@ -31,7 +31,7 @@ from portal.platform.extensions import db
 from portal.platform.numbering import next_in_sequence
 from portal.platform.i18n import format_date
 from portal.platform.timeutil import utcnow
-from portal.units.catalog import FIELD_BY_CODE
+from portal.registry.catalog import FIELD_BY_CODE
 
 MIN_HALF_HOURS = 600          # 300 hours (Act Art. 20)
 MIN_YEARS = 3                 # 3 years of service (Act Art. 20)

@@ -9,9 +9,9 @@ from sqlalchemy import exists, false, or_, select, true
 from portal.platform import access
 from portal.platform.extensions import db
 from portal.imports.models import ImportBatch
-from portal.units.models import Unit
-from portal.units.scopes import visible_unit_ids, writable_unit_ids
-from portal.volunteers.models import Membership
+from portal.registry.models import Unit
+from portal.registry.scopes import visible_unit_ids, writable_unit_ids
+from portal.registry.models import Membership
 from .models import HonorCard, HonorCardApplication, Venue
 
 IMPORT_KIND = "honor_cards"

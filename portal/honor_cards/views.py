@@ -17,12 +17,12 @@ from portal.platform.forms import check_version, options
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import format_date, localized
 from portal.platform.timeutil import today_taipei
-from portal.units.catalog import FIELD_BY_CODE
-from portal.units.models import Unit
-from portal.units.scopes import visible_units
+from portal.registry.catalog import FIELD_BY_CODE
+from portal.registry.models import Unit
+from portal.registry.scopes import visible_units
 from portal.platform.uploads import UploadRefused, check_file, send_stored, store
-from portal.volunteers.models import Membership, Person
-from portal.volunteers.scopes import get_person_or_404
+from portal.registry.models import Membership, Person
+from portal.registry.scopes import get_person_or_404
 from . import bp
 from .documents import issue_documents, photo_data_uri
 from .facts import eligibility as eligibility_of_people

@@ -2,7 +2,7 @@
 from dataclasses import dataclass, field
 
 from portal.platform.timeutil import today_taipei
-from portal.units.catalog import find_field
+from portal.registry.catalog import find_field
 from .rules import (Draft, EntryChecker, Problem, Refused, check_day, field_names, half_hours_of, read_date,
                     short_text, unit_fields, whole_number, window_of)
 from .roster import RosterIndex, person_label, roster_people

@@ -12,9 +12,9 @@ from portal.platform import access
 from portal.platform.extensions import db
 from portal.imports.pipeline import Format, ImportKind, Plan, Table
 from portal.imports.registry import register
-from portal.units.catalog import find_field
-from portal.volunteers.identity import IdNumberError, classify, mask_name
-from portal.volunteers.models import Person
+from portal.registry.catalog import find_field
+from portal.registry.identity import IdNumberError, classify, mask_name
+from portal.registry.models import Person
 from .operations import insert_imported, lock_people
 from .rules import (MESSAGES, Draft, EntryChecker, Problem, Refused, check_day, code_value, field_names,
                     half_hours_of, parse_number, read_date, same_name, short_text, unit_fields, whole_number,

@@ -6,9 +6,9 @@ from flask_babel import lazy_gettext as _l
 
 from portal.platform.dates import roc_year
 from portal.platform.i18n import format_date, is_chinese, localized
-from portal.labels import role_label
-from portal.units.catalog import FIELD_BY_CODE
-from portal.volunteers.identity import mask_id
+from portal.registry.labels import role_label
+from portal.registry.catalog import FIELD_BY_CODE
+from portal.registry.identity import mask_id
 
 ENTRY_STATUS = {"active": _l("Counted"), "pending": _l("Claim pending"), "declined": _l("Claim declined"),
                 "void": _l("Voided")}

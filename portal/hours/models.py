@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.platform.extensions import db
 from portal.platform.timeutil import utcnow
-from portal.units.catalog import FIELD_BY_CODE
+from portal.registry.catalog import FIELD_BY_CODE
 
 ACTIVE, PENDING, DECLINED, VOID = "active", "pending", "declined", "void"
 STATUSES = (ACTIVE, PENDING, DECLINED, VOID)

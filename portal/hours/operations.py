@@ -9,8 +9,8 @@ from sqlalchemy import extract, func, insert, select
 from portal.platform import audit
 from portal.platform.extensions import db
 from portal.platform.timeutil import utcnow
-from portal.units.models import Unit
-from portal.volunteers.models import Person
+from portal.registry.models import Unit
+from portal.registry.models import Person
 from .models import ACTIVE, DECLINED, PENDING, VOID, HourChange, HourEntry
 from .rules import Draft
 

@@ -5,8 +5,8 @@ import unicodedata
 from sqlalchemy import false, or_, select
 
 from portal.platform.extensions import db
-from portal.volunteers.identity import mask_id, normalise
-from portal.volunteers.models import Membership, Person
+from portal.registry.identity import mask_id, normalise
+from portal.registry.models import Membership, Person
 from .rules import Problem, same_name
 
 _ID_PREFIX = re.compile(r"^[A-Z][0-9A-Z]\d{0,8}\**$")

@@ -21,9 +21,9 @@ from portal.platform.dates import DateFormatError, parse_date
 from portal.platform.extensions import db
 from portal.platform.i18n import format_date, localized
 from portal.training.operations import gate_checker
-from portal.units.catalog import FIELD_BY_CODE
-from portal.volunteers.identity import mask_name
-from portal.volunteers.models import Membership
+from portal.registry.catalog import FIELD_BY_CODE
+from portal.registry.identity import mask_name
+from portal.registry.models import Membership
 from .models import ACTIVE, HourEntry
 
 EARLIEST = date(2001, 1, 20)  # the Volunteer Service Act took effect (domain.md H6)

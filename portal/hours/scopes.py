@@ -9,7 +9,7 @@ from sqlalchemy import false, select
 
 from portal.platform import access
 from portal.platform.extensions import db
-from portal.units.scopes import visible_unit_ids, writable_unit_ids
+from portal.registry.scopes import visible_unit_ids, writable_unit_ids
 from .models import HourEntry
 
 

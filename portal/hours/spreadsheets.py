@@ -9,7 +9,7 @@ from portal.platform.dates import format_roc_compact
 from portal.platform.exports import neutralise
 from portal.imports.pipeline import Column
 from portal.platform.i18n import format_date, localized
-from portal.units.catalog import FIELD_BY_CODE
+from portal.registry.catalog import FIELD_BY_CODE
 
 
 # domain.md §3.4, in this order.

@@ -16,12 +16,12 @@ from portal.platform.forms import options
 from portal.platform.htmx import is_fragment_request, page_or_fragment
 from portal.platform.i18n import localized
 from portal.platform.timeutil import today_taipei
-from portal.units.catalog import FIELD_BY_CODE, FIELDS
-from portal.units.models import Unit
-from portal.units.scopes import get_unit_or_404, visible_unit_ids, visible_units
-from portal.volunteers.identity import normalise
-from portal.volunteers.models import Membership, Person
-from portal.volunteers.scopes import get_person_or_404
+from portal.registry.catalog import FIELD_BY_CODE, FIELDS
+from portal.registry.models import Unit
+from portal.registry.scopes import get_unit_or_404, visible_unit_ids, visible_units
+from portal.registry.identity import normalise
+from portal.registry.models import Membership, Person
+from portal.registry.scopes import get_person_or_404
 from . import bp
 from .forms import ClaimForm, CorrectionForm, EntryForm, ExportForm, HoursFilter, VoidForm
 from .labels import FILTERS, GLOBALS

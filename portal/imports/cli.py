@@ -16,7 +16,7 @@ from sqlalchemy import select
 from portal.auth.models import User
 from portal.platform.extensions import db
 from portal.platform.timeutil import today_taipei
-from portal.units.models import Unit
+from portal.registry.models import Unit
 from . import bp, registry
 from .pipeline import Context, run
 

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.platform import audit
 from portal.platform.extensions import db
 from portal.platform.timeutil import utcnow
-from portal.volunteers.identity import mask_id
+from portal.registry.identity import mask_id
 from .models import COMMITTED, ImportBatch
 
 log = logging.getLogger(__name__)

@@ -14,10 +14,10 @@ from portal.platform import access
 from portal.platform.exports import csv_bytes
 from portal.platform.extensions import db
 from portal.hours.rules import MESSAGES, Refused, read_date, same_name, short_text
-from portal.units.catalog import find_field
-from portal.volunteers.identity import IdNumberError, classify, mask_name, sex_from_national_id
-from portal.volunteers.models import Membership, Person
-from portal.volunteers.operations import add_membership, register_person
+from portal.registry.catalog import find_field
+from portal.registry.identity import IdNumberError, classify, mask_name, sex_from_national_id
+from portal.registry.models import Membership, Person
+from portal.registry.operations import add_membership, register_person
 from .pipeline import Column, Format, ImportKind, Plan, Table
 from .registry import register
 

@@ -15,8 +15,8 @@ from portal.platform import access, audit
 from portal.platform.extensions import db
 from portal.platform.i18n import format_date, localized
 from portal.platform.timeutil import utcnow
-from portal.units.catalog import COUNTY_BY_CODE
-from portal.volunteers.models import Membership, Person
+from portal.registry.catalog import COUNTY_BY_CODE
+from portal.registry.models import Membership, Person
 from .models import ACTIVE, InsuranceEnrolment, InsurancePolicy, Insurer
 
 # decisions.md: insurer age caps are settings; defaults 新光 75, 第一 80.
@@ -179,7 +179,7 @@ def end_enrolment(enrolment: InsuranceEnrolment, ends_on: date, reason: str, use
 
 def candidate_memberships(policy: InsurancePolicy, user) -> list[Membership]:
     """Current members who may be enrolled: the holder unit's, or for a county policy the county's."""
-    from portal.units.models import Unit
+    from portal.registry.models import Unit
     query = (select(Membership).join(Membership.person).join(Membership.unit)
              .where(Membership.status != "left"))
     if policy.unit_id is not None:
@@ -187,6 +187,6 @@ def candidate_memberships(policy: InsurancePolicy, user) -> list[Membership]:
     else:
         query = query.where(Unit.county_code == policy.authority.county_code)
     if user.role != access.MINISTRY:
-        from portal.units.scopes import visible_unit_ids
+        from portal.registry.scopes import visible_unit_ids
         query = query.where(Membership.unit_id.in_(visible_unit_ids(user)))
     return list(db.session.scalars(query.order_by(Unit.code, Person.name, Membership.id)))

@@ -10,7 +10,7 @@ from sqlalchemy import false, or_, select
 
 from portal.platform import access
 from portal.platform.extensions import db
-from portal.units.scopes import visible_unit_ids
+from portal.registry.scopes import visible_unit_ids
 from .models import InsuranceEnrolment, InsurancePolicy
 
 

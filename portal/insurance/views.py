@@ -9,8 +9,8 @@ from portal.platform.extensions import db
 from portal.platform.forms import options
 from portal.platform.i18n import localized
 from portal.platform.timeutil import today_taipei
-from portal.units.scopes import visible_unit_ids
-from portal.volunteers.models import Membership
+from portal.registry.scopes import visible_unit_ids
+from portal.registry.models import Membership
 from . import bp
 from .forms import EndCoverForm, EnrolForm, InsurerForm, PolicyForm
 from .models import ACTIVE, InsuranceEnrolment, InsurancePolicy

@@ -7,11 +7,11 @@ from portal.platform import access
 from portal.auth.views import safe_next
 from portal.platform.extensions import db
 from portal.platform.i18n import LANGUAGES
-from portal.units.models import Unit
-from portal.units.scopes import unit_scope
-from portal.volunteers.models import Membership
+from portal.registry.models import Unit
+from portal.registry.scopes import unit_scope
+from portal.registry.models import Membership
 from portal.platform.htmx import is_fragment_request, page_or_fragment
-from portal.volunteers.scopes import membership_scope, visible_memberships
+from portal.registry.scopes import membership_scope, visible_memberships
 from . import bp
 from .navigation import menu_items
 

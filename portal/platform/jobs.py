@@ -261,7 +261,7 @@ def _jsonable(value: Any):
 
 def get_job_or_404(job_id: int, user) -> Job:
     """A job of a unit within the user's scope, or one the user started; else 404 like a missing one."""
-    from portal.units.scopes import visible_unit_ids
+    from portal.registry.scopes import visible_unit_ids
     row = db.session.scalar(select(Job).where(
         Job.id == job_id, or_(Job.unit_id.in_(visible_unit_ids(user)), Job.created_by_id == user.id)))
     if row is None:

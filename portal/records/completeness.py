@@ -19,8 +19,8 @@ from portal.hours.models import HourEntry
 from portal.insurance.operations import covered
 from portal.training.models import TrainingRecord
 from portal.training.operations import verified_basic
-from portal.units.models import Unit
-from portal.volunteers.models import Membership, Person
+from portal.registry.models import Unit
+from portal.registry.models import Membership, Person
 from .operations import valid_book_exists
 
 ITEMS = ("id_number", "birth_date", "photo", "training", "record_book", "hours", "insurance")

@@ -17,9 +17,9 @@ from portal.hours.models import ACTIVE as HOURS_ACTIVE
 from portal.hours.models import HourEntry
 from portal.insurance.operations import cover_of
 from portal.training.models import TrainingRecord
-from portal.units.catalog import FIELD_BY_CODE
-from portal.units.models import Unit
-from portal.volunteers.models import Person
+from portal.registry.catalog import FIELD_BY_CODE
+from portal.registry.models import Unit
+from portal.registry.models import Person
 from .models import RecordBook, RecordBookRequest
 
 

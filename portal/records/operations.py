@@ -18,9 +18,9 @@ from portal.platform.i18n import format_date, localized
 from portal.platform.timeutil import today_taipei, utcnow
 from portal.training.models import TrainingRecord
 from portal.training.operations import register_record_book_lookup, verified_basic, verified_special
-from portal.units.catalog import FIELD_BY_CODE
-from portal.units.models import Authority, Unit
-from portal.volunteers.models import Membership, Person
+from portal.registry.catalog import FIELD_BY_CODE
+from portal.registry.models import Authority, Unit
+from portal.registry.models import Membership, Person
 from .models import (CANCELLED, DECLINED, FIRST, ISSUED, PENDING, REISSUE, RENEWAL, WITHDRAWN, RecordBook,
                      RecordBookRequest)
 

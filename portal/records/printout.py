@@ -20,7 +20,7 @@ from portal.certificates.operations import (DocumentKind, PreparedDocument, docu
     prepare_document, register_kind, store_document)
 from portal.platform.database import expect_write
 from portal.platform.extensions import db
-from portal.volunteers.models import Person
+from portal.registry.models import Person
 from .content import book_content, payload_of
 from .models import RecordBook
 from .operations import issued_record_book

@@ -14,10 +14,10 @@ from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import localized
 from portal.platform.timeutil import today_taipei
 from portal.training.operations import verified_basic, verified_special
-from portal.units.models import Unit
-from portal.units.scopes import get_unit_or_404, unit_scope, visible_unit_ids, visible_units
-from portal.volunteers.models import Membership, Person
-from portal.volunteers.scopes import get_person_or_404
+from portal.registry.models import Unit
+from portal.registry.scopes import get_unit_or_404, unit_scope, visible_unit_ids, visible_units
+from portal.registry.models import Membership, Person
+from portal.registry.scopes import get_person_or_404
 from portal.platform.pdf import MissingGlyphError
 from . import bp, printout  # printout registers the record-book document kind
 from .completeness import ITEM_LABELS, ITEMS, kpi_target, person_rows, totals, unit_rates

@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from portal.platform.forms import DateInput, Form, clean_text, no_markup, options
 from portal.platform.i18n import localized
 from portal.platform.timeutil import today_taipei
-from portal.units.catalog import FIELDS
+from portal.registry.catalog import FIELDS
 from portal.platform.uploads import ACCEPT
 
 KIND_CHOICES = [("basic", _l("Basic training")), ("special", _l("Special training"))]

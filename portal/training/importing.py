@@ -24,9 +24,9 @@ from portal.platform import audit, uploads
 from portal.platform.dates import DateFormatError, parse_date
 from portal.platform.extensions import db
 from portal.platform.timeutil import today_taipei
-from portal.units.catalog import find_field
-from portal.volunteers.identity import IdNumberError, classify, mask_id, normalise
-from portal.volunteers.models import Membership, Person
+from portal.registry.catalog import find_field
+from portal.registry.identity import IdNumberError, classify, mask_id, normalise
+from portal.registry.models import Membership, Person
 from .models import TrainingRecord
 from .operations import attach_files, room_for_files
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.platform.extensions import db
 from portal.platform.timeutil import utcnow
 from portal.platform.uploads import StoredFile  # noqa: F401  (the target of TrainingFile.file)
-from portal.units.catalog import FIELD_BY_CODE
+from portal.registry.catalog import FIELD_BY_CODE
 
 KINDS = ("basic", "special")
 STATUSES = ("pending", "verified", "rejected")

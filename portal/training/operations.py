@@ -24,8 +24,8 @@ from portal.platform.extensions import db
 from portal.platform.i18n import DEFAULT as DEFAULT_LANGUAGE
 from portal.platform.i18n import format_date, localized
 from portal.platform.timeutil import today_taipei, utcnow
-from portal.units.catalog import FIELD_BY_CODE
-from portal.volunteers.models import Membership
+from portal.registry.catalog import FIELD_BY_CODE
+from portal.registry.models import Membership
 from .models import LostCertificateCase, TrainingFile, TrainingRecord
 
 GATE_START = date(2026, 1, 1)

@@ -12,8 +12,8 @@ from sqlalchemy import exists, false, or_, select
 
 from portal.platform import access
 from portal.platform.extensions import db
-from portal.units.scopes import visible_unit_ids, writable_unit_ids
-from portal.volunteers.models import Membership
+from portal.registry.scopes import visible_unit_ids, writable_unit_ids
+from portal.registry.models import Membership
 from .models import LostCertificateCase, TrainingFile, TrainingRecord
 
 

@@ -14,12 +14,12 @@ from portal.platform.forms import options
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import format_date, localized
 from portal.platform.timeutil import today_taipei
-from portal.units.catalog import FIELD_BY_CODE
-from portal.units.models import Unit
-from portal.units.scopes import visible_unit_ids, visible_units
-from portal.volunteers.identity import normalise
-from portal.volunteers.models import Membership, Person
-from portal.volunteers.scopes import get_person_or_404, visible_memberships
+from portal.registry.catalog import FIELD_BY_CODE
+from portal.registry.models import Unit
+from portal.registry.scopes import visible_unit_ids, visible_units
+from portal.registry.identity import normalise
+from portal.registry.models import Membership, Person
+from portal.registry.scopes import get_person_or_404, visible_memberships
 from . import bp, importing
 from .forms import (CASE_STATUS_CHOICES, KIND_CHOICES, STATUS_CHOICES, CaseFilter, CaseForm, DecideForm, FilesForm,
                     MissingFilter, OwnRecordForm, RecordFilter, RecordForm, RejectForm, VersionForm)

@@ -8,8 +8,8 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.platform.forms import DateInput, Form, clean_text, no_markup, options
 from portal.platform.timeutil import today_taipei
-from portal.units.catalog import FIELDS
-from .identity import IdNumberError, classify
+from portal.registry.catalog import FIELDS
+from portal.registry.identity import IdNumberError, classify
 
 ID_KINDS = [("taiwan", _l("National ID or resident certificate")), ("passport", _l("Passport"))]
 SEX_CHOICES = [("", _l("Not given")), ("F", _l("Female")), ("M", _l("Male")), ("X", _l("Other"))]

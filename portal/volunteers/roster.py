@@ -13,10 +13,10 @@ from portal.hours.models import HourEntry
 from portal.insurance.operations import covered
 from portal.records.operations import valid_book_exists
 from portal.training.operations import verified_basic, verified_special
-from portal.units.models import Unit
-from .identity import normalise
-from .models import Membership, Person
-from .scopes import membership_scope
+from portal.registry.models import Unit
+from portal.registry.identity import normalise
+from portal.registry.models import Membership, Person
+from portal.registry.scopes import membership_scope
 
 
 def conditions(today: date) -> dict:

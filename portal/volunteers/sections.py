@@ -21,10 +21,10 @@ from portal.records.forms import RequestForm
 from portal.records.operations import book_of, pending_request, requirements
 from portal.records.models import RecordBookRequest
 from portal.platform.timeutil import today_taipei
-from portal.units.models import Unit
-from portal.units.scopes import visible_unit_ids
+from portal.registry.models import Unit
+from portal.registry.scopes import visible_unit_ids
 from .forms import PhotoForm, PhotoReviewForm
-from .models import Membership
+from portal.registry.models import Membership
 from .progress import award_progress, honor_card_progress
 
 from .section_names import SECTIONS  # noqa: E402,F401

@@ -14,17 +14,17 @@ from portal.platform.forms import options
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import format_date, hours_text, localized
 from portal.platform.timeutil import today_taipei
-from portal.units.catalog import FIELD_BY_CODE
-from portal.units.scopes import visible_units
+from portal.registry.catalog import FIELD_BY_CODE
+from portal.registry.scopes import visible_units
 from . import bp
 from .section_names import SECTIONS
 from .forms import (STATUS_CHOICES, ContactForm, EndMembershipForm, MembershipForm, NewVolunteerForm, PersonForm,
                     PhotoForm, PhotoReviewForm, RosterFilter, check_id_number, field_choices)
-from .photos import photo_file, placeholder_photo, review_photo, save_photo
-from .models import Membership
-from .operations import (PERSON_FIELDS, add_membership, end_membership, find_person_by_id_number,
-                         has_current_membership, log_id_reveal, register_person, update_person)
-from .scopes import get_membership_or_404, get_person_or_404, visible_memberships
+from portal.registry.photos import photo_file, placeholder_photo, review_photo, save_photo
+from portal.registry.models import Membership
+from portal.registry.operations import (PERSON_FIELDS, add_membership, end_membership, find_person_by_id_number,
+    has_current_membership, log_id_reveal, register_person, update_person)
+from portal.registry.scopes import get_membership_or_404, get_person_or_404, visible_memberships
 
 
 def roster_module():

@@ -2,9 +2,10 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .platform import access
-from .platform.i18n import localized
-from .units.catalog import COUNTY_BY_CODE, FIELD_BY_CODE
+from portal.platform import access
+from portal.platform.i18n import localized
+
+from .catalog import COUNTY_BY_CODE, FIELD_BY_CODE
 
 ROLE_LABELS = {
     access.VOLUNTEER: _l("Volunteer"),

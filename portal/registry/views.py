@@ -5,10 +5,11 @@ from sqlalchemy import func, select
 
 from portal.platform import access
 from portal.platform.extensions import db
-from portal.volunteers.models import Membership
+from portal.registry.models import Membership
+
 from . import bp
-from .scopes import get_unit_or_404, unit_scope
 from .models import Unit
+from .scopes import get_unit_or_404, unit_scope
 
 
 @bp.get("/")

@@ -12,6 +12,7 @@ from PIL import Image
 from portal.platform import audit, uploads
 from portal.platform.extensions import db
 from portal.platform.timeutil import utcnow
+
 from .models import PHOTO_ACCEPTED, PHOTO_NONE, PHOTO_PENDING, Person
 
 RATIO = (5, 7)

@@ -3,6 +3,7 @@ import click
 from sqlalchemy import select
 
 from portal.platform.extensions import db
+
 from . import bp
 from .catalog import find_county, find_field
 from .models import SECTORS, Unit
