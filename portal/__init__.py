@@ -81,6 +81,8 @@ def register_blueprints(app: Flask):
     for bp in (main_bp, auth_bp, units_bp, volunteers_bp, hours_bp, training_bp, records_bp, insurance_bp,
                honor_cards_bp, awards_bp, certificates_bp, imports_bp, admin_bp, demo_bp):
         app.register_blueprint(bp)
+    from .kinds import install
+    install()
 
 
 def configure_logging(app: Flask):

@@ -32,7 +32,6 @@ from portal.hours.operations import lock_people
 from portal.hours.rules import MESSAGES, Refused, read_date, same_name, short_text
 from portal.hours.spreadsheets import xlsx_bytes
 from portal.imports.pipeline import Column, Format, ImportKind, Plan, RowProblem, Table
-from portal.imports.registry import register
 from portal.registry.identity import IdNumberError, classify, mask_name
 from portal.registry.models import Person
 from portal.registry.scopes import person_scope
@@ -291,7 +290,7 @@ def template() -> tuple[bytes, str, str]:
     return body, TEMPLATE_NAME, XLSX
 
 
-KIND = register(ImportKind(
+KIND = ImportKind(
     key=IMPORT_KIND, label=_l("Other awards"), roles=ROLES, formats=(AWARDS,), validate=validate, write=write,
     scope="authority", templates={TEMPLATE_NAME: (_l("Other-award template with instructions (Excel)"), template)},
-))
+)

@@ -24,7 +24,6 @@ def _chunks(items: list, size: int):
         yield items[start:start + size]
 
 
-@jobs.job(JOB_KIND)
 def issue_prepared(run: jobs.JobRun) -> dict:
     ids = [int(i) for i in run.params.get("request_ids", [])]
     base_url = run.params.get("base_url")

@@ -3,7 +3,7 @@
 The reusable API for every feature that issues a document (certificates here; record books
 and honor cards elsewhere):
 
-    register_kind(DocumentKind("record_book", _l("Record book"), "pdf/record_book.html", "zh_TW", ...))
+    RECORD_BOOK_KIND = DocumentKind("record_book", _l("Record book"), "pdf/record_book.html", "zh_TW", ...)
     document = issue_document("record_book", person, payload, issuer=county_authority)
 
 issue_document() gives the document a random token (192 bits) and a short code, renders the
@@ -250,7 +250,7 @@ def unused_short_code(reserved: set[str] | None = None) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Document kinds (other features register theirs)
+# Document kinds (portal/kinds.py lists every feature's kinds)
 
 @dataclass(frozen=True)
 class DocumentKind:
@@ -265,9 +265,11 @@ class DocumentKind:
 KINDS: dict[str, DocumentKind] = {}
 
 
-def register_kind(kind: DocumentKind) -> DocumentKind:
-    KINDS[kind.code] = kind
-    return kind
+def install_kinds(kinds) -> None:
+    """Offer exactly these document kinds (portal/kinds.py lists them; create_app installs them)."""
+    KINDS.clear()
+    for kind in kinds:
+        KINDS[kind.code] = kind
 
 
 def kind_label(code: str) -> str:
@@ -561,14 +563,14 @@ def _rebuild_request_document(document: Document, user) -> dict:
                  approved_by=_display_name(user) or old.get("approved_by", ""))
 
 
-register_kind(DocumentKind(PERFORMANCE, _l("Performance certificate"), "pdf/performance_certificate.html",
-                           "zh_TW", "performance-certificate", _rebuild_request_document))
-register_kind(DocumentKind(ENGLISH_CERTIFICATE, _l("Certificate of Volunteer Service (English)"),
+PERFORMANCE_KIND = DocumentKind(PERFORMANCE, _l("Performance certificate"), "pdf/performance_certificate.html",
+                           "zh_TW", "performance-certificate", _rebuild_request_document)
+ENGLISH_CERTIFICATE_KIND = DocumentKind(ENGLISH_CERTIFICATE, _l("Certificate of Volunteer Service (English)"),
                            "pdf/english_certificate.html", "en", "certificate-of-volunteer-service",
-                           _rebuild_request_document))
-register_kind(DocumentKind(ENGLISH_TRANSCRIPT, _l("Volunteer service transcript (English)"),
+                           _rebuild_request_document)
+ENGLISH_TRANSCRIPT_KIND = DocumentKind(ENGLISH_TRANSCRIPT, _l("Volunteer service transcript (English)"),
                            "pdf/english_transcript.html", "en", "volunteer-service-transcript",
-                           _rebuild_request_document))
+                           _rebuild_request_document)
 
 PURPOSE_LABELS = {
     "exchange": _l("Exchange programme"), "study": _l("School or university application"),

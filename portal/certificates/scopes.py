@@ -4,6 +4,7 @@ from sqlalchemy import false, or_, select
 
 from portal.platform import access
 from portal.platform.extensions import db
+from portal.platform.jobs import Job
 from portal.registry.scopes import visible_unit_ids, writable_unit_ids
 from .models import CertificateRequest, Document
 
@@ -51,3 +52,12 @@ def get_request_or_404(request_id: int, user, for_write: bool = False) -> Certif
     if req is None:
         abort(404)
     return req
+
+
+def get_job_or_404(job_id: int, user) -> Job:
+    """A job of a unit within the user's scope, or one the user started; else 404 like a missing one."""
+    row = db.session.scalar(select(Job).where(
+        Job.id == job_id, or_(Job.unit_id.in_(visible_unit_ids(user)), Job.created_by_id == user.id)))
+    if row is None:
+        abort(404)
+    return row

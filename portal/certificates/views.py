@@ -25,7 +25,7 @@ from .operations import (KINDS, PURPOSE_LABELS, WorkflowError, create_request, d
                          prepared_requests, public_base_url, reissue_document, request_problems, revoke_document,
                          save_latin_name, save_unit_english_name, service_summary, taipei_date, unit_candidates,
                          withdraw_request)
-from .scopes import document_scope, get_document_or_404, get_request_or_404, request_scope
+from .scopes import document_scope, get_document_or_404, get_job_or_404, get_request_or_404, request_scope
 
 VERIFY_LIMIT = "30 per minute"
 CANDIDATES_PER_PAGE = 50
@@ -299,7 +299,7 @@ def issue_batch():
 @bp.get("/documents/jobs/<int:job_id>")
 @access.allow(*access.UNIT_STAFF)
 def job_progress(job_id):
-    job = jobs.get_job_or_404(job_id, current_user)
+    job = get_job_or_404(job_id, current_user)
     return page_or_fragment("certificates/job.html", "progress", job=job)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from portal.platform import audit, pdf
 from portal.certificates.models import SUPERSEDED, VALID
 from portal.certificates.operations import (DocumentKind, glyph_texts, issue_document, pdf_context, prepare_document,
-    register_kind, revoke_document, store_document)
+    revoke_document, store_document)
 from portal.platform.extensions import db
 from portal.platform.timeutil import utcnow
 from portal.platform.uploads import StoredFile, file_path, preview_path
@@ -114,4 +114,4 @@ def revoke_card_document(card, reason: str, user):
         revoke_document(card.document, reason, user)
 
 
-register_kind(DocumentKind(KIND, _l("Honor card"), TEMPLATE, "zh_TW", "honor-card"))
+HONOR_CARD_KIND = DocumentKind(KIND, _l("Honor card"), TEMPLATE, "zh_TW", "honor-card")

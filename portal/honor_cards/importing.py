@@ -23,7 +23,6 @@ from portal.platform.exports import csv_bytes
 from portal.platform.extensions import db
 from portal.hours.rules import MESSAGES, Refused, half_hours_of, read_date, same_name, short_text
 from portal.imports.pipeline import Column, Format, ImportKind, Plan, RowProblem, Table
-from portal.imports.registry import register
 from portal.registry.models import Unit
 from portal.registry.identity import IdNumberError, classify, mask_name
 from portal.registry.models import Membership, Person
@@ -247,8 +246,8 @@ def template():
     return csv_bytes([c.header for c in COLUMNS], []), "honor-cards-template.csv", "text/csv"
 
 
-KIND = register(ImportKind(
+KIND = ImportKind(
     key=IMPORT_KIND, label=_l("Honor cards"), roles=frozenset({access.COUNTY}), formats=(CARDS,),
     validate=validate, write=write, scope="authority",
     templates={"honor-cards-template.csv": (_l("Honor-card template (CSV)"), template)},
-))
+)

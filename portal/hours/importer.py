@@ -11,7 +11,6 @@ from sqlalchemy import select
 from portal.platform import access
 from portal.platform.extensions import db
 from portal.imports.pipeline import Format, ImportKind, Plan, Table
-from portal.imports.registry import register
 from portal.registry.catalog import find_field
 from portal.registry.identity import IdNumberError, classify, mask_name
 from portal.registry.models import Person
@@ -273,11 +272,11 @@ def write(plan: Plan, ctx, batch) -> dict:
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-HOURS = register(ImportKind(
+HOURS = ImportKind(
     key="hours", label=_l("Service hours"), roles=frozenset(access.UNIT_STAFF), formats=(MOHW, PORTAL),
     validate=validate, write=write,
     templates={"hours-template.xlsx": (_l("Hours template with instructions (Excel)"),
                                        lambda: (portal_template(), "hours-template.xlsx", XLSX)),
                "hours-mohw-template.xlsx": (_l("MOHW 17-column template (Excel)"),
                                             lambda: (mohw_template(), "hours-mohw-template.xlsx", XLSX))},
-))
+)

@@ -19,7 +19,6 @@ from portal.registry.identity import IdNumberError, classify, mask_name, sex_fro
 from portal.registry.models import Membership, Person
 from portal.registry.operations import add_membership, register_person
 from .pipeline import Column, Format, ImportKind, Plan, Table
-from .registry import register
 
 COLUMNS = (
     Column("name", "姓名", ("Name",)),
@@ -164,8 +163,8 @@ def roster_template():
     return csv_bytes(header, []), "roster-template.csv", "text/csv"
 
 
-ROSTER_KIND = register(ImportKind(
+ROSTER_KIND = ImportKind(
     key="volunteers", label=_l("Volunteers (roster)"), roles=frozenset(access.UNIT_STAFF), formats=(ROSTER,),
     validate=validate, write=write,
     templates={"roster-template.csv": (_l("Roster template (CSV)"), roster_template)},
-))
+)

@@ -2,10 +2,10 @@
 from datetime import date, datetime, timezone
 
 from flask import has_request_context, request, session
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_login import current_user
 
-from .dates import format_roc_long, format_roc_short
+from .dates import ROC_OFFSET, format_roc_long, format_roc_short
 from .timeutil import TAIPEI
 
 # Keys are what Babel accepts and Werkzeug's best_match understands; the catalog folder
@@ -49,9 +49,33 @@ def format_date(value, style: str = "short") -> str:
     return value.isoformat()
 
 
-def hours_text(half_hours: int) -> str:
-    """Half-hours as hours with thousands separators: 3000 -> "1,500", 85 -> "42.5"."""
-    return f"{half_hours // 2:,}" if half_hours % 2 == 0 else f"{half_hours // 2:,}.5"
+def hours_text(half_hours: int | None, *, grouped: bool = True) -> str:
+    """Half-hours (the unit every hour total is stored in) as hours: 3000 -> "1,500", 85 -> "42.5";
+    `grouped=False` leaves out the thousands separator (3000 -> "1500"), as printed documents do."""
+    half_hours = int(half_hours or 0)
+    whole = f"{half_hours // 2:,}" if grouped else str(half_hours // 2)
+    return whole if half_hours % 2 == 0 else f"{whole}.5"
+
+
+def year_label(year: int, style: str = "plain") -> str:
+    """A calendar year for people: ROC years on Chinese pages, AD on English ones.
+    plain: 115年度 / 2026; with_ad: ROC year 115 (2026), translated / 2026."""
+    year = int(year)
+    if not is_chinese():
+        return str(year)
+    if style == "with_ad":
+        return gettext("ROC year %(roc)s (%(year)s)", roc=year - ROC_OFFSET, year=year)
+    return f"{year - ROC_OFFSET}年度"
+
+
+def month_label(year: int, month: int, style: str = "short") -> str:
+    """A month: short 115/10 (Chinese) or 2026-10; long 115年10月 (Chinese) or 2026-10."""
+    year, month = int(year), int(month)
+    if not is_chinese():
+        return f"{year:04d}-{month:02d}"
+    if style == "long":
+        return f"{year - ROC_OFFSET}年{month}月"
+    return f"{year - ROC_OFFSET}/{month:02d}"
 
 
 def format_datetime(value: datetime | None) -> str:

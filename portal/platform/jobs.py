@@ -18,7 +18,7 @@ and started from a view with
 
 Backends (config JOBS_BACKEND, default "rq" when REDIS_URL is set, else "thread"):
   thread  a daemon thread with its own app context and database session;
-  rq      `portal.platform.jobs.run_job(job_id)` enqueued on the JOBS_QUEUE queue ("portal"); start a
+  rq      `portal.worker.run_job(job_id)` enqueued on the JOBS_QUEUE queue ("portal"); start a
           worker with `rq worker --url $REDIS_URL portal` (it builds the app from the environment);
   inline  runs at once in the caller (CLI and tests that want no concurrency).
 """
@@ -28,7 +28,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from flask import abort, current_app, has_app_context, has_request_context
+from flask import abort, current_app, has_request_context
 from flask_babel import force_locale
 from sqlalchemy import JSON, ForeignKey, String, Text, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 FINISHED = (DONE, FAILED)
 DEFAULT_QUEUE = "portal"
+# RQ calls a function by its dotted name in a worker process; the composition root builds the app there.
+WORKER_ENTRY = "portal.worker.run_job"
 
 
 class Job(db.Model):
@@ -81,8 +83,13 @@ JobFunction = Callable[["JobRun"], dict | None]
 REGISTRY: dict[str, JobFunction] = {}
 
 
+def install(functions: dict[str, "JobFunction"]) -> None:
+    """Make job functions runnable by name (portal/kinds.py lists the portal's; tests add their own)."""
+    REGISTRY.update(functions)
+
+
 def job(name: str):
-    """Register a job function under `name` (what create() is given)."""
+    """Decorator form of install() for a single function (used by tests)."""
     def decorate(fn: JobFunction) -> JobFunction:
         REGISTRY[name] = fn
         return fn
@@ -149,7 +156,7 @@ def start(row: Job) -> str:
     backend = backend_name(app)
     job_id, description = row.id, f"{row.kind} #{row.id}"
     if backend == "rq":
-        enqueued = rq_queue(app).enqueue("portal.platform.jobs.run_job", job_id, description=description, result_ttl=3600,
+        enqueued = rq_queue(app).enqueue(WORKER_ENTRY, job_id, description=description, result_ttl=3600,
                                          job_timeout=app.config.get("JOBS_TIMEOUT", 3600))
         _mark(job_id, backend=backend, queue_id=enqueued.id)
     elif backend == "thread":
@@ -200,21 +207,10 @@ def wait(job_id: int | None = None, timeout: float = 120) -> bool:
     return not alive
 
 
-_worker_app = {}
-
-
 def run_job(job_id: int) -> dict | None:
-    """Entry point for every backend. In an RQ worker process the app is built from the environment."""
-    if has_app_context():
-        return _execute(job_id)
-    if "app" not in _worker_app:
-        from portal import create_app
-        _worker_app["app"] = create_app()
-    with _worker_app["app"].app_context():
-        try:
-            return _execute(job_id)
-        finally:
-            db.session.remove()
+    """Entry point of the thread and inline backends (inside an app context); an RQ worker process
+    enters through portal.worker.run_job, which builds the app first."""
+    return _execute(job_id)
 
 
 def _execute(job_id: int) -> dict | None:
@@ -257,13 +253,3 @@ def _jsonable(value: Any):
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     return str(value)
-
-
-def get_job_or_404(job_id: int, user) -> Job:
-    """A job of a unit within the user's scope, or one the user started; else 404 like a missing one."""
-    from portal.registry.scopes import visible_unit_ids
-    row = db.session.scalar(select(Job).where(
-        Job.id == job_id, or_(Job.unit_id.in_(visible_unit_ids(user)), Job.created_by_id == user.id)))
-    if row is None:
-        abort(404)
-    return row

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from portal.platform import pdf, uploads
 from portal.certificates.models import VALID, Document
 from portal.certificates.operations import (DocumentKind, PreparedDocument, document_file, glyph_texts, pdf_context,
-    prepare_document, register_kind, store_document)
+    prepare_document, store_document)
 from portal.platform.database import expect_write
 from portal.platform.extensions import db
 from portal.registry.models import Person
@@ -69,7 +69,7 @@ def rebuild(document: Document, user) -> dict:
     return current_payload(book)
 
 
-register_kind(DocumentKind(KIND, _l("Service record book"), TEMPLATE, "zh_TW", "record-book", rebuild))
+RECORD_BOOK_KIND = DocumentKind(KIND, _l("Service record book"), TEMPLATE, "zh_TW", "record-book", rebuild)
 
 
 def printout(book: RecordBook, user) -> tuple[Document, bytes]:

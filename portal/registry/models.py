@@ -3,8 +3,10 @@
 People (one record per volunteer, for life) and their memberships of using units.
 """
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.platform.extensions import db
@@ -76,7 +78,17 @@ class UnitField(db.Model):
 
 
 SEXES = ("M", "F", "X")
-MEMBERSHIP_STATUSES = ("active", "paused", "trainee", "left")
+
+
+class MembershipStatus(StrEnum):
+    """A membership's status; the values are what the database stores and templates compare."""
+    ACTIVE = "active"
+    PAUSED = "paused"
+    TRAINEE = "trainee"
+    LEFT = "left"
+
+
+MEMBERSHIP_STATUSES = tuple(MembershipStatus)
 PHOTO_NONE, PHOTO_PENDING, PHOTO_ACCEPTED = "none", "pending", "accepted"
 PHOTO_STATUSES = (PHOTO_NONE, PHOTO_PENDING, PHOTO_ACCEPTED)
 
@@ -157,6 +169,8 @@ class Membership(db.Model):
     def field(self):
         return FIELD_BY_CODE.get(self.field_code)
 
-    @property
+    @hybrid_property
     def is_current(self) -> bool:
-        return self.status != "left"
+        """Serving (active, paused or trainee), not left: the one definition of a current membership,
+        usable on an instance and in SQL (`select(Membership).where(Membership.is_current)`)."""
+        return self.status != MembershipStatus.LEFT

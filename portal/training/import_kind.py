@@ -1,8 +1,7 @@
 """The training template as a kind of the import pipeline (portal/imports/).
 
 This module has no side effects: it builds TRAINING_KIND from the plain functions in
-importing.py. The pipeline offers it once its registry registers it, e.g. by listing
-"portal.training.import_registration" in portal/imports/registry.py KIND_MODULES.
+importing.py; portal/kinds.py lists it with the other import kinds.
 """
 from flask_babel import lazy_gettext as _l
 

@@ -1,0 +1,40 @@
+"""Everything the portal's engines offer, in one explicit list: the import kinds of the import
+pipeline, the document kinds of the document engine, and the background jobs. create_app installs
+them; a feature only defines its kinds as plain module constants and never registers itself."""
+from portal.awards.importing import KIND as OTHER_AWARDS_IMPORT
+from portal.certificates import batch
+from portal.certificates.operations import (ENGLISH_CERTIFICATE_KIND, ENGLISH_TRANSCRIPT_KIND, PERFORMANCE_KIND,
+                                            install_kinds)
+from portal.honor_cards.documents import HONOR_CARD_KIND
+from portal.honor_cards.importing import KIND as HONOR_CARDS_IMPORT
+from portal.hours.importer import HOURS as HOURS_IMPORT
+from portal.imports import registry
+from portal.imports.roster import ROSTER_KIND as ROSTER_IMPORT
+from portal.platform import jobs
+from portal.records.printout import RECORD_BOOK_KIND
+from portal.training.import_kind import TRAINING_KIND as TRAINING_IMPORT
+
+# In the order the import screen offers them.
+IMPORT_KINDS = (
+    HOURS_IMPORT,          # hours: MOHW 17-column template and the portal's template
+    ROSTER_IMPORT,         # volunteers: the roster template
+    TRAINING_IMPORT,       # training records, matched later to certificate files
+    HONOR_CARDS_IMPORT,    # honor cards: county authorities only
+    OTHER_AWARDS_IMPORT,   # other awards: authorities only, with provenance
+)
+
+DOCUMENT_KINDS = (
+    PERFORMANCE_KIND, ENGLISH_CERTIFICATE_KIND, ENGLISH_TRANSCRIPT_KIND,   # certificates
+    RECORD_BOOK_KIND,                                                      # records
+    HONOR_CARD_KIND,                                                       # honor cards
+)
+
+JOBS = {
+    batch.JOB_KIND: batch.issue_prepared,   # countersign and issue a unit's prepared certificates
+}
+
+
+def install() -> None:
+    registry.install(IMPORT_KINDS)
+    install_kinds(DOCUMENT_KINDS)
+    jobs.install(JOBS)
