@@ -12,7 +12,7 @@ from portal.awards.record import award_lines, received_tiers
 from portal.platform.extensions import db
 from portal.hours.models import HourEntry
 from portal.imports.pipeline import Context, run
-from portal.records.printout import current_payload
+from portal.volunteers.record_book_pdf import current_payload
 from portal.platform.timeutil import today_taipei
 from portal.volunteers.progress import award_progress
 from tests.conftest import login

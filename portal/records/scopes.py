@@ -55,3 +55,10 @@ def get_request_or_404(request_id: int, user, action: str = "read") -> RecordBoo
     if req is None:
         abort(404)
     return req
+
+
+def row_units_for(user) -> set[int] | None:
+    """Units whose hour rows the viewer may see (None = all: the volunteer themself, the ministry)."""
+    if user.role in (access.VOLUNTEER, access.MINISTRY):
+        return None
+    return set(db.session.scalars(visible_unit_ids(user)))

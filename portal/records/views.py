@@ -1,5 +1,5 @@
 """Record-book screens: unit requests, county issuance (single and bulk), the book page, completeness."""
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import case, func, not_, select
@@ -15,18 +15,16 @@ from portal.platform.i18n import localized
 from portal.platform.timeutil import today_taipei
 from portal.training.operations import verified_basic, verified_special
 from portal.registry.models import Unit
-from portal.registry.scopes import get_unit_or_404, unit_scope, visible_unit_ids, visible_units
+from portal.registry.scopes import get_unit_or_404, unit_scope, visible_units
 from portal.registry.models import Membership, Person
 from portal.registry.scopes import get_person_or_404
-from portal.platform.pdf import MissingGlyphError
-from . import bp, printout  # printout registers the record-book document kind
+from . import bp
 from .completeness import ITEM_LABELS, ITEMS, kpi_target, person_rows, totals, unit_rates
-from .content import book_content
-from .forms import REQUEST_KINDS, CancelForm, DeclineForm, IssueForm, ListFilter, RequestForm
+from .forms import REQUEST_KINDS, DeclineForm, IssueForm, ListFilter, RequestForm
 from .models import PENDING, RecordBook, RecordBookRequest
-from .operations import (RecordBookError, book_of, cancel_book, decline_request, issue_many,
-                         pending_request_exists, request_book, requirements, valid_book_exists, withdraw_request)
-from .scopes import book_scope, get_book_or_404, get_book_to_cancel_or_404, get_request_or_404
+from .operations import (RecordBookError, decline_request, issue_many,
+                         pending_request_exists, request_book, valid_book_exists, withdraw_request)
+from .scopes import book_scope, get_request_or_404
 
 READERS = (*access.RECORD_READERS, access.VOLUNTEER)
 
@@ -34,13 +32,6 @@ READERS = (*access.RECORD_READERS, access.VOLUNTEER)
 @bp.app_template_global()
 def record_book_kinds():
     return dict(REQUEST_KINDS)
-
-
-def row_units_for(user) -> set[int] | None:
-    """Units whose hour rows the viewer may see (None = all: the volunteer themself, the ministry)."""
-    if user.role in (access.VOLUNTEER, access.MINISTRY):
-        return None
-    return set(db.session.scalars(visible_unit_ids(user)))
 
 
 # --- lists ---------------------------------------------------------------------------------
@@ -217,56 +208,6 @@ def issue():
     return redirect(url_for(".index"))
 
 
-# --- the book ------------------------------------------------------------------------------
-
-def render_book(book, person):
-    content = book_content(person, book, row_units_for(current_user))
-    may_cancel = current_user.role == access.COUNTY and book is not None and book.kind != "cancelled"
-    own_unit = current_user.role in access.UNIT_STAFF and any(
-        m.unit_id == current_user.unit_id and m.is_current for m in person.memberships)
-    return render_template("records/book.html", c=content, book=book, person=person, may_cancel=may_cancel,
-                           may_request=own_unit, cancel_form=CancelForm(formdata=None),
-                           request_form=RequestForm(formdata=None), requirements=requirements(person),
-                           own=current_user.role == access.VOLUNTEER,
-                           may_download=current_user.role == access.VOLUNTEER and book is not None
-                           and book.kind != "cancelled" and access.may_call("records.pdf"))
-
-
-@bp.get("/books/<int:book_id>")
-@access.allow(*READERS)
-def book(book_id):
-    book = get_book_or_404(book_id, current_user)
-    return render_book(book, book.person)
-
-
-@bp.get("/mine")
-@access.allow(access.VOLUNTEER)
-def mine():
-    person = current_user.person
-    if person is None:
-        abort(404)
-    return render_book(book_of(person.id), person)
-
-
-@bp.post("/books/<int:book_id>/cancel")
-@access.allow(access.COUNTY)
-def cancel(book_id):
-    book = get_book_to_cancel_or_404(book_id, current_user)
-    form = CancelForm()
-    if form.validate_on_submit():
-        if str(book.version) != form.version.data:
-            abort(409)
-        try:
-            cancel_book(book, form.reason.data, current_user)
-            db.session.commit()
-            flash(_("Record book %(number)s cancelled.", number=book.number), "success")
-        except RecordBookError as exc:
-            flash(str(exc), "error")
-    else:
-        flash(_("Give the reason for the cancellation."), "error")
-    return redirect(url_for(".book", book_id=book.id))
-
-
 # --- completeness --------------------------------------------------------------------------
 
 def completeness_unit(form):
@@ -317,32 +258,3 @@ def completeness_export():
                  unit_id=unit.id if unit else None)
     db.session.commit()
     return csv_response(name, header, rows)
-
-
-# --- the PDF (verifiable printout) ------------------------------------------------------------
-
-@bp.get("/books/<int:book_id>/pdf")
-@access.allow(access.VOLUNTEER)
-def pdf(book_id):
-    """The volunteer's own book as a PDF with a verification QR (the whole record: only the volunteer)."""
-    book = get_book_or_404(book_id, current_user)
-    if book.kind == "cancelled":
-        abort(404)
-    try:
-        document, content = printout.printout(book, current_user)
-    except MissingGlyphError as exc:
-        db.session.rollback()
-        for message in exc.messages():
-            flash(message, "error")
-        return redirect(url_for(".book", book_id=book.id))
-    audit.record("record_book.download", book, number=book.number, code=document.short_code)
-    db.session.commit()
-    response = make_response(content)
-    response.headers.update({
-        "Content-Type": "application/pdf",
-        "Content-Disposition": f'attachment; filename="record-book-{book.number}.pdf"',
-        "Cache-Control": "no-store",
-        "Content-Security-Policy": "sandbox; default-src 'none'",
-        "X-Content-Type-Options": "nosniff",
-    })
-    return response

@@ -16,7 +16,7 @@ from portal.hours.operations import person_totals
 from portal.hours.scopes import entry_scope
 from portal.insurance.operations import cover_of
 from portal.records.completeness import ITEM_LABELS, ITEMS, item_conditions
-from portal.records.content import training_of
+from .record_book import training_of
 from portal.records.forms import RequestForm
 from portal.records.operations import book_of, pending_request, requirements
 from portal.records.models import RecordBookRequest

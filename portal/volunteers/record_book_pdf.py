@@ -21,9 +21,9 @@ from portal.certificates.operations import (DocumentKind, PreparedDocument, docu
 from portal.platform.database import expect_write
 from portal.platform.extensions import db
 from portal.registry.models import Person
-from .content import book_content, payload_of
-from .models import RecordBook
-from .operations import issued_record_book
+from portal.records.models import RecordBook
+from portal.records.operations import issued_record_book
+from .record_book import book_content, payload_of
 
 KIND = "record_book"
 TEMPLATE = "records/pdf.html"

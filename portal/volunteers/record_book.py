@@ -1,4 +1,4 @@
-"""What a record book holds (amended Cert/Book Regs Art. 4, domain.md B3): basic data, photo,
+"""The record book as a whole (composition: it gathers training, insurance, hours and awards). What a record book holds (amended Cert/Book Regs Art. 4, domain.md B3): basic data, photo,
 training, insurance, service entries by year with totals, awards. One builder serves the page
 and the PDF; `row_unit_ids` limits which units' entries appear as rows (decisions.md: a unit sees
 another unit's entries for a shared volunteer only as a total per unit).
@@ -20,7 +20,7 @@ from portal.training.models import TrainingRecord
 from portal.registry.catalog import FIELD_BY_CODE
 from portal.registry.models import Unit
 from portal.registry.models import Person
-from .models import RecordBook, RecordBookRequest
+from portal.records.models import RecordBook, RecordBookRequest
 
 
 @dataclass
