@@ -15,14 +15,21 @@ from sqlalchemy import func, insert, select
 
 from portal.awards import importing
 from portal.awards.facts import eligibility
-from portal.awards.models import CLOSED_ROUND, GENERAL, HEALTH_WELFARE, SCHEMES, AwardRound
+from portal.awards.models import (
+    CLOSED_ROUND,
+    GENERAL,
+    HEALTH_WELFARE,
+    SCHEMES,
+    AwardRound,
+)
 from portal.awards.operations import apply, approve, forward
 from portal.awards.rules import HEALTH_AND_WELFARE_FIELDS, THRESHOLDS
-from portal.platform.extensions import db
 from portal.hours.models import HourEntry
 from portal.imports.pipeline import Context, run
+from portal.platform.extensions import db
 from portal.records.models import RecordBook
 from portal.training.models import TrainingRecord
+
 from .records import month_end
 
 MERIT = "長期投入社區關懷與長者陪伴，協助據點活動與電話問安，服務態度熱忱。"

@@ -8,10 +8,10 @@ from sqlalchemy import func, select
 from portal.auth.operations import create_user
 from portal.platform.extensions import db
 from portal.records.models import RecordBook
-from portal.registry.models import Unit
-from portal.registry.operations import authority_for, create_unit, seed_reference_data
 from portal.registry.identity import LETTER_CODES
-from portal.registry.models import Membership, Person
+from portal.registry.models import Membership, Person, Unit
+from portal.registry.operations import authority_for, create_unit, seed_reference_data
+
 from . import bp
 from .awards import load_awards
 from .records import load_insurance, load_photos_and_books, load_records

@@ -19,6 +19,7 @@ from portal.records.models import RecordBook
 from portal.records.operations import next_number
 from portal.training.models import TrainingRecord
 from portal.registry.photos import PURPOSE, prepare_photo
+from portal.registry.models import Membership
 
 INSURERS = [("shinkong", "新光人壽", 75), ("first", "第一產物", 80)]
 
@@ -122,5 +123,4 @@ def load_insurance(rng: random.Random, units, today: date) -> int:
 
 
 def unit_memberships(unit):
-    from portal.registry.models import Membership
     return db.session.scalars(db.select(Membership).where(Membership.unit_id == unit.id)).all()

@@ -12,6 +12,7 @@ from portal.registry.scopes import unit_scope
 from portal.registry.models import Membership
 from portal.platform.htmx import is_fragment_request, page_or_fragment
 from portal.registry.scopes import membership_scope, visible_memberships
+from portal.volunteers import my_record
 from . import bp
 from .navigation import menu_items
 
@@ -30,7 +31,6 @@ def home():
         person = current_user.person
         if person is None:
             return render_template("main/volunteer_home.html", person=None)
-        from portal.volunteers import my_record  # imports hours, records, insurance: loaded on first use
         memberships = visible_memberships(current_user, person)
         page = request.args.get("page", 1, type=int)
         if is_fragment_request():  # htmx paging through the entries: only that block

@@ -17,6 +17,8 @@ from portal.insurance.operations import cover_of
 from .record_book import training_of
 from portal.records.operations import book_of, pending_request, requirements
 from portal.platform.timeutil import today_taipei
+from portal.certificates.models import Document
+from portal.certificates.operations import kind_label
 from .forms import PhotoForm
 from .progress import award_progress, honor_card_progress
 
@@ -59,11 +61,6 @@ def entries_page(person_id: int, page: int):
 
 
 def documents_of(person_id: int):
-    try:
-        from portal.certificates.models import Document
-        from portal.certificates.operations import kind_label
-    except ImportError:
-        return None, None
     docs = db.session.scalars(select(Document).where(Document.person_id == person_id)
                               .order_by(Document.issued_at.desc(), Document.id.desc()).limit(20)).all()
     return docs, kind_label

@@ -13,6 +13,10 @@ from datetime import date
 from flask_babel import gettext as _
 
 from portal.platform.i18n import hours_text
+from portal.awards.models import GENERAL, SCHEME_LABELS, SCHEMES, TIERS, tier_label
+from portal.awards.rules import HEALTH_AND_WELFARE_FIELDS, THRESHOLDS, highest_received
+from portal.honor_cards.facts import eligibility_of
+from portal.honor_cards.operations import window_words
 
 
 @dataclass
@@ -55,9 +59,6 @@ class TierProgress:
 
 def award_progress(total_half_hours: int, by_field: dict, received: dict | None = None) -> list[TierProgress]:
     """Progress in each scheme, above the tiers already received (scheme → set of tiers)."""
-    # Loaded on use: the awards package imports the volunteer pages' modules.
-    from portal.awards.models import GENERAL, SCHEME_LABELS, SCHEMES, TIERS, tier_label
-    from portal.awards.rules import HEALTH_AND_WELFARE_FIELDS, THRESHOLDS, highest_received
     hw = sum(half for code, half in by_field.items() if code in HEALTH_AND_WELFARE_FIELDS)
     result = []
     for scheme in SCHEMES:
@@ -95,17 +96,11 @@ class HonorCardProgress:
 
 def honor_card_progress(person_id: int, total_half_hours: int, first_service: date | None,
                         today: date) -> HonorCardProgress:
-    try:
-        from portal.honor_cards.facts import eligibility_of
-        from portal.honor_cards.operations import window_words
-    except ImportError:
-        eligibility_of = None
-    if eligibility_of is not None:
-        result = eligibility_of(person_id, today)
-        if result is not None:
-            return HonorCardProgress(True, result.eligible, result.half_hours, window_words(result),
-                                     [(c.met, c.message) for c in result.checks], list(result.notes),
-                                     result.window_start)
+    result = eligibility_of(person_id, today)
+    if result is not None:
+        return HonorCardProgress(True, result.eligible, result.half_hours, window_words(result),
+                                 [(c.met, c.message) for c in result.checks], list(result.notes),
+                                 result.window_start)
     years = None
     if first_service:
         years = today.year - first_service.year - ((today.month, today.day) < (first_service.month, first_service.day))

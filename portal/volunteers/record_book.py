@@ -12,15 +12,14 @@ from sqlalchemy.orm import joinedload
 
 from portal.awards.record import award_lines
 from portal.awards.record import payload_of as awards_payload
-from portal.platform.extensions import db
 from portal.hours.models import ACTIVE as HOURS_ACTIVE
 from portal.hours.models import HourEntry
 from portal.insurance.operations import cover_of
-from portal.training.models import TrainingRecord
-from portal.registry.catalog import FIELD_BY_CODE
-from portal.registry.models import Unit
-from portal.registry.models import Person
+from portal.platform.extensions import db
 from portal.records.models import RecordBook, RecordBookRequest
+from portal.registry.catalog import FIELD_BY_CODE
+from portal.registry.models import Person, Unit
+from portal.training.models import TrainingRecord
 
 
 @dataclass

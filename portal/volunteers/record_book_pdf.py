@@ -14,15 +14,23 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from portal.platform import pdf, uploads
 from portal.certificates.models import VALID, Document
-from portal.certificates.operations import (DocumentKind, PreparedDocument, document_file, glyph_texts, pdf_context,
-    prepare_document, store_document)
+from portal.certificates.operations import (
+    DocumentKind,
+    PreparedDocument,
+    document_file,
+    glyph_texts,
+    pdf_context,
+    prepare_document,
+    store_document,
+)
+from portal.platform import pdf, uploads
 from portal.platform.database import expect_write
 from portal.platform.extensions import db
-from portal.registry.models import Person
 from portal.records.models import RecordBook
 from portal.records.operations import issued_record_book
+from portal.registry.models import Person
+
 from .record_book import book_content, payload_of
 
 KIND = "record_book"

@@ -10,12 +10,21 @@ from portal.platform.extensions import db
 from portal.platform.pdf import MissingGlyphError
 from portal.records import bp
 from portal.records.forms import CancelForm, RequestForm
-from portal.records.operations import RecordBookError, book_of, cancel_book, requirements
-from portal.records.scopes import get_book_or_404, get_book_to_cancel_or_404, row_units_for
+from portal.records.operations import (
+    RecordBookError,
+    book_of,
+    cancel_book,
+    requirements,
+)
+from portal.records.scopes import (
+    get_book_or_404,
+    get_book_to_cancel_or_404,
+    row_units_for,
+)
 from portal.records.views import READERS
+
 from . import record_book_pdf
 from .record_book import book_content
-
 
 # --- the book ------------------------------------------------------------------------------
 

@@ -25,6 +25,9 @@ from portal.registry.models import Unit
 from portal.registry.scopes import visible_unit_ids
 from .forms import PhotoForm, PhotoReviewForm
 from portal.registry.models import Membership
+from portal.certificates.models import Document
+from portal.certificates.operations import kind_label
+from portal.certificates.scopes import document_scope
 from .progress import award_progress, honor_card_progress
 
 from .section_names import SECTIONS  # noqa: E402,F401
@@ -87,12 +90,6 @@ def honor_cards(person):
 
 
 def documents(person):
-    try:
-        from portal.certificates.models import Document
-        from portal.certificates.operations import kind_label
-        from portal.certificates.scopes import document_scope
-    except ImportError:
-        return {"documents": None}
     docs = db.session.scalars(select(Document).where(Document.person_id == person.id, document_scope(current_user))
                               .order_by(Document.issued_at.desc(), Document.id.desc()).limit(50)).all()
     return {"documents": docs, "kind_label": kind_label}

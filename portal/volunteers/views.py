@@ -21,17 +21,10 @@ from .section_names import SECTIONS
 from .forms import (STATUS_CHOICES, ContactForm, EndMembershipForm, MembershipForm, NewVolunteerForm, PersonForm,
                     PhotoForm, PhotoReviewForm, RosterFilter, check_id_number, field_choices)
 from portal.registry.photos import photo_file, placeholder_photo, review_photo, save_photo
-from portal.registry.models import Membership
 from portal.registry.operations import (PERSON_FIELDS, add_membership, end_membership, find_person_by_id_number,
     has_current_membership, log_id_reveal, register_person, update_person)
 from portal.registry.scopes import get_membership_or_404, get_person_or_404, visible_memberships
-
-
-def roster_module():
-    """The roster query imports hours, training and records; loaded on first use so that importing the
-    volunteers package (units, labels, ...) never pulls those features in half-initialised."""
-    from . import roster
-    return roster
+from . import roster, sections
 
 
 def roster_filter() -> RosterFilter:
@@ -51,7 +44,6 @@ def roster_filter() -> RosterFilter:
 def index():
     form = roster_filter()
     today = today_taipei()
-    roster = roster_module()
     page = roster.paginate(roster.roster_query(form, current_user, today), form.page.data or 1)
     return page_or_fragment("volunteers/index.html", "results", form=form, page=page, today=today,
                             can_register=access.may_call("volunteers.new"))
@@ -63,7 +55,6 @@ def export():
     expect_write()
     form = roster_filter()
     today = today_taipei()
-    roster = roster_module()
     rows = roster.rows_of(db.session.execute(roster.roster_query(form, current_user, today)))
     statuses = dict(STATUS_CHOICES)
     yes_no = {True: _("yes"), False: _("no")}
@@ -144,7 +135,6 @@ def show(person_id):
 def section_view(name: str):
     """The view of one section: the fragment for htmx, or the whole page with that section open."""
     def view(person_id):
-        from . import sections  # imports hours, training, records: loaded on first use (import cycles)
         person = get_person_or_404(person_id, current_user)
         context = unified_context(person)
         context.update(sections.BUILDERS[name](person), open_section=name)
