@@ -8,7 +8,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .platform import access, config, database, errors, htmx, i18n, security
 from .platform.extensions import babel, csrf, db, limiter, login_manager, migrate
-from .platform.extensions import htmx as htmx_ext
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,7 +44,6 @@ def configure_extensions(app: Flask):
     babel.init_app(app, default_translation_directories=str(ROOT / "translations"),
                    locale_selector=i18n.select_locale)
     csrf.init_app(app)
-    htmx_ext.init_app(app)
     limiter.init_app(app)
 
 

@@ -11,6 +11,7 @@ from portal.platform import access, config
 from portal import create_app
 from portal.platform.audit import AuditLog, record
 from portal.platform.extensions import db
+from portal.platform.htmx import is_fragment_request, is_htmx_request
 from tests.conftest import ROOT, base_config, login, pg_database
 
 
@@ -204,3 +205,15 @@ def test_only_the_configured_proxies_are_believed_for_the_client_address(tmp_pat
     app.test_client().get("/_address", headers={"X-Forwarded-For": "1.2.3.4, 5.6.7.8"},
                           environ_base={"REMOTE_ADDR": "10.0.0.9"})
     assert seen["addr"] == expected
+
+
+@pytest.mark.parametrize("headers, fragment", [
+    ({}, False),
+    ({"HX-Request": "true"}, True),
+    ({"HX-Request": "true", "HX-Boosted": "true"}, False),   # boosted navigation wants the whole page
+    ({"HX-Request": "false"}, False),
+])
+def test_fragment_requests_are_read_from_the_htmx_headers(app, headers, fragment):
+    with app.test_request_context("/", headers=headers):
+        assert is_fragment_request() is fragment
+        assert is_htmx_request() is (headers.get("HX-Request") == "true")

@@ -1,11 +1,18 @@
-"""One URL, two renderings: the full page, or one named block of it for htmx requests."""
+"""One URL, two renderings: the full page, or one named block of it for htmx requests.
+
+htmx says who it is in request headers (https://htmx.org/reference/#request_headers); these few
+lines read the two the portal needs, so no extension is required."""
 from flask import current_app, render_template, request
 
 
+def is_htmx_request() -> bool:
+    """The request was made by htmx (header HX-Request: true)."""
+    return request.headers.get("HX-Request") == "true"
+
+
 def is_fragment_request() -> bool:
-    """htmx asked for part of a page (boosted navigation still wants the whole page)."""
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted
+    """htmx asked for part of a page (boosted navigation, HX-Boosted: true, still wants the whole page)."""
+    return is_htmx_request() and request.headers.get("HX-Boosted") != "true"
 
 
 def render_block(template_name: str, block_name: str, **context) -> str:
