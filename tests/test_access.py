@@ -1,4 +1,4 @@
-"""Route policy registry and the role × route × scope matrix (security.md A.3, B.1)."""
+"""Route policy registry and the role × route × scope matrix (docs/rules/accounts.md#ac2)."""
 import re
 
 import pytest

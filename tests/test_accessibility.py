@@ -1,5 +1,5 @@
 """axe-core (WCAG 2.1 A/AA rules) on the main pages in both languages, including a form with
-errors: no serious or critical violations (security.md B.12)."""
+errors: no serious or critical violations (docs/rules/platform.md#pl3)."""
 from pathlib import Path
 
 import pytest

@@ -1,6 +1,6 @@
 """Awards through HTTP and the database: the unit's list and application, sector forwarding, ministry
 approval, returns and withdrawals, bulk actions, scopes, deadlines, paper applications, rounds,
-the volunteer's awards and revocation (decisions.md "Awards")."""
+the volunteer's awards and revocation (docs/rules/awards.md)."""
 import itertools
 import secrets
 from datetime import date, timedelta

@@ -1,4 +1,4 @@
-"""The award eligibility engine, table-driven, without HTTP or database (decisions.md "Awards")."""
+"""The award eligibility engine, table-driven, without HTTP or database (docs/rules/awards.md)."""
 from datetime import date
 
 import pytest

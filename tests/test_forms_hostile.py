@@ -1,5 +1,5 @@
 """Every form on every page, filled with hostile values, answers with a message or stores the
-value safely: never a 5xx, never unescaped markup (security.md B.4)."""
+value safely: never a 5xx, never unescaped markup (docs/rules/platform.md#pl4)."""
 from html.parser import HTMLParser
 
 import pytest

@@ -1,4 +1,4 @@
-"""The honor-card eligibility engine on plain facts: no database, no HTTP (domain.md §2.4, §4.4)."""
+"""The honor-card eligibility engine on plain facts: no database, no HTTP (docs/rules/honor-cards.md)."""
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -161,7 +161,7 @@ def test_a_card_in_force_is_reported_and_blocks_a_new_one():
 
 
 @pytest.mark.parametrize("approved,previous,expected", [
-    (date(2023, 12, 13), None, (date(2023, 12, 13), date(2026, 12, 13))),          # HC5: 112-12-13 → 115-12-13
+    (date(2023, 12, 13), None, (date(2023, 12, 13), date(2026, 12, 13))),          # docs/rules/honor-cards.md#hc5: 112-12-13 → 115-12-13
     (date(2025, 1, 5), date(2025, 3, 1), (date(2025, 3, 1), date(2028, 3, 1))),     # previous card ends later
     (date(2025, 5, 5), date(2025, 3, 1), (date(2025, 5, 5), date(2028, 5, 5))),     # approval is later
     (date(2024, 2, 29), None, (date(2024, 2, 29), date(2027, 2, 28))),

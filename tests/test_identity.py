@@ -1,4 +1,4 @@
-"""National ID / resident certificate checksums, normalisation and masking (domain.md §2.8)."""
+"""National ID / resident certificate checksums, normalisation and masking (docs/rules/identity.md)."""
 import random
 
 import pytest

@@ -23,7 +23,7 @@ from portal.platform.timeutil import today_taipei
 from portal.registry.models import Membership, Person
 from tests.conftest import login
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "imports"  # copies of ../shared/fixtures/imports
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "imports"  # kept in the repository
 
 
 def fixture(name: str) -> bytes:

@@ -1,4 +1,4 @@
-"""Two-step sign-in (TOTP) for authority and admin accounts: security.md A.1 and B.2."""
+"""Two-step sign-in (TOTP) for authority and admin accounts: docs/rules/accounts.md#ac5."""
 import re
 import time
 

@@ -1,4 +1,5 @@
-"""Password policy: lengths, the bundled common-password list, the user's own words, reuse (security.md B.2)."""
+"""Password policy: lengths, the bundled common-password list, the user's own words, reuse
+(docs/rules/accounts.md#ac3)."""
 import pytest
 from flask_babel import force_locale
 from hypothesis import HealthCheck, given, settings

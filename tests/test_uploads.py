@@ -1,4 +1,4 @@
-"""portal/uploads.py: the malicious-file corpus (security.md A.6, B.7) is refused with a clear message and
+"""portal/uploads.py: the malicious-file corpus (docs/rules/platform.md#pl1) is refused with a clear message and
 never stored; good files are stored clean, outside the web root, under random names."""
 import io
 import struct

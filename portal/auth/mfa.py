@@ -1,6 +1,6 @@
 """Two-step sign-in with a time-based one-time code (TOTP, RFC 6238) for authority and admin accounts.
 
-security.md A.1: a stolen password alone must not open a ministry, county, sector-authority or
+docs/rules/accounts.md#ac5: a stolen password alone must not open a ministry, county, sector-authority or
 system-admin account, and a code seen once cannot be used again within its 30-second window.
 """
 import hmac

@@ -1,4 +1,4 @@
-"""Idle and absolute session limits (security.md B.3), with a warning the user can answer.
+"""Idle and absolute session limits (docs/rules/accounts.md#ac6), with a warning the user can answer.
 
 Authority accounts sign out after 15 idle minutes, everyone else after 30; no session lives
 longer than 8 hours. The page warns two minutes before the idle limit (WCAG 2.2.1) and one

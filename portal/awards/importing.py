@@ -1,10 +1,10 @@
 """Other-award import (其他獎項匯入): awards of other schemes (MOE, culture, labour...) imported by
-the authority that gave them, so the record book shows them (domain.md §2.5 notes, §4.6).
+the authority that gave them, so the record book shows them (docs/rules/awards.md#a7).
 
 A kind of the shared import pipeline (portal/imports): the same reading, preview, all-or-nothing
 commit and idempotency by file hash. Only authorities import award data (sector authorities,
 counties, the ministry): units import data they should not, and MOE asked that authorities import
-their award lists directly [SEED]. The kind is registered for the authority roles only, and
+their award lists directly (docs/rules/awards.md#a7). The kind is registered for the authority roles only, and
 validate() itself refuses any context that is not an authority account acting for its own
 authority, so no route — unit import page, command line or a direct call — lets a unit write
 awards. A row's volunteer must serve in a unit within the importer's scope (volunteers/scopes);

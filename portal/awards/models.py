@@ -1,6 +1,6 @@
 """Awards (志願服務獎勵): the ministry's yearly rounds, units' applications, and awards received.
 
-Two MOHW schemes run as configurable rounds (decisions.md): the general award (3,000 / 5,000 /
+Two MOHW schemes run as configurable rounds (docs/rules/awards.md#a4): the general award (3,000 / 5,000 /
 8,000 h, 銅/銀/金牌) and the health-and-welfare award (1,500 / 2,000 / 2,500 h, 銅/銀/金質徽章).
 An application goes unit → the unit's sector authority (forwards or returns) → the ministry
 (approves or returns); approval writes the award into the record. Awards of other schemes (MOE,

@@ -1,10 +1,10 @@
 """The award eligibility engine: plain facts in, a tier and reasons in words out (no database, no HTTP).
 
-decisions.md "Awards": general 3,000 / 5,000 / 8,000 h on all hours; health and welfare
+docs/rules/awards.md: general 3,000 / 5,000 / 8,000 h on all hours; health and welfare
 1,500 / 2,000 / 2,500 h on hours in the health-and-welfare fields; each tier once per person (a
-volunteer who holds a tier can only move up); one application per volunteer and round. domain.md
-A1: the general award needs a valid performance certificate and a record book; A2 needs the
-record book (the H&W scheme's roster is made from it).
+volunteer who holds a tier can only move up); one application per volunteer and round (A1–A4).
+The general award needs a valid performance certificate and a record book (#a1); the H&W award
+needs the record book (#a2; the H&W scheme's roster is made from it).
 """
 from dataclasses import dataclass, field
 from datetime import date

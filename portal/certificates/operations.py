@@ -40,8 +40,8 @@ from .models import (DECLINED, ENGLISH_CERTIFICATE, ENGLISH_TRANSCRIPT, ISSUED, 
                      PREPARED, REQUESTED, REVOKED, SUPERSEDED, VALID, WITHDRAWN, CertificateRequest, Document,
                      DocumentFile)
 
-MIN_HALF_HOURS = 300          # 150 hours (decisions.md, domain.md P1)
-DUE_DAYS = 7                  # issued within 7 days of the request (P2)
+MIN_HALF_HOURS = 300          # 150 hours (docs/rules/certificates.md#p1)
+DUE_DAYS = 7                  # issued within 7 days of the request (docs/rules/certificates.md#p2)
 TOKEN_BYTES = 24              # 192 bits; the issue asks for at least 128
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 CODE_LENGTH = 10              # 50 bits, typed as XXXXX-XXXXX; guessing is rate-limited
@@ -814,7 +814,7 @@ def count_by_status(query_condition) -> dict[str, int]:
 
 
 def masked_name(document: Document) -> str:
-    """The name as the public page shows it (decisions.md: the middle masked, Latin initials)."""
+    """The name as the public page shows it (docs/rules/identity.md#id7: the middle masked, Latin initials)."""
     payload = document.payload or {}
     return mask_name(payload.get("name") or "") or mask_name(payload.get("name_latin") or "")
 

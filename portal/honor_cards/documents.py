@@ -2,7 +2,7 @@
 
 Each issued card gets a document of kind "honor_card": a random token for /verify/<token>,
 a short code, and a card-size PDF (85.6 × 54 mm) with the photo. The card itself stays
-Chinese (domain.md HC10); the verification page is bilingual.
+Chinese (docs/rules/honor-cards.md#hc10); the verification page is bilingual.
 """
 import base64
 

@@ -1,4 +1,4 @@
-"""Honor-card data import, for county authorities only (domain.md HC11, §6 item 6).
+"""Honor-card data import, for county authorities only (docs/rules/honor-cards.md#hc11).
 
 A kind of the shared import pipeline (portal/imports): the same reading, preview, all-or-nothing
 commit and idempotency by file hash. Only a county authority may run it: the kind is registered

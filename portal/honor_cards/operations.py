@@ -2,13 +2,13 @@
 
 The engine takes plain facts and returns a result that says in words what is met and what
 is missing; it knows nothing about the database or HTTP (the loader in facts.py builds the
-facts in a few queries). Rules (domain.md §2.4 HC1–HC12, §4.4; decisions.md):
+facts in a few queries). Rules (docs/rules/honor-cards.md, HC1–HC12):
 
 - Prerequisites: record book, verified basic training, verified special training for every
   field served, an accepted ID photo, and hours entered at least up to the end of last month.
 - Counting window: from the later of the training start (basic and the earliest special
   training of the fields served) and the day after the previous card's expiry, to the end of
-  last month. Hours before a field's own special training do not count in that field (T5).
+  last month. Hours before a field's own special training do not count in that field (docs/rules/training.md#t5).
 - Eligible with ≥ 3 years of service and ≥ 300 hours in the window. Hours and years used for
   an earlier card are never counted again: the window starts after the earlier card, and
   hours inside an earlier card's window are excluded in any case.
@@ -187,7 +187,7 @@ def years_complete_on(start: date, years: int = MIN_YEARS) -> date:
 def validity(approved_on: date, previous_valid_to: date | None = None) -> tuple[date, date]:
     """(valid from, valid to): 3 years from the later of the approval date and the previous card's expiry.
 
-    The end keeps the calendar day (HC5: approved 112-12-13 → valid to 115-12-13).
+    The end keeps the calendar day (docs/rules/honor-cards.md#hc5: approved 112-12-13 → valid to 115-12-13).
     """
     start = max(approved_on, previous_valid_to) if previous_valid_to else approved_on
     return start, add_years(start, VALID_YEARS)

@@ -410,7 +410,7 @@ def cards():
 
 
 def card_face(card) -> dict:
-    """The texts printed on the card, always in Chinese (domain.md HC10: the card is domestic only)."""
+    """The texts printed on the card, always in Chinese (docs/rules/honor-cards.md#hc10: the card is domestic only)."""
     with force_locale("zh_TW"):
         return {"title": _("Volunteer Service Honor Card"), "name": _("Name"), "number": _("Card number"),
                 "valid": _("Valid"), "no_photo": _("No photo"),

@@ -26,7 +26,7 @@ class HourEntry(db.Model):
         CheckConstraint("end_on >= start_on", name="date_order"),
         Index("ix_hour_entries_person_start", "person_id", "start_on"),
         Index("ix_hour_entries_unit_start", "unit_id", "start_on"),
-        # decisions.md: the same (volunteer, unit, dates, field, hours) must never count twice.
+        # docs/rules/hours.md#h10: the same (volunteer, unit, dates, field, hours) must never count twice.
         Index("uq_hour_entries_business_key", "person_id", "unit_id", "start_on", "end_on", "field_code",
               "half_hours", unique=True, sqlite_where=_ACTIVE_ONLY, postgresql_where=_ACTIVE_ONLY),
     )
@@ -40,7 +40,7 @@ class HourEntry(db.Model):
     field_code: Mapped[str] = mapped_column(String(20))
     content: Mapped[str] = mapped_column(String(200), default="")
     persons_served: Mapped[int] = mapped_column(default=0)
-    # MOHW template columns, kept as given (code lists are not public, decisions.md "Hours").
+    # MOHW template columns, kept as given (code lists are not public, docs/rules/imports.md#im3).
     item_code: Mapped[str] = mapped_column(String(4), default="")
     content_code: Mapped[str] = mapped_column(String(4), default="")
     area_code: Mapped[str] = mapped_column(String(4), default="")

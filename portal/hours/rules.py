@@ -1,4 +1,4 @@
-"""The rules every hour entry passes, whatever path it comes in by (decisions.md "Hours").
+"""The rules every hour entry passes, whatever path it comes in by (docs/rules/hours.md).
 
 Single form, batch grid, volunteer claim, claim approval, correction and file import all build
 `Draft`s and run them through one `EntryChecker`, which loads what it needs for all drafts at
@@ -26,7 +26,7 @@ from portal.registry.identity import mask_name
 from portal.registry.models import Membership
 from .models import ACTIVE, HourEntry
 
-EARLIEST = date(2001, 1, 20)  # the Volunteer Service Act took effect (domain.md H6)
+EARLIEST = date(2001, 1, 20)  # the Volunteer Service Act took effect (docs/rules/hours.md#h6)
 MAX_HALF_HOURS_PER_DAY = 48
 
 _NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
@@ -227,7 +227,7 @@ def short_text(value, limit: int) -> str:
 
 @functools.lru_cache(maxsize=65536)
 def same_name(a: str, b: str) -> bool:
-    """Names compared as decisions.md asks: spaces (and width variants) ignored."""
+    """Names compared as docs/rules/imports.md#im6 asks: spaces (and width variants) ignored."""
     def norm(s):
         return re.sub(r"\s+", "", unicodedata.normalize("NFKC", s or ""))
     return norm(a) == norm(b)

@@ -12,7 +12,7 @@ from portal.platform.i18n import format_date, localized
 from portal.registry.catalog import FIELD_BY_CODE
 
 
-# domain.md §3.4, in this order.
+# docs/rules/imports.md#im1, in this order.
 MOHW_COLUMNS = [
     Column("name", "姓名"),
     Column("id_number", "身分證字號"),

@@ -15,7 +15,7 @@ STATUSES = (PREVIEWED, COMMITTED, DISCARDED)
 class ImportBatch(db.Model):
     __tablename__ = "import_batches"
     __table_args__ = (
-        # The same file is committed at most once per kind and scope (security.md B.8: idempotency).
+        # The same file is committed at most once per kind and scope (docs/rules/imports.md#im9: idempotency).
         Index("uq_import_batches_committed_file", "kind", "scope_key", "sha256", unique=True,
               sqlite_where=text("status = 'committed'"), postgresql_where=text("status = 'committed'")),
     )

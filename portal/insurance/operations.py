@@ -3,7 +3,7 @@
 "Insured" means covered on a given day: an active enrolment in an active policy whose
 start and end include that day. Enrolling a volunteer whose age on the first day of cover
 is at or above the insurer's cap is refused, with the route through the county authority
-explained (decisions.md "Awards and insurance"; domain.md I3). Functions flush, never commit.
+explained (docs/rules/insurance.md#i2, #i3). Functions flush, never commit.
 """
 from dataclasses import dataclass
 from datetime import date
@@ -19,7 +19,7 @@ from portal.registry.catalog import COUNTY_BY_CODE
 from portal.registry.models import Membership, Person
 from .models import ACTIVE, InsuranceEnrolment, InsurancePolicy, Insurer
 
-# decisions.md: insurer age caps are settings; defaults 新光 75, 第一 80.
+# docs/rules/insurance.md#i2: insurer age caps are settings; defaults 新光 75, 第一 80.
 DEFAULT_INSURERS = {
     "shinkong": ("新光人壽", "Shin Kong Life", 75),
     "first": ("第一產物保險", "First Insurance", 80),

@@ -63,7 +63,7 @@ DEFAULTS = {
     "BABEL_DEFAULT_TIMEZONE": "Asia/Taipei",
     "RATELIMIT_HEADERS_ENABLED": False,
     "LOGIN_LOCK_FAILURES": 5,
-    "MFA_REQUIRED": True,  # two-step sign-in for authority and admin accounts (security.md A.1)
+    "MFA_REQUIRED": True,  # two-step sign-in for authority and admin accounts (docs/rules/accounts.md#ac5)
     "LOGIN_LOCK_MINUTES": 15,
     "LOGIN_RATE_LIMIT": "30 per 10 minutes",
     "PAGE_SIZE": 25,

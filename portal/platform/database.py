@@ -2,7 +2,7 @@
 
 SQLite: WAL, a busy timeout, foreign keys, and BEGIN IMMEDIATE for write transactions, so
 a transaction that reads before it writes waits for the lock instead of failing with
-SQLITE_BUSY_SNAPSHOT (security.md D.3). Read-only requests keep deferred BEGIN.
+SQLITE_BUSY_SNAPSHOT (docs/rules/platform.md#pl2). Read-only requests keep deferred BEGIN.
 """
 from flask import Flask, g, has_request_context, request
 from sqlalchemy import event

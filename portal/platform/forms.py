@@ -1,6 +1,6 @@
 """Base form and shared fields/validators.
 
-WTForms' own messages would come out in Simplified Chinese for zh_Hant_TW (style.md §5.2):
+WTForms' own messages would come out in Simplified Chinese for zh_Hant_TW (docs/rules/platform.md#pl6):
 the base form asks WTForms for language_TERRITORY first.
 """
 import unicodedata

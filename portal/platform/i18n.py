@@ -9,7 +9,7 @@ from .dates import ROC_OFFSET, format_roc_long, format_roc_short
 from .timeutil import TAIPEI
 
 # Keys are what Babel accepts and Werkzeug's best_match understands; the catalog folder
-# is still zh_Hant_TW because Babel normalises zh_TW to that (style.md §5.1, §5.3).
+# is still zh_Hant_TW because Babel normalises zh_TW to that (docs/rules/platform.md#pl5).
 LANGUAGES = {"zh_TW": "中文", "en": "English"}
 DEFAULT = "zh_TW"
 

@@ -6,7 +6,7 @@ renders an HTML template under templates/pdf/ in the document's own language, an
 the bytes of a tagged PDF whose title and language are set. QR codes are SVG data URIs made
 with segno, so no image files and no network access are involved.
 
-The fonts come from the pip package pylopdf-fonts-zh-tw (stack.md §4), not from the system;
+The fonts come from the pip package pylopdf-fonts-zh-tw (docs/rules/platform.md#pl7), not from the system;
 one FontConfiguration is kept per process because the first render is about twice as slow.
 """
 import os

@@ -1,6 +1,6 @@
 """Uploaded files, for every feature that takes them (certificates, later photos and letters).
 
-A file is checked before anything is written (security.md A.6, B.7):
+A file is checked before anything is written (docs/rules/platform.md#pl1):
 name → size → virus scanner → extension allowlist → type by content (magic bytes) →
 no web-page code → a full parse (Pillow for images, pikepdf for PDFs). Images are re-encoded
 without metadata, PDFs re-saved by pikepdf; only that clean copy is stored, outside the web

@@ -1,4 +1,4 @@
-"""Data completeness (domain.md H5): which required items each volunteer's record has.
+"""Data completeness (docs/rules/record-book.md#b9): which required items each volunteer's record has.
 
 Items per person and unit: ID number, date of birth, accepted photo, verified training
 (basic + special for a field served in the unit), a valid record book, hours entered by
@@ -27,7 +27,7 @@ ITEMS = ("id_number", "birth_date", "photo", "training", "record_book", "hours",
 ITEM_LABELS = {"id_number": _l("ID number"), "birth_date": _l("Date of birth"), "photo": _l("Accepted photo"),
                "training": _l("Training"), "record_book": _l("Record book"),
                "hours": _l("Hours up to last month"), "insurance": _l("Insurance")}
-# County KPI (domain.md H5): 90% in 2024, 95% from 2025.
+# County KPI (docs/rules/record-book.md#b9): 90% in 2024, 95% from 2025.
 KPI_TARGETS = {2024: 90, 2025: 95}
 
 

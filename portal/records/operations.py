@@ -1,8 +1,8 @@
 """Record-book rules: prerequisites, requests, numbering, issuance, cancellation (flush, never commit).
 
-decisions.md: the number is `<county code>-<ROC year>-<6-digit sequence>` (e.g. KHH-114-000123);
+docs/rules/record-book.md#b6: the number is `<county code>-<ROC year>-<6-digit sequence>` (e.g. KHH-114-000123);
 the county authority issues online on the unit's request; one book per person for life; statuses
-初次/換發/補發/註銷. The book continues when the volunteer moves unit (domain.md B5): renewal and
+初次/換發/補發/註銷. The book continues when the volunteer moves unit (docs/rules/record-book.md#b5): renewal and
 reissue keep the number and raise the edition.
 """
 from dataclasses import dataclass
@@ -71,7 +71,7 @@ class Requirement:
 
 
 def requirements(person: Person, unit_id: int | None = None) -> list[Requirement]:
-    """What a record book needs (domain.md §4.3: basic data, photo, training), each with a plain hint.
+    """What a record book needs (docs/rules/record-book.md#b1: basic data, photo, training), each with a plain hint.
 
     Special training counts for a field the person serves in (at `unit_id` when given).
     """

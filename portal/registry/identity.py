@@ -1,6 +1,6 @@
 """National ID / resident certificate / passport numbers: normalising, checksums, masking.
 
-Rules from domain.md §2.8 (D2, D3) and the masking decision in decisions.md.
+Rules: docs/rules/identity.md (checksums ID1–ID5, masking ID6–ID7).
 """
 import re
 import unicodedata

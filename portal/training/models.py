@@ -12,8 +12,8 @@ from portal.registry.catalog import FIELD_BY_CODE
 
 KINDS = ("basic", "special")
 STATUSES = ("pending", "verified", "rejected")
-# How a record came to count: an uploaded certificate, the seed's rule for health-and-welfare
-# record-book holders, or an authority's decision on a lost-certificate case.
+# How a record came to count: an uploaded certificate, the rule for health-and-welfare record-book
+# holders, or an authority's decision on a lost-certificate case (docs/rules/training.md#t4, #t7, #t8).
 BASES = ("certificate", "record_book_rule", "authority_decision")
 # Who put the record in: the unit's form, the volunteer, an import, a lost-certificate decision.
 SOURCES = ("unit", "volunteer", "import", "lost_case")
@@ -68,7 +68,7 @@ class TrainingRecord(db.Model):
 
 
 class LostCertificateCase(db.Model):
-    """A unit's request to recognise training whose certificate is lost (domain.md T7, §4.2)."""
+    """A unit's request to recognise training whose certificate is lost (docs/rules/training.md#t7, #t8)."""
     __tablename__ = "training_lost_cases"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,11 +1,11 @@
-"""The training gate and the training rules (domain.md T5–T7, §4.2; decisions.md "Hours").
+"""The training gate and the training rules (docs/rules/training.md T4–T8, docs/rules/hours.md#h12).
 
 From 2026-01-01 an hour entry in a field is accepted only when the volunteer has verified
 basic training and verified special training for that field; hours count from the later
 of the two effective dates. Where that data exists, the effective date applies to earlier
 years too. A record counts as verified when the unit verified it against an uploaded
-certificate, or when a lost-certificate case was accepted (by the seed's rule for
-health-and-welfare record-book holders, or by the authority's decision).
+certificate, or when a lost-certificate case was accepted (by the rule for health-and-welfare
+record-book holders, docs/rules/training.md#t7, or by the authority's decision, #t8).
 
 Functions here flush, never commit; the view commits.
 """
@@ -29,7 +29,7 @@ from portal.registry.models import Membership
 from .models import LostCertificateCase, TrainingFile, TrainingRecord
 
 GATE_START = date(2026, 1, 1)
-# "Health and welfare" (衛福) fields of the seed rule: social welfare and health care.
+# "Health and welfare" (衛福) fields (docs/rules/training.md#t7): social welfare and health care.
 HEALTH_AND_WELFARE_FIELDS = ("social", "health")
 MAX_FILES_PER_PERSON = 50
 RECORD_FIELDS = ("kind", "field_code", "course_name", "hours", "provider", "completed_on", "effective_on",
@@ -334,8 +334,9 @@ def serves_in_field(person_id: int, field_code: str) -> bool:
 
 
 def record_book_rule(case: LostCertificateCase) -> tuple[date, str] | None:
-    """The seed rule (T7): a health-and-welfare volunteer who holds a record book is deemed to have
-    completed that field's special training. Returns (effective date, evidence) when it applies."""
+    """The record-book rule (docs/rules/training.md#t7): a health-and-welfare volunteer who holds a record
+    book is deemed to have completed that field's special training. Returns (effective date,
+    evidence) when it applies."""
     if case.kind != "special" or case.field_code not in HEALTH_AND_WELFARE_FIELDS:
         return None
     if not serves_in_field(case.person_id, case.field_code):

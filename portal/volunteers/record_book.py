@@ -1,6 +1,6 @@
-"""The record book as a whole (composition: it gathers training, insurance, hours and awards). What a record book holds (amended Cert/Book Regs Art. 4, domain.md B3): basic data, photo,
+"""The record book as a whole (composition: it gathers training, insurance, hours and awards). What a record book holds (amended Cert/Book Regs Art. 4, docs/rules/record-book.md#b3): basic data, photo,
 training, insurance, service entries by year with totals, awards. One builder serves the page
-and the PDF; `row_unit_ids` limits which units' entries appear as rows (decisions.md: a unit sees
+and the PDF; `row_unit_ids` limits which units' entries appear as rows (docs/rules/record-book.md#b8: a unit sees
 another unit's entries for a shared volunteer only as a total per unit).
 """
 from dataclasses import dataclass, field

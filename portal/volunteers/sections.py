@@ -2,7 +2,7 @@
 
 Every builder receives a person the viewer may already see (loaded through scopes.py) and
 limits what it shows to the viewer's scope: another unit's hour entries only as a total per unit
-(decisions.md), documents through the certificates scope.
+(docs/rules/record-book.md#b8), documents through the certificates scope.
 """
 from flask_login import current_user
 from sqlalchemy import select, true
