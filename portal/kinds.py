@@ -12,7 +12,7 @@ from portal.imports import registry
 from portal.imports.roster import ROSTER_KIND as ROSTER_IMPORT
 from portal.platform import jobs
 from portal.volunteers.record_book_pdf import RECORD_BOOK_KIND
-from portal.training.import_kind import TRAINING_KIND as TRAINING_IMPORT
+from portal.training.importing import TRAINING_KIND as TRAINING_IMPORT
 
 # In the order the import screen offers them.
 IMPORT_KINDS = (

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from portal.platform.audit import AuditLog
 from portal.platform.extensions import db
 from portal.insurance.models import InsuranceEnrolment, InsurancePolicy
-from portal.insurance.operations import cover_of, insurers, is_insured
+from portal.insurance.facts import cover_of, insurers, is_insured
 from portal.registry.models import Membership
 from tests.conftest import login
 

@@ -15,7 +15,7 @@ from portal.records.models import RecordBook, RecordBookRequest
 from portal.records.operations import (RecordBookError, cancel_book, issued_record_book, next_number,
                                        request_book)
 from portal.training.models import TrainingRecord
-from portal.training.operations import holds_record_book
+from portal.training.facts import holds_record_book
 from portal.registry.models import Unit
 from portal.registry.operations import authority_for
 from portal.registry.photos import prepare_photo

@@ -15,9 +15,9 @@ from werkzeug.test import encode_multipart
 
 from portal.platform.audit import AuditLog
 from portal.platform.extensions import db
-from portal.training import importing, operations
+from portal.training import facts, importing
 from portal.training.models import LostCertificateCase, TrainingFile, TrainingRecord
-from portal.training.operations import gate_checker, training_problem
+from portal.training.facts import gate_checker, training_problem
 from portal.platform.uploads import StoredFile
 from tests.conftest import login
 from tests.test_access import normalised
@@ -354,14 +354,14 @@ def test_the_record_book_rule_for_health_and_welfare_applies_automatically(app, 
 def test_the_record_book_rule_uses_the_record_book_feature_when_it_registers(app, world, client):
     person = world.people["a"]
     lookup = lambda person_id: date(2018, 5, 5) if person_id == person.id else None  # noqa: E731
-    assert not operations.holds_record_book(person.id)
-    operations.register_record_book_lookup(lookup)
+    assert not facts.holds_record_book(person.id)
+    facts.register_record_book_lookup(lookup)
     try:
-        assert operations.holds_record_book(person.id)
+        assert facts.holds_record_book(person.id)
         login(client, world.users["clerk_a"])
         client.post(f"/training/people/{person.id}/lost/new", **multipart(case_fields(), []))
     finally:
-        operations._record_book_lookups.remove(lookup)
+        facts._record_book_lookups.remove(lookup)
     case = db.session.scalar(select(LostCertificateCase))
     assert case.status == "accepted" and case.effective_on == date(2018, 5, 5)
 
@@ -613,7 +613,7 @@ def test_the_training_kind_runs_through_the_import_pipeline(app, world):
     from portal.platform.exports import csv_bytes
     from portal.imports.pipeline import Context, run
     from portal.platform.timeutil import today_taipei
-    from portal.training.import_kind import TRAINING_KIND
+    from portal.training.importing import TRAINING_KIND
     a, shared, unit = world.people["a"], world.people["shared"], world.units["A"]
     good = [list(import_row(a).values()), list(import_row(shared, 訓練類別="基礎訓練", 特殊訓練類別="",
                                                              結業證書字號="B-7").values())]
@@ -638,8 +638,8 @@ def test_a_record_book_issued_in_the_portal_decides_the_case_automatically(app, 
     person = world.people["a"]
     db.session.add(RecordBook(person_id=person.id, number="TPE-110-000001", issued_on=date(2021, 7, 1)))
     db.session.commit()
-    assert operations.holds_record_book(person.id)
-    assert not operations.holds_record_book(world.people["b"].id)
+    assert facts.holds_record_book(person.id)
+    assert not facts.holds_record_book(world.people["b"].id)
     login(client, world.users["clerk_a"])
     client.post(f"/training/people/{person.id}/lost/new", **multipart(case_fields(), []))
     case = db.session.scalar(select(LostCertificateCase))

@@ -13,7 +13,7 @@ from portal.platform.extensions import db
 from portal.hours.models import ACTIVE, HourEntry
 from portal.records.models import CANCELLED as BOOK_CANCELLED
 from portal.records.models import RecordBook
-from portal.training.operations import verified_starts
+from portal.training.facts import verified_starts
 from portal.registry.models import PHOTO_ACCEPTED, Membership, Person
 from .models import CANCELLED, HonorCard
 from .operations import Facts, HourFact, PreviousCard, Result, evaluate

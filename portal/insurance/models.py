@@ -6,6 +6,7 @@ service it covers, so a unit's roster can tell who is insured for its work. Noth
 deleted: ending cover shortens the enrolment and keeps who did it and why.
 """
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -13,11 +14,20 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.platform.extensions import db
 from portal.platform.timeutil import utcnow
 
-ACTIVE, VOID = "active", "void"
+
+class PolicyStatus(StrEnum):
+    """The value is what the database stores; only active policies are written so far."""
+    ACTIVE = "active"
+
+
+class EnrolmentStatus(StrEnum):
+    """An ended enrolment stays active with its new end; one ended before it started is void."""
+    ACTIVE = "active"
+    VOID = "void"
 
 
 class Insurer(db.Model):
-    """An insurer and its age cap (a setting of the ministry); defaults live in operations.DEFAULT_INSURERS."""
+    """An insurer and its age cap (a setting of the ministry); defaults live in rules.DEFAULT_INSURERS."""
     __tablename__ = "insurers"
 
     code: Mapped[str] = mapped_column(String(20), primary_key=True)
@@ -41,7 +51,7 @@ class InsurancePolicy(db.Model):
     starts_on: Mapped[date]
     ends_on: Mapped[date]
     cover_note: Mapped[str] = mapped_column(String(300), default="")
-    status: Mapped[str] = mapped_column(String(10), default=ACTIVE)
+    status: Mapped[str] = mapped_column(String(10), default=PolicyStatus.ACTIVE)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
@@ -67,7 +77,7 @@ class InsuranceEnrolment(db.Model):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     starts_on: Mapped[date]
     ends_on: Mapped[date]
-    status: Mapped[str] = mapped_column(String(10), default=ACTIVE)
+    status: Mapped[str] = mapped_column(String(10), default=EnrolmentStatus.ACTIVE)
     enrolled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     enrolled_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

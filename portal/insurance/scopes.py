@@ -11,6 +11,7 @@ from sqlalchemy import false, or_, select
 from portal.platform import access
 from portal.platform.extensions import db
 from portal.registry.scopes import visible_unit_ids
+
 from .models import InsuranceEnrolment, InsurancePolicy
 
 
@@ -31,6 +32,12 @@ def writable_policy_scope(user):
     if user.role == access.COUNTY and user.authority_id:
         return InsurancePolicy.authority_id == user.authority_id
     return false()
+
+
+def may_manage_policy(user, policy: InsurancePolicy) -> bool:
+    """The policy's holder manages it: staff of the holder unit, or the county authority holding it."""
+    return ((user.role in access.UNIT_STAFF and policy.unit_id == user.unit_id)
+            or (user.role == access.COUNTY and policy.authority_id == user.authority_id))
 
 
 def get_policy_or_404(policy_id: int, user, for_write: bool = False) -> InsurancePolicy:

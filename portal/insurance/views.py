@@ -6,17 +6,19 @@ from sqlalchemy import case, func, select
 
 from portal.platform import access
 from portal.platform.extensions import db
-from portal.platform.forms import options
+from portal.platform.forms import check_version, options
 from portal.platform.i18n import localized
 from portal.platform.timeutil import today_taipei
-from portal.registry.scopes import visible_unit_ids
 from portal.registry.models import Membership
+from portal.registry.scopes import visible_unit_ids
+
 from . import bp
+from .facts import candidate_memberships, covered, insurer, insurers
 from .forms import EndCoverForm, EnrolForm, InsurerForm, PolicyForm
-from .models import ACTIVE, InsuranceEnrolment, InsurancePolicy
-from .operations import (InsuranceError, age_refusal, candidate_memberships, covered, create_policy, end_enrolment,
-                         enrol, insurer, insurers, set_insurer)
-from .scopes import get_enrolment_or_404, get_policy_or_404, policy_scope
+from .models import EnrolmentStatus, InsuranceEnrolment, InsurancePolicy, PolicyStatus
+from .operations import InsuranceError, create_policy, end_enrolment, enrol, set_insurer
+from .rules import CoverState, age_refusal, cover_state, default_start, open_cover
+from .scopes import get_enrolment_or_404, get_policy_or_404, may_manage_policy, policy_scope
 
 MANAGERS = (*access.UNIT_STAFF, access.COUNTY)
 SETTINGS = (access.MINISTRY, access.ADMIN)
@@ -41,16 +43,16 @@ def holder_of_user():
 def index():
     today = today_taipei()
     enrolled_now = (select(InsuranceEnrolment.policy_id, func.count(InsuranceEnrolment.id).label("n"))
-                    .where(InsuranceEnrolment.status == ACTIVE, InsuranceEnrolment.starts_on <= today,
+                    .where(InsuranceEnrolment.status == EnrolmentStatus.ACTIVE, InsuranceEnrolment.starts_on <= today,
                            InsuranceEnrolment.ends_on >= today)
                     .group_by(InsuranceEnrolment.policy_id).subquery())
     rows = db.session.execute(
         select(InsurancePolicy, func.coalesce(enrolled_now.c.n, 0))
         .outerjoin(enrolled_now, enrolled_now.c.policy_id == InsurancePolicy.id)
-        .where(policy_scope(current_user), InsurancePolicy.status == ACTIVE)
+        .where(policy_scope(current_user), InsurancePolicy.status == PolicyStatus.ACTIVE)
         .order_by(InsurancePolicy.ends_on.desc(), InsurancePolicy.id.desc())).all()
     members = (select(Membership.person_id, Membership.unit_id)
-               .where(Membership.status != "left", Membership.unit_id.in_(visible_unit_ids(current_user)))
+               .where(Membership.is_current, Membership.unit_id.in_(visible_unit_ids(current_user)))
                .distinct().subquery())
     total, insured = db.session.execute(select(
         func.count(), func.coalesce(func.sum(
@@ -85,7 +87,7 @@ def enrol_form(policy, candidates, formdata=None):
     form = EnrolForm(formdata=formdata)
     form.members.choices = options((str(m.id), m.person.name) for m in candidates)
     if formdata is None:
-        form.starts_on.data = max(policy.starts_on, min(today_taipei(), policy.ends_on))
+        form.starts_on.data = default_start(policy, today_taipei())
     return form
 
 
@@ -94,25 +96,25 @@ def show_policy(policy, form=None, refusals=(), status=200):
     enrolments = db.session.scalars(
         select(InsuranceEnrolment).where(InsuranceEnrolment.policy_id == policy.id)
         .join(InsuranceEnrolment.person).order_by(InsuranceEnrolment.status, InsuranceEnrolment.id)).all()
-    may_manage = ((current_user.role in access.UNIT_STAFF and policy.unit_id == current_user.unit_id)
-                  or (current_user.role == access.COUNTY and policy.authority_id == current_user.authority_id))
+    may_manage = may_manage_policy(current_user, policy)
     info = insurer(policy.insurer_code)
     candidates, notes = [], {}
     if may_manage:
-        enrolled = {e.person_id for e in enrolments if e.status == ACTIVE and e.ends_on >= today}
+        enrolled = {e.person_id for e in enrolments if open_cover(e, today)}
         seen = set()
         for m in candidate_memberships(policy, current_user):
             if m.person_id in enrolled or (m.person_id, m.unit_id) in seen:
                 continue
             seen.add((m.person_id, m.unit_id))
             candidates.append(m)
-        start = form.starts_on.data if form is not None and form.starts_on.data else \
-            max(policy.starts_on, min(today, policy.ends_on))
+        start = form.starts_on.data if form is not None and form.starts_on.data else default_start(policy, today)
         notes = {m.id: age_refusal(m.person, policy, start, m.unit, info) for m in candidates}
         form = form or enrol_form(policy, candidates)
     return render_template("insurance/show.html", policy=policy, enrolments=enrolments, candidates=candidates,
                            notes=notes, form=form, refusals=refusals, may_manage=may_manage, today=today,
-                           info=info, end_form=EndCoverForm(formdata=None)), status
+                           info=info, end_form=EndCoverForm(formdata=None), CoverState=CoverState,
+                           states={e.id: cover_state(e, today) for e in enrolments},
+                           may_end={e.id for e in enrolments if open_cover(e, today)}), status
 
 
 @bp.get("/policies/<int:policy_id>")
@@ -156,8 +158,7 @@ def end(enrolment_id):
     enrolment = get_enrolment_or_404(enrolment_id, current_user, for_write=True)
     form = EndCoverForm()
     if form.validate_on_submit():
-        if str(enrolment.version) != form.version.data:
-            abort(409)
+        check_version(enrolment, form)
         try:
             end_enrolment(enrolment, form.ends_on.data, form.reason.data, current_user)
         except InsuranceError as exc:

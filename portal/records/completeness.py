@@ -16,9 +16,9 @@ from sqlalchemy.orm import aliased
 from portal.platform.extensions import db
 from portal.hours.models import ACTIVE as HOURS_ACTIVE
 from portal.hours.models import HourEntry
-from portal.insurance.operations import covered
+from portal.insurance.facts import covered
 from portal.training.models import TrainingRecord
-from portal.training.operations import verified_basic
+from portal.training.facts import verified_basic
 from portal.registry.models import Unit
 from portal.registry.models import Membership, Person
 from .operations import valid_book_exists

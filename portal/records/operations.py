@@ -17,7 +17,7 @@ from portal.platform.numbering import next_in_sequence
 from portal.platform.i18n import format_date, localized
 from portal.platform.timeutil import today_taipei, utcnow
 from portal.training.models import TrainingRecord
-from portal.training.operations import register_record_book_lookup, verified_basic, verified_special
+from portal.training.facts import register_record_book_lookup, verified_basic, verified_special
 from portal.registry.catalog import FIELD_BY_CODE
 from portal.registry.models import Authority, Unit
 from portal.registry.models import Membership, Person

@@ -13,7 +13,7 @@ from portal.platform.forms import options
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import localized
 from portal.platform.timeutil import today_taipei
-from portal.training.operations import verified_basic, verified_special
+from portal.training.facts import verified_basic, verified_special
 from portal.registry.models import Unit
 from portal.registry.scopes import get_unit_or_404, unit_scope, visible_units
 from portal.registry.models import Membership, Person

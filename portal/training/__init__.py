@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("training", __name__, url_prefix="/training")
 
-from . import views  # noqa: E402,F401
+from . import case_views, missing_views, record_views, views  # noqa: E402,F401

@@ -3,21 +3,32 @@ import unicodedata
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from wtforms import (BooleanField, DecimalField, HiddenField, IntegerField, MultipleFileField, RadioField,
-                     SelectField, StringField, TextAreaField)
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    MultipleFileField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from portal.platform.forms import DateInput, Form, clean_text, no_markup, options
 from portal.platform.i18n import localized
 from portal.platform.timeutil import today_taipei
-from portal.registry.catalog import FIELDS
 from portal.platform.uploads import ACCEPT
+from portal.registry.catalog import FIELDS
 
-KIND_CHOICES = [("basic", _l("Basic training")), ("special", _l("Special training"))]
-STATUS_CHOICES = [("pending", _l("Awaiting verification")), ("verified", _l("Verified")),
-                  ("rejected", _l("Rejected"))]
-CASE_STATUS_CHOICES = [("filed", _l("Waiting for a decision")), ("accepted", _l("Accepted")),
-                       ("refused", _l("Refused"))]
+from .models import CaseStatus, TrainingKind, TrainingStatus
+
+KIND_CHOICES = [(TrainingKind.BASIC, _l("Basic training")), (TrainingKind.SPECIAL, _l("Special training"))]
+STATUS_CHOICES = [(TrainingStatus.PENDING, _l("Awaiting verification")), (TrainingStatus.VERIFIED, _l("Verified")),
+                  (TrainingStatus.REJECTED, _l("Rejected"))]
+CASE_STATUS_CHOICES = [(CaseStatus.FILED, _l("Waiting for a decision")), (CaseStatus.ACCEPTED, _l("Accepted")),
+                       (CaseStatus.REFUSED, _l("Refused"))]
 MISSING_CHOICES = [("any", _l("Basic or special training")), ("basic", _l("Basic training")),
                    ("special", _l("Special training for the field"))]
 EARLIEST = date(1980, 1, 1)
@@ -52,7 +63,7 @@ class FilesField(MultipleFileField):
 
 
 class RecordForm(Form):
-    kind = SelectField(_l("Kind of training"), choices=options(KIND_CHOICES), default="basic")
+    kind = SelectField(_l("Kind of training"), choices=options(KIND_CHOICES), default=TrainingKind.BASIC)
     field_code = SelectField(_l("Field of the special training"), validators=[Optional()],
                              description=_l("Only for special training."))
     course_name = StringField(_l("Course name"), filters=[clean_text],
@@ -104,7 +115,7 @@ class RejectForm(Form):
 
 
 class CaseForm(Form):
-    kind = SelectField(_l("Kind of training"), choices=options(KIND_CHOICES), default="special")
+    kind = SelectField(_l("Kind of training"), choices=options(KIND_CHOICES), default=TrainingKind.SPECIAL)
     field_code = SelectField(_l("Field of the special training"), validators=[Optional()])
     course_name = StringField(_l("Course name"), filters=[clean_text], validators=[Optional(), Length(max=120)])
     provider = StringField(_l("Training provider"), filters=[clean_text], validators=[Optional(), Length(max=120)])

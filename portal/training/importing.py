@@ -1,5 +1,6 @@
-"""Training records from a spreadsheet, for the import pipeline (portal/imports/), and
-certificate files matched to records by certificate number afterwards.
+"""Training records from a spreadsheet: TRAINING_KIND, the training kind of the import pipeline
+(portal/imports/; portal/kinds.py lists it with the other kinds). Certificate files are matched to
+the imported records by certificate number afterwards (operations.match_certificate_files).
 
 The pipeline reads the file and hands over rows as mappings from column title to cell value:
 
@@ -10,25 +11,26 @@ The pipeline reads the file and hands over rows as mappings from column title to
 Column titles are the Chinese ones of TEMPLATE_HEADER (English keys from COLUMNS work too).
 Row numbers count the header as row 1, as a spreadsheet shows them.
 """
-import os
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from portal.platform import audit, uploads
+from portal.imports.pipeline import Column, Format, ImportKind, Plan, Table
+from portal.platform import access, audit
 from portal.platform.dates import DateFormatError, parse_date
+from portal.platform.exports import csv_bytes
 from portal.platform.extensions import db
 from portal.platform.timeutil import today_taipei
 from portal.registry.catalog import find_field
 from portal.registry.identity import IdNumberError, classify, mask_id, normalise
 from portal.registry.models import Membership, Person
-from .models import TrainingRecord
-from .operations import attach_files, room_for_files
+
+from .models import Basis, Source, TrainingKind, TrainingRecord, TrainingStatus
 
 # (Chinese title, key, English title)
 COLUMNS = [
@@ -49,8 +51,9 @@ TEMPLATE_EXAMPLE = ["王小明", "A123456789", "特殊訓練", "社會福利", "
 TITLE_OF = {key: title for title, key, _en in COLUMNS}
 KEY_OF = {**{title: key for title, key, _en in COLUMNS}, **{key: key for _t, key, _en in COLUMNS},
           **{en.lower(): key for _t, key, en in COLUMNS}}
-KIND_WORDS = {"基礎": "basic", "基礎訓練": "basic", "基礎訓": "basic", "basic": "basic",
-              "特殊": "special", "特殊訓練": "special", "特殊訓": "special", "special": "special"}
+KIND_WORDS = {"基礎": TrainingKind.BASIC, "基礎訓練": TrainingKind.BASIC, "基礎訓": TrainingKind.BASIC,
+              "basic": TrainingKind.BASIC, "特殊": TrainingKind.SPECIAL, "特殊訓練": TrainingKind.SPECIAL,
+              "特殊訓": TrainingKind.SPECIAL, "special": TrainingKind.SPECIAL}
 EARLIEST = date(1980, 1, 1)
 MAX_ROWS = 20_000
 
@@ -63,9 +66,6 @@ class RowError:
     value: str
     message: object  # a lazy string: str() gives it in the current language
     key: str = ""
-
-    def as_dict(self) -> dict:
-        return {"row": self.row, "column": self.column, "value": self.value, "message": str(self.message)}
 
 
 @dataclass
@@ -81,7 +81,6 @@ class TrainingRow:
     completed_on: date
     effective_on: date
     certificate_no: str
-    extra: dict = field(default_factory=dict)
 
 
 def _text(value) -> str:
@@ -125,12 +124,12 @@ def validate(rows: Iterable[Mapping], unit_id: int, first_row: int = 2,
     people = {p.id_number: p for p in db.session.scalars(select(Person).where(Person.id_number.in_(numbers)))} \
         if numbers else {}
     on_roster = set(db.session.scalars(select(Membership.person_id).where(
-        Membership.unit_id == unit_id, Membership.status != "left",
+        Membership.unit_id == unit_id, Membership.is_current,
         Membership.person_id.in_([p.id for p in people.values()])))) if people else set()
     existing = set(tuple(row) for row in db.session.execute(
         select(TrainingRecord.person_id, TrainingRecord.certificate_no).where(
         TrainingRecord.person_id.in_([p.id for p in people.values()]), TrainingRecord.certificate_no != "",
-        TrainingRecord.status != "rejected")).all()) if people else set()
+        TrainingRecord.status != TrainingStatus.REJECTED)).all()) if people else set()
     seen: dict[tuple[int, str], int] = {}
     valid: list[TrainingRow] = []
     today = today_taipei()
@@ -138,7 +137,7 @@ def validate(rows: Iterable[Mapping], unit_id: int, first_row: int = 2,
         number = row_numbers[index] if row_numbers else first_row + index
         row_errors: list[RowError] = []
 
-        def fail(key, value, message):
+        def fail(key, value, message, number=number, row_errors=row_errors):
             shown = mask_id(normalise(_text(value))) if key == "id_number" else _text(value)[:60]
             row_errors.append(RowError(number, TITLE_OF[key], shown, message, key))
 
@@ -161,7 +160,7 @@ def validate(rows: Iterable[Mapping], unit_id: int, first_row: int = 2,
             fail("kind", r.get("kind"), _l("Write 基礎訓練 (basic) or 特殊訓練 (special)."))
         field_code = None
         field_text = _text(r.get("field"))
-        if kind == "special":
+        if kind == TrainingKind.SPECIAL:
             entry = find_field(field_text.removesuffix("類"))
             if entry is None:
                 fail("field", field_text, _l("Unknown service field; use a field of the Volunteer Service Act "
@@ -228,66 +227,50 @@ def write(rows: list[TrainingRow], unit_id: int, user) -> list[TrainingRecord]:
     records = [TrainingRecord(person_id=r.person_id, unit_id=unit_id, kind=r.kind, field_code=r.field_code,
                               course_name=r.course_name, hours=r.hours, provider=r.provider,
                               completed_on=r.completed_on, effective_on=r.effective_on,
-                              certificate_no=r.certificate_no, status="pending", basis="certificate",
-                              source="import", entered_by_id=getattr(user, "id", None)) for r in rows]
+                              certificate_no=r.certificate_no, status=TrainingStatus.PENDING,
+                              basis=Basis.CERTIFICATE, source=Source.IMPORT,
+                              entered_by_id=getattr(user, "id", None)) for r in rows]
     db.session.add_all(records)
     db.session.flush()
-    for r, record in zip(rows, records):
+    for r, record in zip(rows, records, strict=True):
         audit.record("training.import", record, row=r.row, person=r.person_id, kind=r.kind,
                      field_code=r.field_code or "", certificate_no=r.certificate_no,
                      effective_on=str(r.effective_on))
     return records
 
 
-# --- certificate files matched by number --------------------------------------------------
+# --- the kind of the import pipeline ------------------------------------------------------
 
-def certificate_key(text: str) -> str:
-    """Certificate numbers compare with full-width forms folded and spaces removed."""
-    return "".join(unicodedata.normalize("NFKC", text or "").split())
-
-
-@dataclass
-class MatchResult:
-    name: str
-    outcome: str  # matched | no_record | several | refused
-    message: str
-    record: TrainingRecord | None = None
+PIPELINE_COLUMNS = tuple(Column(key, title, (english,),
+                                required=key not in ("field", "hours", "provider", "effective_on"))
+                         for title, key, english in COLUMNS)
+TRAINING_FORMAT = Format("training", _l("Training template"), PIPELINE_COLUMNS)
 
 
-def match_certificate_files(files, unit_id: int, user) -> list[MatchResult]:
-    """Attach each file to the unit's unverified record whose certificate number is the file name (without
-    extension). Unmatched or refused files are not stored."""
-    candidates = db.session.scalars(select(TrainingRecord).where(
-        TrainingRecord.unit_id == unit_id, TrainingRecord.certificate_no != "",
-        TrainingRecord.status.in_(("pending", "rejected")))).all()
-    by_number: dict[str, list[TrainingRecord]] = {}
-    for record in candidates:
-        by_number.setdefault(certificate_key(record.certificate_no), []).append(record)
-    results = []
-    for part in files:
-        shown = uploads.shown_name(part.filename)
-        number = certificate_key(os.path.splitext(shown)[0])
-        found = by_number.get(number, [])
-        if not found:
-            results.append(MatchResult(shown, "no_record", str(_l(
-                "No unverified record of your unit has certificate number %(number)s.", number=number))))
-            continue
-        if len(found) > 1:
-            results.append(MatchResult(shown, "several", str(_l(
-                "Several records have certificate number %(number)s; upload this file on the right record.",
-                number=number))))
-            continue
-        record = found[0]
-        if room_for_files(record.person_id) < 1:
-            results.append(MatchResult(shown, "refused", str(_l(
-                "A volunteer can have at most %(n)d certificate files.", n=50)), record))
-            continue
-        try:
-            stored = uploads.accept(part, "training_certificate", getattr(user, "id", None))
-        except uploads.UploadRefused as exc:
-            results.append(MatchResult(shown, "refused", exc.message, record))
-            continue
-        attach_files(record, [stored], user)
-        results.append(MatchResult(shown, "matched", str(_l("Attached to the record of %(name)s.",
-                                                             name=record.person.name)), record))
-    return results
+def validate_table(table: Table, ctx) -> Plan:
+    numbered = list(table.rows)  # the pipeline streams rows; training files are small
+    plan = Plan(rows=len(numbered))
+    rows = [{key: table.cell(cells, key) for key in table.columns} for _number, cells in numbered]
+    records, errors = validate(rows, ctx.unit.id, row_numbers=[number for number, _cells in numbered])
+    for error in errors:
+        plan.problems.append(table.problem(error.row, error.key, error.value, "training",
+                                           lambda e=error: str(e.message)))
+    plan.items = records
+    plan.summary = {"training_records": len(records)}
+    return plan
+
+
+def write_plan(plan: Plan, ctx, _batch) -> dict:
+    written = write(plan.items, ctx.unit.id, ctx.user)
+    return {"training_records": len(written)}
+
+
+def template():
+    return csv_bytes(TEMPLATE_HEADER, [TEMPLATE_EXAMPLE]), "training-template.csv", "text/csv"
+
+
+TRAINING_KIND = ImportKind(
+    key="training", label=_l("Training records"), roles=frozenset(access.UNIT_STAFF), formats=(TRAINING_FORMAT,),
+    validate=validate_table, write=write_plan,
+    templates={"training-template.csv": (_l("Training template (CSV)"), template)},
+)

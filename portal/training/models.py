@@ -1,6 +1,7 @@
 """Training records (basic / special per field) that unlock service hours, their certificate
 files, and lost-certificate cases with their decisions."""
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,14 +11,39 @@ from portal.platform.timeutil import utcnow
 from portal.platform.uploads import StoredFile  # noqa: F401  (the target of TrainingFile.file)
 from portal.registry.catalog import FIELD_BY_CODE
 
-KINDS = ("basic", "special")
-STATUSES = ("pending", "verified", "rejected")
-# How a record came to count: an uploaded certificate, the rule for health-and-welfare record-book
-# holders, or an authority's decision on a lost-certificate case (docs/rules/training.md#t4, #t7, #t8).
-BASES = ("certificate", "record_book_rule", "authority_decision")
-# Who put the record in: the unit's form, the volunteer, an import, a lost-certificate decision.
-SOURCES = ("unit", "volunteer", "import", "lost_case")
-CASE_STATUSES = ("filed", "accepted", "refused")
+
+class TrainingKind(StrEnum):
+    """The values are what the database stores and templates compare."""
+    BASIC = "basic"
+    SPECIAL = "special"
+
+
+class TrainingStatus(StrEnum):
+    PENDING = "pending"
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+
+
+class Basis(StrEnum):
+    """How a record came to count: an uploaded certificate, the rule for health-and-welfare record-book
+    holders, or an authority's decision on a lost-certificate case (docs/rules/training.md#t4, #t7, #t8)."""
+    CERTIFICATE = "certificate"
+    RECORD_BOOK_RULE = "record_book_rule"
+    AUTHORITY_DECISION = "authority_decision"
+
+
+class Source(StrEnum):
+    """Who put the record in: the unit's form, the volunteer, an import, a lost-certificate decision."""
+    UNIT = "unit"
+    VOLUNTEER = "volunteer"
+    IMPORT = "import"
+    LOST_CASE = "lost_case"
+
+
+class CaseStatus(StrEnum):
+    FILED = "filed"
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
 
 
 class TrainingRecord(db.Model):
@@ -34,9 +60,9 @@ class TrainingRecord(db.Model):
     completed_on: Mapped[date | None]
     effective_on: Mapped[date | None]
     certificate_no: Mapped[str] = mapped_column(String(60), default="", index=True)
-    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
-    basis: Mapped[str] = mapped_column(String(20), default="certificate")
-    source: Mapped[str] = mapped_column(String(10), default="unit")
+    status: Mapped[str] = mapped_column(String(10), default=TrainingStatus.PENDING, index=True)
+    basis: Mapped[str] = mapped_column(String(20), default=Basis.CERTIFICATE)
+    source: Mapped[str] = mapped_column(String(10), default=Source.UNIT)
     lost_case_id: Mapped[int | None] = mapped_column(ForeignKey("training_lost_cases.id"))
     reject_reason: Mapped[str] = mapped_column(String(300), default="")
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -59,9 +85,12 @@ class TrainingRecord(db.Model):
         return FIELD_BY_CODE.get(self.field_code)
 
     @property
-    def start_on(self) -> date | None:
-        """Hours count from this day: the certificate's effective date, else the completion date."""
-        return self.effective_on or self.completed_on
+    def is_verified(self) -> bool:
+        return self.status == TrainingStatus.VERIFIED
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.status == TrainingStatus.REJECTED
 
     def __repr__(self):
         return f"<TrainingRecord {self.id} {self.kind} {self.field_code} {self.status}>"
@@ -83,7 +112,7 @@ class LostCertificateCase(db.Model):
     holds_record_book: Mapped[bool] = mapped_column(default=False)
     record_book_no: Mapped[str] = mapped_column(String(30), default="")
     record_book_issued_on: Mapped[date | None]
-    status: Mapped[str] = mapped_column(String(10), default="filed", index=True)
+    status: Mapped[str] = mapped_column(String(10), default=CaseStatus.FILED, index=True)
     basis: Mapped[str] = mapped_column(String(20), default="")
     effective_on: Mapped[date | None]
     refusal_reason: Mapped[str] = mapped_column(String(300), default="")
@@ -107,6 +136,19 @@ class LostCertificateCase(db.Model):
     @property
     def field(self):
         return FIELD_BY_CODE.get(self.field_code)
+
+    @property
+    def is_filed(self) -> bool:
+        """Waiting for a decision."""
+        return self.status == CaseStatus.FILED
+
+    @property
+    def is_accepted(self) -> bool:
+        return self.status == CaseStatus.ACCEPTED
+
+    @property
+    def is_refused(self) -> bool:
+        return self.status == CaseStatus.REFUSED
 
 
 class TrainingFile(db.Model):

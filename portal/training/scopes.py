@@ -12,8 +12,11 @@ from sqlalchemy import exists, false, or_, select
 
 from portal.platform import access
 from portal.platform.extensions import db
-from portal.registry.scopes import visible_unit_ids, writable_unit_ids
 from portal.registry.models import Membership
+from portal.registry.scopes import visible_unit_ids, writable_unit_ids
+
+from . import rules
+from .facts import unit_has_supervisor
 from .models import LostCertificateCase, TrainingFile, TrainingRecord
 
 
@@ -44,6 +47,14 @@ def get_record_or_404(record_id: int, user, for_write: bool = False, volunteer_m
     if record is None:
         abort(404)
     return record
+
+
+def may_verify(user, record: TrainingRecord) -> bool:
+    """rules.may_verify with its fact: whether the unit has a supervisor is loaded only when the answer
+    depends on it (a clerk of the record's unit)."""
+    same_unit = record.unit_id is not None and getattr(user, "unit_id", None) == record.unit_id
+    has_supervisor = same_unit and user.role == access.UNIT_CLERK and unit_has_supervisor(record.unit_id)
+    return rules.may_verify(user.role, same_unit, has_supervisor)
 
 
 def case_scope(user):

@@ -13,7 +13,7 @@ from portal.hours.labels import year_label
 from portal.platform.i18n import format_date, hours_text
 from portal.hours.models import HourChange, HourEntry
 from portal.hours.operations import person_totals
-from portal.insurance.operations import cover_of
+from portal.insurance.facts import cover_of
 from .record_book import training_of
 from portal.records.operations import book_of, pending_request, requirements
 from portal.platform.timeutil import today_taipei

@@ -14,7 +14,7 @@ from portal.awards.record import award_lines
 from portal.awards.record import payload_of as awards_payload
 from portal.hours.models import ACTIVE as HOURS_ACTIVE
 from portal.hours.models import HourEntry
-from portal.insurance.operations import cover_of
+from portal.insurance.facts import cover_of
 from portal.platform.extensions import db
 from portal.records.models import RecordBook, RecordBookRequest
 from portal.registry.catalog import FIELD_BY_CODE

@@ -9,13 +9,13 @@ from sqlalchemy.orm import contains_eager
 
 from portal.hours.models import ACTIVE as HOURS_ACTIVE
 from portal.hours.models import HourEntry
-from portal.insurance.operations import covered
+from portal.insurance.facts import covered
 from portal.platform.extensions import db
 from portal.records.operations import valid_book_exists
 from portal.registry.identity import normalise
 from portal.registry.models import Membership, Person, Unit
 from portal.registry.scopes import membership_scope
-from portal.training.operations import verified_basic, verified_special
+from portal.training.facts import verified_basic, verified_special
 
 
 def conditions(today: date) -> dict:

@@ -14,7 +14,7 @@ from portal.platform.extensions import db
 from portal.hours.models import HourEntry
 from portal.hours.operations import person_totals
 from portal.hours.scopes import entry_scope
-from portal.insurance.operations import cover_of
+from portal.insurance.facts import cover_of
 from portal.records.completeness import ITEM_LABELS, ITEMS, item_conditions
 from .record_book import training_of
 from portal.records.forms import RequestForm

@@ -1,0 +1,170 @@
+"""The training rules (docs/rules/training.md T1–T8), pure: facts in, decision and reasons out.
+
+No database and no request here: facts.py loads what these functions need, operations.py and
+the views act on their answers. Reasons come back as messages in the current language.
+"""
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import gettext as _
+
+from portal.platform import access
+from portal.platform.i18n import format_date, localized
+from portal.registry.catalog import FIELD_BY_CODE
+
+from .models import CaseStatus, LostCertificateCase, Source, TrainingKind, TrainingRecord, TrainingStatus
+
+GATE_START = date(2026, 1, 1)
+# "Health and welfare" (衛福) fields (docs/rules/training.md#t7): social welfare and health care.
+HEALTH_AND_WELFARE_FIELDS = ("social", "health")
+MAX_FILES_PER_PERSON = 50
+
+
+# --- when training counts (T4, T5) ---------------------------------------------------------
+
+def effective_start(effective_on: date | None, completed_on: date | None) -> date | None:
+    """T4: a certificate counts from the effective date printed on it, else from the completion date."""
+    return effective_on or completed_on
+
+
+def counting_start(basic: date | None, special: date | None) -> date | None:
+    """T5: hours in a field count from the later of the basic and the field's special training;
+    None while either is missing."""
+    return max(basic, special) if basic and special else None
+
+
+# --- the 2026 gate (T6) --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GateRefusal:
+    """Why hours on a day are refused: training missing (from GATE_START on), or the day lies
+    before `counts_from`, the day the complete training starts to count."""
+    basic_missing: bool = False
+    special_missing: bool = False
+    counts_from: date | None = None
+
+
+def gate_refusal(basic: date | None, special: date | None, day: date) -> GateRefusal | None:
+    """T6: None when hours on `day` may be recorded, given the starts of the person's verified basic
+    training and of the field's special training (None where missing)."""
+    start = counting_start(basic, special)
+    if start is None:
+        if day < GATE_START:
+            return None
+        return GateRefusal(basic_missing=basic is None, special_missing=special is None)
+    return GateRefusal(counts_from=start) if day < start else None
+
+
+def field_name(field_code: str) -> str:
+    return localized(FIELD_BY_CODE.get(field_code)) or field_code
+
+
+def gate_message(refusal: GateRefusal, field_code: str) -> str:
+    """The refusal in words that name what is missing, or the day hours start to count."""
+    if refusal.counts_from is not None:
+        return _("Hours in %(field)s count from %(date)s, the effective date of the training certificate.",
+                 field=field_name(field_code), date=format_date(refusal.counts_from))
+    missing = []
+    if refusal.basic_missing:
+        missing.append(_("verified basic training"))
+    if refusal.special_missing:
+        missing.append(_("verified special training for %(field)s", field=field_name(field_code)))
+    return _("Hours from 2026 need %(missing)s with an uploaded certificate.", missing=_(" and ").join(missing))
+
+
+# --- records (T3, T4) ----------------------------------------------------------------------
+
+def record_problem(values: dict) -> str | None:
+    """T3/T4 across the fields of a record: special training names its field; the effective date is not
+    before the completion date. (The certificate number once per volunteer needs the database: facts.)"""
+    if values["kind"] == TrainingKind.SPECIAL and not values.get("field_code"):
+        return _("Choose the service field of the special training.")
+    if values.get("effective_on") and values.get("completed_on") and values["effective_on"] < values["completed_on"]:
+        return _("The effective date cannot be before the completion date.")
+    return None
+
+
+def record_changeable(record: TrainingRecord) -> bool:
+    """T4: a verified record cannot be changed, nor one put in by a lost-certificate decision."""
+    return record.status != TrainingStatus.VERIFIED and record.source != Source.LOST_CASE
+
+
+def files_room(active_files: int) -> int:
+    """T4: how many more certificate files a volunteer with `active_files` may have."""
+    return max(MAX_FILES_PER_PERSON - active_files, 0)
+
+
+def certificate_key(text: str) -> str:
+    """Certificate numbers compare with full-width forms folded and spaces removed."""
+    return "".join(unicodedata.normalize("NFKC", text or "").split())
+
+
+def may_verify(role: str, same_unit: bool, unit_has_supervisor: bool) -> bool:
+    """T4: the supervisor of the record's unit; its clerk only when the unit has no supervisor account."""
+    if not same_unit:
+        return False
+    if role == access.UNIT_SUPERVISOR:
+        return True
+    return role == access.UNIT_CLERK and not unit_has_supervisor
+
+
+def verify_problem(record: TrainingRecord) -> str | None:
+    """T4: what keeps a record from being verified (the verifier already checked)."""
+    if record.status == TrainingStatus.VERIFIED:
+        return _("This record is already verified.")
+    if not record.attachments:
+        return _("Upload the certificate before verifying: from 2026 training counts only with an "
+                 "uploaded certificate.")
+    if not record.completed_on:
+        return _("Enter the completion date before verifying.")
+    return None
+
+
+# --- lost certificates (T7, T8) ------------------------------------------------------------
+
+def case_problem(values: dict) -> str | None:
+    """T7/T8: a case for special training names its field; a paper record book has its number and date."""
+    if values["kind"] == TrainingKind.SPECIAL and not values.get("field_code"):
+        return _("Choose the service field of the special training.")
+    if values.get("holds_record_book") and not (values.get("record_book_no") and values.get("record_book_issued_on")):
+        return _("Enter the number and the issue date of the paper record book.")
+    return None
+
+
+def record_book_rule_may_apply(kind: str, field_code: str | None) -> bool:
+    """T7 applies to special training in a health-and-welfare field only."""
+    return kind == TrainingKind.SPECIAL and field_code in HEALTH_AND_WELFARE_FIELDS
+
+
+def record_book_rule(case: LostCertificateCase, serves_in_field: bool,
+                     portal_book_issued_on: date | None) -> tuple[date, str] | None:
+    """T7: a health-and-welfare volunteer who holds a record book is deemed to have completed that
+    field's special training. (effective date, evidence) when it applies: the issue date of the book
+    in the portal, else of the paper book the unit recorded."""
+    if not record_book_rule_may_apply(case.kind, case.field_code) or not serves_in_field:
+        return None
+    if portal_book_issued_on:
+        return portal_book_issued_on, "record book in the portal"
+    if case.holds_record_book and case.record_book_no and case.record_book_issued_on:
+        return case.record_book_issued_on, f"paper record book {case.record_book_no}"
+    return None
+
+
+def may_decide(user, case: LostCertificateCase) -> bool:
+    """T8: the county authority of the unit, or the unit's local sector authority (the loader checks scope),
+    while the case waits for a decision."""
+    return user.role in (access.COUNTY, access.SECTOR_LOCAL) and case.status == CaseStatus.FILED
+
+
+def decision_problem(accepted: bool, effective_on: date | None, reason: str, today: date) -> str | None:
+    """T8: accepting sets the date the training counts from (not in the future); refusing needs a reason."""
+    if accepted:
+        if effective_on is None:
+            return _("Enter the date from which the training counts.")
+        if effective_on > today:
+            return _("The effective date cannot be in the future.")
+        return None
+    if not reason:
+        return _("Give the reason for refusing.")
+    return None
