@@ -16,7 +16,7 @@ from portal.awards import importing
 from portal.awards.importing import read_year
 from portal.awards.models import Award
 from portal.platform.extensions import db
-from portal.hours.rules import Refused
+from portal.imports.values import Refused
 from portal.imports import registry
 from portal.imports.models import ImportBatch
 from portal.imports.pipeline import Context, run

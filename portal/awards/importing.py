@@ -29,7 +29,7 @@ from portal.platform import access, audit
 from portal.platform.dates import ROC_OFFSET
 from portal.platform.extensions import db
 from portal.hours.operations import lock_people
-from portal.hours.rules import MESSAGES, Refused, read_date, same_name, short_text
+from portal.imports.values import MESSAGES, Refused, read_date, same_name, short_text
 from portal.hours.spreadsheets import xlsx_bytes
 from portal.imports.pipeline import Column, Format, ImportKind, Plan, RowProblem, Table
 from portal.registry.identity import IdNumberError, classify, mask_name

@@ -21,7 +21,8 @@ from sqlalchemy import select
 from portal.platform import access, audit
 from portal.platform.exports import csv_bytes
 from portal.platform.extensions import db
-from portal.hours.rules import MESSAGES, Refused, half_hours_of, read_date, same_name, short_text
+from portal.hours.rules import MESSAGES, half_hours_of
+from portal.imports.values import Refused, read_date, same_name, short_text
 from portal.imports.pipeline import Column, Format, ImportKind, Plan, RowProblem, Table
 from portal.registry.models import Unit
 from portal.registry.identity import IdNumberError, classify, mask_name

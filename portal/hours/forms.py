@@ -3,18 +3,45 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from portal.imports.values import Refused
 from portal.platform.forms import DateInput, Form, clean_text, no_markup, options
+from portal.platform.i18n import localized
 from portal.platform.timeutil import today_taipei
-from .rules import Refused, check_day, half_hours_of, whole_number
+from portal.registry.catalog import FIELDS
+
+from .models import EntryStatus
+from .rules import Problem, check_day, half_hours_of, problem_of, whole_number
 
 LAYOUTS = [("portal", _l("Portal template")), ("mohw", _l("MOHW 17-column template"))]
 FILE_FORMATS = [("csv", _l("CSV (UTF-8)")), ("xlsx", _l("Excel (.xlsx)"))]
-STATUS_FILTER = [("active", _l("Counted")), ("pending", _l("Claim pending")), ("declined", _l("Claim declined")),
-                 ("void", _l("Voided")), ("", _l("Any status"))]
+STATUS_FILTER = [(EntryStatus.ACTIVE, _l("Counted")), (EntryStatus.PENDING, _l("Claim pending")),
+                 (EntryStatus.DECLINED, _l("Claim declined")), (EntryStatus.VOID, _l("Voided")), ("", _l("Any status"))]
+
+
+# The form field that shows a rule's problem, by the problem's field.
+PROBLEM_FIELDS = {"person": "q", "start_on": "start_on", "end_on": "end_on", "hours": "hours",
+                  "field_code": "field_code"}
+
+
+def field_options(codes=None):
+    """The service fields (all, or these codes) as select choices."""
+    return options((f.code, localized(f)) for f in FIELDS if codes is None or f.code in codes)
+
+
+def attach(form, problems: list[Problem]):
+    """Show the rules' problems on the form fields they are about (the start date otherwise)."""
+    for problem in problems:
+        field = getattr(form, PROBLEM_FIELDS.get(problem.field, "start_on"), None) or form.start_on
+        field.errors = list(field.errors) + [problem.message]
+
+
+def problem_label(form, problem: Problem) -> str:
+    """The label of the field a problem is shown on."""
+    return str(getattr(form, PROBLEM_FIELDS.get(problem.field, "start_on")).label.text)
 
 
 def _raise(exc: Refused, field_name: str):
-    raise ValidationError(exc.problem(field_name).message) from None
+    raise ValidationError(problem_of(exc, field_name).message) from None
 
 
 class EntryFields:
@@ -46,7 +73,7 @@ class EntryFields:
             except Refused as exc:
                 _raise(exc, "end_on")
             if self.start_on.data and field.data < self.start_on.data:
-                raise ValidationError(Refused("end_before_start").problem("end_on").message)
+                raise ValidationError(problem_of(Refused("end_before_start"), "end_on").message)
 
     def validate_hours(self, field):
         try:
@@ -100,7 +127,8 @@ class HoursFilter(Form):
     start = DateInput(_l("From"), validators=[Optional()])
     end = DateInput(_l("To"), validators=[Optional()])
     field = SelectField(_l("Service field"), validators=[Optional()])
-    status = SelectField(_l("Status"), choices=options(STATUS_FILTER), default="active", validators=[Optional()])
+    status = SelectField(_l("Status"), choices=options(STATUS_FILTER), default=EntryStatus.ACTIVE,
+                         validators=[Optional()])
     unit = SelectField(_l("Unit"), validators=[Optional()])
     page = IntegerField(validators=[Optional()])
 

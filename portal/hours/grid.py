@@ -1,11 +1,23 @@
 """The batch-entry grid: many rows typed at once, checked together, saved all or nothing."""
 from dataclasses import dataclass, field
 
+from portal.imports.values import Refused, read_date, short_text
 from portal.platform.timeutil import today_taipei
 from portal.registry.catalog import find_field
-from .rules import (Draft, EntryChecker, Problem, Refused, check_day, field_names, half_hours_of, read_date,
-                    short_text, unit_fields, whole_number, window_of)
+
+from .facts import entry_checker
 from .roster import RosterIndex, person_label, roster_people
+from .rules import (
+    Draft,
+    Problem,
+    check_day,
+    field_names,
+    half_hours_of,
+    problem_of,
+    unit_fields,
+    whole_number,
+    window_of,
+)
 
 COLUMNS = ("volunteer", "start_on", "end_on", "hours", "field_code", "content", "persons_served")
 MAX_ROWS = 100
@@ -63,15 +75,15 @@ def _read_row(row: GridRow, number: int, unit, roster: RosterIndex, today):
             dates[column] = read_date(v[column])
             check_day(dates[column], today)
         except Refused as exc:
-            row.add_error(column, exc.problem(column).message)
+            row.add_error(column, problem_of(exc, column).message)
             dates[column] = None
     if dates["start_on"] and dates["end_on"] and dates["end_on"] < dates["start_on"]:
-        row.add_error("end_on", Refused("end_before_start").problem("end_on").message)
+        row.add_error("end_on", problem_of(Refused("end_before_start"), "end_on").message)
     half = None
     try:
         half = half_hours_of(v["hours"])
     except Refused as exc:
-        row.add_error("hours", exc.problem("hours").message)
+        row.add_error("hours", problem_of(exc, "hours").message)
     field_entry = find_field(v["field_code"])
     if field_entry is None or field_entry.code not in unit.field_codes:
         row.add_error("field_code", Problem("field", "field_code",
@@ -80,7 +92,7 @@ def _read_row(row: GridRow, number: int, unit, roster: RosterIndex, today):
         row.extra = {"content": short_text(v["content"], 200), "persons_served": whole_number(v["persons_served"])}
     except Refused as exc:
         column = "content" if exc.code in ("too_long", "markup") else "persons_served"
-        row.add_error(column, exc.problem(column).message)
+        row.add_error(column, problem_of(exc, column).message)
     if not row.errors:
         row.draft = Draft(person.id, unit.id, dates["start_on"], dates["end_on"], half, field_entry.code, ref=number)
 
@@ -93,14 +105,12 @@ def check_rows(rows: list[GridRow], unit) -> list[Draft]:
     for number, row in filled:
         _read_row(row, number, unit, roster, today)
     drafts = [row.draft for _n, row in filled if row.draft]
-    checker = EntryChecker({d.person_id for d in drafts}, window_of(drafts), today,
-                           unit_fields=unit_fields([unit]))
+    checker = entry_checker({d.person_id for d in drafts}, window_of(drafts), today, unit_fields=unit_fields([unit]))
     for _number, row in filled:
         d = row.draft
         if d is None:
             continue
-        duplicate = checker.duplicate_of(d)
-        problems = [duplicate] if duplicate else checker.check(d)
+        problems = checker.refusals(d)
         for problem in problems:
             column = {"person": "volunteer", "hours": "hours", "field_code": "field_code"}.get(problem.field, "start_on")
             row.add_error(column, problem.message)

@@ -1,6 +1,7 @@
 """Service-hour entries (stored as integer half-hours) and the history of every change to them."""
 import json
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -9,11 +10,33 @@ from portal.platform.extensions import db
 from portal.platform.timeutil import utcnow
 from portal.registry.catalog import FIELD_BY_CODE
 
-ACTIVE, PENDING, DECLINED, VOID = "active", "pending", "declined", "void"
-STATUSES = (ACTIVE, PENDING, DECLINED, VOID)
-# Who put the entry in: unit staff (form or grid), the volunteer (a claim), or a file import.
-SOURCES = ("unit", "claim", "import")
-CHANGE_ACTIONS = ("correct", "void", "approve", "decline")
+
+class EntryStatus(StrEnum):
+    """An entry counts when active; a claim is pending until declined or made active; void no longer counts.
+    The values are what the database stores."""
+    ACTIVE = "active"
+    PENDING = "pending"
+    DECLINED = "declined"
+    VOID = "void"
+
+
+class EntrySource(StrEnum):
+    """Who put the entry in: unit staff (form or grid), the volunteer (a claim), or a file import."""
+    UNIT = "unit"
+    CLAIM = "claim"
+    IMPORT = "import"
+
+
+class ChangeAction(StrEnum):
+    """What an HourChange did to its entry."""
+    CORRECT = "correct"
+    VOID = "void"
+    APPROVE = "approve"
+    DECLINE = "decline"
+
+
+# Other features count hours with these names.
+ACTIVE, PENDING, DECLINED, VOID = EntryStatus
 
 _ACTIVE_ONLY = text("status = 'active'")
 
@@ -51,8 +74,8 @@ class HourEntry(db.Model):
     sequence_no: Mapped[str] = mapped_column(String(20), default="")
     remarks: Mapped[str] = mapped_column(String(200), default="")
 
-    status: Mapped[str] = mapped_column(String(10), default=ACTIVE, index=True)
-    source: Mapped[str] = mapped_column(String(10), default="unit")
+    status: Mapped[str] = mapped_column(String(10), default=EntryStatus.ACTIVE, index=True)
+    source: Mapped[str] = mapped_column(String(10), default=EntrySource.UNIT)
     import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), index=True)
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     entered_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -76,6 +99,14 @@ class HourEntry(db.Model):
     @property
     def field(self):
         return FIELD_BY_CODE.get(self.field_code)
+
+    @property
+    def claimed(self) -> bool:
+        return self.source == EntrySource.CLAIM
+
+    @property
+    def imported(self) -> bool:
+        return self.source == EntrySource.IMPORT
 
     def __repr__(self):
         return f"<HourEntry {self.id} {self.status}>"

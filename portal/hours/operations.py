@@ -9,10 +9,11 @@ from sqlalchemy import extract, func, insert, select
 from portal.platform import audit
 from portal.platform.extensions import db
 from portal.platform.timeutil import utcnow
-from portal.registry.models import Unit
-from portal.registry.models import Person
-from .models import ACTIVE, DECLINED, PENDING, VOID, HourChange, HourEntry
-from .rules import Draft
+from portal.registry.models import Person, Unit
+
+from .facts import entry_checker
+from .models import ChangeAction, EntrySource, EntryStatus, HourChange, HourEntry
+from .rules import Draft, unit_fields, window_of
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +35,15 @@ def _user_id(user) -> int | None:
     return getattr(user, "id", None)
 
 
-def record_entry(draft: Draft, user, source: str = "unit", status: str = ACTIVE, **values) -> HourEntry:
+def record_entry(draft: Draft, user, source: str = EntrySource.UNIT, status: str = EntryStatus.ACTIVE,
+                 **values) -> HourEntry:
     """One entry from the form, the grid or a claim, with its audit row."""
     entry = HourEntry(person_id=draft.person_id, unit_id=draft.unit_id, start_on=draft.start_on, end_on=draft.end_on,
                       half_hours=draft.half_hours, field_code=draft.field_code, status=status, source=source,
                       entered_by_id=_user_id(user), entered_at=utcnow(), **values)
     db.session.add(entry)
     db.session.flush()
-    audit.record("hours.claim" if source == "claim" else "hours.create", entry, person_id=entry.person_id,
+    audit.record("hours.claim" if source == EntrySource.CLAIM else "hours.create", entry, person_id=entry.person_id,
                  unit_id=entry.unit_id, start_on=entry.start_on, end_on=entry.end_on, hours=entry.hours,
                  field=entry.field_code, status=status)
     log.info("hour entry %s (%s) by user %s", entry.id, source, _user_id(user))
@@ -52,10 +54,10 @@ def insert_imported(rows: list[tuple], columns: tuple, batch_id: int, user, chun
     """Bulk insert of validated import rows: Core inserts of a few thousand rows, no ORM objects."""
     table = HourEntry.__table__
     now, user_id = utcnow(), _user_id(user)
-    fixed = {"status": ACTIVE, "source": "import", "import_batch_id": batch_id, "entered_by_id": user_id,
-             "entered_at": now, "version": 1}
+    fixed = {"status": EntryStatus.ACTIVE, "source": EntrySource.IMPORT, "import_batch_id": batch_id,
+             "entered_by_id": user_id, "entered_at": now, "version": 1}
     for start in range(0, len(rows), chunk):
-        db.session.execute(insert(table), [dict(zip(columns, row), **fixed) for row in rows[start:start + chunk]])
+        db.session.execute(insert(table), [dict(zip(columns, row, strict=True), **fixed) for row in rows[start:start + chunk]])
     return len(rows)
 
 
@@ -80,7 +82,7 @@ def correct_entry(entry: HourEntry, values: dict, reason: str, user) -> HourChan
             setattr(entry, key, values[key])
     if not after:
         return None
-    change = _change(entry, "correct", user, reason, before, after)
+    change = _change(entry, ChangeAction.CORRECT, user, reason, before, after)
     db.session.flush()
     audit.record("hours.correct", entry, reason=reason, before={k: _shown(k, v) for k, v in before.items()},
                  after={k: _shown(k, v) for k, v in after.items()})
@@ -88,22 +90,43 @@ def correct_entry(entry: HourEntry, values: dict, reason: str, user) -> HourChan
 
 
 def void_entry(entry: HourEntry, reason: str, user) -> HourChange:
-    change = _change(entry, "void", user, reason, {"status": entry.status}, {"status": VOID})
-    entry.status = VOID
+    change = _change(entry, ChangeAction.VOID, user, reason, {"status": entry.status}, {"status": EntryStatus.VOID})
+    entry.status = EntryStatus.VOID
     db.session.flush()
     audit.record("hours.void", entry, reason=reason, hours=entry.hours)
     return change
 
 
 def decide_claim(entry: HourEntry, approve: bool, reason: str, user) -> HourChange:
-    new_status = ACTIVE if approve else DECLINED
-    change = _change(entry, "approve" if approve else "decline", user, reason, {"status": PENDING},
-                     {"status": new_status})
+    new_status = EntryStatus.ACTIVE if approve else EntryStatus.DECLINED
+    change = _change(entry, ChangeAction.APPROVE if approve else ChangeAction.DECLINE, user, reason,
+                     {"status": EntryStatus.PENDING}, {"status": new_status})
     entry.status = new_status
     db.session.flush()
     audit.record("hours.claim_approve" if approve else "hours.claim_decline", entry, reason=reason,
                  hours=entry.hours, person_id=entry.person_id)
     return change
+
+
+def decide_claims(chosen: list[HourEntry], approve: bool, reason: str, user, today: date) -> dict[int, list[str]]:
+    """Decide the chosen claims; approvals go through every entry rule first. Returns the refused ones
+    (claim id -> the rules' messages); the others are decided."""
+    refused = {}
+    if approve:
+        lock_people(c.person_id for c in chosen)
+        drafts = [draft_of(c) for c in chosen]
+        units = db.session.scalars(select(Unit).where(Unit.id.in_({c.unit_id for c in chosen}))).all()
+        checker = entry_checker({d.person_id for d in drafts}, window_of(drafts), today, unit_fields=unit_fields(units))
+        for claim_entry, draft in zip(chosen, drafts, strict=True):
+            problems = checker.refusals(draft)
+            if problems:
+                refused[claim_entry.id] = [p.message for p in problems]
+                continue
+            checker.accept(draft, entry_id=claim_entry.id)
+    for claim_entry in chosen:
+        if claim_entry.id not in refused:
+            decide_claim(claim_entry, approve, reason, user)
+    return refused
 
 
 def draft_of(entry: HourEntry, **changes) -> Draft:
@@ -143,7 +166,7 @@ def person_totals(person_id: int, row_unit_ids: set[int] | None) -> PersonTotals
     rows = db.session.execute(
         select(*unit_columns, HourEntry.field_code, year.label("year"), func.sum(HourEntry.half_hours))
         .join(Unit, Unit.id == HourEntry.unit_id)
-        .where(HourEntry.person_id == person_id, HourEntry.status == ACTIVE)
+        .where(HourEntry.person_id == person_id, HourEntry.status == EntryStatus.ACTIVE)
         .group_by(*unit_columns, HourEntry.field_code, year)).all()
     units, fields, years = {}, {}, {}
     for unit_id, code, name, name_en, field_code, yr, half in rows:
@@ -165,7 +188,7 @@ def unit_monthly_totals(unit_id: int, year: int | None = None) -> list:
     query = (select(y.label("year"), m.label("month"), func.count(HourEntry.id).label("entries"),
                     func.count(func.distinct(HourEntry.person_id)).label("people"),
                     func.sum(HourEntry.half_hours).label("half_hours"))
-             .where(HourEntry.unit_id == unit_id, HourEntry.status == ACTIVE)
+             .where(HourEntry.unit_id == unit_id, HourEntry.status == EntryStatus.ACTIVE)
              .group_by(y, m).order_by(y.desc(), m.desc()))
     if year:
         query = query.where(y == year)

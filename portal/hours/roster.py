@@ -4,10 +4,12 @@ import unicodedata
 
 from sqlalchemy import false, or_, select
 
+from portal.imports.values import same_name
 from portal.platform.extensions import db
 from portal.registry.identity import mask_id, normalise
 from portal.registry.models import Membership, Person
-from .rules import Problem, same_name
+
+from .rules import Problem
 
 _ID_PREFIX = re.compile(r"^[A-Z][0-9A-Z]\d{0,8}\**$")
 
@@ -22,6 +24,15 @@ def roster_people(unit_id: int) -> list:
         select(Person.id, Person.name, Person.id_number)
         .where(Person.id.in_(select(Membership.person_id).where(Membership.unit_id == unit_id)))
         .order_by(Person.name, Person.id)).all()
+
+
+def roster_suggestions(unit_id: int) -> list[str]:
+    """Everyone currently serving in the unit as 'name A12345****', offered in the grid's volunteer cells."""
+    people = db.session.execute(
+        select(Person.name, Person.id_number).join(Membership, Membership.person_id == Person.id)
+        .where(Membership.unit_id == unit_id, Membership.is_current).distinct()
+        .order_by(Person.name)).all()
+    return [person_label(name, number) for name, number in people]
 
 
 def search_roster(unit_id: int, text: str, limit: int = 20) -> list:
@@ -42,7 +53,6 @@ class RosterIndex:
 
     def __init__(self, people):
         self.people = list(people)
-        self.by_id = {p.id: p for p in self.people}
         self.by_number = {p.id_number: p for p in self.people}
 
     def resolve(self, text: str):

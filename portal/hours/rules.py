@@ -1,36 +1,36 @@
 """The rules every hour entry passes, whatever path it comes in by (docs/rules/hours.md).
 
 Single form, batch grid, volunteer claim, claim approval, correction and file import all build
-`Draft`s and run them through one `EntryChecker`, which loads what it needs for all drafts at
-once (existing entries, memberships, the training gate): a fixed number of queries per request
-or file, never one per row.
+`Draft`s and run them through one `EntryChecker`: 0.5-hour steps, at most 24 hours a day across
+units, no overlapping ranges in a unit, dates from 2001-01-20 to today, membership on the day and
+the training gate. The checker is pure: facts.entry_checker loads what it needs for all drafts at
+once (a fixed number of queries per request or file, never one per row).
 """
 import functools
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from sqlalchemy import select
 
-from portal.platform.dates import DateFormatError, parse_date
-from portal.platform.extensions import db
-from portal.platform.i18n import format_date, localized
-from portal.training.operations import gate_checker
+from portal.imports.values import MESSAGES as VALUE_MESSAGES
+from portal.imports.values import Refused, cell_text
+from portal.platform.i18n import format_date, hours_text, localized
 from portal.registry.catalog import FIELD_BY_CODE
-from portal.registry.identity import mask_name
-from portal.registry.models import Membership
-from .models import ACTIVE, HourEntry
 
 EARLIEST = date(2001, 1, 20)  # the Volunteer Service Act took effect (docs/rules/hours.md#h6)
 MAX_HALF_HOURS_PER_DAY = 48
+MAX_RANGE_DAYS = 366
 
 _NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
 _CODE = re.compile(r"^[0-9A-Za-z]{1,4}$")
+
+# A training gate: None when hours of the person in the field on the day may be recorded, else the
+# message naming what is missing (training.operations.gate_checker builds one).
+GateCheck = Callable[[int, str, date], str | None]
 
 
 def _day(iso: str) -> str:
@@ -38,12 +38,12 @@ def _day(iso: str) -> str:
 
 
 def _hours(half: int) -> str:
-    return f"{half // 2}" if half % 2 == 0 else f"{half / 2:.1f}"
+    return hours_text(half, grouped=False)
 
 
-# Every message a rule can give, rendered in the language of the moment it is shown.
+# Every message an hour entry can get: the import pipeline's value messages and the hours rules'.
 MESSAGES: dict[str, Callable[..., str]] = {
-    "required": lambda **p: _("Please fill in this value."),
+    **VALUE_MESSAGES,
     "not_a_number": lambda **p: _("Enter the hours as a number such as 2 or 2.5 (digits and a decimal point only)."),
     "negative": lambda **p: _("Hours cannot be negative."),
     "zero": lambda **p: _("Hours must be more than 0."),
@@ -55,22 +55,13 @@ MESSAGES: dict[str, Callable[..., str]] = {
     "over_24h_range": lambda **p: _(
         "At most 24 hours per day: %(total)s hours in %(days)s days is more than %(max)s hours.",
         total=_hours(p["total"]), days=p["days"], max=p["days"] * 24),
-    "impossible_date": lambda **p: _("Not a date. Enter a date such as 1130910, 113/09/10 or 2024-09-10."),
-    "no_such_day": lambda **p: _("There is no such day in the calendar (for example 30 February)."),
     "before_act": lambda **p: _("Dates before %(date)s, when the Volunteer Service Act took effect, are not accepted.",
                                 date=format_date(EARLIEST)),
     "future_date": lambda **p: _("Service dates cannot be in the future (today is %(today)s).",
                                  today=_day(p["today"])),
     "end_before_start": lambda **p: _("The end date is before the start date."),
-    "checksum": lambda **p: _("The check digit of this ID number does not match. Please compare each character "
-                              "with the ID card."),
-    "id_format": lambda **p: _("Use 1 letter and 9 digits, e.g. A123456789."),
-    "unknown_volunteer": lambda **p: _("No volunteer with this ID number is registered. Import or register the "
-                                       "volunteer first."),
     "not_member": lambda **p: _("This volunteer is not on your unit's roster."),
     "not_member_on": lambda **p: _("This volunteer was not serving in your unit on %(date)s.", date=_day(p["date"])),
-    "name_mismatch": lambda **p: _("The name does not match the name registered with this ID number (%(name)s).",
-                                   name=p["name"]),
     "overlap_entry": lambda **p: _("Overlaps entry #%(id)s (%(start)s to %(end)s) of this volunteer in your unit.",
                                    id=p["id"], start=_day(p["start"]), end=_day(p["end"])),
     "overlap_row": lambda **p: _("Overlaps row %(row)s (%(start)s to %(end)s) of the same volunteer.",
@@ -82,8 +73,6 @@ MESSAGES: dict[str, Callable[..., str]] = {
     "money": lambda **p: _("Enter a whole amount in NT$ (0 or more)."),
     "count": lambda **p: _("Enter a whole number (0 or more)."),
     "action": lambda **p: _("Only import action A (add) is supported; correct or void entries on their own page."),
-    "too_long": lambda **p: _("At most %(n)s characters.", n=p["n"]),
-    "markup": lambda **p: _("Angle brackets (< >) are not allowed here."),
     "ambiguous_volunteer": lambda **p: _("Several volunteers on your roster match; type the ID number instead."),
     "no_match": lambda **p: _("No volunteer on your roster matches."),
     "too_many_days": lambda **p: _("A date range may cover at most %(n)s days.", n=p["n"]),
@@ -106,27 +95,12 @@ class Problem:
         return MESSAGES[self.key or self.code](**self.params)
 
 
-class Refused(ValueError):
-    def __init__(self, code: str, key: str | None = None, **params):
-        super().__init__(code)
-        self.code, self.key, self.params = code, key, params
-
-    def problem(self, field_name: str) -> Problem:
-        return Problem(self.code, field_name, self.params, self.key)
+def problem_of(exc: Refused, field_name: str) -> Problem:
+    """A refused value as the problem of a form field or grid column."""
+    return Problem(exc.code, field_name, exc.params, exc.key)
 
 
 # -- reading single values ---------------------------------------------------------------
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = str(value)
-    if text.isascii():  # nothing for NFKC to fold: the common case in large files
-        return text.strip()
-    return unicodedata.normalize("NFKC", text).strip()
-
 
 def parse_number(value) -> Decimal:
     """A non-negative decimal written with digits (full-width allowed); no exponents, NaN or infinity."""
@@ -141,7 +115,7 @@ def parse_number(value) -> Decimal:
             raise Refused("not_a_number")
         number = Decimal(repr(value))
     else:
-        text = _text(value).replace(" ", "")
+        text = cell_text(value).replace(" ", "")
         if not text:
             raise Refused("required")
         negative = text[0] in "-−"
@@ -174,7 +148,7 @@ def whole_number(value, code: str = "count", default: int = 0, maximum: int = 10
     """A whole number ≥ 0 (persons served, NT$ amounts); empty gives the default."""
     if type(value) is float and value.is_integer() and 0 <= value <= maximum:
         return int(value)
-    if value is None or value == "" or _text(value) == "":
+    if value is None or value == "" or cell_text(value) == "":
         return default
     try:
         number = parse_number(value)
@@ -185,21 +159,8 @@ def whole_number(value, code: str = "count", default: int = 0, maximum: int = 10
     return int(number)
 
 
-def read_date(value) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = _text(value)
-    if not text:
-        raise Refused("required")
-    try:
-        return parse_date(text)
-    except DateFormatError as exc:
-        raise Refused("impossible_date", key="no_such_day" if exc.__cause__ is not None else None) from None
-
-
 def check_day(day: date, today: date):
+    """Service dates run from the day the Volunteer Service Act took effect to today."""
     if day < EARLIEST:
         raise Refused("before_act")
     if day > today:
@@ -208,29 +169,11 @@ def check_day(day: date, today: date):
 
 @functools.lru_cache(maxsize=4096)
 def code_value(value) -> str:
-    text = _text(value)
+    """A code of the MOHW template (item, content, area): 1 to 4 letters or digits, kept as given."""
+    text = cell_text(value)
     if text and not _CODE.match(text):
         raise Refused("code_format")
     return text
-
-
-def short_text(value, limit: int) -> str:
-    if value is None or value == "":
-        return ""
-    text = "".join(ch for ch in _text(value) if unicodedata.category(ch) not in ("Cc", "Cf"))
-    if len(text) > limit:
-        raise Refused("too_long", n=limit)
-    if "<" in text or ">" in text:
-        raise Refused("markup")
-    return text
-
-
-@functools.lru_cache(maxsize=65536)
-def same_name(a: str, b: str) -> bool:
-    """Names compared as docs/rules/imports.md#im6 asks: spaces (and width variants) ignored."""
-    def norm(s):
-        return re.sub(r"\s+", "", unicodedata.normalize("NFKC", s or ""))
-    return norm(a) == norm(b)
 
 
 def field_names(codes: Iterable[str]) -> str:
@@ -270,46 +213,32 @@ class _Known:
     row: int | None = None
 
 
-MAX_RANGE_DAYS = 366
-
-
 class EntryChecker:
     """Checks drafts against stored entries, memberships, the training gate and each other.
 
-    Build it once with every person and the date window involved; `check()` returns the
-    problems of one draft, `accept()` records a draft that will be written so later drafts
-    are checked against it too. `duplicate_of()` tells whether the same entry already exists.
+    facts.entry_checker builds it once with every person and the date window involved and feeds
+    it the stored entries and memberships; `check()` returns the problems of one draft, `accept()`
+    records a draft that will be written so later drafts are checked against it too.
+    `duplicate_of()` tells whether the same entry already exists.
     """
 
-    def __init__(self, person_ids: Iterable[int], window: tuple[date, date] | None, today: date,
-                 ignore_entry_ids: Iterable[int] = (), unit_fields: dict[int, list[str]] | None = None,
-                 statuses: tuple[str, ...] = (ACTIVE,)):
-        ids = set(person_ids)
-        ignore = set(ignore_entry_ids)
-        self.today = today
+    def __init__(self, gate: GateCheck, unit_fields: dict[int, list[str]] | None = None):
         self.unit_fields = unit_fields or {}
-        self.gate = gate_checker(ids)
+        self.gate = gate
         self.day_totals: dict[tuple[int, date], int] = defaultdict(int)
         self.singles: dict[tuple[int, int], dict[date, _Known]] = defaultdict(dict)
         self.ranges: dict[int, list[_Known]] = defaultdict(list)  # by person, all units
         self.keys: dict[tuple, _Known] = {}
         self.memberships: dict[tuple[int, int], list[tuple[date, date | None]]] = defaultdict(list)
-        if not ids:
-            return
-        lo, hi = window or (EARLIEST, today)
-        for row in db.session.execute(
-                select(HourEntry.id, HourEntry.person_id, HourEntry.unit_id, HourEntry.start_on, HourEntry.end_on,
-                       HourEntry.half_hours, HourEntry.field_code)
-                .where(HourEntry.person_id.in_(ids), HourEntry.status.in_(statuses),
-                       HourEntry.start_on <= hi, HourEntry.end_on >= lo)):
-            if row.id in ignore:
-                continue
-            known = _Known(row.start_on, row.end_on, row.half_hours, row.unit_id, id=row.id)
-            self._remember(row.person_id, row.unit_id, row.start_on, row.end_on, row.field_code, row.half_hours, known)
-        for person_id, unit_id, joined_on, left_on in db.session.execute(
-                select(Membership.person_id, Membership.unit_id, Membership.joined_on, Membership.left_on)
-                .where(Membership.person_id.in_(ids))):
-            self.memberships[(person_id, unit_id)].append((joined_on, left_on))
+
+    def add_stored(self, entry_id: int, person_id: int, unit_id: int, start_on: date, end_on: date,
+                   half_hours: int, field_code: str):
+        """An entry already in the database."""
+        known = _Known(start_on, end_on, half_hours, unit_id, id=entry_id)
+        self._remember(person_id, unit_id, start_on, end_on, field_code, half_hours, known)
+
+    def add_membership(self, person_id: int, unit_id: int, joined_on: date, left_on: date | None):
+        self.memberships[(person_id, unit_id)].append((joined_on, left_on))
 
     def _remember(self, person_id, unit_id, start_on, end_on, field_code, half_hours, known: _Known):
         self.keys.setdefault((person_id, unit_id, start_on, end_on, field_code, half_hours), known)
@@ -326,6 +255,11 @@ class EntryChecker:
         if known.id is not None:
             return Problem("duplicate", "person", {"id": known.id}, key="duplicate_entry")
         return Problem("duplicate", "person", {"row": known.row}, key="duplicate_row")
+
+    def refusals(self, d: Draft) -> list[Problem]:
+        """Why the draft cannot be written: the same entry exists already, or every rule it breaks."""
+        duplicate = self.duplicate_of(d)
+        return [duplicate] if duplicate else self.check(d)
 
     def check(self, d: Draft) -> list[Problem]:
         problems = []
@@ -410,7 +344,3 @@ def window_of(drafts: Iterable[Draft]) -> tuple[date, date] | None:
 
 def unit_fields(units) -> dict[int, list[str]]:
     return {u.id: u.field_codes for u in units}
-
-
-def masked_registered_name(name: str) -> str:
-    return mask_name(name)

@@ -9,8 +9,13 @@ from sqlalchemy import false, select
 
 from portal.platform import access
 from portal.platform.extensions import db
-from portal.registry.scopes import visible_unit_ids, writable_unit_ids
-from .models import HourEntry
+from portal.registry.models import Membership, Unit
+from portal.registry.scopes import visible_unit_ids, visible_units, writable_unit_ids
+
+from .models import EntryStatus, HourEntry
+
+# Who reads hour entries: record readers (staff, authorities) and volunteers (their own).
+READERS = (*access.RECORD_READERS, access.VOLUNTEER)
 
 
 def entry_scope(user):
@@ -29,3 +34,33 @@ def get_entry_or_404(entry_id: int, user, for_write: bool = False) -> HourEntry:
     if entry is None:
         abort(404)
     return entry
+
+
+def may_change_entry(entry: HourEntry, user) -> bool:
+    """Only the unit's own staff correct or void an entry, and only while it counts."""
+    return entry.status == EntryStatus.ACTIVE and user.role in access.UNIT_STAFF and entry.unit_id == user.unit_id
+
+
+def may_export_full_ids(user) -> bool:
+    """Full ID numbers leave the portal only with the unit's own staff (the download is audited)."""
+    return user.role in access.UNIT_STAFF
+
+
+def filter_units(user) -> list[Unit]:
+    """The units a list may be narrowed to: none for a volunteer (own entries from every unit)."""
+    return db.session.scalars(visible_units(user)).all() if user.role != access.VOLUNTEER else []
+
+
+def totals_row_units(user) -> set[int] | None:
+    """Units whose rows (by field, by year) a person's totals show this user; None: every unit
+    (the volunteer and the ministry). Other units appear only as their total."""
+    if user.role in (access.VOLUNTEER, access.MINISTRY):
+        return None
+    return set(db.session.scalars(visible_unit_ids(user)))
+
+
+def claim_units(person_id: int) -> list[Unit]:
+    """The units a volunteer may claim hours from: those the volunteer currently serves in."""
+    return db.session.scalars(select(Unit).where(Unit.id.in_(
+        select(Membership.unit_id).where(Membership.person_id == person_id, Membership.is_current)))
+        .order_by(Unit.code)).all()

@@ -1,16 +1,16 @@
 """Column layouts shared by import and export: the MOHW 17-column template and the portal's own."""
 import io
+
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 
+from portal.imports.pipeline import Column
 from portal.platform.dates import format_roc_compact
 from portal.platform.exports import neutralise
-from portal.imports.pipeline import Column
 from portal.platform.i18n import format_date, localized
 from portal.registry.catalog import FIELD_BY_CODE
-
 
 # docs/rules/imports.md#im1, in this order.
 MOHW_COLUMNS = [
@@ -55,10 +55,6 @@ INSTRUCTIONS = [
     _l("From 2026 hours count only with verified basic and special training for the field."),
     _l("Upload the file on the Imports page: nothing is saved until you confirm the preview."),
 ]
-
-
-def _hours_text(half: int) -> str:
-    return str(half // 2) if half % 2 == 0 else f"{half / 2:.1f}"
 
 
 def portal_row(entry, full_id: bool) -> list:

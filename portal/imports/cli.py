@@ -17,8 +17,9 @@ from portal.auth.models import User
 from portal.platform.extensions import db
 from portal.platform.timeutil import today_taipei
 from portal.registry.models import Unit
+
 from . import bp, registry
-from .pipeline import Context, run
+from .pipeline import Context, OutcomeStatus, run
 
 
 def run_cli(kind_key: str, path: str, unit_code: str, dry_run: bool, as_json: bool, encoding: str | None,
@@ -49,7 +50,7 @@ def _run(kind, path: str, ctx: Context, scope: str, dry_run: bool, as_json: bool
         click.echo(f"checking {Path(path).name} for {scope} ...", err=True)
     with force_locale(lang):
         outcome = run(kind, data, ctx, encoding=encoding or None, commit=not dry_run, filename=Path(path).name)
-        if outcome.status == "committed":
+        if outcome.status == OutcomeStatus.COMMITTED:
             db.session.commit()
         else:
             db.session.rollback()
@@ -65,8 +66,10 @@ def report(outcome, lang: str, dry_run: bool, seconds: float):
         where = f"row {error['row']}" if error["row"] else "file"
         column = f" {error['letter']} {error['column']}" if error["column"] else ""
         click.echo(f"{where}{column}: {error['message'][lang]}" + (f" [{error['value']}]" if error["value"] else ""))
-    verb = {"committed": "committed", "valid": "valid (dry run, nothing written)" if dry_run else "valid",
-            "rejected": "REFUSED, nothing written", "already_imported": "already imported, nothing added"}
+    verb = {OutcomeStatus.COMMITTED: "committed",
+            OutcomeStatus.VALID: "valid (dry run, nothing written)" if dry_run else "valid",
+            OutcomeStatus.REJECTED: "REFUSED, nothing written",
+            OutcomeStatus.ALREADY_IMPORTED: "already imported, nothing added"}
     click.echo(f"{outcome.rows} rows: {outcome.committed} {'would be ' if dry_run else ''}written, "
                f"{outcome.duplicates} duplicates, {outcome.half_hours / 2:g} hours, {len(outcome.errors)} errors "
                f"— {verb[outcome.status]} ({seconds:.1f} s)")

@@ -1,6 +1,7 @@
 """One row per uploaded file: its hash, what validation found, and whether it was committed."""
 import json
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -8,8 +9,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.platform.extensions import db
 from portal.platform.timeutil import utcnow
 
-PREVIEWED, COMMITTED, DISCARDED = "previewed", "committed", "discarded"
-STATUSES = (PREVIEWED, COMMITTED, DISCARDED)
+
+class BatchStatus(StrEnum):
+    """A batch is previewed (checked, maybe waiting for confirmation) until committed or discarded.
+    The values are what the database stores."""
+    PREVIEWED = "previewed"
+    COMMITTED = "committed"
+    DISCARDED = "discarded"
+
+
+# The awards import screen asks whether its latest batch was committed with this name.
+COMMITTED = BatchStatus.COMMITTED
 
 
 class ImportBatch(db.Model):
@@ -34,7 +44,7 @@ class ImportBatch(db.Model):
     stored_name: Mapped[str] = mapped_column(String(64), default="")
     file_format: Mapped[str] = mapped_column(String(20), default="")
     encoding: Mapped[str] = mapped_column(String(12), default="")
-    status: Mapped[str] = mapped_column(String(10), default=PREVIEWED)
+    status: Mapped[str] = mapped_column(String(10), default=BatchStatus.PREVIEWED)
     rows: Mapped[int] = mapped_column(default=0)
     committed: Mapped[int] = mapped_column(default=0)
     duplicates: Mapped[int] = mapped_column(default=0)
@@ -61,3 +71,12 @@ class ImportBatch(db.Model):
     @property
     def hours(self) -> float:
         return self.half_hours / 2
+
+    @property
+    def previewed(self) -> bool:
+        return self.status == BatchStatus.PREVIEWED
+
+    @property
+    def written(self) -> int:
+        """Rows written: none until the batch is committed."""
+        return self.committed if self.status == BatchStatus.COMMITTED else 0

@@ -2,8 +2,8 @@
 
 upload → read (xlsx/xls via python-calamine, CSV in UTF-8 with or without BOM or Big5/CP950)
 → find the header and the format → validate every row without writing → either report every
-bad row, or write all rows in one short transaction. A kind of import (hours, roster, and later
-training, awards, honor cards) is a small `ImportKind` registered in `registry.py`.
+bad row, or write all rows in one short transaction. A kind of import (hours, roster, training,
+honor cards, other awards) is a small `ImportKind` its feature defines; portal/kinds.py lists them.
 """
 import codecs
 import csv
@@ -18,6 +18,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -29,7 +30,8 @@ from portal.platform import audit
 from portal.platform.extensions import db
 from portal.platform.timeutil import utcnow
 from portal.registry.identity import mask_id
-from .models import COMMITTED, ImportBatch
+
+from .models import BatchStatus, ImportBatch
 
 log = logging.getLogger(__name__)
 
@@ -319,14 +321,22 @@ def localize(problems) -> list[dict]:
             "message": {}} for p in problems]
     for lang in LANGUAGES:
         with force_locale(lang):
-            for record, problem in zip(out, problems):
+            for record, problem in zip(out, problems, strict=True):
                 record["message"][lang] = problem.message_of()
     return out
 
 
+class OutcomeStatus(StrEnum):
+    """What a run of the pipeline came to; the values are printed by the command line (--json)."""
+    COMMITTED = "committed"                 # every row written
+    VALID = "valid"                         # every row could be written (a preview or a dry run)
+    REJECTED = "rejected"                   # the file or some rows were refused: nothing written
+    ALREADY_IMPORTED = "already_imported"   # the same file was committed before: nothing added
+
+
 @dataclass
 class Outcome:
-    status: str                   # committed | valid | rejected | already_imported
+    status: str
     rows: int = 0
     committed: int = 0
     duplicates: int = 0
@@ -341,7 +351,7 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        return self.status in ("committed", "valid", "already_imported")
+        return self.status in (OutcomeStatus.COMMITTED, OutcomeStatus.VALID, OutcomeStatus.ALREADY_IMPORTED)
 
     def as_json(self, lang: str = "en", dry_run: bool = False) -> dict:
         data = {"rows": self.rows, "committed": self.committed, "duplicates": self.duplicates,
@@ -361,7 +371,7 @@ def sha256_of(data: bytes) -> str:
 def previous_import(kind: ImportKind, ctx: Context, digest: str) -> ImportBatch | None:
     return db.session.scalar(select(ImportBatch).where(
         ImportBatch.kind == kind.key, ImportBatch.scope_key == ctx.scope_key, ImportBatch.sha256 == digest,
-        ImportBatch.status == COMMITTED))
+        ImportBatch.status == BatchStatus.COMMITTED))
 
 
 def run(kind: ImportKind, data: bytes, ctx: Context, encoding: str | None = None, commit: bool = False,
@@ -371,7 +381,7 @@ def run(kind: ImportKind, data: bytes, ctx: Context, encoding: str | None = None
     The same file committed before adds nothing: every row is reported as a duplicate.
     """
     digest = sha256_of(data)
-    outcome = Outcome(status="rejected", sha256=digest)
+    outcome = Outcome(status=OutcomeStatus.REJECTED, sha256=digest)
     try:
         table = read_table(data, kind.formats, encoding, ctx.max_rows, ctx.max_unpacked)
     except FileProblem as problem:
@@ -382,7 +392,8 @@ def run(kind: ImportKind, data: bytes, ctx: Context, encoding: str | None = None
         previous = previous_import(kind, ctx, digest)
         if previous is not None:
             outcome.rows = sum(1 for _row in table.rows)
-            outcome.status, outcome.duplicates, outcome.previous = "already_imported", outcome.rows, previous
+            outcome.status, outcome.previous = OutcomeStatus.ALREADY_IMPORTED, previous
+            outcome.duplicates = outcome.rows
             outcome.summary = {"already_imported": previous.id}
             return outcome
         plan = kind.validate(table, ctx)
@@ -396,12 +407,12 @@ def run(kind: ImportKind, data: bytes, ctx: Context, encoding: str | None = None
         return outcome
     outcome.half_hours, outcome.committed = plan.half_hours, len(plan.items)
     if not commit:
-        outcome.status = "valid"
+        outcome.status = OutcomeStatus.VALID
         return outcome
     batch = batch or ImportBatch(kind=kind.key, scope_key=ctx.scope_key, sha256=digest, filename=filename[:120],
                                  created_by_id=getattr(ctx.user, "id", None),
                                  unit_id=getattr(ctx.unit, "id", None), authority_id=getattr(ctx.authority, "id", None))
-    batch.status, batch.committed_at = COMMITTED, utcnow()
+    batch.status, batch.committed_at = BatchStatus.COMMITTED, utcnow()
     fill_batch(batch, outcome)
     db.session.add(batch)
     try:
@@ -413,14 +424,14 @@ def run(kind: ImportKind, data: bytes, ctx: Context, encoding: str | None = None
     except IntegrityError:
         # A parallel import of the same file or of the same entries won the race.
         log.info("import %s of %s lost a race", kind.key, ctx.scope_key)
-        outcome.status, outcome.committed, outcome.half_hours = "rejected", 0, 0
+        outcome.status, outcome.committed, outcome.half_hours = OutcomeStatus.REJECTED, 0, 0
         outcome.errors = localize([RowProblem(None, "", "", "", "conflict", lambda: _(
             "Someone imported the same rows a moment ago. Nothing was written; upload the file again to see "
             "what is left."))])
         return outcome
     audit.record(f"import.{kind.key}", batch, rows=outcome.rows, committed=outcome.committed,
                  duplicates=outcome.duplicates, hours=outcome.half_hours / 2, sha256=digest, format=outcome.fmt)
-    outcome.status, outcome.batch = "committed", batch
+    outcome.status, outcome.batch = OutcomeStatus.COMMITTED, batch
     return outcome
 
 

@@ -4,13 +4,14 @@ from flask_babel import gettext as _
 
 from portal.platform.exports import csv_bytes
 from portal.platform.i18n import current_language
-from .models import COMMITTED, DISCARDED, ImportBatch
+
+from .models import BatchStatus, ImportBatch
 
 
 def batch_status(batch: ImportBatch) -> str:
-    if batch.status == COMMITTED:
+    if batch.status == BatchStatus.COMMITTED:
         return _("Saved")
-    if batch.status == DISCARDED:
+    if batch.status == BatchStatus.DISCARDED:
         return _("Discarded")
     if batch.summary_values.get("already_imported"):
         return _("Already imported")

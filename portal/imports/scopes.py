@@ -4,6 +4,7 @@ from sqlalchemy import false, select
 
 from portal.platform import access
 from portal.platform.extensions import db
+
 from .models import ImportBatch
 
 

@@ -8,8 +8,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.platform.extensions import db
-from .models import DISCARDED, PREVIEWED, ImportBatch
-from .pipeline import Context, ImportKind, Outcome, display_name, fill_batch, run
+
+from .models import BatchStatus, ImportBatch
+from .pipeline import Context, ImportKind, Outcome, OutcomeStatus, display_name, fill_batch, run
 from .storage import forget_file, keep_file, stored_file
 
 
@@ -19,11 +20,11 @@ def preview_upload(kind: ImportKind, ctx: Context, upload, encoding: str) -> tup
     data = upload.read()
     batch = ImportBatch(kind=kind.key, scope_key=ctx.scope_key, unit_id=getattr(ctx.unit, "id", None),
                         authority_id=getattr(ctx.authority, "id", None), created_by_id=ctx.user.id,
-                        filename=display_name(upload.filename), status=PREVIEWED)
+                        filename=display_name(upload.filename), status=BatchStatus.PREVIEWED)
     outcome = run(kind, data, ctx, encoding=encoding or None)
     batch.sha256 = outcome.sha256
     fill_batch(batch, outcome)
-    if outcome.status == "valid":
+    if outcome.status == OutcomeStatus.VALID:
         keep_file(batch, data)
     db.session.add(batch)
     db.session.commit()
@@ -31,7 +32,7 @@ def preview_upload(kind: ImportKind, ctx: Context, upload, encoding: str) -> tup
 
 
 def may_confirm(batch: ImportBatch | None) -> bool:
-    return (batch is not None and batch.status == PREVIEWED and not batch.error_count
+    return (batch is not None and batch.previewed and not batch.error_count
             and stored_file(batch) is not None)
 
 
@@ -49,7 +50,7 @@ def confirm_batch(batch: ImportBatch, kind: ImportKind, ctx: Context) -> Outcome
         flash(_("This import cannot be confirmed any more. Upload the file again."), "error")
         return None
     outcome = run(kind, stored_file(batch).read_bytes(), ctx, commit=True, batch=batch)
-    if outcome.status == "committed":
+    if outcome.status == OutcomeStatus.COMMITTED:
         forget_file(batch)
         db.session.commit()
         return outcome
@@ -57,7 +58,7 @@ def confirm_batch(batch: ImportBatch, kind: ImportKind, ctx: Context) -> Outcome
     # the batch; it stays in the session).
     db.session.rollback()
     fill_batch(batch, outcome)
-    if outcome.status != "valid":
+    if outcome.status != OutcomeStatus.VALID:
         forget_file(batch)
     db.session.commit()
     flash(_("The data changed since the preview; nothing was written. See the problems below."), "error")
@@ -65,8 +66,8 @@ def confirm_batch(batch: ImportBatch, kind: ImportKind, ctx: Context) -> Outcome
 
 
 def discard_batch(batch: ImportBatch):
-    if batch.status == PREVIEWED:
-        batch.status = DISCARDED
+    if batch.previewed:
+        batch.status = BatchStatus.DISCARDED
         forget_file(batch)
         db.session.commit()
         flash(_("The upload was discarded; nothing was written."), "info")

@@ -6,15 +6,16 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.platform import access
-from portal.platform.forms import options
+from portal.platform.forms import check_version, options
 from portal.platform.i18n import current_language
 from portal.platform.timeutil import today_taipei
+
 from . import bp, registry
 from .forms import ConfirmForm, UploadForm
 from .pipeline import Context
 from .report import batch_status, download, errors_csv
 from .scopes import batch_scope, get_batch_or_404
-from .steps import confirm_batch, discard_batch, may_confirm, preview_upload, recent_batches, unchanged
+from .steps import confirm_batch, discard_batch, may_confirm, preview_upload, recent_batches
 
 log = logging.getLogger(__name__)
 ROLES = access.UNIT_STAFF
@@ -89,7 +90,8 @@ def show(batch_id):
 @bp.post("/<int:batch_id>/confirm")
 @access.allow(*ROLES)
 def confirm(batch_id):
-    batch = unchanged(get_batch_or_404(batch_id, current_user), ConfirmForm().version.data)
+    batch = get_batch_or_404(batch_id, current_user)
+    check_version(batch, ConfirmForm())
     outcome = confirm_batch(batch, registry.get(batch.kind), context())
     if outcome is not None:
         flash(_("Import saved: %(n)s rows written.", n=outcome.committed), "success")

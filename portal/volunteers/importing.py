@@ -1,4 +1,5 @@
-"""Roster import: people and their membership of the unit, from the columns of roster.csv.
+"""Roster import (the "volunteers" kind of the import pipeline): people and their membership of the
+unit, from the columns of roster.csv.
 
 A person already registered (by any unit) keeps the details on file and is added to the unit's
 roster; the name must match the registered one. A person already serving in the unit in that
@@ -10,15 +11,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from portal.imports.pipeline import Column, Format, ImportKind, Plan, Table
+from portal.imports.values import MESSAGES, Refused, read_date, same_name, short_text
 from portal.platform import access
 from portal.platform.exports import csv_bytes
 from portal.platform.extensions import db
-from portal.hours.rules import MESSAGES, Refused, read_date, same_name, short_text
 from portal.registry.catalog import find_field
 from portal.registry.identity import IdNumberError, classify, mask_name, sex_from_national_id
-from portal.registry.models import Membership, Person
+from portal.registry.models import Membership, MembershipStatus, Person
 from portal.registry.operations import add_membership, register_person
-from .pipeline import Column, Format, ImportKind, Plan, Table
 
 COLUMNS = (
     Column("name", "姓名", ("Name",)),
@@ -128,7 +129,7 @@ def validate(table: Table, ctx) -> Plan:
     numbers = [v["id_number"] for _n, v in rows]
     people = {p.id_number: p for p in db.session.scalars(select(Person).where(Person.id_number.in_(numbers)))}
     serving = set(db.session.execute(select(Membership.person_id, Membership.field_code).where(
-        Membership.unit_id == ctx.unit.id, Membership.status != "left",
+        Membership.unit_id == ctx.unit.id, Membership.is_current,
         Membership.person_id.in_([p.id for p in people.values()]))).all())
     for number, values in rows:
         person = people.get(values["id_number"])
@@ -154,7 +155,7 @@ def write(plan: Plan, ctx, batch) -> dict:
         if person is None:
             person = register_person({k: values.get(k) for k in PERSON_KEYS})
             created += 1
-        add_membership(person, ctx.unit.id, values["field_code"], values["joined_on"], "active")
+        add_membership(person, ctx.unit.id, values["field_code"], values["joined_on"], MembershipStatus.ACTIVE)
     return {"volunteers": created, "memberships": len(plan.items)}
 
 

@@ -6,18 +6,29 @@ training gate. A row that equals a stored entry (volunteer, unit, dates, field, 
 duplicate: reported and skipped, never doubled.
 """
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
-from portal.platform import access
-from portal.platform.extensions import db
 from portal.imports.pipeline import Format, ImportKind, Plan, Table
+from portal.imports.values import Refused, read_date, same_name, short_text
+from portal.platform import access
 from portal.registry.catalog import find_field
 from portal.registry.identity import IdNumberError, classify, mask_name
-from portal.registry.models import Person
+
+from .facts import entry_checker, people_by_number
 from .operations import insert_imported, lock_people
-from .rules import (MESSAGES, Draft, EntryChecker, Problem, Refused, check_day, code_value, field_names,
-                    half_hours_of, parse_number, read_date, same_name, short_text, unit_fields, whole_number,
-                    window_of)
+from .rules import (
+    MESSAGES,
+    Draft,
+    Problem,
+    check_day,
+    code_value,
+    field_names,
+    half_hours_of,
+    parse_number,
+    problem_of,
+    unit_fields,
+    whole_number,
+    window_of,
+)
 from .spreadsheets import MOHW_COLUMNS, PORTAL_COLUMNS, mohw_template, portal_template
 
 MOHW = Format("mohw", _l("MOHW 17-column template"), tuple(MOHW_COLUMNS))
@@ -49,7 +60,7 @@ class _Reader:
         self.indexes = tuple(table.columns.get(key, -1) for key in MOHW_KEYS)
 
     def refuse(self, row: _Row, key: str, value, exc: Refused, masked: bool = False):
-        problem = Problem(exc.code, key, exc.params, exc.key)
+        problem = problem_of(exc, key)
         row.problems.append(self.table.problem(row.number, key, value, exc.code, lambda: problem.message, masked))
 
     def date(self, row: _Row, key: str, value, required: bool = True):
@@ -190,16 +201,6 @@ _DEFAULTS = {"content": "", "persons_served": 0, "item_code": "", "content_code"
              "remarks": ""}
 
 
-def people_by_number(numbers: set[str]) -> dict:
-    found, numbers = {}, sorted(numbers)
-    for start in range(0, len(numbers), 5000):
-        chunk = numbers[start:start + 5000]
-        for person_id, number, name in db.session.execute(
-                select(Person.id, Person.id_number, Person.name).where(Person.id_number.in_(chunk))):
-            found[number] = (person_id, name)
-    return found
-
-
 class _Valid:
     """A readable row kept small until the rules have seen it: 100,000 of them must fit in memory."""
     __slots__ = ("number", "id_number", "name", "start_on", "end_on", "half_hours", "field_code", "extras", "raw")
@@ -244,8 +245,8 @@ def validate(table: Table, ctx) -> Plan:
             drafts.append((r, Draft(known[0], unit.id, r.start_on, r.end_on, r.half_hours, r.field_code,
                                     ref=r.number)))
     lock_people(d.person_id for _r, d in drafts)
-    checker = EntryChecker({d.person_id for _r, d in drafts}, window_of(d for _r, d in drafts), ctx.today,
-                           unit_fields=unit_fields([unit]))
+    checker = entry_checker({d.person_id for _r, d in drafts}, window_of(d for _r, d in drafts), ctx.today,
+                            unit_fields=unit_fields([unit]))
     for r, draft in drafts:
         if checker.duplicate_of(draft) is not None:
             plan.duplicates += 1

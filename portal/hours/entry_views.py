@@ -1,0 +1,226 @@
+"""Entering hours as unit staff: the single-entry form (with live checks and the roster search), the
+batch grid, and one entry's page with its history, correction and void."""
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
+
+from portal.platform import access
+from portal.platform.extensions import db
+from portal.platform.forms import check_version
+from portal.platform.htmx import is_fragment_request, page_or_fragment
+from portal.platform.i18n import localized
+from portal.platform.timeutil import today_taipei
+from portal.registry.catalog import FIELD_BY_CODE
+from portal.registry.models import Membership, Person
+
+from . import bp
+from .facts import entry_checker
+from .forms import CorrectionForm, EntryForm, VoidForm, attach, field_options, problem_label
+from .grid import MAX_ROWS, check_rows, empty_row, rows_from_form
+from .models import EntryStatus, HourEntry
+from .operations import correct_entry, draft_of, lock_people, record_entry, void_entry
+from .roster import roster_suggestions, search_roster
+from .rules import Draft, Problem, unit_fields, window_of
+from .scopes import READERS, get_entry_or_404, may_change_entry
+
+# -- single entry -------------------------------------------------------------------------
+
+def entry_form(unit) -> EntryForm:
+    form = EntryForm()
+    form.field_code.choices = field_options(unit.field_codes)
+    if request.method == "GET":
+        form.field_code.data = unit.field_code
+    return form
+
+
+def pick_person(form, unit):
+    """(person row or None, candidates): the picked radio, else a unique match of the typed text."""
+    if form.person_id.data:
+        found = db.session.execute(select(Person.id, Person.name, Person.id_number).where(
+            Person.id == form.person_id.data,
+            Person.id.in_(select(Membership.person_id).where(Membership.unit_id == unit.id)))).first()
+        if found:
+            return found, [found]
+    candidates = search_roster(unit.id, form.q.data or "")
+    if len(candidates) == 1:
+        return candidates[0], candidates
+    return None, candidates
+
+
+def entry_problems(form, unit, person) -> list[Problem]:
+    if person is None:
+        code = "required" if not form.q.data else ("ambiguous_volunteer" if form._candidates else "no_match")
+        return [Problem(code, "person")]
+    draft = Draft(person.id, unit.id, form.start_on.data, form.end_date, form.half_hours, form.field_code.data)
+    return entry_checker([person.id], window_of([draft]), today_taipei(), unit_fields=unit_fields([unit])) \
+        .refusals(draft)
+
+
+def recent_entries(unit_id: int):
+    return db.session.scalars(
+        select(HourEntry).join(HourEntry.person).options(contains_eager(HourEntry.person))
+        .where(HourEntry.unit_id == unit_id, HourEntry.entered_by_id == current_user.id)
+        .order_by(HourEntry.id.desc()).limit(10)).all()
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@access.allow(*access.UNIT_STAFF)
+def new():
+    unit = current_user.unit
+    form = entry_form(unit)
+    person, candidates, saved = None, [], None
+    if request.method == "POST":
+        person, candidates = pick_person(form, unit)
+        form._candidates = candidates
+        if request.form.get("action") != "search" and form.validate():
+            lock_people([person.id] if person else [])
+            problems = entry_problems(form, unit, person)
+            if not problems:
+                saved = record_entry(Draft(person.id, unit.id, form.start_on.data, form.end_date, form.half_hours,
+                                           form.field_code.data), current_user, content=form.content.data or "",
+                                     persons_served=getattr(form, "persons", 0))
+                db.session.commit()
+                message = _("Saved: %(hours)s hours for %(name)s.", hours=saved.hours, name=person.name)
+                if not is_fragment_request():
+                    flash(message, "success")
+                    return redirect(url_for(".new"))
+                form, person, candidates = entry_form(unit), None, []
+                form.start_on.data, form.field_code.data = saved.start_on, saved.field_code
+                saved = message
+            attach(form, problems)
+    status = 422 if form.errors else 200
+    return page_or_fragment("hours/new.html", "panel", form=form, person=person, candidates=candidates,
+                            saved=saved, recent=recent_entries(unit.id)), status
+
+
+@bp.post("/check")
+@access.allow(*access.UNIT_STAFF)
+def check():
+    """Live validation of the single-entry form while it is typed; nothing is stored."""
+    unit = current_user.unit
+    form = entry_form(unit)
+    person, candidates = pick_person(form, unit)
+    form._candidates = candidates
+    problems = []
+    if form.validate():
+        problems = entry_problems(form, unit, person)
+    messages = [(str(f.label.text), e) for f in form if f.errors for e in f.errors]
+    messages += [(problem_label(form, p), p.message) for p in problems]
+    return render_template("hours/_check.html", messages=messages, person=person, form=form,
+                           ok=not messages and person is not None)
+
+
+@bp.get("/search")
+@access.allow(*access.UNIT_STAFF)
+def search():
+    people = search_roster(current_user.unit_id, request.args.get("q", ""))
+    return render_template("hours/_people.html", candidates=people, person=None,
+                           searched=bool(request.args.get("q", "").strip()))
+
+
+# -- batch grid -------------------------------------------------------------------------------
+
+@bp.route("/batch", methods=["GET", "POST"])
+@access.allow(*access.UNIT_STAFF)
+def batch():
+    unit = current_user.unit
+    status, saved, focus = 200, None, None
+    if request.method == "GET":
+        rows = [empty_row(unit) for _i in range(5)]
+    else:
+        rows = rows_from_form(request.form, unit)
+        action = request.form.get("action", "check")
+        if action == "add":
+            if len(rows) < MAX_ROWS:
+                rows.append(empty_row(unit, rows[-1]))
+            focus = len(rows) - 1
+        elif action.startswith("remove-") and action[7:].isdigit():
+            index = int(action[7:])
+            if 0 <= index < len(rows):
+                del rows[index]
+            rows = rows or [empty_row(unit)]
+        else:
+            drafts = check_rows(rows, unit)
+            if action == "save" and drafts:
+                lock_people(d.person_id for d in drafts)
+                rows = rows_from_form(request.form, unit)
+                drafts = check_rows(rows, unit)
+            if action == "save" and drafts:
+                for row in rows:
+                    if row.draft:
+                        record_entry(row.draft, current_user, **row.extra)
+                db.session.commit()
+                saved = ngettext("%(num)d entry saved (%(hours)s hours).", "%(num)d entries saved (%(hours)s hours).",
+                                 len(drafts), hours=sum(d.half_hours for d in drafts) / 2)
+                rows = [empty_row(unit) for _i in range(5)]
+            elif any(row.errors for row in rows):
+                status = 422
+    return page_or_fragment("hours/batch.html", "grid", rows=rows, saved=saved, focus=focus,
+                            field_choices=[(c, localized(FIELD_BY_CODE[c])) for c in unit.field_codes],
+                            roster=roster_suggestions(unit.id), max_rows=MAX_ROWS), status
+
+
+# -- one entry: history, correction, void ----------------------------------------------------
+
+@bp.get("/<int:entry_id>")
+@access.allow(*READERS)
+def show(entry_id):
+    entry = get_entry_or_404(entry_id, current_user)
+    void_form = VoidForm(formdata=None, version=entry.version)
+    return render_template("hours/show.html", entry=entry, may_change=may_change_entry(entry, current_user),
+                           void_form=void_form)
+
+
+@bp.route("/<int:entry_id>/correct", methods=["GET", "POST"])
+@access.allow(*access.UNIT_STAFF)
+def correct(entry_id):
+    entry = get_entry_or_404(entry_id, current_user, for_write=True)
+    if entry.status != EntryStatus.ACTIVE:
+        flash(_("Only counted entries can be corrected."), "error")
+        return redirect(url_for(".show", entry_id=entry.id))
+    form = CorrectionForm()
+    form.field_code.choices = field_options(entry.unit.field_codes)
+    if request.method == "GET":
+        form.start_on.data, form.end_on.data = entry.start_on, entry.end_on if not entry.single_day else None
+        form.hours.data, form.field_code.data = f"{entry.hours:g}", entry.field_code
+        form.content.data, form.persons_served.data = entry.content, str(entry.persons_served)
+        form.version.data = str(entry.version)
+    if form.validate_on_submit():
+        check_version(entry, form)
+        lock_people([entry.person_id])
+        draft = draft_of(entry, start_on=form.start_on.data, end_on=form.end_date, half_hours=form.half_hours,
+                         field_code=form.field_code.data)
+        problems = entry_checker([entry.person_id], window_of([draft]), today_taipei(), ignore_entry_ids=[entry.id],
+                                 unit_fields=unit_fields([entry.unit])).refusals(draft)
+        attach(form, problems)
+        if not problems:
+            values = {"start_on": draft.start_on, "end_on": draft.end_on, "half_hours": draft.half_hours,
+                      "field_code": draft.field_code, "content": form.content.data or "",
+                      "persons_served": getattr(form, "persons", 0)}
+            if correct_entry(entry, values, form.reason.data, current_user):
+                flash(_("Correction saved. The old values stay in the history."), "success")
+            else:
+                flash(_("Nothing was changed."), "info")
+            db.session.commit()
+            return redirect(url_for(".show", entry_id=entry.id))
+    return render_template("hours/correct.html", form=form, entry=entry), 422 if form.errors else 200
+
+
+@bp.post("/<int:entry_id>/void")
+@access.allow(*access.UNIT_STAFF)
+def void(entry_id):
+    entry = get_entry_or_404(entry_id, current_user, for_write=True)
+    form = VoidForm()
+    if entry.status != EntryStatus.ACTIVE:
+        flash(_("Only counted entries can be voided."), "error")
+    elif form.validate_on_submit():
+        check_version(entry, form)
+        void_entry(entry, form.reason.data, current_user)
+        db.session.commit()
+        flash(_("The entry was voided. It no longer counts, and stays in the history."), "success")
+    else:
+        flash(_("Please give a reason for voiding the entry."), "error")
+    return redirect(url_for(".show", entry_id=entry.id))
