@@ -60,11 +60,11 @@ def seed(volunteers: int):
 
     from portal.auth.operations import create_user
     from portal.demo.cli import national_id
-    from portal.platform.extensions import db
     from portal.hours.models import HourEntry
-    from portal.training.models import TrainingRecord
-    from portal.registry.operations import create_unit, seed_reference_data
+    from portal.platform.extensions import db
     from portal.registry.models import Membership, Person
+    from portal.registry.operations import create_unit, seed_reference_data
+    from portal.training.models import TrainingRecord
 
     db.create_all()
     seed_reference_data()
@@ -112,25 +112,27 @@ def seed(volunteers: int):
 
 
 def prepared(kind, person, unit, issued_on=None):
-    from portal.certificates import operations as ops
-    summary = ops.service_summary(person.id, unit.id if kind == "performance" else None)
+    from portal.certificates.documents import english_payload, performance_payload, transcript_payload
+    from portal.certificates.facts import service_summary
+    from portal.documents.operations import prepare_document
+    summary = service_summary(person.id, unit.id if kind == "performance" else None)
     if kind == "performance":
-        payload = ops.performance_payload(person, unit, summary, prepared_by="陳怡君", countersigned_by="李明華",
-                                          until=issued_on)
+        payload = performance_payload(person, unit, summary, prepared_by="陳怡君", countersigned_by="李明華",
+                                      until=issued_on)
     elif kind == "english_certificate":
-        payload = ops.english_payload(person, unit, summary, purpose="Exchange programme",
-                                      purpose_note="Erasmus+ exchange semester, KU Leuven", approved_by="LEE, MING-HUA")
+        payload = english_payload(person, unit, summary, purpose="Exchange programme",
+                                  purpose_note="Erasmus+ exchange semester, KU Leuven", approved_by="LEE, MING-HUA")
     else:
-        payload = ops.transcript_payload(person, unit, summary, purpose="Visa or residence application",
-                                         approved_by="LEE, MING-HUA")
-    return ops.prepare_document(kind, person, payload, unit, issued_on=issued_on)
+        payload = transcript_payload(person, unit, summary, purpose="Visa or residence application",
+                                     approved_by="LEE, MING-HUA")
+    return prepare_document(kind, person, payload, unit, issued_on=issued_on)
 
 
 def run(args):
     from flask_babel import force_locale
 
+    from portal.documents.operations import issue_document, render_document
     from portal.platform import pdf
-    from portal.certificates import operations as ops
     from portal.platform.extensions import db
     from portal.platform.jobs import wait
 
@@ -149,7 +151,7 @@ def run(args):
                             "<p>志願服務 Volunteer</p>")
 
         start = time.perf_counter()
-        ops.render_document(prepared("performance", person, unit))
+        render_document(prepared("performance", person, unit))
         cold = time.perf_counter() - start
         rows.append(("baseline: WeasyPrint, trivial HTML page", *timed(trivial, args.runs)))
         rows.append(("baseline: one line with the Noto Serif TC font", *timed(trivial_cjk, args.runs)))
@@ -158,10 +160,10 @@ def run(args):
         for kind, label in (("performance", "performance certificate (zh), render"),
                             ("english_certificate", "English certificate, render"),
                             ("english_transcript", "English transcript (2 pages), render")):
-            rows.append((label, *timed(lambda: ops.render_document(docs[kind]), args.runs)))
+            rows.append((label, *timed(lambda: render_document(docs[kind]), args.runs)))
 
         def issue_one():
-            ops.issue_document("performance", person, docs["performance"].payload, unit)
+            issue_document("performance", person, docs["performance"].payload, unit)
             db.session.rollback()
         rows.append(("performance certificate, issue (render + store)", *timed(issue_one, args.runs)))
 
@@ -218,11 +220,11 @@ def run_batch(app, logins, wait):
 
 def write_samples(directory: Path, person, unit):
     """One PNG per PDF page (pdftoppm), for the README."""
-    from portal.certificates import operations as ops
+    from portal.documents.operations import render_document
     directory.mkdir(parents=True, exist_ok=True)
     for kind, name in (("performance", "performance-certificate"), ("english_certificate", "english-certificate"),
                        ("english_transcript", "english-transcript")):
-        content = ops.render_document(prepared(kind, person, unit, issued_on=date(2025, 3, 5)))
+        content = render_document(prepared(kind, person, unit, issued_on=date(2025, 3, 5)))
         pdf_path = directory / f"{name}.pdf"
         pdf_path.write_bytes(content)
         subprocess.run(["pdftoppm", "-png", "-r", "72", str(pdf_path), str(directory / name)], check=True)

@@ -4,8 +4,8 @@ hours rules ask (training is a floor above hours). create_app installs them; a f
 its kinds as plain module constants and never registers itself."""
 from portal.awards.importing import KIND as OTHER_AWARDS_IMPORT
 from portal.certificates import batch
-from portal.certificates.operations import (ENGLISH_CERTIFICATE_KIND, ENGLISH_TRANSCRIPT_KIND, PERFORMANCE_KIND,
-                                            install_kinds)
+from portal.certificates.documents import ENGLISH_CERTIFICATE_KIND, ENGLISH_TRANSCRIPT_KIND, PERFORMANCE_KIND
+from portal.documents.kinds import install_kinds
 from portal.honor_cards.documents import HONOR_CARD_KIND
 from portal.honor_cards.importing import KIND as HONOR_CARDS_IMPORT
 from portal.hours.facts import install_gate

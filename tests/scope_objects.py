@@ -83,7 +83,7 @@ def _documents(w):
         from datetime import date
 
         from portal.certificates.models import CertificateRequest
-        from portal.certificates.operations import issue_document
+        from portal.documents.operations import issue_document
         from portal.platform.jobs import Job
         w.documents = {}
         for key, person in (("A", w.people["a"]), ("B", w.people["b"]), ("C", w.people["canary"])):
@@ -273,7 +273,7 @@ def string_params(w) -> dict:
 
 
 def _token_of_a(w):
-    from portal.certificates.models import Document
+    from portal.documents.models import Document
     return db.session.get(Document, _documents(w)["A"]["document_id"]).token
 
 

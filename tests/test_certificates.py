@@ -7,11 +7,16 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
-from portal.platform.audit import AuditLog
-from portal.certificates import operations as ops
-from portal.certificates.models import CertificateRequest, Document
-from portal.platform.extensions import db
+from portal.certificates.facts import service_summary
+from portal.certificates.models import CertificateRequest
+from portal.certificates.rules import HourRow, one_year_after, performance_eligibility
+from portal.documents import operations as ops  # the engine whose PDF renderer fast_pdf replaces
+from portal.documents.codes import TOKEN_BYTES
+from portal.documents.models import Document
+from portal.documents.operations import issue_document, revoke_document
 from portal.hours.models import HourEntry
+from portal.platform.audit import AuditLog
+from portal.platform.extensions import db
 from portal.platform.timeutil import today_taipei
 from tests.conftest import login
 
@@ -25,8 +30,8 @@ class HoursDouble:
         self.rows = []
 
     def add(self, person, unit, half_hours, start_on, field_code=None, end_on=None):
-        self.rows.append(ops.HourRow(person.id, unit.id, field_code or unit.field_code, start_on, end_on or start_on,
-                                     half_hours))
+        self.rows.append(HourRow(person.id, unit.id, field_code or unit.field_code, start_on, end_on or start_on,
+                                 half_hours))
 
     def __call__(self, person_ids, unit_id):
         return [r for r in self.rows if r.person_id in person_ids and (unit_id is None or r.unit_id == unit_id)]
@@ -80,9 +85,9 @@ def test_eligibility_boundaries(app, en, make_unit, make_person, first, half_hou
     double.add(person, unit, half_hours - 1, first)
     double.add(person, unit, 1, first + timedelta(days=30))
     assert (TODAY - first).days in (364, 365) or first.year == 2020
-    summary = ops.service_summary(person.id, unit.id, hours_source=double)
+    summary = service_summary(person.id, unit.id, hours_source=double)
     assert summary.total_half_hours == half_hours and summary.first_service_date == first
-    result = ops.performance_eligibility(summary, on=TODAY)
+    result = performance_eligibility(summary, on=TODAY)
     assert result.eligible is expected
     assert bool(result.reasons) is not expected
 
@@ -96,14 +101,14 @@ def test_eligibility_from_the_hours_table(app, en, make_unit, make_person, hours
     hours.add(person, unit, 2, date(2025, 1, 2))
     hours.add(person, unit, 40, date(2025, 1, 3), status="void")       # voided and pending hours do not count
     hours.add(person, unit, 40, date(2025, 1, 4), status="pending")
-    summary = ops.service_summary(person.id, unit.id)
+    summary = service_summary(person.id, unit.id)
     assert summary.total_half_hours == half_hours
-    assert ops.performance_eligibility(summary, on=TODAY).eligible is expected
+    assert performance_eligibility(summary, on=TODAY).eligible is expected
 
 
 def test_one_year_from_a_leap_day_is_28_february(app):
-    assert ops.one_year_after(date(2024, 2, 29)) == date(2025, 2, 28)
-    assert ops.one_year_after(date(2023, 3, 1)) == date(2024, 3, 1)
+    assert one_year_after(date(2024, 2, 29)) == date(2025, 2, 28)
+    assert one_year_after(date(2023, 3, 1)) == date(2024, 3, 1)
 
 
 def test_years_count_from_the_membership_when_hours_start_later(app, en, make_unit, make_person):
@@ -111,9 +116,9 @@ def test_years_count_from_the_membership_when_hours_start_later(app, en, make_un
     person = make_person([unit], joined=date(2024, 3, 5))
     double = HoursDouble()
     double.add(person, unit, 300, date(2025, 1, 10))
-    summary = ops.service_summary(person.id, unit.id, hours_source=double)
+    summary = service_summary(person.id, unit.id, hours_source=double)
     assert summary.first_service_date == date(2024, 3, 5)
-    assert ops.performance_eligibility(summary, on=TODAY).eligible
+    assert performance_eligibility(summary, on=TODAY).eligible
 
 
 def test_hours_of_another_unit_do_not_count_for_this_units_certificate(app, en, make_unit, make_person):
@@ -122,8 +127,8 @@ def test_hours_of_another_unit_do_not_count_for_this_units_certificate(app, en, 
     double = HoursDouble()
     double.add(person, a, 200, date(2021, 1, 1))
     double.add(person, b, 200, date(2021, 1, 1))
-    assert not ops.performance_eligibility(ops.service_summary(person.id, a.id, hours_source=double), TODAY).eligible
-    assert ops.service_summary(person.id, hours_source=double).total_half_hours == 400
+    assert not performance_eligibility(service_summary(person.id, a.id, hours_source=double), TODAY).eligible
+    assert service_summary(person.id, hours_source=double).total_half_hours == 400
 
 
 def test_refusal_says_why_not_yet(app, en, make_unit, make_person):
@@ -131,8 +136,8 @@ def test_refusal_says_why_not_yet(app, en, make_unit, make_person):
     person = make_person([unit], joined=date(2024, 3, 6))
     double = HoursDouble()
     double.add(person, unit, 299, date(2024, 3, 6))
-    reasons = " ".join(ops.performance_eligibility(ops.service_summary(person.id, unit.id, hours_source=double),
-                                                   TODAY).reasons)
+    reasons = " ".join(performance_eligibility(service_summary(person.id, unit.id, hours_source=double),
+                                               TODAY).reasons)
     assert "2025-03-06" in reasons and "149.5" in reasons and "0.5" in reasons
 
 
@@ -307,9 +312,9 @@ def test_latin_names_with_diacritics_and_hyphens_are_accepted_other_scripts_refu
 
 def issue(world, key="A", person_key="a", kind="performance", render=None):
     person, unit = world.people[person_key], world.units[key]
-    doc = ops.issue_document(kind, person, {"name": person.name, "name_latin": "WANG, HSIAO-MING",
-                                            "total_half_hours": 301}, unit,
-                             render=render or (lambda p: b"%PDF-1.4 " + p.short_code.encode()))
+    doc = issue_document(kind, person, {"name": person.name, "name_latin": "WANG, HSIAO-MING",
+                                        "total_half_hours": 301}, unit,
+                         render=render or (lambda p: b"%PDF-1.4 " + p.short_code.encode()))
     db.session.commit()
     return doc
 
@@ -338,7 +343,7 @@ def test_register_is_scoped_and_downloads_are_logged(app, world, client):
 
 def test_register_filters_by_status_and_code(app, en, world, client):
     a, b = issue(world, "A", "a"), issue(world, "A", "shared", kind="english_certificate")
-    ops.revoke_document(a, "錯誤資料")
+    revoke_document(a, "錯誤資料")
     db.session.commit()
     login(client, world.users["clerk_a"])
     revoked = client.get("/documents/?status=revoked", headers={"HX-Request": "true"}).get_data(as_text=True)
@@ -457,7 +462,7 @@ def test_tokens_are_long_random_and_codes_unique(app, world):
     assert len({d.token for d in docs}) == 5 and len({d.short_code for d in docs}) == 5
     assert all(len(d.token) >= 32 and re.fullmatch(r"[A-Za-z0-9_-]+", d.token) for d in docs)
     assert all(re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}", d.short_code) for d in docs)
-    assert ops.TOKEN_BYTES * 8 >= 128
+    assert TOKEN_BYTES * 8 >= 128
 
 
 def test_verification_is_rate_limited(tmp_path):

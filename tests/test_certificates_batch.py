@@ -8,11 +8,12 @@ from datetime import date
 from sqlalchemy import func, select
 
 from portal.certificates import batch
-from portal.certificates import operations as ops
-from portal.certificates.models import CertificateRequest, Document
+from portal.certificates.models import CertificateRequest
 from portal.demo.cli import national_id
-from portal.platform.extensions import db
+from portal.documents.models import Document
+from portal.documents.operations import document_file
 from portal.hours.models import HourEntry
+from portal.platform.extensions import db
 from portal.platform.jobs import Job, wait
 from portal.registry.models import Membership, Person
 from tests.conftest import login
@@ -111,7 +112,7 @@ def test_batch_renders_real_pdfs_and_reports_what_it_skipped(threaded_app, make_
     assert len(job.result["problems"]) == 1 and "U+2000B" in " ".join(job.result["problems"][0]["messages"])
     documents = db.session.scalars(select(Document).order_by(Document.id)).all()
     assert len(documents) == 2
-    content = ops.document_file(documents[0])
+    content = document_file(documents[0])
     assert content.startswith(b"%PDF") and len(content) > 20_000
     from tests.test_pdf import qr_codes
     assert qr_codes(content) == [f"https://portal.example.org/verify/{documents[0].token}"]

@@ -8,11 +8,12 @@ from playwright.sync_api import Page, expect
 
 from portal.auth.operations import create_user
 from portal.certificates import batch
-from portal.certificates import operations as ops
-from portal.platform.extensions import db
+from portal.certificates.operations import prepare_all_eligible
+from portal.documents.operations import issue_document
 from portal.hours.models import HourEntry
-from portal.registry.operations import create_unit
+from portal.platform.extensions import db
 from portal.registry.models import Membership, Person
+from portal.registry.operations import create_unit
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -33,7 +34,7 @@ def prepared_batch(live_server):
                                      end_on=date(2021, 6, 30), half_hours=320, field_code="social"))
         db.session.commit()
         with live_server.app.test_request_context():
-            ops.prepare_all_eligible(unit, clerk)
+            prepare_all_eligible(unit, clerk)
         db.session.commit()
     return "supervisor.w"
 
@@ -65,8 +66,8 @@ def test_batch_progress_updates_by_polling(page: Page, live_server, prepared_bat
 def test_verification_page_switches_language(page: Page, live_server, prepared_batch):
     with live_server.app.app_context():
         person = db.session.scalar(db.select(Person).where(Person.name == "林志工1"))
-        document = ops.issue_document("performance", person, {"name": person.name, "total_half_hours": 320},
-                                      person.memberships[0].unit, render=lambda p: b"%PDF-1.4")
+        document = issue_document("performance", person, {"name": person.name, "total_half_hours": 320},
+                                  person.memberships[0].unit, render=lambda p: b"%PDF-1.4")
         db.session.commit()
         token = document.token
     page.goto(f"{live_server.url}/verify/{token}")

@@ -10,8 +10,11 @@ import pytest
 import zxingcpp
 from flask_babel import force_locale
 
+from portal.certificates.documents import english_payload, performance_payload, transcript_payload
+from portal.certificates.facts import service_summary
+from portal.documents.models import Document
+from portal.documents.operations import document_file, issue_document
 from portal.platform import pdf
-from portal.certificates import operations as ops
 from portal.platform.extensions import db
 from portal.training.models import TrainingRecord
 from tests.test_certificates import RealHours
@@ -63,19 +66,19 @@ def record(app, world):
 
 
 def issue(kind, person, unit, **payload_args):
-    summary = ops.service_summary(person.id, unit.id if kind == "performance" else None)
+    summary = service_summary(person.id, unit.id if kind == "performance" else None)
     if kind == "performance":
-        payload = ops.performance_payload(person, unit, summary, prepared_by="陳承辦", countersigned_by="李督導")
+        payload = performance_payload(person, unit, summary, prepared_by="陳承辦", countersigned_by="李督導")
     elif kind == "english_certificate":
-        payload = ops.english_payload(person, unit, summary, purpose="Exchange programme",
-                                      purpose_note="Erasmus+ KU Leuven", approved_by="LEE, MEI-HUA")
+        payload = english_payload(person, unit, summary, purpose="Exchange programme",
+                                  purpose_note="Erasmus+ KU Leuven", approved_by="LEE, MEI-HUA")
     else:
-        payload = ops.transcript_payload(person, unit, summary, purpose="Visa or residence application",
-                                         approved_by="LEE, MEI-HUA")
+        payload = transcript_payload(person, unit, summary, purpose="Visa or residence application",
+                                     approved_by="LEE, MEI-HUA")
     payload.update(payload_args)
-    document = ops.issue_document(kind, person, payload, unit, base_url=BASE)
+    document = issue_document(kind, person, payload, unit, base_url=BASE)
     db.session.commit()
-    return document, ops.document_file(document)
+    return document, document_file(document)
 
 
 @pytest.fixture
@@ -156,7 +159,7 @@ def test_a_character_without_glyph_fails_with_a_clear_message(record, world, eng
     message = raised.value.messages()[0]
     assert "王𠀋明" in message and "U+2000B" in message and "cannot print" in message
     db.session.rollback()
-    assert db.session.query(ops.Document).count() == 0
+    assert db.session.query(Document).count() == 0
 
 
 def test_the_glyph_problem_is_shown_before_the_request_is_sent(app, record, world):

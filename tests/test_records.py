@@ -333,7 +333,7 @@ def pdf_fonts(content: bytes, tmp_path) -> str:
 
 
 def test_requested_issued_in_bulk_then_viewed_and_downloaded_as_a_verifiable_pdf(world, client, tmp_path):
-    from portal.certificates.models import Document
+    from portal.documents.models import Document
     from tests.test_pdf import qr_codes
     person = make_ready(world.people["a"])
     db.session.add(HourEntry(person_id=person.id, unit_id=world.units["A"].id, start_on=date(2025, 3, 1),

@@ -8,12 +8,16 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from portal.platform import jobs, pdf
 from portal.auth.models import User
+from portal.documents.operations import prepare_document, render_document, store_document
+from portal.platform import jobs, pdf
 from portal.platform.extensions import db
-from .models import PERFORMANCE, PREPARED, CertificateRequest
-from .operations import (mark_issued, performance_eligibility, prepare_document, render_document, request_payload,
-                         service_summaries, store_document)
+
+from .documents import request_payload
+from .facts import service_summaries
+from .models import PERFORMANCE, CertificateRequest, RequestStatus
+from .operations import mark_issued
+from .rules import performance_eligibility
 
 JOB_KIND = "certificates.issue_prepared"
 CHUNK = 10
@@ -39,7 +43,7 @@ def issue_prepared(run: jobs.JobRun) -> dict:
         summaries = service_summaries([r.person_id for r in requests], unit_id)
         prepared = []
         for req in requests:
-            if req.status != PREPARED or req.kind != PERFORMANCE:
+            if req.status != RequestStatus.PREPARED or req.kind != PERFORMANCE:
                 problems.append({"request_id": req.id, "name": req.person.name,
                                  "messages": [_("This request has already been handled.")]})
                 continue
@@ -60,7 +64,7 @@ def issue_prepared(run: jobs.JobRun) -> dict:
         user = db.session.get(User, run.user_id) if run.user_id else None
         for req_id, doc, content in rendered:
             req = db.session.get(CertificateRequest, req_id)
-            if req.status != PREPARED:
+            if req.status != RequestStatus.PREPARED:
                 problems.append({"request_id": req_id, "name": req.person.name,
                                  "messages": [_("This request has already been handled.")]})
                 continue

@@ -5,13 +5,18 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from portal.documents.models import DOCUMENT_STATUSES, DocumentStatus
 from portal.platform.forms import Form, clean_text, no_markup, options
-from .models import DOCUMENT_STATUSES, PURPOSES
-from .operations import PURPOSE_LABELS
 
-STATUS_LABELS = {"valid": _l("Valid"), "revoked": _l("Revoked"), "superseded": _l("Superseded")}
-REQUEST_STATUS_LABELS = {"requested": _l("Requested"), "prepared": _l("Prepared, awaiting countersignature"),
-                         "issued": _l("Issued"), "declined": _l("Declined"), "withdrawn": _l("Withdrawn")}
+from .documents import PURPOSE_LABELS
+from .models import PURPOSES, RequestStatus
+
+STATUS_LABELS = {DocumentStatus.VALID: _l("Valid"), DocumentStatus.REVOKED: _l("Revoked"),
+                 DocumentStatus.SUPERSEDED: _l("Superseded")}
+REQUEST_STATUS_LABELS = {RequestStatus.REQUESTED: _l("Requested"),
+                         RequestStatus.PREPARED: _l("Prepared, awaiting countersignature"),
+                         RequestStatus.ISSUED: _l("Issued"), RequestStatus.DECLINED: _l("Declined"),
+                         RequestStatus.WITHDRAWN: _l("Withdrawn")}
 
 
 def latin_name(form, field):

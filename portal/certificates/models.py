@@ -1,98 +1,41 @@
-"""Issued documents (the register), their stored PDFs, and the requests that lead to them."""
+"""Requests for certificates: the volunteer's request or the unit's start, through preparation and
+countersignature to a document in the register (portal.documents)."""
 from datetime import date, datetime
+from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String
-from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.documents.models import Document
 from portal.platform.extensions import db
 from portal.platform.timeutil import utcnow
 
-VALID, REVOKED, SUPERSEDED = "valid", "revoked", "superseded"
-DOCUMENT_STATUSES = (VALID, REVOKED, SUPERSEDED)
-
+# The certificate kinds: a request's kind is the kind of the document it leads to.
 PERFORMANCE = "performance"
 ENGLISH_CERTIFICATE = "english_certificate"
 ENGLISH_TRANSCRIPT = "english_transcript"
 REQUEST_KINDS = (PERFORMANCE, ENGLISH_CERTIFICATE, ENGLISH_TRANSCRIPT)
 
-REQUESTED, PREPARED, ISSUED, DECLINED, WITHDRAWN = "requested", "prepared", "issued", "declined", "withdrawn"
-REQUEST_STATUSES = (REQUESTED, PREPARED, ISSUED, DECLINED, WITHDRAWN)
-OPEN_REQUEST_STATUSES = (REQUESTED, PREPARED)
+
+class RequestStatus(StrEnum):
+    """A request's status; the values are what the database stores."""
+    REQUESTED = "requested"
+    PREPARED = "prepared"       # performance certificates: the clerk prepared it, a supervisor countersigns
+    ISSUED = "issued"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+OPEN_REQUEST_STATUSES = (RequestStatus.REQUESTED, RequestStatus.PREPARED)
+
+
+class RequestOrigin(StrEnum):
+    """Who started the request: the volunteer, or the unit (then it starts prepared)."""
+    VOLUNTEER = "volunteer"
+    UNIT = "unit"
+
 
 PURPOSES = ("exchange", "study", "visa", "work", "other")
-
-
-class Document(db.Model):
-    """One issued document with its verification token. Never deleted: revoked or superseded instead.
-
-    `payload` is the snapshot of everything printed, so the verification page and a later
-    download show what was issued even when the record changes afterwards.
-    """
-    __tablename__ = "documents"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(30), index=True)
-    language: Mapped[str] = mapped_column(String(10))
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
-    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
-    authority_id: Mapped[int | None] = mapped_column(ForeignKey("authorities.id"), index=True)
-    token: Mapped[str] = mapped_column(String(64), unique=True)
-    short_code: Mapped[str] = mapped_column(String(16), unique=True)
-    issuer_name: Mapped[str] = mapped_column(String(200), default="")
-    issuer_name_en: Mapped[str] = mapped_column(String(200), default="")
-    total_half_hours: Mapped[int | None]
-    payload: Mapped[dict] = mapped_column(JSON, default=dict)
-    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
-    issued_on: Mapped[date]
-    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    status: Mapped[str] = mapped_column(String(12), default=VALID, index=True)
-    revoked_at: Mapped[datetime | None]
-    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    revoke_reason: Mapped[str] = mapped_column(String(300), default="")
-    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
-    superseded_at: Mapped[datetime | None]
-    version: Mapped[int] = mapped_column(default=1)
-
-    person: Mapped["Person"] = relationship()  # noqa: F821
-    unit: Mapped["Unit | None"] = relationship()  # noqa: F821
-    authority: Mapped["Authority | None"] = relationship()  # noqa: F821
-    issued_by: Mapped["User | None"] = relationship(foreign_keys=[issued_by_id])  # noqa: F821
-    file: Mapped["DocumentFile | None"] = relationship(back_populates="document", uselist=False)
-
-    __mapper_args__ = {"version_id_col": version}
-
-    @property
-    def is_valid(self) -> bool:
-        return self.status == VALID
-
-    def validity(self) -> tuple[date | None, date | None]:
-        """The period a time-limited document (e.g. an honor card) is good for, if it has one."""
-        payload = self.payload or {}
-        return tuple(date.fromisoformat(payload[key]) if payload.get(key) else None
-                     for key in ("valid_from", "valid_to"))
-
-    def public_status(self, today: date) -> str:
-        """valid / expired / revoked / superseded, as the verification page states it."""
-        valid_to = self.validity()[1]
-        if self.status == VALID and valid_to is not None and today > valid_to:
-            return "expired"
-        return self.status
-
-    def __repr__(self):
-        return f"<Document {self.id} {self.kind} {self.status}>"
-
-
-class DocumentFile(db.Model):
-    """The PDF exactly as issued, kept in the database so every worker (web or RQ) can serve it."""
-    __tablename__ = "document_files"
-
-    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), primary_key=True)
-    content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
-    sha256: Mapped[str] = mapped_column(String(64))
-    size: Mapped[int]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    document: Mapped[Document] = relationship(back_populates="file")
 
 
 class CertificateRequest(db.Model):
@@ -106,7 +49,7 @@ class CertificateRequest(db.Model):
     origin: Mapped[str] = mapped_column(String(10))  # "volunteer" or "unit"
     purpose: Mapped[str] = mapped_column(String(20), default="")
     purpose_note: Mapped[str] = mapped_column(String(200), default="")
-    status: Mapped[str] = mapped_column(String(12), default=REQUESTED, index=True)
+    status: Mapped[str] = mapped_column(String(12), default=RequestStatus.REQUESTED, index=True)
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     requested_on: Mapped[date]
     due_on: Mapped[date]
@@ -130,6 +73,28 @@ class CertificateRequest(db.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_REQUEST_STATUSES
+
+    @property
+    def is_performance(self) -> bool:
+        return self.kind == PERFORMANCE
+
+    @property
+    def is_from_volunteer(self) -> bool:
+        return self.origin == RequestOrigin.VOLUNTEER
+
+    @property
+    def awaits_preparation(self) -> bool:
+        """A performance certificate the volunteer requested: the clerk prepares it first."""
+        return self.is_performance and self.status == RequestStatus.REQUESTED
+
+    @property
+    def awaits_countersignature(self) -> bool:
+        return self.is_performance and self.status == RequestStatus.PREPARED
+
+    @property
+    def is_decided(self) -> bool:
+        """Issued or declined: someone at the unit decided it (withdrawn is the volunteer's own step)."""
+        return self.status in (RequestStatus.ISSUED, RequestStatus.DECLINED)
 
     def __repr__(self):
         return f"<CertificateRequest {self.id} {self.kind} {self.status}>"

@@ -1,39 +1,16 @@
-"""Which documents and requests a user may see or act on; out of scope answers 404 like missing."""
+"""Which requests and jobs a user may see or act on (out of scope answers 404 like missing), and who may
+sign, reissue or withdraw what (the documents themselves: portal.documents.scopes)."""
 from flask import abort
 from sqlalchemy import false, or_, select
 
+from portal.documents.kinds import KINDS
+from portal.documents.models import Document
 from portal.platform import access
 from portal.platform.extensions import db
 from portal.platform.jobs import Job
 from portal.registry.scopes import visible_unit_ids, writable_unit_ids
-from .models import CertificateRequest, Document
 
-
-def document_scope(user):
-    """The volunteer's own documents; documents of units in scope; an authority's own documents."""
-    if user.role == access.VOLUNTEER:
-        return Document.person_id == user.person_id if user.person_id else false()
-    condition = Document.unit_id.in_(visible_unit_ids(user))
-    if getattr(user, "authority_id", None):
-        condition = or_(condition, Document.authority_id == user.authority_id)
-    return condition
-
-
-def revocable_document_scope(user):
-    """Unit staff: their own unit's documents. Authorities: every document they can see."""
-    if user.role in access.UNIT_STAFF:
-        return Document.unit_id.in_(writable_unit_ids(user))
-    if user.role in access.AUTHORITIES:
-        return document_scope(user)
-    return false()
-
-
-def get_document_or_404(document_id: int, user, for_write: bool = False) -> Document:
-    condition = revocable_document_scope(user) if for_write else document_scope(user)
-    document = db.session.scalar(select(Document).where(Document.id == document_id, condition))
-    if document is None:
-        abort(404)
-    return document
+from .models import PERFORMANCE, CertificateRequest
 
 
 def request_scope(user):
@@ -61,3 +38,31 @@ def get_job_or_404(job_id: int, user) -> Job:
     if row is None:
         abort(404)
     return row
+
+
+def may_sign(user, kind: str) -> bool:
+    """Only a volunteer supervisor countersigns performance certificates (P2); unit staff approve English ones."""
+    return kind != PERFORMANCE or user.role == access.UNIT_SUPERVISOR
+
+
+def may_reissue(user, document: Document) -> bool:
+    """The staff of the issuing unit, for a kind still offered, with the right to sign it."""
+    return (user.role in access.UNIT_STAFF and document.unit_id == user.unit_id and document.kind in KINDS
+            and may_sign(user, document.kind))
+
+
+def register_flags(user, has_open_requests: bool) -> dict:
+    """What the register page offers this user."""
+    role = user.role
+    return {"may_request": role == access.VOLUNTEER,
+            "show_open_requests": has_open_requests or role == access.VOLUNTEER or role in access.UNIT_STAFF,
+            "can_countersign": role == access.UNIT_SUPERVISOR,
+            "show_volunteer_column": role != access.VOLUNTEER}
+
+
+def request_flags(user, req: CertificateRequest) -> dict:
+    """What a request's page offers this user: the unit's own staff decide, a supervisor countersigns,
+    the volunteer withdraws."""
+    return {"own_unit": user.role in access.UNIT_STAFF and req.unit_id == user.unit_id,
+            "may_countersign": user.role == access.UNIT_SUPERVISOR,
+            "may_withdraw": user.role == access.VOLUNTEER}

@@ -10,9 +10,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.platform import audit, pdf
-from portal.certificates.models import SUPERSEDED, VALID
-from portal.certificates.operations import (DocumentKind, glyph_texts, issue_document, pdf_context, prepare_document,
-    revoke_document, store_document)
+from portal.documents.kinds import DocumentKind
+from portal.documents.models import SUPERSEDED, VALID
+from portal.documents.operations import (glyph_texts, issue_document, pdf_context, prepare_document, revoke_document,
+                                         store_document)
 from portal.platform.extensions import db
 from portal.platform.timeutil import utcnow
 from portal.platform.uploads import StoredFile, file_path, preview_path

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.platform import access, pdf
-from portal.certificates.operations import document_file
+from portal.documents.operations import document_file
 from portal.platform.dates import format_roc_short
 from portal.platform.extensions import db
 from portal.platform.forms import check_version, options

@@ -11,3 +11,8 @@ def utcnow() -> datetime:
 
 def today_taipei() -> date:
     return datetime.now(TAIPEI).date()
+
+
+def taipei_date(value: datetime | None) -> date | None:
+    """The Taipei calendar day of a stored naive-UTC timestamp."""
+    return value.replace(tzinfo=timezone.utc).astimezone(TAIPEI).date() if value else None

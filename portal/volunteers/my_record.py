@@ -17,8 +17,8 @@ from portal.insurance.facts import cover_of
 from .record_book import training_of
 from portal.records.operations import book_of, pending_request, requirements
 from portal.platform.timeutil import today_taipei
-from portal.certificates.models import Document
-from portal.certificates.operations import kind_label
+from portal.documents.kinds import kind_label
+from portal.documents.models import Document
 from .forms import PhotoForm
 from .progress import award_progress, honor_card_progress
 

@@ -14,9 +14,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from portal.certificates.models import VALID, Document
-from portal.certificates.operations import (
-    DocumentKind,
+from portal.documents.kinds import DocumentKind
+from portal.documents.models import VALID, Document
+from portal.documents.operations import (
     PreparedDocument,
     document_file,
     glyph_texts,

@@ -25,9 +25,9 @@ from portal.registry.models import Unit
 from portal.registry.scopes import visible_unit_ids
 from .forms import PhotoForm, PhotoReviewForm
 from portal.registry.models import Membership
-from portal.certificates.models import Document
-from portal.certificates.operations import kind_label
-from portal.certificates.scopes import document_scope
+from portal.documents.kinds import kind_label
+from portal.documents.models import Document
+from portal.documents.scopes import document_scope
 from .progress import award_progress, honor_card_progress
 
 from .section_names import SECTIONS  # noqa: E402,F401
