@@ -6,7 +6,7 @@ import pytest
 from freezegun import freeze_time
 
 from portal import create_app
-from portal.auth.views import safe_next
+from portal.auth.rules import safe_next
 from portal.platform.extensions import db
 from tests.conftest import PASSWORD, base_config, login, reset_database
 

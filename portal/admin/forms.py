@@ -5,8 +5,8 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from portal.platform import access
 from portal.platform.forms import Form, clean_text, options
-from portal.registry.labels import ROLE_LABELS
 from portal.registry.catalog import COUNTIES, FIELDS
+from portal.registry.labels import ROLE_LABELS
 
 
 class AccountForm(Form):

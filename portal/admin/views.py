@@ -1,26 +1,28 @@
 """Accounts: list, create, edit role/scope, lock out, unlock, reset password or two-step sign-in. Admin only."""
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
-from portal.platform import access
-from portal.auth import mfa
 from portal.auth.models import User
-from portal.auth.operations import create_user, end_sessions, new_password_problems, set_password
+from portal.auth.operations import new_password_problems
 from portal.auth.passwords import policy_problems
+from portal.platform import access
 from portal.platform.extensions import db
+from portal.platform.forms import check_version
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import localized
+
 from . import bp
 from .forms import AccountForm, NewAccountForm, ResetPasswordForm
-from .operations import record_account_change, scope_for
-
-
-def get_user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
+from .operations import (
+    create_account,
+    reset_account_mfa,
+    reset_account_password,
+    scope_for,
+    unlock_account,
+    update_account,
+)
+from .scopes import get_user_or_404
 
 
 @bp.get("/users")
@@ -30,7 +32,8 @@ def index():
     role = request.args.get("role") if request.args.get("role") in access.ROLES else ""
     query = select(User).order_by(User.role, User.username)
     if q:
-        query = query.where(or_(User.username.contains(q, autoescape=True), User.display_name.contains(q, autoescape=True)))
+        query = query.where(or_(User.username.contains(q, autoescape=True),
+                                User.display_name.contains(q, autoescape=True)))
     if role:
         query = query.where(User.role == role)
     page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
@@ -56,10 +59,8 @@ def new():
     form = NewAccountForm()
     form.set_choices(localized)
     if form.validate_on_submit() and (scope := apply_form(form)) is not None:
-        user = create_user(form.username.data, form.password.data, form.role.data,
-                           display_name=form.display_name.data or "", active=form.active.data, **scope)
-        user.must_change_password = True
-        record_account_change(user, "user.create", **{k: v for k, v in scope.items() if v})
+        user = create_account(form.username.data, form.password.data, form.role.data,
+                              form.display_name.data or "", form.active.data, scope)
         db.session.commit()
         flash(_("Account %(name)s created. The user must change the password at the first sign-in.",
                 name=user.username), "success")
@@ -80,23 +81,13 @@ def edit(user_id):
         form.field.data = user.authority.field_code if user.authority else ""
         form.person_id_number.data = user.person.masked_id if user.person else ""
     if form.validate_on_submit():
-        if str(user.version) != form.version.data:
-            abort(409)
+        check_version(user, form)
         if user.role == access.VOLUNTEER and form.role.data == access.VOLUNTEER and user.person \
                 and form.person_id_number.data == user.person.masked_id:
-            form.person_id_number.data = user.person.id_number
+            form.person_id_number.data = user.person.id_number  # the masked number shown stands for the same person
         if (scope := apply_form(form, user)) is not None:
-            before = {"role": user.role, "active": user.active, "unit_id": user.unit_id,
-                      "authority_id": user.authority_id, "person_id": user.person_id}
-            user.username, user.display_name, user.role, user.active = (
-                form.username.data, form.display_name.data or "", form.role.data, form.active.data)
-            for key, value in scope.items():
-                setattr(user, key, value)
-            if before["role"] != user.role or not user.active:
-                end_sessions(user)
-            after = {k: getattr(user, k) for k in before}
-            record_account_change(user, "user.update", changes={k: [before[k], after[k]] for k in before
-                                                                if before[k] != after[k]})
+            update_account(user, form.username.data, form.display_name.data or "", form.role.data, form.active.data,
+                           scope)
             db.session.commit()
             flash(_("Account saved."), "success")
             return redirect(url_for(".index"))
@@ -113,9 +104,7 @@ def reset_password(user_id):
         if problems:
             flash(" ".join(problems), "error")
         else:
-            set_password(user, form.password.data)
-            user.must_change_password = True
-            record_account_change(user, "user.reset_password")
+            reset_account_password(user, form.password.data)
             db.session.commit()
             flash(_("Password set. All sessions of %(name)s have ended.", name=user.username), "success")
     return redirect(url_for(".edit", user_id=user.id))
@@ -125,9 +114,7 @@ def reset_password(user_id):
 @access.allow(access.ADMIN)
 def reset_mfa(user_id):
     user = get_user_or_404(user_id)
-    mfa.reset(user)
-    end_sessions(user)
-    record_account_change(user, "user.reset_mfa")
+    reset_account_mfa(user)
     db.session.commit()
     flash(_("Two-step sign-in of %(name)s reset; the app is set up again at the next sign-in.",
             name=user.username), "success")
@@ -138,9 +125,7 @@ def reset_mfa(user_id):
 @access.allow(access.ADMIN)
 def unlock(user_id):
     user = get_user_or_404(user_id)
-    user.locked_until = None
-    user.failed_logins = 0
-    record_account_change(user, "user.unlock")
+    unlock_account(user)
     db.session.commit()
     flash(_("Account %(name)s unlocked.", name=user.username), "success")
     return redirect(url_for(".edit", user_id=user.id))

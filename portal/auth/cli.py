@@ -2,17 +2,18 @@
 import sys
 
 import click
+from flask_babel import force_locale
 from sqlalchemy import select
 
-from portal.platform import access
+from portal.platform import access, audit
 from portal.platform.extensions import db
 from portal.registry.catalog import find_county, find_field
-from portal.registry.operations import authority_for
-from portal.registry.models import Unit
 from portal.registry.identity import IdNumberError, classify
-from portal.registry.models import Person
-from . import bp
-from .operations import create_user, find_user
+from portal.registry.models import Person, Unit
+from portal.registry.operations import authority_for
+
+from . import bp, mfa
+from .operations import create_user, end_sessions, find_user
 from .passwords import policy_problems
 
 
@@ -72,7 +73,6 @@ def add_user(username, role, unit_code, county_code, field_text, national_id, di
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    from flask_babel import force_locale
     with force_locale("en"):
         problems = policy_problems(password, role, username)
     if problems:
@@ -86,13 +86,10 @@ def add_user(username, role, unit_code, county_code, field_text, national_id, di
 @click.argument("username")
 def reset_mfa(username):
     """Clear USERNAME's two-step sign-in (lost phone); the app is set up again at the next sign-in."""
-    from portal.platform import audit
-    from .mfa import reset
-    from .operations import end_sessions
     user = find_user(username)
     if user is None:
         _fail(f"no user {username!r}")
-    reset(user)
+    mfa.reset(user)
     end_sessions(user)
     audit.record("user.reset_mfa", user, username=user.username, role=user.role, via="cli")
     db.session.commit()

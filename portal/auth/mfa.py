@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from portal.platform import access
 from portal.platform.timeutil import utcnow
+
 from .models import User
 
 MFA_ROLES = access.AUTHORITIES + (access.ADMIN,)

@@ -1,18 +1,24 @@
 """Sign-in with per-account lockout; account creation."""
 import logging
-from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
 
 from portal.platform import access
 from portal.platform.dates import ROC_OFFSET
-
 from portal.platform.extensions import db
 from portal.platform.timeutil import utcnow
+
 from .models import User, new_session_token
-from .passwords import (PASSWORD_HISTORY, hash_password, needs_rehash, policy_problems, reuses_recent_password,
-                        verify_password)
+from .passwords import (
+    PASSWORD_HISTORY,
+    hash_password,
+    needs_rehash,
+    policy_problems,
+    reuses_recent_password,
+    verify_password,
+)
+from .rules import after_failure, is_locked
 
 log = logging.getLogger(__name__)
 
@@ -32,20 +38,19 @@ def find_user(username: str) -> User | None:
 
 
 def authenticate(username: str, password: str) -> User | None:
-    """The user when the password is right and the account is open; records failures."""
+    """The user when the password is right and the account is open; records failures (the view commits
+    them, also when it refuses the sign-in)."""
     user = find_user(username)
     if user is None:
         verify_password(_dummy_hash(), password)
         log.info("login failed: unknown user")
         return None
-    now = utcnow()
-    if user.locked_until and user.locked_until > now:
+    if is_locked(user.locked_until, utcnow()):
         verify_password(user.password_hash, password)
         log.info("login refused: user %s locked until %s", user.id, user.locked_until)
         return None
     if not user.active or not verify_password(user.password_hash, password):
         record_failure(user)
-        db.session.commit()
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -60,11 +65,11 @@ def record_success(user: User):
 
 
 def record_failure(user: User):
-    """A wrong password or second-step code; the fifth in a row locks the account."""
-    user.failed_logins += 1
-    if user.failed_logins >= current_app.config["LOGIN_LOCK_FAILURES"]:
-        user.locked_until = utcnow() + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
-        user.failed_logins = 0
+    """A wrong password or second-step code; the fifth in a row locks the account (rules.after_failure)."""
+    user.failed_logins, locked_until = after_failure(user.failed_logins, current_app.config["LOGIN_LOCK_FAILURES"],
+                                                     current_app.config["LOGIN_LOCK_MINUTES"], utcnow())
+    if locked_until is not None:
+        user.locked_until = locked_until
         log.warning("user %s locked after repeated failures", user.id)
 
 

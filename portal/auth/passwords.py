@@ -2,10 +2,10 @@
 from functools import cache
 from pathlib import Path
 
-from flask import current_app
-from flask_babel import gettext as _
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from flask_babel import gettext as _
 
 from portal.platform import access
 

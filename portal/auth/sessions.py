@@ -12,6 +12,8 @@ from flask_login import current_user, logout_user
 
 from portal.platform import access
 from portal.platform.extensions import db
+from portal.platform.htmx import is_htmx_request
+
 from .mfa import requires_mfa
 from .operations import end_sessions
 
@@ -50,7 +52,7 @@ def enforce_session_limits():
         session.clear()
         flash(_("You were signed out after a period of inactivity.") if too_idle
               else _("You were signed out because the session reached its 8-hour limit."), "info")
-        if getattr(request, "htmx", None):
+        if is_htmx_request():
             return "", 401, {"HX-Redirect": url_for("auth.login")}
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     session["last_seen"] = now
@@ -62,7 +64,7 @@ def require_password_change():
     if (current_user.is_authenticated and current_user.must_change_password
             and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS):
         flash(_("Please choose your own password before you continue."), "info")
-        if getattr(request, "htmx", None):
+        if is_htmx_request():
             return "", 401, {"HX-Redirect": url_for("auth.change_password")}
         return redirect(url_for("auth.change_password"))
     return None
@@ -77,6 +79,6 @@ def require_mfa():
         return None
     logout_user()
     session.clear()
-    if getattr(request, "htmx", None):
+    if is_htmx_request():
         return "", 401, {"HX-Redirect": url_for("auth.login")}
     return redirect(url_for("auth.login"))

@@ -4,24 +4,25 @@ import hashlib
 import hmac
 import secrets
 import time
-from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
-from markupsafe import Markup
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
+from markupsafe import Markup
 
 from portal.platform import access, audit
 from portal.platform.extensions import db, limiter, login_manager
-from portal.platform.htmx import is_fragment_request
+from portal.platform.htmx import is_htmx_request
+from portal.platform.timeutil import utcnow
+
 from . import bp, mfa
 from .forms import ChangePasswordForm, CodeForm, LoginForm
 from .models import User
 from .operations import authenticate, end_sessions, new_password_problems, record_failure, record_success, set_password
 from .passwords import verify_password
+from .rules import is_locked, safe_next
 from .sessions import enforce_session_limits, require_mfa, require_password_change, warning_after_seconds
-from portal.platform.timeutil import utcnow
 
 bp.before_app_request(enforce_session_limits)
 bp.before_app_request(require_mfa)
@@ -45,21 +46,11 @@ def load_user(session_id: str):
 @login_manager.unauthorized_handler
 def unauthorized():
     login_url = url_for("auth.login", next=request.full_path.rstrip("?"))
-    if is_fragment_request() or getattr(request, "htmx", None):
+    if is_htmx_request():
         # A redirect would swap the login page into a table cell; send the whole tab there.
         return "", 401, {"HX-Redirect": login_url}
     flash(login_manager.login_message, "info")
     return redirect(login_url)
-
-
-def safe_next(target: str | None) -> str | None:
-    """Only same-site paths: no scheme, no host, no protocol-relative or backslash tricks."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    if any(ord(ch) < 32 for ch in target):
-        return None
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc else None
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -78,6 +69,7 @@ def login():
                 db.session.commit()
                 return redirect(url_for(".second_step" if user.totp_secret else ".mfa_setup"))
             return finish_sign_in(user, next_url, mfa_done=False)
+        db.session.commit()  # the failure counts although the sign-in is refused
         form.password.errors.append(_("The username or password is incorrect, or the account is "
                                       "locked for 15 minutes after 5 failed attempts."))
     return render_template("auth/login.html", form=form), 422 if form.errors else 200
@@ -113,7 +105,7 @@ def pending_user() -> User | None:
     user = db.session.get(User, pending.get("user", 0))
     if user is None or not user.active or user.session_token != pending.get("token"):
         return None
-    if user.locked_until and user.locked_until > utcnow():
+    if is_locked(user.locked_until, utcnow()):
         return None
     return user
 

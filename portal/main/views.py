@@ -4,7 +4,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from portal.platform import access
-from portal.auth.views import safe_next
+from portal.auth.rules import safe_next
 from portal.platform.extensions import db
 from portal.platform.i18n import LANGUAGES
 from portal.registry.models import Unit
