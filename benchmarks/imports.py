@@ -83,7 +83,8 @@ def child(xlsx: Path, text: Path, people: int) -> dict:
     from portal import create_app
     from portal.platform.extensions import db
     from portal.imports import registry
-    from portal.imports.pipeline import Context, read_table
+    from portal.imports.pipeline import Context
+    from portal.imports.reading import read_table
     from portal.platform.timeutil import today_taipei
     from portal.registry.operations import create_unit, seed_reference_data
     from portal.registry.models import Membership, Person

@@ -31,7 +31,8 @@ from portal.platform.extensions import db
 from portal.hours.operations import lock_people
 from portal.imports.values import MESSAGES, Refused, read_date, same_name, short_text
 from portal.hours.spreadsheets import xlsx_bytes
-from portal.imports.pipeline import Column, Format, ImportKind, Plan, RowProblem, Table
+from portal.imports.pipeline import ImportKind, Plan
+from portal.imports.reading import Column, Format, RowProblem, Table
 from portal.registry.identity import IdNumberError, classify, mask_name
 from portal.registry.models import Person
 from portal.registry.scopes import person_scope

@@ -23,7 +23,8 @@ from portal.platform.exports import csv_bytes
 from portal.platform.extensions import db
 from portal.hours.rules import MESSAGES, half_hours_of
 from portal.imports.values import Refused, read_date, same_name, short_text
-from portal.imports.pipeline import Column, Format, ImportKind, Plan, RowProblem, Table
+from portal.imports.pipeline import ImportKind, Plan
+from portal.imports.reading import Column, Format, RowProblem, Table
 from portal.registry.models import Unit
 from portal.registry.identity import IdNumberError, classify, mask_name
 from portal.registry.models import Membership, Person

@@ -7,7 +7,8 @@ duplicate: reported and skipped, never doubled.
 """
 from flask_babel import lazy_gettext as _l
 
-from portal.imports.pipeline import Format, ImportKind, Plan, Table
+from portal.imports.pipeline import ImportKind, Plan
+from portal.imports.reading import Format, Table
 from portal.imports.values import Refused, read_date, same_name, short_text
 from portal.platform import access
 from portal.registry.catalog import find_field

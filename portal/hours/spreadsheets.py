@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 
-from portal.imports.pipeline import Column
+from portal.imports.reading import Column
 from portal.platform.dates import format_roc_compact
 from portal.platform.exports import neutralise
 from portal.platform.i18n import format_date, localized

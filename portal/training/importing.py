@@ -20,7 +20,8 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from portal.imports.pipeline import Column, Format, ImportKind, Plan, Table
+from portal.imports.pipeline import ImportKind, Plan
+from portal.imports.reading import Column, Format, Table
 from portal.platform import access, audit
 from portal.platform.dates import DateFormatError, parse_date
 from portal.platform.exports import csv_bytes

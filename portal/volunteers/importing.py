@@ -11,7 +11,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from portal.imports.pipeline import Column, Format, ImportKind, Plan, Table
+from portal.imports.pipeline import ImportKind, Plan
+from portal.imports.reading import Column, Format, Table
 from portal.imports.values import MESSAGES, Refused, read_date, same_name, short_text
 from portal.platform import access
 from portal.platform.exports import csv_bytes
