@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from portal.platform.audit import AuditLog
 from portal.awards.models import Award, AwardApplication, AwardRound
-from portal.certificates.models import Document
+from portal.documents.models import Document
 from portal.platform.extensions import db
 from portal.hours.models import HourEntry
 from portal.records.models import RecordBook

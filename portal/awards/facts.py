@@ -5,8 +5,8 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 
 from portal.certificates.models import PERFORMANCE
-from portal.certificates.models import VALID as DOCUMENT_VALID
-from portal.certificates.models import Document
+from portal.documents.models import VALID as DOCUMENT_VALID
+from portal.documents.models import Document
 from portal.platform.extensions import db
 from portal.hours.models import ACTIVE, HourEntry
 from portal.records.models import CANCELLED as BOOK_CANCELLED
