@@ -34,6 +34,16 @@ def writable_policy_scope(user):
     return false()
 
 
+def policy_holder_for(user):
+    """The policyholder of a policy the user records: the clerk's unit or the county authority; None for
+    everyone else (they record no policies)."""
+    if user.role in access.UNIT_STAFF:
+        return user.unit
+    if user.role == access.COUNTY:
+        return user.authority
+    return None
+
+
 def may_manage_policy(user, policy: InsurancePolicy) -> bool:
     """The policy's holder manages it: staff of the holder unit, or the county authority holding it."""
     return ((user.role in access.UNIT_STAFF and policy.unit_id == user.unit_id)

@@ -18,7 +18,7 @@ from .forms import EndCoverForm, EnrolForm, InsurerForm, PolicyForm
 from .models import EnrolmentStatus, InsuranceEnrolment, InsurancePolicy, PolicyStatus
 from .operations import InsuranceError, create_policy, end_enrolment, enrol, set_insurer
 from .rules import CoverState, age_refusal, cover_state, default_start, open_cover
-from .scopes import get_enrolment_or_404, get_policy_or_404, may_manage_policy, policy_scope
+from .scopes import get_enrolment_or_404, get_policy_or_404, may_manage_policy, policy_holder_for, policy_scope
 
 MANAGERS = (*access.UNIT_STAFF, access.COUNTY)
 SETTINGS = (access.MINISTRY, access.ADMIN)
@@ -27,15 +27,6 @@ SETTINGS = (access.MINISTRY, access.ADMIN)
 def insurer_label(info) -> str:
     cap = _("age cap %(n)d", n=info.max_age) if info.max_age else _("no age cap")
     return f"{localized(info)} ({cap})"
-
-
-def holder_of_user():
-    """The policyholder for a new policy: the clerk's unit or the county authority."""
-    if current_user.role in access.UNIT_STAFF:
-        return current_user.unit
-    if current_user.role == access.COUNTY:
-        return current_user.authority
-    return None
 
 
 @bp.get("/")
@@ -59,14 +50,14 @@ def index():
             case((covered(members.c.person_id, today, members.c.unit_id), 1), else_=0)), 0))
         .select_from(members)).one()
     return render_template("insurance/index.html", rows=rows, total=total, insured=insured, today=today,
-                           may_add=holder_of_user() is not None, insurers=insurers(),
+                           may_add=policy_holder_for(current_user) is not None, insurers=insurers(),
                            may_set_caps=access.may_call("insurance.insurers"))
 
 
 @bp.route("/policies/new", methods=["GET", "POST"])
 @access.allow(*MANAGERS)
 def new():
-    holder = holder_of_user()
+    holder = policy_holder_for(current_user)
     if holder is None:
         abort(404)
     form = PolicyForm()

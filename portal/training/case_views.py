@@ -16,11 +16,11 @@ from portal.platform.i18n import format_date, localized
 from portal.platform.timeutil import today_taipei
 from portal.registry.scopes import get_person_or_404
 
-from . import bp, rules
+from . import bp
 from .forms import CaseFilter, CaseForm, DecideForm, FilesForm, VersionForm
 from .models import LostCertificateCase, TrainingRecord
 from .operations import TrainingError, attach_case_files, decide, file_case
-from .scopes import case_scope, get_case_or_404, get_case_to_decide_or_404
+from .scopes import case_actions, case_scope, get_case_or_404, get_case_to_decide_or_404
 from .views import CASE_STATUS_LABELS, KIND_LABELS, clear_invalid, field_in_my_unit, store_uploads, unit_choices
 
 
@@ -102,10 +102,8 @@ def case(lost_case_id):
     if case.approx_completed_on:
         decide_form.effective_on.raw_data = [format_date(case.approx_completed_on)]
     record = db.session.scalar(select(TrainingRecord).where(TrainingRecord.lost_case_id == case.id))
-    own_unit = current_user.role in access.UNIT_STAFF and case.unit_id == current_user.unit_id
     return render_template("training/case.html", case=case, record=record, decide_form=decide_form,
-                           can_decide=rules.may_decide(current_user, case), can_upload=own_unit and case.is_filed,
-                           can_remove=own_unit and case.is_filed, files_form=FilesForm(formdata=None),
+                           **case_actions(current_user, case), files_form=FilesForm(formdata=None),
                            verify_form=VersionForm(formdata=None))
 
 

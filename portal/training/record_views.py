@@ -14,7 +14,7 @@ from portal.registry.scopes import get_person_or_404, visible_memberships
 
 from . import bp, importing, rules
 from .forms import FilesForm, OwnRecordForm, RecordForm, RejectForm, VersionForm
-from .models import Source, TrainingStatus
+from .models import Source
 from .operations import (
     TrainingError,
     attach_files,
@@ -25,7 +25,7 @@ from .operations import (
     update_record,
     verify,
 )
-from .scopes import get_file_or_404, get_record_or_404, may_verify
+from .scopes import get_file_or_404, get_record_or_404, record_actions
 from .views import field_in_my_unit, store_uploads
 
 
@@ -92,13 +92,7 @@ def submit_own():
 @access.allow(*access.RECORD_READERS, access.VOLUNTEER)
 def show(training_id):
     record = get_record_or_404(training_id, current_user)
-    own_unit = current_user.role in access.UNIT_STAFF and record.unit_id == current_user.unit_id
-    own_record = current_user.role == access.VOLUNTEER and record.person_id == current_user.person_id
-    changeable = rules.record_changeable(record)
-    return render_template("training/show.html", record=record, can_edit=own_unit and changeable,
-                           can_upload=(own_unit or own_record) and changeable,
-                           can_remove=own_unit and not record.is_verified,
-                           can_verify=may_verify(current_user, record) and record.status == TrainingStatus.PENDING,
+    return render_template("training/show.html", record=record, **record_actions(current_user, record),
                            files_form=FilesForm(formdata=None), reject_form=RejectForm(formdata=None),
                            verify_form=VersionForm(formdata=None))
 

@@ -28,10 +28,16 @@ def effective_start(effective_on: date | None, completed_on: date | None) -> dat
     return effective_on or completed_on
 
 
+def training_complete(basic: date | None, special: date | None) -> bool:
+    """T1: verified basic training and verified special training for the field (their starts, None where
+    missing) are both needed."""
+    return basic is not None and special is not None
+
+
 def counting_start(basic: date | None, special: date | None) -> date | None:
     """T5: hours in a field count from the later of the basic and the field's special training;
     None while either is missing."""
-    return max(basic, special) if basic and special else None
+    return max(basic, special) if training_complete(basic, special) else None
 
 
 # --- the 2026 gate (T6) --------------------------------------------------------------------

@@ -17,7 +17,7 @@ from portal.registry.scopes import visible_unit_ids, writable_unit_ids
 
 from . import rules
 from .facts import unit_has_supervisor
-from .models import LostCertificateCase, TrainingFile, TrainingRecord
+from .models import LostCertificateCase, TrainingFile, TrainingRecord, TrainingStatus
 
 
 def person_visible(user, person_id_column):
@@ -55,6 +55,31 @@ def may_verify(user, record: TrainingRecord) -> bool:
     same_unit = record.unit_id is not None and getattr(user, "unit_id", None) == record.unit_id
     has_supervisor = same_unit and user.role == access.UNIT_CLERK and unit_has_supervisor(record.unit_id)
     return rules.may_verify(user.role, same_unit, has_supervisor)
+
+
+def record_actions(user, record: TrainingRecord) -> dict[str, bool]:
+    """What the user may do on a record's page: staff of the entering unit edit it and manage its files while
+    it can change (the volunteer may add files to their own); the verifier decides a pending record."""
+    own_unit = user.role in access.UNIT_STAFF and record.unit_id == user.unit_id
+    own_record = user.role == access.VOLUNTEER and record.person_id == user.person_id
+    changeable = rules.record_changeable(record)
+    return {"can_edit": own_unit and changeable, "can_upload": (own_unit or own_record) and changeable,
+            "can_remove": own_unit and not record.is_verified,
+            "can_verify": may_verify(user, record) and record.status == TrainingStatus.PENDING}
+
+
+def may_add_training(user, memberships) -> bool:
+    """Unit staff add records and cases for a person who serves in their unit (any of `memberships`)."""
+    own_unit = user.unit_id if user.role in access.UNIT_STAFF else None
+    return bool(own_unit) and any(m.unit_id == own_unit for m in memberships)
+
+
+def case_actions(user, case: LostCertificateCase) -> dict[str, bool]:
+    """What the user may do on a case's page: the filing unit's staff add and remove files while it waits;
+    the authority decides it (rules.may_decide)."""
+    own_unit = user.role in access.UNIT_STAFF and case.unit_id == user.unit_id
+    return {"can_decide": rules.may_decide(user, case), "can_upload": own_unit and case.is_filed,
+            "can_remove": own_unit and case.is_filed}
 
 
 def case_scope(user):

@@ -27,7 +27,7 @@ from . import bp, rules
 from .facts import room_for_files, verified_starts
 from .forms import CASE_STATUS_CHOICES, KIND_CHOICES, STATUS_CHOICES, RecordFilter
 from .models import Basis, LostCertificateCase, TrainingRecord
-from .scopes import case_scope, record_scope
+from .scopes import case_scope, may_add_training, record_scope
 
 STATUS_LABELS = dict(STATUS_CHOICES)
 KIND_LABELS = dict(KIND_CHOICES)
@@ -160,10 +160,9 @@ def person_page(person):
     cases = db.session.scalars(select(LostCertificateCase).where(LostCertificateCase.person_id == person.id,
                                                                  case_scope(current_user))
                                .order_by(LostCertificateCase.created_at.desc())).all()
-    own_unit = current_user.unit_id if current_user.role in access.UNIT_STAFF else None
-    may_write = bool(own_unit) and any(m.unit_id == own_unit for m in memberships)
     return render_template("training/person.html", person=person, memberships=memberships, records=records,
-                           cases=cases, fields=field_status(person, memberships), may_write=may_write,
+                           cases=cases, fields=field_status(person, memberships),
+                           may_write=may_add_training(current_user, memberships),
                            is_volunteer=current_user.role == access.VOLUNTEER)
 
 
