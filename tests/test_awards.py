@@ -8,13 +8,13 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from portal.platform.audit import AuditLog
 from portal.awards.models import Award, AwardApplication, AwardRound
 from portal.documents.models import Document
-from portal.platform.extensions import db
 from portal.hours.models import HourEntry
-from portal.records.models import RecordBook
+from portal.platform.audit import AuditLog
+from portal.platform.extensions import db
 from portal.platform.timeutil import today_taipei
+from portal.records.models import RecordBook
 from portal.registry.operations import authority_for
 from tests.conftest import login
 
@@ -660,7 +660,7 @@ def test_every_action_button_says_what_it_does(app, ready, client):
     login(english(client), ready.users["sector_local"])
     queue = client.get("/awards/review").get_data(as_text=True)
     assert "Sends each selected application to the ministry" in queue and "no award is granted" in queue
-    assert f'aria-label="Select 甲志工"' in queue
+    assert 'aria-label="Select 甲志工"' in queue
     detail = client.get(f"/awards/applications/{application.id}").get_data(as_text=True)
     assert "Confirms that your office checked the application" in detail
 

@@ -11,12 +11,12 @@ from playwright.sync_api import Page, expect
 
 from portal.auth.operations import create_user
 from portal.awards.models import AwardRound
-from portal.platform.extensions import db
 from portal.hours.models import HourEntry
-from portal.records.models import RecordBook
+from portal.platform.extensions import db
 from portal.platform.timeutil import today_taipei
-from portal.registry.operations import authority_for, create_unit
+from portal.records.models import RecordBook
 from portal.registry.models import Membership, Person
+from portal.registry.operations import authority_for, create_unit
 from tests.conftest import PASSWORD, complete_second_step
 from tests.test_accessibility import violations
 

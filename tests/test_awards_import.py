@@ -11,15 +11,15 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-from portal.platform.audit import AuditLog
 from portal.awards import importing
 from portal.awards.importing import read_year
 from portal.awards.models import Award
-from portal.platform.extensions import db
-from portal.imports.values import Refused
 from portal.imports import registry
 from portal.imports.models import ImportBatch
 from portal.imports.pipeline import Context, run
+from portal.imports.values import Refused
+from portal.platform.audit import AuditLog
+from portal.platform.extensions import db
 from portal.platform.timeutil import today_taipei
 from portal.registry.operations import authority_for
 from tests.conftest import login

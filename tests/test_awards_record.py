@@ -9,12 +9,12 @@ from sqlalchemy import select
 from portal.awards import importing
 from portal.awards.models import Award, AwardApplication, AwardRound
 from portal.awards.record import award_lines, received_tiers
-from portal.platform.extensions import db
 from portal.hours.models import HourEntry
 from portal.imports.pipeline import Context, run
-from portal.volunteers.record_book_pdf import current_payload
+from portal.platform.extensions import db
 from portal.platform.timeutil import today_taipei
 from portal.volunteers.progress import award_progress
+from portal.volunteers.record_book_pdf import current_payload
 from tests.conftest import login
 from tests.test_awards_import import row, xlsx
 from tests.test_records import issue_for, make_ready, pdf_text

@@ -3,22 +3,34 @@ from flask_babel import lazy_gettext as _l
 from wtforms import FieldList, FormField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from portal.imports.forms import ConfirmForm, UploadForm
 from portal.platform.forms import DateInput, Form, clean_text, options
-from .models import (APPLICATION_STATUS_LABELS, APPLICATION_STATUSES, CLOSED_ROUND, OPEN_ROUND, SCHEME_LABELS,
-                     SCHEMES)
+
+from .labels import round_label
+from .models import APPLICATION_STATUS_LABELS, APPLICATION_STATUSES, SCHEME_LABELS, SCHEMES, RoundStatus, Tier
 from .operations import MERIT_MAX, REASON_MAX
 
 SHOW_CHOICES = [("eligible", _l("Eligible now")),
                 ("near", _l("Eligible now or close")),
                 ("all", _l("Everyone, with what is missing"))]
-TIER_CHOICES = [("", _l("Any tier")), ("bronze", _l("Bronze")), ("silver", _l("Silver")), ("gold", _l("Gold"))]
-ROUND_STATUS_CHOICES = [(OPEN_ROUND, _l("Open")), (CLOSED_ROUND, _l("Closed"))]
+TIER_CHOICES = [("", _l("Any tier")), (Tier.BRONZE, _l("Bronze")), (Tier.SILVER, _l("Silver")),
+                (Tier.GOLD, _l("Gold"))]
+ROUND_STATUS_CHOICES = [(RoundStatus.OPEN, _l("Open")), (RoundStatus.CLOSED, _l("Closed"))]
 MERIT_HELP = _l("Optional, at most 2,000 characters: what the volunteer did, as the unit would write it in the "
                 "roster (事蹟).")
 
 
 def status_choices(blank_label):
     return options([("", blank_label)] + [(s, APPLICATION_STATUS_LABELS[s]) for s in APPLICATION_STATUSES])
+
+
+def choose_round(field, rounds):
+    """Fill a round select; the chosen round, or the first one when none (or an unknown one) is chosen."""
+    field.choices = options([(str(r.id), round_label(r)) for r in rounds])
+    chosen = next((r for r in rounds if str(r.id) == (field.data or "")), rounds[0] if rounds else None)
+    if chosen is not None:
+        field.data = str(chosen.id)
+    return chosen
 
 
 class _Filter(Form):
@@ -118,7 +130,7 @@ class RoundForm(Form):
                                 description=_l("Sector authorities can also enter paper applications until this "
                                                "date."))
     ministry_deadline = DateInput(_l("Ministry decides by"), validators=[DataRequired()])
-    status = SelectField(_l("Round status"), choices=options(ROUND_STATUS_CHOICES), default=OPEN_ROUND,
+    status = SelectField(_l("Round status"), choices=options(ROUND_STATUS_CHOICES), default=RoundStatus.OPEN,
                          description=_l("Units can apply only while the round is open and its deadline has not "
                                         "passed."))
     version = HiddenField()
@@ -141,3 +153,12 @@ class RevokeForm(Form):
     reason = TextAreaField(_l("Reason for revoking"), filters=[clean_text],
                            validators=[DataRequired(), Length(max=REASON_MAX)],
                            description=_l("Kept with the award and shown to the volunteer."))
+
+
+class AwardUploadForm(UploadForm):
+    kind = None     # one kind on the other-award import page
+
+
+class BatchForm(ConfirmForm):
+    """Confirm or discard: the batch as the page showed it."""
+    batch = HiddenField()

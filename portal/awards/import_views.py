@@ -10,50 +10,27 @@ import logging
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import false, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
-from wtforms import HiddenField
 
-from portal.platform import access
-from portal.platform.extensions import db
-from portal.platform.i18n import current_language
-from portal.imports.forms import ConfirmForm, UploadForm
-from portal.imports.models import COMMITTED, ImportBatch
+from portal.imports.models import BatchStatus, ImportBatch
 from portal.imports.pipeline import Context
 from portal.imports.report import errors_csv
 from portal.imports.steps import confirm_batch, discard_batch, may_confirm, preview_upload, recent_batches, unchanged
+from portal.platform import access
+from portal.platform.extensions import db
+from portal.platform.i18n import current_language
 from portal.platform.timeutil import today_taipei
+
 from . import bp
-from .importing import IMPORT_KIND, KIND, TEMPLATE_NAME
+from .forms import AwardUploadForm, BatchForm
+from .importing import KIND, TEMPLATE_NAME
 from .models import Award
+from .scopes import award_batch_scope, get_award_batch_or_404
 
 log = logging.getLogger(__name__)
 ROLES = access.AUTHORITIES
 SHOWN_ERRORS, SHOWN_AWARDS = 500, 200
-
-
-class AwardUploadForm(UploadForm):
-    kind = None     # one kind on this page
-
-
-class BatchForm(ConfirmForm):
-    batch = HiddenField()
-
-
-def award_batch_scope(user):
-    """Award imports belong to the authority that made them."""
-    if user.role in ROLES and user.authority_id:
-        return (ImportBatch.authority_id == user.authority_id) & (ImportBatch.kind == IMPORT_KIND)
-    return false()
-
-
-def get_award_batch_or_404(batch_id, user) -> ImportBatch:
-    if not str(batch_id or "").isdigit():
-        abort(404)
-    batch = db.session.scalar(select(ImportBatch).where(ImportBatch.id == int(batch_id), award_batch_scope(user)))
-    if batch is None:
-        abort(404)
-    return batch
 
 
 def latest_batch() -> ImportBatch | None:
@@ -85,7 +62,7 @@ def other_import():
         return redirect(url_for(".other_import"))
     latest = latest_batch()
     awards = []
-    if latest is not None and latest.status == COMMITTED:
+    if latest is not None and latest.status == BatchStatus.COMMITTED:
         awards = db.session.scalars(select(Award).options(joinedload(Award.person))
                                     .where(Award.import_batch_id == latest.id)
                                     .order_by(Award.id).limit(SHOWN_AWARDS)).all()

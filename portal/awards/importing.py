@@ -25,18 +25,19 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from portal.platform import access, audit
-from portal.platform.dates import ROC_OFFSET
-from portal.platform.extensions import db
 from portal.hours.operations import lock_people
-from portal.imports.values import MESSAGES, Refused, read_date, same_name, short_text
 from portal.hours.spreadsheets import xlsx_bytes
 from portal.imports.pipeline import ImportKind, Plan
 from portal.imports.reading import Column, Format, RowProblem, Table
+from portal.imports.values import MESSAGES, Refused, read_date, same_name, short_text
+from portal.platform import access, audit
+from portal.platform.dates import ROC_OFFSET
+from portal.platform.extensions import db
 from portal.registry.identity import IdNumberError, classify, mask_name
 from portal.registry.models import Person
 from portal.registry.scopes import person_scope
-from .models import OTHER, VALID, Award
+
+from .models import Award, AwardStatus, Scheme
 from .operations import record_imported
 
 IMPORT_KIND = "other_awards"
@@ -178,7 +179,7 @@ def _recorded(person_ids) -> dict:
     if not person_ids:
         return {}
     rows = db.session.execute(select(Award.person_id, Award.title, Award.year, Award.tier).where(
-        Award.person_id.in_(sorted(person_ids)), Award.status == VALID))
+        Award.person_id.in_(sorted(person_ids)), Award.status == AwardStatus.VALID))
     return {(pid, title_key(title), year): tier or "" for pid, title, year, tier in rows if title}
 
 
@@ -245,8 +246,8 @@ def write(plan: Plan, ctx, batch) -> dict:
     awards = []
     for person_id, values in plan.items:
         awards.append(record_imported(person_id, {
-            "scheme": OTHER, "title": values["title"], "tier": values["tier"] or None, "issuer": values["issuer"],
-            "year": values["year"], "awarded_on": values["awarded_on"]}, batch, user))
+            "scheme": Scheme.OTHER, "title": values["title"], "tier": values["tier"] or None,
+            "issuer": values["issuer"], "year": values["year"], "awarded_on": values["awarded_on"]}, batch, user))
     db.session.flush()
     for award in awards:
         audit.record("award.import", award, person_id=award.person_id, title=award.title, tier=award.tier,

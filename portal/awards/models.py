@@ -8,6 +8,7 @@ culture, labour...) are imported by the authority that gave them, with provenanc
 deleted: applications are withdrawn or returned, awards revoked with a reason.
 """
 from datetime import date, datetime
+from enum import StrEnum
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,35 +18,80 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.platform.extensions import db
 from portal.platform.timeutil import utcnow
 
-GENERAL, HEALTH_WELFARE, OTHER = "general", "health_welfare", "other"
-SCHEMES = (GENERAL, HEALTH_WELFARE)
-SCHEME_LABELS = {GENERAL: _l("Volunteer service award (general)"),
-                 HEALTH_WELFARE: _l("Health and welfare volunteer award"),
-                 OTHER: _l("Other award")}
 
-BRONZE, SILVER, GOLD = "bronze", "silver", "gold"
-TIERS = (BRONZE, SILVER, GOLD)
+class Scheme(StrEnum):
+    """An award's scheme; the values are what the database stores. OTHER: an imported award of any other scheme."""
+    GENERAL = "general"
+    HEALTH_WELFARE = "health_welfare"
+    OTHER = "other"
+
+
+SCHEMES = (Scheme.GENERAL, Scheme.HEALTH_WELFARE)      # the two MOHW schemes, which run as rounds
+SCHEME_LABELS = {Scheme.GENERAL: _l("Volunteer service award (general)"),
+                 Scheme.HEALTH_WELFARE: _l("Health and welfare volunteer award"),
+                 Scheme.OTHER: _l("Other award")}
+
+
+class Tier(StrEnum):
+    """The tiers of the two MOHW schemes, lowest first (a volunteer only moves up)."""
+    BRONZE = "bronze"
+    SILVER = "silver"
+    GOLD = "gold"
+
+
+TIERS = tuple(Tier)
 TIER_LABELS = {
-    GENERAL: {BRONZE: _l("bronze medal (銅牌)"), SILVER: _l("silver medal (銀牌)"), GOLD: _l("gold medal (金牌)")},
-    HEALTH_WELFARE: {BRONZE: _l("bronze badge (銅質徽章)"), SILVER: _l("silver badge (銀質徽章)"),
-                     GOLD: _l("gold badge (金質徽章)")},
+    Scheme.GENERAL: {Tier.BRONZE: _l("bronze medal (銅牌)"), Tier.SILVER: _l("silver medal (銀牌)"),
+                     Tier.GOLD: _l("gold medal (金牌)")},
+    Scheme.HEALTH_WELFARE: {Tier.BRONZE: _l("bronze badge (銅質徽章)"), Tier.SILVER: _l("silver badge (銀質徽章)"),
+                            Tier.GOLD: _l("gold badge (金質徽章)")},
 }
 
-OPEN_ROUND, CLOSED_ROUND = "open", "closed"
 
-SUBMITTED, FORWARDED, APPROVED, RETURNED, WITHDRAWN = "submitted", "forwarded", "approved", "returned", "withdrawn"
-APPLICATION_STATUSES = (SUBMITTED, FORWARDED, APPROVED, RETURNED, WITHDRAWN)
-OPEN_STATUSES = (SUBMITTED, FORWARDED)
+class RoundStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class ApplicationStatus(StrEnum):
+    """An application's stage: the sector authority handles submitted ones, the ministry forwarded ones."""
+    SUBMITTED = "submitted"
+    FORWARDED = "forwarded"
+    APPROVED = "approved"
+    RETURNED = "returned"
+    WITHDRAWN = "withdrawn"
+
+
+APPLICATION_STATUSES = tuple(ApplicationStatus)
+OPEN_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.FORWARDED)
 APPLICATION_STATUS_LABELS = {
-    SUBMITTED: _l("Waiting for the sector authority"), FORWARDED: _l("Forwarded to the ministry"),
-    APPROVED: _l("Approved"), RETURNED: _l("Returned"), WITHDRAWN: _l("Withdrawn by the unit"),
+    ApplicationStatus.SUBMITTED: _l("Waiting for the sector authority"),
+    ApplicationStatus.FORWARDED: _l("Forwarded to the ministry"),
+    ApplicationStatus.APPROVED: _l("Approved"), ApplicationStatus.RETURNED: _l("Returned"),
+    ApplicationStatus.WITHDRAWN: _l("Withdrawn by the unit"),
 }
-ONLINE, PAPER = "online", "paper"
-CHANNEL_LABELS = {ONLINE: _l("Online"), PAPER: _l("Paper (entered by the authority)")}
 
-VALID, REVOKED = "valid", "revoked"
-AWARD_STATUS_LABELS = {VALID: _l("Valid"), REVOKED: _l("Revoked")}
-FROM_APPLICATION, FROM_IMPORT = "application", "import"
+
+class Channel(StrEnum):
+    ONLINE = "online"
+    PAPER = "paper"         # entered by the sector authority from a unit's paper form
+
+
+CHANNEL_LABELS = {Channel.ONLINE: _l("Online"), Channel.PAPER: _l("Paper (entered by the authority)")}
+
+
+class AwardStatus(StrEnum):
+    VALID = "valid"
+    REVOKED = "revoked"
+
+
+AWARD_STATUS_LABELS = {AwardStatus.VALID: _l("Valid"), AwardStatus.REVOKED: _l("Revoked")}
+
+
+class AwardSource(StrEnum):
+    APPLICATION = "application"     # an approved application
+    IMPORT = "import"               # the other-award import, with its batch and file
+
 
 _OPEN_ONLY = text("status IN ('submitted', 'forwarded')")
 
@@ -66,7 +112,7 @@ class AwardRound(db.Model):
     unit_deadline: Mapped[date]
     review_deadline: Mapped[date]
     ministry_deadline: Mapped[date]
-    status: Mapped[str] = mapped_column(String(10), default=OPEN_ROUND)
+    status: Mapped[str] = mapped_column(String(10), default=RoundStatus.OPEN)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
@@ -77,8 +123,16 @@ class AwardRound(db.Model):
     def scheme_label(self) -> str:
         return str(SCHEME_LABELS.get(self.scheme, self.scheme))
 
+    @property
+    def is_open(self) -> bool:
+        return self.status == RoundStatus.OPEN
+
     def accepts_unit_applications(self, today: date) -> bool:
-        return self.status == OPEN_ROUND and today <= self.unit_deadline
+        return self.is_open and today <= self.unit_deadline
+
+    def accepts_paper_applications(self, today: date) -> bool:
+        """Sector authorities enter paper applications up to their own deadline."""
+        return self.is_open and today <= self.review_deadline
 
     def __repr__(self):
         return f"<AwardRound {self.scheme} {self.year}>"
@@ -101,8 +155,8 @@ class AwardApplication(db.Model):
     half_hours: Mapped[int] = mapped_column(default=0)
     merit: Mapped[str] = mapped_column(Text, default="")          # 事蹟 (merit statement)
     certificate_document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
-    channel: Mapped[str] = mapped_column(String(10), default=ONLINE)
-    status: Mapped[str] = mapped_column(String(10), default=SUBMITTED, index=True)
+    channel: Mapped[str] = mapped_column(String(10), default=Channel.ONLINE)
+    status: Mapped[str] = mapped_column(String(10), default=ApplicationStatus.SUBMITTED, index=True)
     applied_at: Mapped[datetime] = mapped_column(default=utcnow)
     applied_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reviewed_at: Mapped[datetime | None]
@@ -155,12 +209,12 @@ class Award(db.Model):
     year: Mapped[int]
     awarded_on: Mapped[date | None]
     half_hours: Mapped[int | None]
-    source: Mapped[str] = mapped_column(String(12), default=FROM_APPLICATION)
+    source: Mapped[str] = mapped_column(String(12), default=AwardSource.APPLICATION)
     application_id: Mapped[int | None] = mapped_column(ForeignKey("award_applications.id"))
     import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), index=True)
     imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     source_filename: Mapped[str] = mapped_column(String(120), default="")
-    status: Mapped[str] = mapped_column(String(10), default=VALID)
+    status: Mapped[str] = mapped_column(String(10), default=AwardStatus.VALID)
     revoked_at: Mapped[datetime | None]
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     revoke_reason: Mapped[str] = mapped_column(String(300), default="")
@@ -179,6 +233,14 @@ class Award(db.Model):
         if self.scheme in SCHEMES:
             return _("%(scheme)s: %(tier)s", scheme=SCHEME_LABELS[self.scheme], tier=tier_label(self.scheme, self.tier))
         return self.title
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.status == AwardStatus.REVOKED
+
+    @property
+    def is_imported(self) -> bool:
+        return self.source == AwardSource.IMPORT
 
     def __repr__(self):
         return f"<Award {self.id} {self.scheme} {self.tier} {self.year}>"

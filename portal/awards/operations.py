@@ -11,9 +11,9 @@ from sqlalchemy import select
 from portal.platform import audit
 from portal.platform.extensions import db
 from portal.platform.timeutil import utcnow
-from .models import (APPROVED, FORWARDED, FROM_APPLICATION, FROM_IMPORT, ONLINE, OPEN_ROUND, OPEN_STATUSES, PAPER,
-                     REVOKED, RETURNED, SUBMITTED, TIERS, VALID, WITHDRAWN, Award, AwardApplication, AwardRound)
-from .rules import Result
+
+from .models import TIERS, Award, AwardApplication, AwardRound, AwardSource, AwardStatus, Channel
+from .rules import Result, Step, may_take, status_after
 
 REASON_MAX = 300
 MERIT_MAX = 2000
@@ -30,13 +30,13 @@ def _user_id(user):
 
 
 def apply(award_round: AwardRound, result: Result, unit, merit: str, user, today: date,
-          channel: str = ONLINE) -> AwardApplication:
+          channel: str = Channel.ONLINE) -> AwardApplication:
     """A unit's application (or an authority's entry of a paper one) for the tier the engine found."""
-    if award_round.status != OPEN_ROUND:
+    if not award_round.is_open:
         raise AwardError(_("This round is closed."))
-    if channel == ONLINE and today > award_round.unit_deadline:
+    if channel == Channel.ONLINE and not award_round.accepts_unit_applications(today):
         raise AwardError(_("The units' deadline of this round has passed."))
-    if channel == PAPER and today > award_round.review_deadline:
+    if channel == Channel.PAPER and not award_round.accepts_paper_applications(today):
         raise AwardError(_("The sector authorities' deadline of this round has passed: paper applications can no "
                            "longer be entered."))
     if not result.eligible:
@@ -57,18 +57,18 @@ def apply(award_round: AwardRound, result: Result, unit, merit: str, user, today
 
 
 def withdraw(application: AwardApplication, user):
-    if application.status != SUBMITTED:
+    if not may_take(Step.WITHDRAW, application.status):
         raise AwardError(_("Only an application that the sector authority has not yet handled can be withdrawn."))
-    application.status = WITHDRAWN
+    application.status = status_after(Step.WITHDRAW)
     application.decided_at, application.decided_by_id = utcnow(), _user_id(user)
     audit.record("award.withdraw", application, person_id=application.person_id)
 
 
 def forward(application: AwardApplication, user, note: str = ""):
     """The sector authority checked the application and sends it to the ministry."""
-    if application.status != SUBMITTED:
+    if not may_take(Step.FORWARD, application.status):
         raise AwardError(_("Only a submitted application can be forwarded."))
-    application.status = FORWARDED
+    application.status = status_after(Step.FORWARD)
     application.reviewed_at, application.reviewed_by_id = utcnow(), _user_id(user)
     application.review_note = (note or "").strip()[:REASON_MAX]
     audit.record("award.forward", application, person_id=application.person_id)
@@ -80,9 +80,9 @@ def return_application(application: AwardApplication, reason: str, user):
         raise AwardError(_("Give the reason for returning the application."))
     if len(reason) > REASON_MAX:
         raise AwardError(_("The reason may have at most %(n)d characters.", n=REASON_MAX))
-    if application.status not in OPEN_STATUSES:
+    if not may_take(Step.RETURN, application.status):
         raise AwardError(_("This application is no longer open."))
-    application.status = RETURNED
+    application.status = status_after(Step.RETURN)
     application.return_reason = reason
     application.decided_at, application.decided_by_id = utcnow(), _user_id(user)
     audit.record("award.return", application, person_id=application.person_id, reason=reason)
@@ -90,18 +90,18 @@ def return_application(application: AwardApplication, reason: str, user):
 
 def approve(application: AwardApplication, user, on: date) -> Award:
     """The ministry's final approval: the award is written into the volunteer's record."""
-    if application.status != FORWARDED:
+    if not may_take(Step.APPROVE, application.status):
         raise AwardError(_("Only an application forwarded by the sector authority can be approved."))
     if holds_tier_or_higher(application.person_id, application.round.scheme, application.tier):
         # e.g. the same tier arrived meanwhile through another round: each tier is given once.
         raise AwardError(_("This volunteer already holds this tier of the award or a higher one; return the "
                            "application instead."))
-    application.status = APPROVED
+    application.status = status_after(Step.APPROVE)
     application.decided_at, application.decided_by_id = utcnow(), _user_id(user)
     authority = getattr(user, "authority", None)
     award = Award(person_id=application.person_id, scheme=application.round.scheme, tier=application.tier,
                   year=application.round.year, awarded_on=on, half_hours=application.half_hours,
-                  issuer=authority.name if authority else "", source=FROM_APPLICATION, application=application)
+                  issuer=authority.name if authority else "", source=AwardSource.APPLICATION, application=application)
     db.session.add(award)
     db.session.flush()
     audit.record("award.approve", application, person_id=application.person_id, award_id=award.id,
@@ -111,7 +111,7 @@ def approve(application: AwardApplication, user, on: date) -> Award:
 
 def holds_tier_or_higher(person_id: int, scheme: str, tier: str) -> bool:
     held = db.session.scalars(select(Award.tier).where(
-        Award.person_id == person_id, Award.scheme == scheme, Award.status == VALID)).all()
+        Award.person_id == person_id, Award.scheme == scheme, Award.status == AwardStatus.VALID)).all()
     return any(t in TIERS and TIERS.index(t) >= TIERS.index(tier) for t in held)
 
 
@@ -154,8 +154,8 @@ def update_round(award_round: AwardRound, values: dict, user):
 
 
 def record_imported(person_id: int, values: dict, batch, user) -> Award:
-    award = Award(person_id=person_id, source=FROM_IMPORT, import_batch_id=batch.id, imported_by_id=_user_id(user),
-                  source_filename=(batch.filename or "")[:120], **values)
+    award = Award(person_id=person_id, source=AwardSource.IMPORT, import_batch_id=batch.id,
+                  imported_by_id=_user_id(user), source_filename=(batch.filename or "")[:120], **values)
     db.session.add(award)
     return award
 
@@ -164,8 +164,8 @@ def revoke(award: Award, reason: str, user):
     reason = (reason or "").strip()
     if not reason or len(reason) > REASON_MAX:
         raise AwardError(_("Give the reason for revoking the award (at most %(n)d characters).", n=REASON_MAX))
-    if award.status == REVOKED:
+    if award.is_revoked:
         raise AwardError(_("This award is already revoked."))
-    award.status = REVOKED
+    award.status = AwardStatus.REVOKED
     award.revoked_at, award.revoked_by_id, award.revoke_reason = utcnow(), _user_id(user), reason
     audit.record("award.revoke", award, person_id=award.person_id, reason=reason)

@@ -11,19 +11,20 @@ from portal.platform.forms import options
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import localized
 from portal.platform.timeutil import today_taipei
-from portal.registry.models import Unit
-from portal.registry.models import Membership, Person
-from . import bp, operations
-from .forms import PaperFilter, PaperForm
-from .models import PAPER, AwardRound
+from portal.registry.models import Membership, Person, Unit
+
+from . import bp, facts, operations
+from .forms import PaperFilter, PaperForm, choose_round
+from .models import AwardRound, Channel
 from .operations import AwardError
-from .scopes import SECTOR_ROLES, reviewed_units
-from .views import PER_PAGE, applying_round, choose_round, eligibility, open_rounds
+from .rules import SECTOR_ROLES
+from .scopes import applying_round, open_rounds, reviewed_units
+from .views import PER_PAGE
 
 
 def paper_rounds(today) -> list[AwardRound]:
     """Rounds that still take paper applications: open, up to the sector authorities' deadline."""
-    return [r for r in open_rounds() if today <= r.review_deadline]
+    return [r for r in open_rounds() if r.accepts_paper_applications(today)]
 
 
 def id_condition(q: str):
@@ -50,12 +51,12 @@ def paper():
     if award_round is not None and form.q.data:
         query = (select(Person, Unit).join(Membership, Membership.person_id == Person.id)
                  .join(Unit, Unit.id == Membership.unit_id)
-                 .where(reviewed_units(current_user), Membership.status != "left", id_condition(form.q.data))
+                 .where(reviewed_units(current_user), Membership.is_current, id_condition(form.q.data))
                  .distinct().order_by(Person.name, Person.id, Unit.code).limit(PER_PAGE))
         if form.unit.data:
             query = query.where(Unit.id == int(form.unit.data))
         found = db.session.execute(query).all()
-        results = eligibility([p.id for p, _unit in found], award_round)
+        results = facts.eligibility([p.id for p, _unit in found], award_round)
         rows = [{"person": p, "unit": u, "result": results[p.id]} for p, u in found]
     return page_or_fragment("awards/paper.html", "results", form=form, award_round=award_round, rows=rows,
                             today=today)
@@ -71,7 +72,7 @@ def paper_target():
     award_round = applying_round(round_id)
     unit = db.session.scalar(select(Unit).where(Unit.id == unit_id, reviewed_units(current_user)))
     person = db.session.scalar(select(Person).join(Membership).where(
-        Person.id == person_id, Membership.unit_id == unit_id, Membership.status != "left").limit(1))
+        Person.id == person_id, Membership.unit_id == unit_id, Membership.is_current).limit(1))
     if award_round is None or unit is None or person is None:
         return None
     return award_round, unit, person
@@ -85,13 +86,13 @@ def enter_paper():
         flash(_("Find the volunteer first, then choose “Enter the paper application”."), "error")
         return redirect(url_for(".paper"))
     award_round, unit, person = target
-    result = eligibility([person.id], award_round)[person.id]
+    result = facts.eligibility([person.id], award_round)[person.id]
     form = PaperForm(data={"round_id": award_round.id, "unit_id": unit.id, "person_id": person.id}) \
         if request.method == "GET" else PaperForm()
     if request.method == "POST" and form.validate():
         try:
             application = operations.apply(award_round, result, unit, form.merit.data, current_user, today_taipei(),
-                                           channel=PAPER)
+                                           channel=Channel.PAPER)
         except AwardError as exc:
             db.session.rollback()
             flash(exc.message, "error")

@@ -11,11 +11,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from portal.imports.models import ImportBatch
 from portal.platform.extensions import db
 from portal.platform.i18n import localized
-from portal.imports.models import ImportBatch
 from portal.registry.models import Authority
-from .models import FROM_IMPORT, OPEN_STATUSES, OTHER, REVOKED, SCHEMES, TIERS, VALID, Award, AwardApplication
+
+from .models import OPEN_STATUSES, SCHEMES, TIERS, Award, AwardApplication, AwardStatus, Scheme
 
 
 @dataclass(frozen=True)
@@ -26,20 +27,16 @@ class AwardLine:
     @property
     def name(self) -> str:
         a = self.award
-        return f"{a.name} {a.tier}" if a.scheme == OTHER and a.tier else a.name
+        return f"{a.name} {a.tier}" if a.scheme == Scheme.OTHER and a.tier else a.name
 
     @property
     def revoked(self) -> bool:
-        return self.award.status == REVOKED
-
-    @property
-    def imported(self) -> bool:
-        return self.award.source == FROM_IMPORT
+        return self.award.is_revoked
 
     @property
     def source_text(self) -> str:
         a = self.award
-        if a.source == FROM_IMPORT:
+        if a.is_imported:
             return _("imported from %(file)s by %(authority)s", file=a.source_filename or "—",
                      authority=localized(self.importer) or "—")
         return _("approved application")
@@ -60,7 +57,7 @@ def received_tiers(lines: list[AwardLine]) -> dict[str, set]:
     received = {scheme: set() for scheme in SCHEMES}
     for line in lines:
         a = line.award
-        if a.status == VALID and a.scheme in SCHEMES and a.tier in TIERS:
+        if a.status == AwardStatus.VALID and a.scheme in SCHEMES and a.tier in TIERS:
             received[a.scheme].add(a.tier)
     return received
 

@@ -9,9 +9,10 @@ from portal.platform import access
 from portal.platform.extensions import db
 from portal.platform.forms import check_version
 from portal.platform.timeutil import today_taipei
+
 from . import bp, operations
 from .forms import RoundForm
-from .models import AwardApplication, AwardRound
+from .models import OPEN_STATUSES, ApplicationStatus, AwardApplication, AwardRound
 from .operations import AwardError
 from .scopes import get_round_or_404
 
@@ -20,12 +21,23 @@ from .scopes import get_round_or_404
 @access.allow(access.MINISTRY)
 def rounds():
     all_rounds = db.session.scalars(select(AwardRound).order_by(AwardRound.year.desc(), AwardRound.scheme)).all()
+    return render_template("awards/rounds.html", rounds=all_rounds, counts=application_counts(), today=today_taipei())
+
+
+def application_counts() -> dict[int, dict]:
+    """Per round with applications: how many wait (submitted or forwarded), were approved, were returned."""
     counts = {}
     for round_id, status, n in db.session.execute(select(AwardApplication.round_id, AwardApplication.status,
                                                          func.count()).group_by(AwardApplication.round_id,
                                                                                 AwardApplication.status)):
-        counts.setdefault(round_id, {})[status] = n
-    return render_template("awards/rounds.html", rounds=all_rounds, counts=counts, today=today_taipei())
+        shown = counts.setdefault(round_id, {"waiting": 0, "approved": 0, "returned": 0})
+        if status in OPEN_STATUSES:
+            shown["waiting"] += n
+        elif status == ApplicationStatus.APPROVED:
+            shown["approved"] += n
+        elif status == ApplicationStatus.RETURNED:
+            shown["returned"] += n
+    return counts
 
 
 def round_values(form: RoundForm) -> dict:

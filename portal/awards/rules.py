@@ -8,22 +8,21 @@ needs the record book (#a2; the H&W scheme's roster is made from it).
 """
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 
 from flask_babel import gettext as _
 
+from portal.platform import access
 from portal.platform.i18n import format_date, hours_text
-from .models import GENERAL, HEALTH_WELFARE, TIERS, tier_label
+
+from .models import OPEN_STATUSES, TIERS, ApplicationStatus, Scheme, Tier, tier_label
 
 # Thresholds in half-hours, lowest tier first.
 THRESHOLDS = {
-    GENERAL: {"bronze": 6000, "silver": 10000, "gold": 16000},
-    HEALTH_WELFARE: {"bronze": 3000, "silver": 4000, "gold": 5000},
+    Scheme.GENERAL: {Tier.BRONZE: 6000, Tier.SILVER: 10000, Tier.GOLD: 16000},
+    Scheme.HEALTH_WELFARE: {Tier.BRONZE: 3000, Tier.SILVER: 4000, Tier.GOLD: 5000},
 }
 HEALTH_AND_WELFARE_FIELDS = ("social", "health")
-
-
-def counts_field(scheme: str, field_code: str) -> bool:
-    return scheme == GENERAL or field_code in HEALTH_AND_WELFARE_FIELDS
 
 
 @dataclass
@@ -103,7 +102,7 @@ def evaluate(f: Facts) -> Result:
     checks.append(Check("record_book", f.record_book,
                         _("Holds a service record book.") if f.record_book
                         else _("No service record book yet: the unit requests one from the county first.")))
-    if f.scheme == GENERAL:
+    if f.scheme == Scheme.GENERAL:
         has_certificate = f.performance_certificate_id is not None
         checks.append(Check("certificate", has_certificate,
                             _("Holds a valid performance certificate.") if has_certificate
@@ -112,3 +111,83 @@ def evaluate(f: Facts) -> Result:
     if f.open_application:
         checks.append(Check("open", False, _("Already applied in this round.")))
     return Result(f, tier, next_tier, checks)
+
+
+# --- the unit's list: where each volunteer stands ----------------------------------------------
+
+NEAR_SHARE = 10          # "close": less than a tenth of the next tier's hours still missing
+
+
+class Standing(StrEnum):
+    """Where a volunteer stands in the unit's list of a round, in the order the list shows them."""
+    ELIGIBLE = "eligible"    # can be applied for now
+    PAPERS = "papers"        # the hours are reached but a paper is missing
+    NEAR = "near"            # within a tenth of the next tier's hours
+    APPLIED = "applied"      # already applied for in this round
+    LATER = "later"
+
+
+STANDINGS = tuple(Standing)
+# What the list's "Show" choice (forms.SHOW_CHOICES) includes.
+SHOWN = {"eligible": {Standing.ELIGIBLE},
+         "near": {Standing.ELIGIBLE, Standing.PAPERS, Standing.NEAR, Standing.APPLIED},
+         "all": set(Standing)}
+
+
+def standing(result: Result) -> Standing:
+    """Close to eligibility ("near") is a tenth of the next tier's hours or only a paper missing."""
+    if result.facts.open_application:
+        return Standing.APPLIED
+    if result.eligible:
+        return Standing.ELIGIBLE
+    if result.tier is not None:
+        return Standing.PAPERS
+    if result.next_tier and result.missing_half_hours * NEAR_SHARE <= THRESHOLDS[result.facts.scheme][result.next_tier]:
+        return Standing.NEAR
+    return Standing.LATER
+
+
+def shown(show: str) -> set:
+    """The standings a "Show" choice lists (an unknown choice: the default, eligible or close)."""
+    return SHOWN.get(show, SHOWN["near"])
+
+
+# --- the stages of an application --------------------------------------------------------------
+
+class Step(StrEnum):
+    """What can happen to an open application (the bulk form posts these values as `action`)."""
+    WITHDRAW = "withdraw"
+    FORWARD = "forward"
+    APPROVE = "approve"
+    RETURN = "return"
+
+
+# Each step: the statuses it starts from, and the status it leads to. Unit -> sector authority
+# (forwards or returns) -> ministry (approves or returns); the unit withdraws until the sector
+# authority has handled the application.
+STEPS = {
+    Step.WITHDRAW: ((ApplicationStatus.SUBMITTED,), ApplicationStatus.WITHDRAWN),
+    Step.FORWARD: ((ApplicationStatus.SUBMITTED,), ApplicationStatus.FORWARDED),
+    Step.APPROVE: ((ApplicationStatus.FORWARDED,), ApplicationStatus.APPROVED),
+    Step.RETURN: (OPEN_STATUSES, ApplicationStatus.RETURNED),
+}
+
+
+def may_take(step: Step, status: str) -> bool:
+    """Whether an application at `status` may take `step`."""
+    return status in STEPS[step][0]
+
+
+def status_after(step: Step) -> ApplicationStatus:
+    return STEPS[step][1]
+
+
+SECTOR_ROLES = (access.SECTOR_LOCAL, access.SECTOR_CENTRAL)
+# The sector authority decides on submitted applications, the ministry on forwarded ones; nobody else decides.
+WAITING_STAGE = {access.SECTOR_LOCAL: ApplicationStatus.SUBMITTED, access.SECTOR_CENTRAL: ApplicationStatus.SUBMITTED,
+                 access.MINISTRY: ApplicationStatus.FORWARDED}
+
+
+def waiting_stage(role: str) -> ApplicationStatus | None:
+    """The status an application has while it waits for this role's decision."""
+    return WAITING_STAGE.get(role)

@@ -8,15 +8,23 @@ volunteer reads their own.
 from flask import abort
 from sqlalchemy import and_, exists, false, or_, select, true
 
+from portal.imports.models import ImportBatch
 from portal.platform import access
 from portal.platform.extensions import db
-from portal.registry.models import Unit
+from portal.registry.models import Membership, Person, Unit
 from portal.registry.scopes import unit_scope, visible_unit_ids
-from portal.registry.models import Membership
-from .models import Award, AwardApplication, AwardRound
 
-SECTOR_ROLES = (access.SECTOR_LOCAL, access.SECTOR_CENTRAL)
+from .importing import IMPORT_KIND
+from .importing import ROLES as IMPORTERS
+from .labels import NAV
+from .models import Award, AwardApplication, AwardRound, AwardStatus, RoundStatus
+from .rules import SECTOR_ROLES, Step, may_take, waiting_stage
+
 REVIEWERS = SECTOR_ROLES + (access.MINISTRY,)
+REVIEW_READERS = SECTOR_ROLES + (access.COUNTY, access.MINISTRY)
+# The steps each reviewing role takes on the applications waiting for it (one by one or ticked in a list).
+REVIEW_STEPS = {access.SECTOR_LOCAL: (Step.FORWARD, Step.RETURN), access.SECTOR_CENTRAL: (Step.FORWARD, Step.RETURN),
+                access.MINISTRY: (Step.APPROVE, Step.RETURN)}
 
 
 def reviewed_units(user):
@@ -53,7 +61,7 @@ def application_scope(user):
 
 
 def review_scope(user):
-    """Applications this user decides on (at the stage that is theirs: see views.stage_of)."""
+    """Applications this user decides on (at the stage that is theirs: rules.waiting_stage)."""
     if user.role in SECTOR_ROLES or user.role == access.MINISTRY:
         return application_scope(user)
     return false()
@@ -105,3 +113,86 @@ def get_award_or_404(award_id: int, user, for_write: bool = False) -> Award:
     if award is None:
         abort(404)
     return award
+
+
+def award_batch_scope(user):
+    """Award imports belong to the authority that made them."""
+    if user.role in IMPORTERS and user.authority_id:
+        return (ImportBatch.authority_id == user.authority_id) & (ImportBatch.kind == IMPORT_KIND)
+    return false()
+
+
+def get_award_batch_or_404(batch_id, user) -> ImportBatch:
+    if not str(batch_id or "").isdigit():
+        abort(404)
+    batch = db.session.scalar(select(ImportBatch).where(ImportBatch.id == int(batch_id), award_batch_scope(user)))
+    if batch is None:
+        abort(404)
+    return batch
+
+
+def open_rounds() -> list[AwardRound]:
+    """The rounds units apply in (and authorities enter paper applications in), newest first."""
+    return db.session.scalars(select(AwardRound).where(AwardRound.status == RoundStatus.OPEN)
+                              .order_by(AwardRound.year.desc(), AwardRound.id.desc())).all()
+
+
+def applying_round(value) -> AwardRound | None:
+    """The open round a form names; None when it is unknown or closed."""
+    award_round = db.session.get(AwardRound, int(value)) if str(value or "").isdigit() else None
+    return award_round if award_round is not None and award_round.is_open else None
+
+
+def serving_people(unit_id: int, name: str | None = None, ids=None) -> list[Person]:
+    """The people currently serving in the unit, by name; optionally only those whose name contains
+    `name`, or only the chosen ids (anyone else is left out)."""
+    query = (select(Person).join(Membership).where(Membership.unit_id == unit_id, Membership.is_current)
+             .distinct().order_by(Person.name, Person.id))
+    if name:
+        query = query.where(Person.name.contains(name, autoescape=True))
+    if ids is not None:
+        query = query.where(Person.id.in_(ids))
+    return db.session.scalars(query).all()
+
+
+# --- what each role may do on the award pages ---------------------------------------------------
+
+def nav_items(user) -> list:
+    """The awards sub-menu: the items the user's role may open (the eligibility list: unit staff only)."""
+    unit_staff = user.role in access.UNIT_STAFF
+    return [(endpoint, label) for endpoint, label in NAV
+            if access.may_call(endpoint, user.role) and (endpoint != "awards.index" or unit_staff)]
+
+
+def elsewhere(user) -> str | None:
+    """Where /awards/ sends a user who has no eligibility list: volunteers to their awards, authorities to
+    the applications; None for unit staff, whose list it is."""
+    if user.role == access.VOLUNTEER:
+        return "awards.mine"
+    if user.role not in access.UNIT_STAFF:
+        return "awards.review"
+    return None
+
+
+def review_steps(user) -> tuple:
+    """The steps this user takes on the applications waiting for them: forward or return (sector
+    authority), approve or return (ministry); none for anyone else."""
+    return REVIEW_STEPS.get(user.role, ())
+
+
+def application_steps(user, application: AwardApplication) -> set:
+    """The steps this user may take on this application now: the applying unit's staff withdraw it until
+    the sector authority handles it; a reviewer decides on it while it waits at their stage."""
+    steps = set()
+    if (user.role in access.UNIT_STAFF and user.unit_id == application.unit_id
+            and may_take(Step.WITHDRAW, application.status)):
+        steps.add(Step.WITHDRAW)
+    if application.status == waiting_stage(user.role) and db.session.scalar(select(AwardApplication.id).where(
+            AwardApplication.id == application.id, review_scope(user))) is not None:
+        steps.update(review_steps(user))
+    return steps
+
+
+def may_revoke(user, award: Award) -> bool:
+    """Only the ministry revokes, and only a valid award."""
+    return user.role == access.MINISTRY and award.status == AwardStatus.VALID

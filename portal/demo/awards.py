@@ -16,11 +16,10 @@ from sqlalchemy import func, insert, select
 from portal.awards import importing
 from portal.awards.facts import eligibility
 from portal.awards.models import (
-    CLOSED_ROUND,
-    GENERAL,
-    HEALTH_WELFARE,
     SCHEMES,
     AwardRound,
+    RoundStatus,
+    Scheme,
 )
 from portal.awards.operations import apply, approve, forward
 from portal.awards.rules import HEALTH_AND_WELFARE_FIELDS, THRESHOLDS
@@ -59,7 +58,7 @@ def open_rounds(today: date) -> dict:
 def last_years_round(today: date) -> AwardRound:
     """Last year's health-and-welfare round (Feb / Mar / Apr deadlines); closed once decided."""
     year = today.year - 1
-    award_round = AwardRound(scheme=HEALTH_WELFARE, year=year, cutoff_on=date(year, 1, 31),
+    award_round = AwardRound(scheme=Scheme.HEALTH_WELFARE, year=year, cutoff_on=date(year, 1, 31),
                              unit_deadline=date(year, 2, 28), review_deadline=date(year, 3, 31),
                              ministry_deadline=date(year, 4, 30))
     db.session.add(award_round)
@@ -81,7 +80,7 @@ def make_veteran(person, past_cutoff: date, cutoff: date) -> bool:
     with the hours served since, by `cutoff`. False when the person does not fit."""
     membership = person.memberships[0]
     since = _hw_half_hours(person.id, past_cutoff, cutoff)
-    bronze, silver = THRESHOLDS[HEALTH_WELFARE]["bronze"], THRESHOLDS[HEALTH_WELFARE]["silver"]
+    bronze, silver = THRESHOLDS[Scheme.HEALTH_WELFARE]["bronze"], THRESHOLDS[Scheme.HEALTH_WELFARE]["silver"]
     target = max(bronze, silver - since) if since else bronze + 400
     missing = target - _hw_half_hours(person.id, None, past_cutoff)
     if missing <= 0:
@@ -126,7 +125,8 @@ def load_awards(people, accounts: dict, today: date, volunteer) -> dict:
     rounds = open_rounds(today)
     past = last_years_round(today)
     clerk, sector, ministry = (accounts.get(n) for n in ("clerk.tpe-sw-01", "sector.tpe.health", "ministry"))
-    fitted = [p for p in veterans(people, 4, volunteer) if make_veteran(p, past.cutoff_on, rounds[GENERAL].cutoff_on)]
+    fitted = [p for p in veterans(people, 4, volunteer)
+              if make_veteran(p, past.cutoff_on, rounds[Scheme.GENERAL].cutoff_on)]
     awards = applications = 0
     past_day = past.unit_deadline - timedelta(days=10)
     for person, result in eligibility([p.id for p in fitted], past).items():
@@ -137,8 +137,8 @@ def load_awards(people, accounts: dict, today: date, volunteer) -> dict:
         forward(application, sector if unit.code == "TPE-SW-02" else None, "資料齊全，轉陳衛生福利部。")
         approve(application, ministry, past.ministry_deadline + timedelta(days=20))
         awards += 1
-    past.status = CLOSED_ROUND
-    now = rounds[HEALTH_WELFARE]
+    past.status = RoundStatus.CLOSED
+    now = rounds[Scheme.HEALTH_WELFARE]
     for n, (person, result) in enumerate(sorted(eligibility([p.id for p in fitted], now).items())):
         if not result.eligible:
             continue

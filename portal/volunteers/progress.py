@@ -12,11 +12,11 @@ from datetime import date
 
 from flask_babel import gettext as _
 
-from portal.platform.i18n import hours_text
-from portal.awards.models import GENERAL, SCHEME_LABELS, SCHEMES, TIERS, tier_label
+from portal.awards.models import SCHEME_LABELS, SCHEMES, TIERS, Scheme, tier_label
 from portal.awards.rules import HEALTH_AND_WELFARE_FIELDS, THRESHOLDS, highest_received
 from portal.honor_cards.facts import eligibility_of
 from portal.honor_cards.operations import window_words
+from portal.platform.i18n import hours_text
 
 
 @dataclass
@@ -62,7 +62,7 @@ def award_progress(total_half_hours: int, by_field: dict, received: dict | None 
     hw = sum(half for code, half in by_field.items() if code in HEALTH_AND_WELFARE_FIELDS)
     result = []
     for scheme in SCHEMES:
-        counted = total_half_hours if scheme == GENERAL else hw
+        counted = total_half_hours if scheme == Scheme.GENERAL else hw
         thresholds = THRESHOLDS[scheme]
         held = (received or {}).get(scheme, set())
         top = highest_received(held)
