@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 FLASK  := $(VENV)/bin/flask --app wsgi
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-deps translations compile-translations migrate bench clean
+.PHONY: install run test test-deps translations compile-translations migrate bench clean test-clock
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,3 +46,14 @@ bench: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) instance/portal.db* translations/*/LC_MESSAGES/*.mo
+
+# The dated rules and workflows on SQLite with the clock frozen (tests/frozen_clock.py; each test starts at
+# the instant): on 29 February, and at 23:59 on 31 December in Taipei (15:59 UTC), a minute before the new year.
+CLOCK_INSTANTS := 2028-02-29T09:00:00+08:00 2026-12-31T23:59:00+08:00
+CLOCK_TESTS := $(addprefix tests/test_,$(addsuffix .py,dates identity awards_rules honor_cards_rules hours training \
+  records insurance certificates honor_cards awards awards_record awards_import imports volunteers_record my_record \
+  auth mfa sessions))
+test-clock: $(VENV)/.installed compile-translations
+	@for instant in $(CLOCK_INSTANTS); do echo "== PORTAL_TEST_CLOCK=$$instant"; \
+	  env -u TEST_DATABASE_URL -u REQUIRE_POSTGRES PORTAL_TEST_CLOCK=$$instant \
+	    $(PY) -m pytest -n 2 --dist loadgroup -m "not browser" $(CLOCK_TESTS) $(PYTEST_ARGS) || exit 1; done

@@ -62,7 +62,8 @@ def pytest_configure(config):
         return
     _import_the_portal()
     from freezegun import freeze_time
-    _freezer, _instant = freeze_time(instant, tick=True), instant
+    # pytest's own durations keep the real clock (the per-test reset would make them meaningless).
+    _freezer, _instant = freeze_time(instant, tick=True, ignore=["_pytest.timing"]), instant
     _clock = _freezer.start()
 
 

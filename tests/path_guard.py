@@ -10,7 +10,8 @@ outside any test (collection, module level) fail the run at the end.
 Allowed beside the repository: the virtual environment and the Python installation, the home
 directory (caches), and pytest's temporary directories. When the repository sits directly in the
 system temporary directory (a clone in /tmp), entries that appear there during the run (tempfile
-files, pytest's tmp_path) are allowed too; entries that were already there are siblings.
+files, pytest's tmp_path) are allowed too, and so is the directory itself (tempfile opens it with
+O_TMPFILE); entries that were already there are siblings.
 """
 import os
 import site
@@ -69,6 +70,8 @@ def outside_repository(path) -> str | None:
     if any(_inside(resolved, place) for place in _allowed):
         return None
     if _parent_is_temp:
+        if resolved == PARENT:
+            return None                      # tempfile opens the directory itself (O_TMPFILE)
         entry = os.path.relpath(resolved, PARENT).split(os.sep)[0]
         if entry not in _parent_entries_at_start:
             return None                      # made during the run: a temporary file, not a sibling

@@ -9,6 +9,7 @@ import pikepdf
 import pytest
 from flask import current_app
 from flask_babel import force_locale, refresh
+from freezegun import freeze_time
 from sqlalchemy import event, func, select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
@@ -37,6 +38,11 @@ def today() -> date:
 
 def last_month_end() -> date:
     return end_of_last_month(today_taipei())
+
+
+def three_years_after(day: date) -> date:
+    """A card's last day (HC5): the same calendar day 3 years on; from 29 February, 28 February."""
+    return date(day.year + 3, 2, 28) if (day.month, day.day) == (2, 29) else day.replace(year=day.year + 3)
 
 
 @contextmanager
@@ -201,6 +207,22 @@ def test_unit_sees_who_is_eligible_with_reasons(app, ready, client):
     assert "甲志工" in fragment.get_data(as_text=True)
 
 
+@pytest.fixture
+def leap_day():
+    with freeze_time("2028-02-29T09:00:00+08:00", tick=True):
+        yield
+
+
+@pytest.mark.usefixtures("leap_day")
+def test_the_whole_list_puts_volunteers_without_an_outlook_last_also_on_29_february(app, world, client):
+    make_ready(world.people["a"], world.units["A"])
+    login(client, world.users["clerk_a"])
+    response = client.get("/honor-cards/eligibility?within=all")          # 500 before: date(9999, 2, 29)
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert body.index("甲志工") < body.index("共同志工")                    # eligible, then blocked (no training)
+
+
 def test_the_list_explains_what_is_missing(app, ready, client):
     login(client, ready.users["clerk_b"])
     client.post("/language", data={"lang": "en"})
@@ -333,7 +355,7 @@ def test_county_approves_and_the_card_is_numbered_with_3_years_validity(app, rea
     assert card.number == f"HC-TPE-{today().year - 1911:03d}-000001"
     assert (card.kind, card.status, card.county_code) == ("first", "valid", "TPE")
     assert (card.approved_on, card.valid_from) == (today(), today())
-    assert card.valid_to == today().replace(year=today().year + 3)
+    assert card.valid_to == three_years_after(today())
     assert (card.window_start, card.window_end, card.half_hours) == (date(today().year - 4, 1, 1), last_month_end(), 700)
     assert card.document is not None and card.document.kind == "honor_card" and card.document.status == "valid"
     assert db.session.get(HonorCardApplication, application.id).status == "approved"
@@ -691,7 +713,7 @@ def test_cards_left_without_an_e_card_are_issued_from_the_command_line(app, worl
     a = world.people["a"]
     county = authority_for("county", "TPE", None)
     db.session.add(HonorCard(person_id=a.id, number="HC-TPE-X-1", county_code="TPE", authority_id=county.id,
-                             approved_on=today(), valid_from=today(), valid_to=today().replace(year=today().year + 3)))
+                             approved_on=today(), valid_from=today(), valid_to=three_years_after(today())))
     db.session.commit()
     result = runner.invoke(args=["honor-cards", "issue-documents"])
     assert result.exit_code == 0 and "1 e-card documents issued" in result.output

@@ -7,10 +7,11 @@ from portal.platform.audit import AuditLog
 from portal.platform.extensions import db
 from portal.insurance.models import InsuranceEnrolment, InsurancePolicy
 from portal.insurance.facts import cover_of, insurers, is_insured
+from portal.platform.timeutil import today_taipei
 from portal.registry.models import Membership
 from tests.conftest import login
 
-TODAY = date.today()
+TODAY = today_taipei()          # the portal's today (Asia/Taipei), not the machine's date
 YEAR_START, YEAR_END = date(TODAY.year, 1, 1), date(TODAY.year, 12, 31)
 
 
@@ -54,9 +55,9 @@ def test_a_unit_records_a_policy_and_enrols_its_volunteers(world, client):
 
 
 def test_the_age_cap_refuses_at_or_above_it_and_explains_the_county_route(world, client, make_person):
+    # On the first day of cover, 31 December of this year, whatever today is: 75, and 74 that very day.
     old = make_person([world.units["A"]], name="高齡志工", birth_date=date(TODAY.year - 75, 1, 1))
-    young = make_person([world.units["A"]], name="年輕志工", birth_date=date(TODAY.year - 74, 12, 31)
-                        if (TODAY.month, TODAY.day) != (12, 31) else date(TODAY.year - 75, 1, 2))
+    young = make_person([world.units["A"]], name="年輕志工", birth_date=date(TODAY.year - 74, 12, 31))
     login(client, world.users["clerk_a"])
     client.post("/language", data={"lang": "en"})
     policy = new_policy(client, start=date(TODAY.year, 1, 1))

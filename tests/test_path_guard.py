@@ -13,15 +13,27 @@ pytest_plugins = ["pytester"]
 
 
 def beside() -> str:
-    """A path in the repository's parent directory that does not exist (nothing is read)."""
-    return os.path.join(PARENT, f"no-such-sibling-{uuid.uuid4().hex}", "fixtures", "data.csv")
+    """A path beside the repository that does not exist (nothing is read): in a new folder of the parent
+    directory, or, when the repository is a clone in the temporary directory (where only what was there
+    before the run counts as a sibling), under an entry that was there before the run."""
+    name = f"no-such-file-{uuid.uuid4().hex}.csv"
+    if not path_guard._parent_is_temp:
+        return os.path.join(PARENT, f"no-such-sibling-{uuid.uuid4().hex}", name)
+    entries = (os.path.join(PARENT, entry) for entry in path_guard._parent_entries_at_start)
+    siblings = sorted(path for path in entries if os.path.realpath(path) == path and outside_repository(path))
+    if not siblings:
+        pytest.skip("the repository has no sibling in the temporary directory")
+    return os.path.join(siblings[0], name)
 
 
 def test_paths_beside_the_repository_are_flagged_and_others_are_not(tmp_path):
     sibling = beside()
     assert outside_repository(sibling) == sibling
-    assert outside_repository(os.path.join(ROOT, "..", os.path.basename(ROOT) + "-other", "x")) is not None
-    assert outside_repository(os.path.join(ROOT, "tests", "..", "..", "shared", "fixtures")) is not None
+    if not path_guard._parent_is_temp:
+        assert outside_repository(os.path.join(ROOT, "..")) == PARENT
+        assert outside_repository(os.path.join(ROOT, "tests", "..", "..", "shared", "x")) == \
+            os.path.join(PARENT, "shared", "x")
+        assert outside_repository(ROOT + "-other") == ROOT + "-other"     # a longer name is not inside
     for fine in (ROOT, os.path.join(ROOT, "tests", "fixtures", "imports", "roster.csv"), sys.prefix,
                  os.path.dirname(os.__file__), "/etc/hosts", "/proc/self/status", str(tmp_path), 3, None):
         assert outside_repository(fine) is None, fine
@@ -30,16 +42,15 @@ def test_paths_beside_the_repository_are_flagged_and_others_are_not(tmp_path):
 def test_opening_and_listing_beside_the_repository_is_recorded():
     path_guard.take_violations()
     sibling = beside()
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(OSError):
         open(sibling, "rb")
-    with pytest.raises(FileNotFoundError):
-        os.listdir(os.path.dirname(sibling))
-    with pytest.raises(FileNotFoundError):
-        os.scandir(os.path.dirname(sibling))
+    with pytest.raises(OSError):
+        os.listdir(sibling)
+    with pytest.raises(OSError):
+        os.scandir(sibling)
     open(os.path.join(ROOT, "pyproject.toml"), "rb").close()
     # Taken here so that this test passes; left in place they would fail it (next test).
-    assert path_guard.take_violations() == [("open", sibling), ("os.listdir", os.path.dirname(sibling)),
-                                            ("os.scandir", os.path.dirname(sibling))]
+    assert path_guard.take_violations() == [("open", sibling), ("os.listdir", sibling), ("os.scandir", sibling)]
 
 
 def test_a_test_that_reads_beside_the_repository_fails_and_says_where(pytester, monkeypatch):
@@ -59,8 +70,10 @@ def test_a_test_that_reads_beside_the_repository_fails_and_says_where(pytester, 
             os.listdir({ROOT!r})
     """)
     pytester.makepyfile(test_at_import=f"""
-        import os
-        os.path.exists({sibling!r}) or os.listdir({PARENT!r})
+        try:
+            open({sibling!r}, "rb")
+        except OSError:
+            pass
 
         def test_never_runs():
             pass
@@ -70,7 +83,7 @@ def test_a_test_that_reads_beside_the_repository_fails_and_says_where(pytester, 
     result.assert_outcomes(passed=1, failed=1, errors=1)
     result.stdout.fnmatch_lines([              # the collection error, then the failed test
         "*collecting test_at_import.py reached outside the repository*",
-        f"*os.listdir: {PARENT}",
+        f"*open: {sibling}",
         "*test_reads.py::test_reads_a_sibling (call) reached outside the repository*",
         f"*open: {sibling}",
     ])

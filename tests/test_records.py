@@ -14,6 +14,7 @@ from portal.records.completeness import person_items, unit_rates
 from portal.records.models import RecordBook, RecordBookRequest
 from portal.records.operations import (RecordBookError, cancel_book, issued_record_book, next_number,
                                        request_book)
+from portal.platform.timeutil import today_taipei
 from portal.training.models import TrainingRecord
 from portal.training.facts import holds_record_book
 from portal.registry.models import Unit
@@ -120,7 +121,7 @@ def test_the_county_issues_every_waiting_request_at_once(world, client, waiting)
     response = client.post("/records/issue", data={"all_waiting": "y"})
     assert response.status_code == 302
     books = db.session.scalars(select(RecordBook).order_by(RecordBook.id)).all()
-    year = date.today().year - 1911
+    year = today_taipei().year - 1911
     assert [b.number for b in books] == [f"TPE-{year}-{n:06d}" for n in (1, 2, 3)]
     assert {b.person_id for b in books} == {p.id for p in waiting}
     tpe = authority_for("county", "TPE", None)
@@ -287,7 +288,7 @@ def test_the_volunteer_without_a_book_sees_what_is_missing(world, client):
 
 def test_completeness_per_person_unit_and_county(world, client):
     from portal.insurance.models import InsuranceEnrolment, InsurancePolicy
-    today = date.today()
+    today = today_taipei()
     full = make_ready(world.people["a"])
     issue_for(world, client, full)
     policy = InsurancePolicy(unit_id=world.units["A"].id, insurer_code="first", insurer_name="第一產物保險",
@@ -386,5 +387,5 @@ def test_only_the_volunteer_downloads_the_whole_book(world, client):
 
 def test_training_counts_for_a_unit_only_in_the_fields_served_there(world):
     make_ready(world.people["shared"])            # special training for social (unit A), not education (unit B)
-    rates = {r.unit.code: r.items["training"] for r in unit_rates(Unit.county_code == "TPE", date.today())}
+    rates = {r.unit.code: r.items["training"] for r in unit_rates(Unit.county_code == "TPE", today_taipei())}
     assert rates == {"TPE-A": 1, "TPE-B": 0}

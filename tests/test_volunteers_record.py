@@ -14,11 +14,12 @@ from portal.platform import uploads
 from portal.platform.extensions import db
 from portal.hours.models import HourEntry
 from portal.insurance.models import InsuranceEnrolment, InsurancePolicy
+from portal.platform.timeutil import today_taipei
 from portal.registry.models import Person
 from tests.conftest import login
 from tests.test_records import issue_for, make_ready
 
-TODAY = date.today()
+TODAY = today_taipei()          # the portal's today (Asia/Taipei), not the machine's date
 HX = {"HX-Request": "true"}
 
 

@@ -110,7 +110,8 @@ def unit_rows(unit: Unit, within: str, q: str | None, on):
             continue
         rows.append({"person": person, "result": result, "outlook": look, "application": open_apps.get(person.id)})
     order = {"eligible": 0, "soon": 1, "later": 2, "blocked": 3}
-    rows.sort(key=lambda r: (order[r["outlook"].status], r["outlook"].expected_on or on.replace(year=9999)))
+    never = on.replace(year=9999, month=12, day=31)   # not on.replace(year=9999): no 29 February in 9999
+    rows.sort(key=lambda r: (order[r["outlook"].status], r["outlook"].expected_on or never))
     return rows
 
 
