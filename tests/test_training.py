@@ -15,10 +15,10 @@ from werkzeug.test import encode_multipart
 
 from portal.platform.audit import AuditLog
 from portal.platform.extensions import db
-from portal.training import facts, importing
-from portal.training.models import LostCertificateCase, TrainingFile, TrainingRecord
-from portal.training.facts import gate_checker, training_problem
 from portal.platform.uploads import StoredFile
+from portal.training import facts, importing
+from portal.training.facts import gate_checker, training_problem
+from portal.training.models import LostCertificateCase, TrainingFile, TrainingRecord
 from tests.conftest import login
 from tests.test_access import normalised
 
@@ -610,8 +610,8 @@ def test_a_verified_certificate_unlocks_the_hours_entry_form_from_its_effective_
 
 
 def test_the_training_kind_runs_through_the_import_pipeline(app, world):
-    from portal.platform.exports import csv_bytes
     from portal.imports.pipeline import Context, run
+    from portal.platform.exports import csv_bytes
     from portal.platform.timeutil import today_taipei
     from portal.training.importing import TRAINING_KIND
     a, shared, unit = world.people["a"], world.people["shared"], world.units["A"]
