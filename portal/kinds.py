@@ -12,10 +12,11 @@ from portal.hours.facts import install_gate
 from portal.hours.importing import HOURS as HOURS_IMPORT
 from portal.imports import registry
 from portal.platform import jobs
-from portal.volunteers.record_book_pdf import RECORD_BOOK_KIND
-from portal.training.facts import gate_checker
+from portal.records.operations import issued_on as record_book_issued_on
+from portal.training.facts import gate_checker, install_record_book_lookup
 from portal.training.importing import TRAINING_KIND as TRAINING_IMPORT
 from portal.volunteers.importing import ROSTER_KIND as ROSTER_IMPORT
+from portal.volunteers.record_book_pdf import RECORD_BOOK_KIND
 
 # In the order the import screen offers them.
 IMPORT_KINDS = (
@@ -42,3 +43,4 @@ def install() -> None:
     install_kinds(DOCUMENT_KINDS)
     jobs.install(JOBS)
     install_gate(gate_checker)   # hours: from 2026 only with verified training for the field
+    install_record_book_lookup(record_book_issued_on)   # training: lost certificates of record-book holders

@@ -351,17 +351,18 @@ def test_the_record_book_rule_for_health_and_welfare_applies_automatically(app, 
     assert "badge-accepted" in page
 
 
-def test_the_record_book_rule_uses_the_record_book_feature_when_it_registers(app, world, client):
+def test_the_record_book_rule_uses_the_installed_record_book_lookup(app, world, client):
     person = world.people["a"]
     lookup = lambda person_id: date(2018, 5, 5) if person_id == person.id else None  # noqa: E731
     assert not facts.holds_record_book(person.id)
-    facts.register_record_book_lookup(lookup)
+    installed = facts.record_book_lookup()
+    facts.install_record_book_lookup(lookup)
     try:
         assert facts.holds_record_book(person.id)
         login(client, world.users["clerk_a"])
         client.post(f"/training/people/{person.id}/lost/new", **multipart(case_fields(), []))
     finally:
-        facts._record_book_lookups.remove(lookup)
+        facts.install_record_book_lookup(installed)
     case = db.session.scalar(select(LostCertificateCase))
     assert case.status == "accepted" and case.effective_on == date(2018, 5, 5)
 

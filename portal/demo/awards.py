@@ -23,7 +23,7 @@ from portal.awards.models import (
 )
 from portal.awards.operations import apply, approve, forward
 from portal.awards.rules import HEALTH_AND_WELFARE_FIELDS, THRESHOLDS
-from portal.hours.models import HourEntry
+from portal.hours.models import EntryStatus, HourEntry
 from portal.imports.pipeline import Context, run
 from portal.platform.extensions import db
 from portal.records.models import RecordBook
@@ -68,7 +68,7 @@ def last_years_round(today: date) -> AwardRound:
 
 def _hw_half_hours(person_id: int, after: date | None, until: date) -> int:
     query = select(func.sum(HourEntry.half_hours)).where(
-        HourEntry.person_id == person_id, HourEntry.status == "active", HourEntry.end_on <= until,
+        HourEntry.person_id == person_id, HourEntry.status == EntryStatus.ACTIVE, HourEntry.end_on <= until,
         HourEntry.field_code.in_(HEALTH_AND_WELFARE_FIELDS))
     if after is not None:
         query = query.where(HourEntry.end_on > after)

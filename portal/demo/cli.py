@@ -9,7 +9,7 @@ from portal.auth.operations import create_user
 from portal.platform.extensions import db
 from portal.records.models import RecordBook
 from portal.registry.identity import LETTER_CODES
-from portal.registry.models import Membership, Person, Unit
+from portal.registry.models import Membership, MembershipStatus, Person, Unit
 from portal.registry.operations import authority_for, create_unit, seed_reference_data
 
 from . import bp
@@ -87,14 +87,14 @@ def make_people(rng: random.Random, count: int, units: list[Unit]):
         db.session.add(person)
         home = units[i % len(units)]
         joined = today - timedelta(days=rng.randint(30, 365 * 12))
-        status = rng.choices(["active", "paused", "trainee", "left"], [80, 6, 6, 8])[0]
+        status = rng.choices(list(MembershipStatus), [80, 6, 6, 8])[0]
         person.memberships.append(Membership(
             unit=home, field_code=home.field_code, joined_on=joined, status=status,
-            left_on=today - timedelta(days=rng.randint(1, 29)) if status == "left" else None))
+            left_on=today - timedelta(days=rng.randint(1, 29)) if status == MembershipStatus.LEFT else None))
         if i % 9 == 0:
             other = rng.choice([u for u in units if u.county_code == home.county_code and u is not home] or units)
             person.memberships.append(Membership(unit=other, field_code=other.field_code,
-                                                 joined_on=joined + timedelta(days=200), status="active"))
+                                                 joined_on=joined + timedelta(days=200), status=MembershipStatus.ACTIVE))
         yield person
 
 

@@ -17,9 +17,9 @@ from portal.hours.models import HourEntry
 from portal.insurance.models import InsuranceEnrolment, InsurancePolicy
 from portal.records.models import RecordBook
 from portal.records.operations import next_number
-from portal.training.models import TrainingRecord
+from portal.training.models import TrainingKind, TrainingRecord, TrainingStatus
 from portal.registry.photos import PURPOSE, prepare_photo
-from portal.registry.models import Membership
+from portal.registry.models import Membership, PhotoStatus
 
 INSURERS = [("shinkong", "新光人壽", 75), ("first", "第一產物", 80)]
 
@@ -54,15 +54,15 @@ def load_records(rng: random.Random, people, units, today: date):
         if rng.random() < 0.1:
             continue  # not trained yet: hours cannot be entered from 2026
         start = membership.joined_on
-        db.session.add(TrainingRecord(person_id=person.id, unit_id=membership.unit_id, kind="basic",
+        db.session.add(TrainingRecord(person_id=person.id, unit_id=membership.unit_id, kind=TrainingKind.BASIC,
                                       course_name="志願服務基礎訓練", hours=6, provider="縣市志願服務推廣中心",
-                                      completed_on=start, effective_on=start, status="verified",
+                                      completed_on=start, effective_on=start, status=TrainingStatus.VERIFIED,
                                       certificate_no=f"B{start.year - 1911}-{index:05d}"))
         for m in person.memberships:
-            db.session.add(TrainingRecord(person_id=person.id, unit_id=m.unit_id, kind="special",
+            db.session.add(TrainingRecord(person_id=person.id, unit_id=m.unit_id, kind=TrainingKind.SPECIAL,
                                           field_code=m.field_code, course_name="特殊訓練", hours=6,
                                           provider=m.unit.name, completed_on=m.joined_on, effective_on=m.joined_on,
-                                          status="verified", certificate_no=f"S{index:05d}-{m.unit_id}"))
+                                          status=TrainingStatus.VERIFIED, certificate_no=f"S{index:05d}-{m.unit_id}"))
         trained.append(person)
         for m in person.memberships:
             end = m.left_on or (last_month_end if m.unit_id not in behind else last_month_end.replace(day=1)
@@ -86,7 +86,7 @@ def load_photos_and_books(rng: random.Random, trained, authorities: dict, today:
     for index, person in enumerate(trained):
         if rng.random() < 0.8:
             stored = uploads.store(prepare_photo("photo.jpg", demo_photo(rng, index)), PURPOSE, None)
-            person.photo_file_id, person.photo_status = stored.id, "accepted"
+            person.photo_file_id, person.photo_status = stored.id, PhotoStatus.ACCEPTED
             if rng.random() < 0.85:
                 unit = person.memberships[0].unit
                 issued = max(person.memberships[0].joined_on + timedelta(days=30), date(2005, 1, 1))
@@ -113,7 +113,7 @@ def load_insurance(rng: random.Random, units, today: date) -> int:
             continue  # a unit that has not enrolled anyone yet
         for m in unit_memberships(unit):
             age = m.person.age_on(date(today.year, 1, 1))
-            if m.status == "left" or (age is not None and age >= max_age):
+            if ~m.is_current or (age is not None and age >= max_age):
                 continue
             db.session.add(InsuranceEnrolment(policy_id=policy.id, person_id=m.person_id, unit_id=unit.id,
                                               starts_on=policy.starts_on, ends_on=policy.ends_on))

@@ -43,7 +43,7 @@ def home():
     stats = db.session.execute(select(
         select(func.count()).select_from(Unit).where(unit_scope(current_user)).scalar_subquery(),
         select(func.count(func.distinct(Membership.person_id))).where(
-            membership_scope(current_user), Membership.status != "left").scalar_subquery(),
+            membership_scope(current_user), Membership.is_current).scalar_subquery(),
     )).one()
     return render_template("main/staff_home.html", unit_count=stats[0], volunteer_count=stats[1],
                            can_register=access.may_call("volunteers.new"))

@@ -10,16 +10,16 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, exists, func, literal, select
+from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import aliased
 
 from portal.platform.extensions import db
 from portal.hours.models import ACTIVE as HOURS_ACTIVE
 from portal.hours.models import HourEntry
 from portal.insurance.facts import covered
-from portal.training.models import TrainingRecord
+from portal.training.models import TrainingKind, TrainingRecord, TrainingStatus
 from portal.training.facts import verified_basic
-from portal.registry.models import Unit
+from portal.registry.models import PhotoStatus, Unit
 from portal.registry.models import Membership, Person
 from .operations import valid_book_exists
 
@@ -42,7 +42,7 @@ def last_month_start(today: date) -> date:
 def members(unit_condition):
     """Distinct (person, unit) pairs of current memberships in the units matching the condition."""
     return (select(Membership.person_id, Membership.unit_id)
-            .where(Membership.status != "left", Membership.unit_id.in_(select(Unit.id).where(unit_condition)))
+            .where(Membership.is_current, Membership.unit_id.in_(select(Unit.id).where(unit_condition)))
             .distinct().subquery())
 
 
@@ -54,11 +54,11 @@ def item_conditions(person_id, unit_id, today: date) -> dict:
     return {
         "id_number": exists(person.where(p.id_number != "")),
         "birth_date": exists(person.where(p.birth_date.isnot(None))),
-        "photo": exists(person.where(p.photo_status == "accepted", p.photo_file_id.isnot(None))),
+        "photo": exists(person.where(p.photo_status == PhotoStatus.ACCEPTED, p.photo_file_id.isnot(None))),
         "training": and_(verified_basic(person_id), exists().where(
-            TrainingRecord.person_id == person_id, TrainingRecord.kind == "special",
-            TrainingRecord.status == "verified", served.person_id == person_id, served.unit_id == unit_id,
-            served.status != "left", TrainingRecord.field_code == served.field_code)),
+            TrainingRecord.person_id == person_id, TrainingRecord.kind == TrainingKind.SPECIAL,
+            TrainingRecord.status == TrainingStatus.VERIFIED, served.person_id == person_id, served.unit_id == unit_id,
+            served.is_current, TrainingRecord.field_code == served.field_code)),
         "record_book": valid_book_exists(person_id),
         "hours": exists().where(HourEntry.person_id == person_id, HourEntry.unit_id == unit_id,
                                 HourEntry.status == HOURS_ACTIVE, HourEntry.end_on >= last_month_start(today)),
@@ -123,25 +123,3 @@ def person_rows(unit_id: int, today: date, only_incomplete: bool = False):
         query = query.where(~and_(*conditions.values()))
     return [(row[0], {item: bool(getattr(row, item)) for item in ITEMS}) for row in db.session.execute(query)]
 
-
-def person_items(person_id: int, today: date) -> dict:
-    """The seven items for one person across all their units (volunteer's own view)."""
-    units = select(Membership.unit_id).where(Membership.person_id == person_id, Membership.status != "left")
-    any_unit = literal(True)
-    person = select(Person.id).where(Person.id == person_id)
-    conditions = {
-        "id_number": exists(person.where(Person.id_number != "")),
-        "birth_date": exists(person.where(Person.birth_date.isnot(None))),
-        "photo": exists(person.where(Person.photo_status == "accepted", Person.photo_file_id.isnot(None))),
-        "training": and_(verified_basic(literal(person_id)), exists().where(
-            TrainingRecord.person_id == person_id, TrainingRecord.kind == "special",
-            TrainingRecord.status == "verified", TrainingRecord.field_code.in_(
-                select(Membership.field_code).where(Membership.person_id == person_id,
-                                                    Membership.status != "left")))),
-        "record_book": valid_book_exists(literal(person_id)),
-        "hours": exists().where(HourEntry.person_id == person_id, HourEntry.status == HOURS_ACTIVE,
-                                HourEntry.end_on >= last_month_start(today), HourEntry.unit_id.in_(units)),
-        "insurance": and_(any_unit, covered(literal(person_id), today)),
-    }
-    row = db.session.execute(select(*[_flag(c).label(k) for k, c in conditions.items()])).one()
-    return {item: bool(getattr(row, item)) for item in ITEMS}

@@ -7,6 +7,7 @@ edition; cancellation (註銷) keeps the row with kind "cancelled". Requests fro
 of RecordBookRequest until the county authority issues (or declines) them.
 """
 from datetime import date, datetime
+from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String
@@ -15,13 +16,27 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.platform.extensions import db
 from portal.platform.timeutil import utcnow
 
-FIRST, RENEWAL, REISSUE, CANCELLED = "first", "renewal", "reissue", "cancelled"
-KINDS = (FIRST, RENEWAL, REISSUE, CANCELLED)
+class BookKind(StrEnum):
+    """What the book's latest issuance was; CANCELLED (註銷) keeps the row."""
+    FIRST = "first"
+    RENEWAL = "renewal"
+    REISSUE = "reissue"
+    CANCELLED = "cancelled"
+
+
+class RequestStatus(StrEnum):
+    PENDING = "pending"
+    ISSUED = "issued"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+FIRST, RENEWAL, REISSUE, CANCELLED = BookKind
+KINDS = tuple(BookKind)
 KIND_LABELS = {FIRST: _l("First issue (初次)"), RENEWAL: _l("Renewal (換發)"),
                REISSUE: _l("Reissue (補發)"), CANCELLED: _l("Cancelled (註銷)")}
 
-PENDING, ISSUED, DECLINED, WITHDRAWN = "pending", "issued", "declined", "withdrawn"
-REQUEST_STATUSES = (PENDING, ISSUED, DECLINED, WITHDRAWN)
+PENDING, ISSUED, DECLINED, WITHDRAWN = RequestStatus
 REQUEST_STATUS_LABELS = {PENDING: _l("Waiting for the county"), ISSUED: _l("Issued"),
                          DECLINED: _l("Declined"), WITHDRAWN: _l("Withdrawn")}
 
@@ -51,8 +66,8 @@ class RecordBook(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
     @property
-    def is_valid(self) -> bool:
-        return self.kind != CANCELLED
+    def is_cancelled(self) -> bool:
+        return self.kind == BookKind.CANCELLED
 
     @property
     def kind_label(self):
@@ -90,6 +105,10 @@ class RecordBookRequest(db.Model):
     @property
     def kind_label(self):
         return KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == RequestStatus.PENDING
 
     @property
     def status_label(self):

@@ -9,17 +9,17 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, select
+from sqlalchemy import exists, select
 
-from portal.platform import access, audit
+from portal.platform import audit
 from portal.platform.extensions import db
 from portal.platform.numbering import next_in_sequence
 from portal.platform.i18n import format_date, localized
 from portal.platform.timeutil import today_taipei, utcnow
-from portal.training.models import TrainingRecord
-from portal.training.facts import register_record_book_lookup, verified_basic, verified_special
+from portal.training.models import TrainingKind, TrainingRecord, TrainingStatus
+from portal.training.facts import verified_basic
 from portal.registry.catalog import FIELD_BY_CODE
-from portal.registry.models import Authority, Unit
+from portal.registry.models import Authority, PhotoStatus, Unit
 from portal.registry.models import Membership, Person
 from .models import (CANCELLED, DECLINED, FIRST, ISSUED, PENDING, REISSUE, RENEWAL, WITHDRAWN, RecordBook,
                      RecordBookRequest)
@@ -42,13 +42,11 @@ def book_of(person_id: int) -> RecordBook | None:
     return db.session.scalar(select(RecordBook).where(RecordBook.person_id == person_id))
 
 
-def _issued_on(person_id: int) -> date | None:
+def issued_on(person_id: int) -> date | None:
+    """When the person's valid record book was issued (None without one): the answer the training
+    rules ask for lost certificates of health-and-welfare record-book holders (portal/kinds.py)."""
     book = issued_record_book(person_id)
     return book.issued_on if book else None
-
-
-# The training rules (lost certificates of health-and-welfare record-book holders) ask us.
-register_record_book_lookup(_issued_on)
 
 
 def valid_book_exists(person_id_column):
@@ -76,14 +74,14 @@ def requirements(person: Person, unit_id: int | None = None) -> list[Requirement
     Special training counts for a field the person serves in (at `unit_id` when given).
     """
     fields_query = select(Membership.field_code).where(Membership.person_id == person.id,
-                                                       Membership.status != "left")
+                                                       Membership.is_current)
     if unit_id is not None:
         fields_query = fields_query.where(Membership.unit_id == unit_id)
     fields = set(db.session.scalars(fields_query))
     basic = bool(db.session.scalar(select(verified_basic(Person.id)).where(Person.id == person.id)))
     special_fields = set(db.session.scalars(select(TrainingRecord.field_code).where(
-        TrainingRecord.person_id == person.id, TrainingRecord.kind == "special",
-        TrainingRecord.status == "verified")))
+        TrainingRecord.person_id == person.id, TrainingRecord.kind == TrainingKind.SPECIAL,
+        TrainingRecord.status == TrainingStatus.VERIFIED)))
     special = bool(fields & special_fields)
     field_names = "、".join(localized(FIELD_BY_CODE.get(f)) or f for f in sorted(fields)) or _("the unit's field")
     return [
@@ -97,7 +95,7 @@ def requirements(person: Person, unit_id: int | None = None) -> list[Requirement
                       fields=field_names)),
         Requirement("photo", _("ID photo accepted by the unit"), person.has_accepted_photo,
                     _("Upload a 1-inch ID photo (on My record) and ask the unit to accept it.")
-                    if person.photo_status != "pending" else _("The photo waits for the unit to accept it.")),
+                    if person.photo_status != PhotoStatus.PENDING else _("The photo waits for the unit to accept it.")),
     ]
 
 
@@ -105,26 +103,11 @@ def missing_requirements(person: Person, unit_id: int | None = None) -> list[Req
     return [r for r in requirements(person, unit_id) if not r.met]
 
 
-def ready_condition(person_id_column, field_column):
-    """SQL condition: prerequisites met for a membership row (basic data, training, photo)."""
-    return and_(Person.sex.isnot(None), Person.birth_date.isnot(None), Person.photo_status == "accepted",
-                Person.photo_file_id.isnot(None), verified_basic(person_id_column),
-                verified_special(person_id_column, field_column))
-
-
 # --- requests -----------------------------------------------------------------------------
 
 def pending_request(person_id: int) -> RecordBookRequest | None:
     return db.session.scalar(select(RecordBookRequest).where(RecordBookRequest.person_id == person_id,
                                                              RecordBookRequest.status == PENDING))
-
-
-def allowed_kind(person_id: int) -> str:
-    """The kind a new request would have: first issue, or reissue after cancellation/loss."""
-    book = book_of(person_id)
-    if book is None:
-        return FIRST
-    return REISSUE
 
 
 def request_book(person: Person, unit: Unit, kind: str, reason: str, user) -> RecordBookRequest:
@@ -238,11 +221,6 @@ def cancel_book(book: RecordBook, reason: str, user, day: date | None = None):
     book.kind, book.cancelled_on, book.cancel_reason = CANCELLED, day or today_taipei(), reason
     db.session.flush()
     audit.record("record_book.cancel", book, number=book.number, previous=previous, reason=reason)
-
-
-def may_issue(user, unit: Unit) -> bool:
-    return (user.role == access.COUNTY and user.authority is not None
-            and user.authority.county_code == unit.county_code)
 
 
 def describe(book: RecordBook | None) -> str:

@@ -14,7 +14,7 @@ from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import localized
 from portal.platform.timeutil import today_taipei
 from portal.training.facts import verified_basic, verified_special
-from portal.registry.models import Unit
+from portal.registry.models import PhotoStatus, Unit
 from portal.registry.scopes import get_unit_or_404, unit_scope, visible_units
 from portal.registry.models import Membership, Person
 from portal.registry.scopes import get_person_or_404
@@ -60,7 +60,7 @@ def unit_index():
                     func.max(case((verified_basic(Person.id), 1), else_=0)).label("basic"),
                     func.max(case((verified_special(Person.id, Membership.field_code), 1), else_=0)).label("special"))
              .join(Membership, Membership.person_id == Person.id)
-             .where(Membership.unit_id == unit_id, Membership.status != "left",
+             .where(Membership.unit_id == unit_id, Membership.is_current,
                     not_(valid_book_exists(Person.id)), not_(pending_request_exists(Person.id)))
              .group_by(Person.id).order_by(Person.name, Person.id))
     rows = db.session.execute(flags).all()
@@ -76,12 +76,12 @@ def unit_index():
         if not special:
             missing.append(_("verified special training"))
         if not person.has_accepted_photo:
-            missing.append(_("accepted photo") if person.photo_status != "pending" else _("photo waiting for acceptance"))
+            missing.append(_("accepted photo") if person.photo_status != PhotoStatus.PENDING else _("photo waiting for acceptance"))
         waiting.append((person, missing, person.id in with_book))
     books = db.session.execute(
         select(RecordBook, Person).join(Person, Person.id == RecordBook.person_id)
         .where(RecordBook.person_id.in_(select(Membership.person_id).where(Membership.unit_id == unit_id,
-                                                                           Membership.status != "left")))
+                                                                           Membership.is_current)))
         .order_by(RecordBook.issued_on.desc(), RecordBook.id.desc()).limit(200)).all()
     return render_template("records/unit_index.html", requests=requests, waiting=waiting, books=books,
                            form=RequestForm(formdata=None))

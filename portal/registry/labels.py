@@ -6,6 +6,7 @@ from portal.platform import access
 from portal.platform.i18n import localized
 
 from .catalog import COUNTY_BY_CODE, FIELD_BY_CODE
+from .models import MembershipStatus
 
 ROLE_LABELS = {
     access.VOLUNTEER: _l("Volunteer"),
@@ -17,7 +18,8 @@ ROLE_LABELS = {
     access.MINISTRY: _l("Ministry"),
     access.ADMIN: _l("System administrator"),
 }
-STATUS_LABELS = {"active": _l("Serving"), "paused": _l("Paused"), "trainee": _l("Trainee"), "left": _l("Left")}
+STATUS_LABELS = {MembershipStatus.ACTIVE: _l("Serving"), MembershipStatus.PAUSED: _l("Paused"),
+                 MembershipStatus.TRAINEE: _l("Trainee"), MembershipStatus.LEFT: _l("Left")}
 SECTOR_LABELS = {"public": _l("Public sector"), "private": _l("Private sector")}
 SEX_LABELS = {"F": _l("Female"), "M": _l("Male"), "X": _l("Other")}
 

@@ -89,8 +89,17 @@ class MembershipStatus(StrEnum):
 
 
 MEMBERSHIP_STATUSES = tuple(MembershipStatus)
-PHOTO_NONE, PHOTO_PENDING, PHOTO_ACCEPTED = "none", "pending", "accepted"
-PHOTO_STATUSES = (PHOTO_NONE, PHOTO_PENDING, PHOTO_ACCEPTED)
+
+
+class PhotoStatus(StrEnum):
+    """The ID photo: none yet, uploaded and waiting for the unit, or accepted."""
+    NONE = "none"
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+
+
+PHOTO_NONE, PHOTO_PENDING, PHOTO_ACCEPTED = PhotoStatus
+PHOTO_STATUSES = tuple(PhotoStatus)
 
 
 class Person(db.Model):
@@ -129,6 +138,14 @@ class Person(db.Model):
     @property
     def masked_name(self) -> str:
         return mask_name(self.name)
+
+    @property
+    def photo_accepted(self) -> bool:
+        return self.photo_status == PhotoStatus.ACCEPTED
+
+    @property
+    def photo_pending(self) -> bool:
+        return self.photo_status == PhotoStatus.PENDING
 
     @property
     def has_accepted_photo(self) -> bool:

@@ -11,7 +11,7 @@ from portal.platform.extensions import db
 
 from .catalog import COUNTIES, COUNTY_BY_CODE, FIELD_BY_CODE
 from .identity import mask_id
-from .models import Authority, Membership, Person, Unit, UnitField
+from .models import Authority, Membership, MembershipStatus, Person, Unit, UnitField
 
 MINISTRY_NAME = ("衛生福利部", "Ministry of Health and Welfare")
 
@@ -119,7 +119,7 @@ def add_membership(person: Person, unit_id: int, field_code: str, joined_on: dat
 
 def end_membership(membership: Membership, left_on: date):
     membership.left_on = left_on
-    membership.status = "left"
+    membership.status = MembershipStatus.LEFT
     db.session.flush()
     audit.record("membership.end", membership, person_id=membership.person_id, unit_id=membership.unit_id,
                  left_on=left_on)

@@ -16,7 +16,7 @@ from .scopes import get_unit_or_404, unit_scope
 @access.allow(*access.RECORD_READERS)
 def index():
     active = (select(Membership.unit_id, func.count().label("n"))
-              .where(Membership.status != "left").group_by(Membership.unit_id).subquery())
+              .where(Membership.is_current).group_by(Membership.unit_id).subquery())
     rows = db.session.execute(
         select(Unit, func.coalesce(active.c.n, 0))
         .outerjoin(active, active.c.unit_id == Unit.id)

@@ -123,28 +123,31 @@ def unit_has_supervisor(unit_id: int) -> bool:
 
 # --- lost certificates ---------------------------------------------------------------------
 
-_record_book_lookups: list[Callable[[int], date | None]] = []
+# Record books are a floor above training (issuing one needs verified training), yet the lost-certificate
+# rule asks whether a person holds one. The composition root installs the records feature's answer
+# (portal/kinds.py); training never imports records.
+_record_book_lookup: Callable[[int], date | None] | None = None
 
 
-def register_record_book_lookup(lookup: Callable[[int], date | None]):
-    """Let the record-book feature answer holds_record_book(): lookup(person_id) -> issue date or None."""
-    if lookup not in _record_book_lookups:
-        _record_book_lookups.append(lookup)
+def install_record_book_lookup(lookup: Callable[[int], date | None] | None):
+    """lookup(person_id) -> the issue date of the person's valid record book, or None."""
+    global _record_book_lookup
+    _record_book_lookup = lookup
+
+
+def record_book_lookup() -> Callable[[int], date | None] | None:
+    return _record_book_lookup
 
 
 def record_book_issued_on(person_id: int) -> date | None:
-    for lookup in _record_book_lookups:
-        issued = lookup(person_id)
-        if issued:
-            return issued
-    return None
+    return _record_book_lookup(person_id) if _record_book_lookup else None
 
 
 def holds_record_book(person_id: int) -> bool:
     """True when the person holds a service record book known to the portal.
 
-    False until the record-book feature registers its lookup (register_record_book_lookup);
-    until then a case can carry the unit's statement that the volunteer holds a paper book.
+    False when no lookup is installed; a case can also carry the unit's statement that the volunteer
+    holds a paper book.
     """
     return record_book_issued_on(person_id) is not None
 

@@ -10,11 +10,12 @@ from portal.platform.forms import DateInput, Form, clean_text, no_markup, option
 from portal.platform.timeutil import today_taipei
 from portal.registry.catalog import FIELDS
 from portal.registry.identity import IdNumberError, classify
+from portal.registry.models import MembershipStatus
 
 ID_KINDS = [("taiwan", _l("National ID or resident certificate")), ("passport", _l("Passport"))]
 SEX_CHOICES = [("", _l("Not given")), ("F", _l("Female")), ("M", _l("Male")), ("X", _l("Other"))]
-STATUS_CHOICES = [("active", _l("Serving")), ("paused", _l("Paused")), ("trainee", _l("Trainee")),
-                  ("left", _l("Left"))]
+STATUS_CHOICES = [(MembershipStatus.ACTIVE.value, _l("Serving")), (MembershipStatus.PAUSED.value, _l("Paused")),
+                  (MembershipStatus.TRAINEE.value, _l("Trainee")), (MembershipStatus.LEFT.value, _l("Left"))]
 FILTER_STATUSES = [("", _l("Any status"))] + STATUS_CHOICES
 YES_NO = [("", _l("Any")), ("yes", _l("Yes")), ("no", _l("No"))]
 
@@ -88,7 +89,7 @@ class MembershipFields:
     """Membership fields shared by the new-volunteer form and the add-membership form."""
     field_code = SelectField(_l("Service field"), validators=[DataRequired()])
     joined_on = DateInput(_l("Joined on"), validators=[DataRequired()])
-    status = SelectField(_l("Status"), choices=options(STATUS_CHOICES[:3]), default="active")
+    status = SelectField(_l("Status"), choices=options(STATUS_CHOICES[:3]), default=MembershipStatus.ACTIVE.value)
 
     def validate_joined_on(self, field):
         if field.data and field.data > today_taipei():

@@ -11,7 +11,7 @@ from portal.awards.record import award_lines, open_applications, received_tiers
 from portal.platform.extensions import db
 from portal.hours.labels import year_label
 from portal.platform.i18n import format_date, hours_text
-from portal.hours.models import HourChange, HourEntry
+from portal.hours.models import EntryStatus, HourChange, HourEntry
 from portal.hours.operations import person_totals
 from portal.insurance.facts import cover_of
 from .record_book import training_of
@@ -21,6 +21,7 @@ from portal.documents.kinds import kind_label
 from portal.documents.models import Document
 from .forms import PhotoForm
 from .progress import award_progress, honor_card_progress
+from portal.registry.models import PhotoStatus
 
 CHART_WIDTH, BAR_HEIGHT, BAR_GAP, LABEL_WIDTH = 640, 22, 8, 150
 PER_PAGE = 25
@@ -69,13 +70,13 @@ def documents_of(person_id: int):
 def next_steps(person, book, pending, reqs, honor, awards, cover_today) -> list[str]:
     """What is missing for each next step, in plain words, in the order a volunteer meets them."""
     steps = []
-    if person.photo_status == "none":
+    if person.photo_status == PhotoStatus.NONE:
         steps.append(_("Upload an ID photo below; your unit accepts it. The record book and the honor card "
                        "need it.") + (" " + _("Your last photo was refused: %(note)s", note=person.photo_note)
                                       if person.photo_note else ""))
-    elif person.photo_status == "pending":
+    elif person.photo_status == PhotoStatus.PENDING:
         steps.append(_("Your photo waits for your unit to accept it."))
-    if book is None or book.kind == "cancelled":
+    if book is None or book.is_cancelled:
         if pending is not None:
             steps.append(_("Your record book was requested on %(date)s and waits for the county authority.",
                            date=format_date(pending.requested_on)))
@@ -104,7 +105,7 @@ def context(person, page: int = 1) -> dict:
     today = today_taipei()
     totals = person_totals(person.id, None)
     first = db.session.scalar(select(func.min(HourEntry.start_on)).where(HourEntry.person_id == person.id,
-                                                                         HourEntry.status == "active"))
+                                                                         HourEntry.status == EntryStatus.ACTIVE))
     book, pending = book_of(person.id), pending_request(person.id)
     reqs = requirements(person)
     cover = cover_of(person.id)

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from portal.awards.models import SCHEME_LABELS, SCHEMES, TIERS, Scheme, tier_label
 from portal.awards.rules import HEALTH_AND_WELFARE_FIELDS, THRESHOLDS, highest_received
 from portal.honor_cards.facts import eligibility_of
-from portal.honor_cards.operations import window_words
+from portal.honor_cards.rules import window_words
 from portal.platform.i18n import hours_text
 
 

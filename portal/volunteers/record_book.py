@@ -19,7 +19,7 @@ from portal.platform.extensions import db
 from portal.records.models import RecordBook, RecordBookRequest
 from portal.registry.catalog import FIELD_BY_CODE
 from portal.registry.models import Person, Unit
-from portal.training.models import TrainingRecord
+from portal.training.models import TrainingRecord, TrainingStatus
 
 
 @dataclass
@@ -44,7 +44,7 @@ class BookContent:
 
 def training_of(person_id: int) -> list[TrainingRecord]:
     return list(db.session.scalars(
-        select(TrainingRecord).where(TrainingRecord.person_id == person_id, TrainingRecord.status != "rejected")
+        select(TrainingRecord).where(TrainingRecord.person_id == person_id, TrainingRecord.status != TrainingStatus.REJECTED)
         .order_by(TrainingRecord.kind, TrainingRecord.completed_on, TrainingRecord.id)))
 
 
@@ -104,7 +104,7 @@ def payload_of(content: BookContent) -> dict:
         "training": [{"kind": t.kind, "field": field_name(t.field_code), "course_name": t.course_name,
                       "hours": str(t.hours) if t.hours is not None else "", "provider": t.provider,
                       "completed_on": _iso(t.completed_on), "certificate_no": t.certificate_no,
-                      "verified": t.status == "verified"} for t in content.training],
+                      "verified": t.status == TrainingStatus.VERIFIED} for t in content.training],
         "insurance": [{"insurer": e.policy.insurer_name, "policy_no": e.policy.policy_no,
                        "unit_name": e.unit.name, "from": _iso(e.starts_on), "to": _iso(e.ends_on)}
                       for e in content.insurance],

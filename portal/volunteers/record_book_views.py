@@ -30,7 +30,7 @@ from .record_book import book_content
 
 def render_book(book, person):
     content = book_content(person, book, row_units_for(current_user))
-    may_cancel = current_user.role == access.COUNTY and book is not None and book.kind != "cancelled"
+    may_cancel = current_user.role == access.COUNTY and book is not None and not book.is_cancelled
     own_unit = current_user.role in access.UNIT_STAFF and any(
         m.unit_id == current_user.unit_id and m.is_current for m in person.memberships)
     return render_template("records/book.html", c=content, book=book, person=person, may_cancel=may_cancel,
@@ -38,7 +38,7 @@ def render_book(book, person):
                            request_form=RequestForm(formdata=None), requirements=requirements(person),
                            own=current_user.role == access.VOLUNTEER,
                            may_download=current_user.role == access.VOLUNTEER and book is not None
-                           and book.kind != "cancelled" and access.may_call("records.pdf"))
+                           and not book.is_cancelled and access.may_call("records.pdf"))
 
 
 @bp.get("/books/<int:book_id>")
@@ -83,7 +83,7 @@ def cancel(book_id):
 def pdf(book_id):
     """The volunteer's own book as a PDF with a verification QR (the whole record: only the volunteer)."""
     book = get_book_or_404(book_id, current_user)
-    if book.kind == "cancelled":
+    if book.is_cancelled:
         abort(404)
     try:
         document, content = record_book_pdf.printout(book, current_user)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import contains_eager
 from portal.platform import access
 from portal.awards.record import award_lines, received_tiers
 from portal.platform.extensions import db
-from portal.hours.models import HourEntry
+from portal.hours.models import EntryStatus, HourEntry
 from portal.hours.operations import person_totals
 from portal.hours.scopes import entry_scope
 from portal.insurance.facts import cover_of
@@ -84,7 +84,7 @@ def awards(person):
 def honor_cards(person):
     totals = person_totals(person.id, None)
     first = db.session.scalar(select(HourEntry.start_on).where(HourEntry.person_id == person.id,
-                                                               HourEntry.status == "active")
+                                                               HourEntry.status == EntryStatus.ACTIVE)
                               .order_by(HourEntry.start_on).limit(1))
     return {"progress": honor_card_progress(person.id, totals.total, first, today_taipei())}
 
@@ -99,7 +99,7 @@ def completeness(person):
     today = today_taipei()
     units = db.session.scalars(
         select(Unit).join(Membership, Membership.unit_id == Unit.id)
-        .where(Membership.person_id == person.id, Membership.status != "left",
+        .where(Membership.person_id == person.id, Membership.is_current,
                Unit.id.in_(visible_unit_ids(current_user)) if current_user.role != access.VOLUNTEER else true())
         .distinct().order_by(Unit.code)).all()
     rows = []

@@ -1,0 +1,40 @@
+"""The documents for the people who carry this on stay true: every `portal.module.name` they cite exists
+(tests/test_rules_pointers.py checks that nothing points outside the repository)."""
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = sorted([*ROOT.glob("docs/**/*.md"), ROOT / "ARCHITECTURE.md", ROOT / "CONTRIBUTING.md", ROOT / "README.md"])
+CITED = re.compile(r"`(portal(?:\.[A-Za-z_][A-Za-z0-9_]*)+)(?:\(\))?`")
+
+
+def resolve(dotted: str):
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ModuleNotFoundError:
+            continue
+        for name in parts[cut:]:
+            obj = getattr(obj, name)
+        return obj
+    raise ModuleNotFoundError(dotted)
+
+
+def citations():
+    for doc in DOCS:
+        if doc.exists():
+            for match in CITED.finditer(doc.read_text(encoding="utf-8")):
+                yield doc.relative_to(ROOT).as_posix(), match.group(1)
+
+
+@pytest.mark.parametrize("doc, dotted", sorted(set(citations())))
+def test_every_cited_code_name_exists(app, doc, dotted):
+    try:
+        resolve(dotted)
+    except (ModuleNotFoundError, AttributeError) as exc:
+        pytest.fail(f"{doc} cites {dotted}, which does not exist ({exc})")
+
