@@ -1,12 +1,12 @@
 """Error pages that work for full-page and htmx requests alike."""
-from flask import Flask, render_template, request
+from flask import Flask, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import SecurityError
 
 from .extensions import db
-from .htmx import is_fragment_request
+from .htmx import is_fragment_request, is_htmx_request
 
 MESSAGES = {
     400: lambda: _("The request could not be understood."),
@@ -44,7 +44,7 @@ def init_app(app: Flask):
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        if getattr(request, "htmx", None):
+        if is_htmx_request():
             # The page's token is stale (new session): reload it rather than fail silently.
             return "", 400, {"HX-Refresh": "true"}
         return render_error(400)
