@@ -125,16 +125,19 @@ EXTRA_QUERIES = {
     "auth.login": [{"next": "/volunteers/"}],
 }
 
-# URL parameter -> (model class name, module candidates old and new, extra filter on the query)
+# Pages that need volunteers ticked on another page (query strings built by Capture.selection_urls)
+SELECTION_PAGES = {"awards.apply", "honor_cards.apply", "awards.enter_paper"}
+
+# URL parameter -> (model class name, module candidates old and new, extra filter on the query[, id column])
 PARAMS = {
     "person_id": ("Person", ["portal.volunteers.models", "portal.people.models", "portal.registry.models"], None),
     "unit_id": ("Unit", ["portal.units.models", "portal.registry.models"], None),
     "user_id": ("User", ["portal.auth.models"], None),
     "entry_id": ("HourEntry", ["portal.hours.models"], None),
     "training_id": ("TrainingRecord", ["portal.training.models"], None),
-    "training_file_id": ("TrainingFile", ["portal.training.models"], None),
+    "training_file_id": ("TrainingFile", ["portal.training.models"], None, "file_id"),  # the stored file's id
     "lost_case_id": ("LostCertificateCase", ["portal.training.models"], None),
-    "document_id": ("Document", ["portal.certificates.models"], None),
+    "document_id": ("Document", ["portal.certificates.models", "portal.documents.models"], None),
     "request_id": ("CertificateRequest", ["portal.certificates.models"], None),
     "job_id": ("Job", ["portal.jobs", "portal.platform.jobs"], None),
     "batch_id": ("ImportBatch", ["portal.imports.models"], None),
@@ -320,6 +323,7 @@ class Capture:
         self.quick = quick
         self.manifest: dict = {"pages": {}, "notes": []}
         self.string_labels: dict = {}
+        self.extra_ids: dict = {}  # URL parameter -> ids of the objects add_extras() made, tried first
         self.count = 0
 
     # -- setup --------------------------------------------------------------------------------
@@ -385,7 +389,9 @@ class Capture:
                 for person_id in person_ids:
                     try:
                         with db.session.begin_nested():
-                            fn(db.session.get(Person, person_id), units[code])
+                            ids = fn(db.session.get(Person, person_id), units[code]) or {}
+                        for param, value in ids.items():
+                            self.extra_ids.setdefault(param, []).append(value)
                         error = None
                         break
                     except Exception as exc:  # noqa: BLE001 - the next volunteer may do
@@ -425,22 +431,25 @@ class Capture:
                 raise error
             stored = store(check_file("證書.png", png.getvalue()), "training_certificate", None)
             attach_files(record, [stored], None)
+            return {"training_id": record.id, "training_file_id": stored.id}
 
         def lost_case(person, unit):
             file_case = _find("file_case", "portal.training.operations")
-            file_case(person, unit.id, {"kind": "basic", "evidence": "roster"}, None)
+            case = file_case(person, unit.id, {"kind": "basic", "evidence": "roster"}, None)
+            return {"lost_case_id": case.id}
 
         def document(person, unit):
             CertificateRequest = _find("CertificateRequest", "portal.certificates.models")
-            issue_document = _find("issue_document", "portal.certificates.operations")
+            issue_document = _find("issue_document", "portal.certificates.operations", "portal.documents.operations")
             Job = _find("Job", "portal.jobs", "portal.platform.jobs")
-            issue_document("performance", person, {"name": person.name, "total_half_hours": 300}, unit,
-                           render=lambda prepared: pdf.getvalue())
-            db.session.add_all([
-                CertificateRequest(kind="english_certificate", person_id=person.id, unit_id=unit.id,
-                                   origin="volunteer", requested_on=date(2026, 11, 20), due_on=date(2026, 11, 27)),
-                Job(kind="certificates.issue_prepared", unit_id=unit.id, status="done", total=1, done=1)])
+            doc = issue_document("performance", person, {"name": person.name, "total_half_hours": 300}, unit,
+                                 render=lambda prepared: pdf.getvalue())
+            req = CertificateRequest(kind="english_certificate", person_id=person.id, unit_id=unit.id,
+                                     origin="volunteer", requested_on=date(2026, 11, 20), due_on=date(2026, 11, 27))
+            job = Job(kind="certificates.issue_prepared", unit_id=unit.id, status="done", total=1, done=1)
+            db.session.add_all([req, job])
             db.session.flush()
+            return {"document_id": doc.id, "request_id": req.id, "job_id": job.id}
 
         def record_request(person, unit):
             RecordBookRequest = _find("RecordBookRequest", "portal.records.models")
@@ -467,9 +476,20 @@ class Capture:
             db.session.add_all([application, card, venue, batch])
             db.session.flush()
             issue_card_document(card, county, None, render=lambda prepared: pdf.getvalue())
+            return {"application_id": application.id, "card_id": card.id, "venue_id": venue.id,
+                    "card_batch_id": batch.id}
+
+        def import_batch(person, unit):
+            ImportBatch = _find("ImportBatch", "portal.imports.models")
+            batch = ImportBatch(kind="hours", scope_key=f"unit:{unit.id}", unit_id=unit.id, filename="hours.csv",
+                                sha256=hashlib.sha256(f"hours:{unit.code}".encode()).hexdigest())
+            db.session.add(batch)
+            db.session.flush()
+            return {"batch_id": batch.id}
 
         for name, fn in (("training", training), ("lost_case", lost_case), ("document", document),
-                         ("record_request", record_request), ("honor_card", honor_card)):
+                         ("record_request", record_request), ("honor_card", honor_card),
+                         ("import_batch", import_batch)):
             each_unit(name, fn)
         self.manifest["extras"] = {"made": made, "missing": missing}
 
@@ -480,23 +500,24 @@ class Capture:
         if name not in PARAMS:
             self.manifest["notes"].append(f"unknown URL parameter {name}: tried ids 1..3")
             return [1, 2, 3]
-        cls_name, modules, where = PARAMS[name]
+        cls_name, modules, where, *column = PARAMS[name]
         Model = _find(cls_name, *modules)
+        id_column = getattr(Model, column[0] if column else "id")
         Unit = _find("Unit", "portal.units.models", "portal.registry.models")
         Membership = _find("Membership", "portal.volunteers.models", "portal.people.models", "portal.registry.models")
         unit_ids = [db.session.scalar(select(Unit.id).where(Unit.code == c)) for c in ANCHOR_UNITS]
 
         def first(*conditions):
-            query = select(Model.id).order_by(Model.id)
+            query = select(id_column).order_by(Model.id)
             if where:
                 query = query.where(getattr(Model, where[0]) == where[1])
             return db.session.scalar(query.where(*conditions).limit(1))
 
-        ids = []
+        ids = list(self.extra_ids.get(name, []))
         if cls_name == "Unit":
             ids = unit_ids
         elif cls_name == "Person":
-            ids = [self.volunteer_person_id] + [db.session.scalar(
+            ids = [self.volunteer_person_id] + ids + [db.session.scalar(
                 select(Membership.person_id).where(Membership.unit_id == u, Membership.status == "active")
                 .order_by(Membership.person_id).limit(1)) for u in unit_ids]
         elif cls_name == "User":
@@ -510,7 +531,7 @@ class Capture:
                 for u in unit_ids:
                     members = select(Membership.person_id).where(Membership.unit_id == u)
                     ids.append(first(Model.person_id.in_(members)))
-            query = select(Model.id).order_by(Model.id).limit(3)
+            query = select(id_column).order_by(Model.id).limit(3)
             if where:
                 query = query.where(getattr(Model, where[0]) == where[1])
             ids += list(db.session.scalars(query))
@@ -538,7 +559,7 @@ class Capture:
                 self.manifest["notes"].append(f"import registry not found ({exc}); template names hard-coded")
             return sorted(names) + ["no-such-template.csv"]
         if name == "token":
-            Document = _find("Document", "portal.certificates.models")
+            Document = _find("Document", "portal.certificates.models", "portal.documents.models")
             tokens = list(self.db.session.scalars(select(Document.token).order_by(Document.id).limit(1)))
             for token in tokens:
                 self.string_labels[(name, token)] = "first-document"
@@ -546,6 +567,30 @@ class Capture:
             return tokens + ["x" * 32]
         self.manifest["notes"].append(f"unknown string URL parameter {name}: used 'x'")
         return ["x"]
+
+    def selection_urls(self, endpoint: str, path: str) -> list[str]:
+        """Pages that show ticked volunteers (award and honor-card applications, a paper award entry):
+        for each anchor unit and award round, its first three serving volunteers."""
+        from sqlalchemy import select
+        db = self.db
+        Unit = _find("Unit", "portal.units.models", "portal.registry.models")
+        Membership = _find("Membership", "portal.volunteers.models", "portal.people.models", "portal.registry.models")
+        AwardRound = _find("AwardRound", "portal.awards.models")
+        rounds = list(db.session.scalars(select(AwardRound.id).order_by(AwardRound.id)))
+        urls = []
+        for code in ANCHOR_UNITS:
+            unit_id = db.session.scalar(select(Unit.id).where(Unit.code == code))
+            people = list(db.session.scalars(select(Membership.person_id).where(
+                Membership.unit_id == unit_id, Membership.status == "active").order_by(Membership.person_id).limit(3)))
+            if endpoint == "honor_cards.apply":
+                urls.append(path + "?" + urlencode([("person_id", p) for p in people]))
+            for round_id in rounds:
+                if endpoint == "awards.apply":
+                    urls.append(path + "?" + urlencode([("round_id", round_id)] + [("person_id", p) for p in people]))
+                elif endpoint == "awards.enter_paper" and people:
+                    urls.append(path + "?" + urlencode({"round_id": round_id, "unit_id": unit_id,
+                                                        "person_id": people[0]}))
+        return urls or [path]
 
     def targets(self) -> list[dict]:
         """Every page to capture: endpoint, URL or (for object routes) URL candidates."""
@@ -574,6 +619,9 @@ class Capture:
                         urls = [rule.build(svalues)[1]]
                     out.append({"endpoint": rule.endpoint, "name": _safe(rule.endpoint + suffix), "urls": urls,
                                 "form": has_form})
+                if rule.endpoint in SELECTION_PAGES and not (ints or strings):
+                    out.append({"endpoint": rule.endpoint, "name": _safe(f"{rule.endpoint}@selection"),
+                                "urls": self.selection_urls(rule.endpoint, rule.build({})[1]), "form": has_form})
                 for query in EXTRA_QUERIES.get(rule.endpoint, []):
                     if ints or strings:
                         continue
