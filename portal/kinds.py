@@ -1,6 +1,6 @@
 """Everything the portal's engines offer, in one explicit list: the import kinds of the import
-pipeline, the document kinds of the document engine, the background jobs, and the training gate the
-hours rules ask (training is a floor above hours). create_app installs them; a feature only defines
+pipeline, the document kinds of the document engine, the background jobs, and the record-book lookup the
+training rules ask (record books are a floor above training). create_app installs them; a feature only defines
 its kinds as plain module constants and never registers itself."""
 from portal.awards.importing import KIND as OTHER_AWARDS_IMPORT
 from portal.certificates import batch
@@ -8,12 +8,11 @@ from portal.certificates.documents import ENGLISH_CERTIFICATE_KIND, ENGLISH_TRAN
 from portal.documents.kinds import install_kinds
 from portal.honor_cards.documents import HONOR_CARD_KIND
 from portal.honor_cards.importing import KIND as HONOR_CARDS_IMPORT
-from portal.hours.facts import install_gate
 from portal.hours.importing import HOURS as HOURS_IMPORT
 from portal.imports import registry
 from portal.platform import jobs
 from portal.records.operations import issued_on as record_book_issued_on
-from portal.training.facts import gate_checker, install_record_book_lookup
+from portal.training.facts import install_record_book_lookup
 from portal.training.importing import TRAINING_KIND as TRAINING_IMPORT
 from portal.volunteers.importing import ROSTER_KIND as ROSTER_IMPORT
 from portal.volunteers.record_book_pdf import RECORD_BOOK_KIND
@@ -42,5 +41,4 @@ def install() -> None:
     registry.install(IMPORT_KINDS)
     install_kinds(DOCUMENT_KINDS)
     jobs.install(JOBS)
-    install_gate(gate_checker)   # hours: from 2026 only with verified training for the field
     install_record_book_lookup(record_book_issued_on)   # training: lost certificates of record-book holders

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-from portal.platform import uploads
+from portal.platform import filecheck, uploads
 from portal.platform.extensions import db
 from portal.training.models import TrainingFile
 from portal.training.operations import create_record
@@ -227,7 +227,7 @@ def test_a_good_pdf_is_resaved_and_gets_a_first_page_preview(app):
     with pikepdf.open(io.BytesIO(checked.data)) as pdf:
         assert len(pdf.pages) == 1
     with Image.open(io.BytesIO(checked.preview)) as preview:
-        assert preview.format == "PNG" and max(preview.size) == uploads.THUMBNAIL_PX
+        assert preview.format == "PNG" and max(preview.size) == filecheck.THUMBNAIL_PX
 
 
 def test_a_jpeg_is_reencoded_without_metadata(app):
@@ -243,13 +243,13 @@ def test_a_jpeg_is_reencoded_without_metadata(app):
 
 def test_display_names_keep_chinese_and_are_trimmed(app):
     with app.test_request_context():
-        assert uploads.display_name("志工 基礎訓練 證書.pdf") == "志工 基礎訓練 證書.pdf"
-        assert uploads.display_name("e\u0301cole.pdf") == "\u00e9cole.pdf"  # NFC
-        assert uploads.display_name("a\u200bb.pdf") == "ab.pdf"  # other invisible characters dropped
-        long = uploads.display_name("訓" * 150 + ".pdf")
+        assert filecheck.display_name("志工 基礎訓練 證書.pdf") == "志工 基礎訓練 證書.pdf"
+        assert filecheck.display_name("e\u0301cole.pdf") == "\u00e9cole.pdf"  # NFC
+        assert filecheck.display_name("a\u200bb.pdf") == "ab.pdf"  # other invisible characters dropped
+        long = filecheck.display_name("訓" * 150 + ".pdf")
         assert len(long) == 100 and long.endswith(".pdf")
         with pytest.raises(UploadRefused):
-            uploads.display_name("")
+            filecheck.display_name("")
 
 
 def test_eicar_is_caught_by_the_configured_scanner_adapter(app):
@@ -360,6 +360,6 @@ def test_cut_off_images_are_refused_even_when_pillow_is_told_to_accept_them(app,
     from PIL import ImageFile
     monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
     whole = image_bytes(fmt, (400, 300))
-    assert uploads.check_image("whole." + kind, whole, kind).width == 400
+    assert filecheck.check_image("whole." + kind, whole, kind).width == 400
     with pytest.raises(UploadRefused):
-        uploads.check_image("cut." + kind, whole[:cut], kind)
+        filecheck.check_image("cut." + kind, whole[:cut], kind)

@@ -1,33 +1,18 @@
 """What the hours rules need from the database, loaded for many drafts at once.
 
 The training gate (from 2026 hours count only with verified training) is the training feature's, a
-floor above hours: portal/kinds.py installs its loader when the app is built, as it installs the
-import kinds."""
-from collections.abc import Callable, Iterable
+floor below hours: its loader answers for many people in one query."""
+from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy import select
 
 from portal.platform.extensions import db
 from portal.registry.models import Membership, Person
+from portal.training.facts import gate_checker
 
 from .models import EntryStatus, HourEntry
-from .rules import EARLIEST, EntryChecker, GateCheck
-
-# Loads the verified training of these people (one query) and answers GateCheck questions about them.
-GateLoader = Callable[[Iterable[int]], GateCheck]
-_GATE_LOADERS: list[GateLoader] = []
-
-
-def install_gate(loader: GateLoader) -> None:
-    """Use this training gate (create_app installs training.facts.gate_checker; tests may install again)."""
-    _GATE_LOADERS[:] = [loader]
-
-
-def training_gate(person_ids: Iterable[int]) -> GateCheck:
-    if not _GATE_LOADERS:
-        raise RuntimeError("no training gate installed: build the app with create_app (portal.kinds.install)")
-    return _GATE_LOADERS[0](person_ids)
+from .rules import EARLIEST, EntryChecker
 
 
 def entry_checker(person_ids: Iterable[int], window: tuple[date, date] | None, today: date,
@@ -37,7 +22,7 @@ def entry_checker(person_ids: Iterable[int], window: tuple[date, date] | None, t
     given statuses, except the ignored ones) and their memberships: three queries in all."""
     ids = set(person_ids)
     ignore = set(ignore_entry_ids)
-    checker = EntryChecker(training_gate(ids), unit_fields)
+    checker = EntryChecker(gate_checker(ids), unit_fields)
     if not ids:
         return checker
     lo, hi = window or (EARLIEST, today)

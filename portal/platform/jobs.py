@@ -28,12 +28,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from flask import abort, current_app, has_request_context
+from flask import current_app, has_request_context
 from flask_babel import force_locale
-from sqlalchemy import JSON, ForeignKey, String, Text, or_, select
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
+from .i18n import current_language
 from .timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -129,7 +130,6 @@ def create(kind: str, *, params: dict | None = None, unit_id: int | None = None,
     if kind not in REGISTRY:
         raise KeyError(f"unknown job kind {kind!r}")
     if locale is None and has_request_context():
-        from .i18n import current_language
         locale = current_language()
     row = Job(kind=kind, params=params or {}, unit_id=unit_id, created_by_id=getattr(user, "id", None),
               locale=locale or "zh_TW", status=QUEUED)

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from portal.platform import audit, uploads
+from portal.platform import audit, filecheck, uploads
 from portal.platform.extensions import db
 from portal.platform.timeutil import today_taipei, utcnow
 
@@ -196,7 +196,7 @@ def match_certificate_files(files, unit_id: int, user) -> list[MatchResult]:
         by_number.setdefault(rules.certificate_key(record.certificate_no), []).append(record)
     results = []
     for part in files:
-        shown = uploads.shown_name(part.filename)
+        shown = filecheck.shown_name(part.filename)
         number = rules.certificate_key(os.path.splitext(shown)[0])
         found = by_number.get(number, [])
         if not found:

@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
-from portal.platform import access, audit, uploads
+from portal.platform import access, audit, filecheck, uploads
 from portal.platform.database import expect_write
 from portal.platform.exports import csv_response
 from portal.platform.extensions import db
@@ -71,7 +71,7 @@ def store_uploads(files, person_id: int):
         flash(exc.message, "error")
     for part in refused_over_quota:
         flash(_("%(name)s was not accepted: a volunteer can have at most %(n)d certificate files.",
-                name=uploads.shown_name(part.filename), n=rules.MAX_FILES_PER_PERSON), "error")
+                name=filecheck.shown_name(part.filename), n=rules.MAX_FILES_PER_PERSON), "error")
     return stored, refused + refused_over_quota
 
 
