@@ -57,3 +57,12 @@ test-clock: $(VENV)/.installed compile-translations
 	@for instant in $(CLOCK_INSTANTS); do echo "== PORTAL_TEST_CLOCK=$$instant"; \
 	  env -u TEST_DATABASE_URL -u REQUIRE_POSTGRES PORTAL_TEST_CLOCK=$$instant \
 	    $(PY) -m pytest -n 2 --dist loadgroup -m "not browser" $(CLOCK_TESTS) $(PYTEST_ARGS) || exit 1; done
+
+# Mutation testing of the rule modules ([tool.mutmut] in pyproject.toml: the pure rules, with their fast
+# rule tests only), then the kill rate per module without the equivalent mutants listed with a reason in
+# tests/mutation-equivalent.txt; fails below 90 %. mutmut's progress goes to mutants/run.log.
+.PHONY: mutation
+mutation: $(VENV)/.installed
+	rm -rf mutants && mkdir mutants
+	$(VENV)/bin/mutmut run --max-children 2 >mutants/run.log 2>&1 || { tail -c 3000 mutants/run.log; exit 1; }
+	$(PY) -m tests.mutation_report

@@ -6,7 +6,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portal.demo.cli import national_id
-from portal.registry.identity import LETTER_CODES, IdNumberError, classify, mask_id, mask_name, sex_from_national_id
+from portal.registry.identity import (
+    LETTER_CODES,
+    IdNumberError,
+    classify,
+    mask_id,
+    mask_name,
+    normalise,
+    sex_from_national_id,
+)
 
 
 @pytest.mark.parametrize("text,kind,number", [
@@ -79,3 +87,45 @@ def test_masking_follows_the_one_pattern():
     assert mask_name("歐陽美玲") == "歐○○玲"
     assert mask_name("Wang Hsiao-Ming") == "W. H."
     assert mask_name("𠀋小明") == "𠀋○明"
+
+
+def test_a_refusal_says_its_reason():
+    with pytest.raises(IdNumberError) as err:
+        classify("A123456788")
+    assert str(err.value) == err.value.reason == "checksum"
+
+
+def test_nothing_typed_normalises_to_nothing():
+    assert normalise(None) == normalise("") == ""
+    assert normalise(" a-1２３－4 ") == "A1234"
+
+
+def test_ten_characters_that_only_look_like_a_resident_number_are_a_passport_or_refused():
+    """Two letters then letters, not digits: neither an old resident certificate nor a checksum to compute."""
+    assert classify("ABCDEFGHIJ", allow_passport=True) == ("passport", "ABCDEFGHIJ")
+    with pytest.raises(IdNumberError) as err:
+        classify("AC0123456X")
+    assert err.value.reason == "format"
+
+
+def test_sex_only_from_a_national_id():
+    assert sex_from_national_id("A223456789") == "F"
+    assert sex_from_national_id("A12345678") is None       # too short: not a national ID
+    assert sex_from_national_id("A1") is None
+
+
+@pytest.mark.parametrize("number,masked", [
+    ("", ""), (None, ""),
+    ("A1234567", "A12345**"),          # 7 characters or more: the first 6 shown
+    ("A123456", "A12345*"),
+    ("A12345", "A*****"),              # 6 or fewer (short passports): only the first shown
+    ("X12", "X**"),
+    ("X", "X"),
+])
+def test_short_numbers_show_only_their_first_character(number, masked):
+    assert mask_id(number) == masked
+
+
+def test_empty_and_one_character_names():
+    assert mask_name(None) == mask_name("") == mask_name("  ") == ""
+    assert mask_name("王") == "王"
