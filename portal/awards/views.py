@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.platform.extensions import db
-from portal.platform.i18n import hours_text, year_label
+from portal.platform.i18n import hours_text
 
 from . import bp
 from .labels import (
@@ -29,9 +29,8 @@ PER_PAGE = 50
 
 @bp.app_context_processor
 def award_helpers():
-    # year_label is the plain one (115年度 / 2026); other features' templates use it too.
     return {"awards_nav": lambda: nav_items(current_user), "award_hours": hours_text, "deadline_note": deadline_note,
-            "round_label": round_label, "year_label": year_label, "tier_label": tier_label,
+            "round_label": round_label, "tier_label": tier_label,
             "application_badge": application_badge, "application_status_label": application_status_label,
             "award_badge": award_badge, "award_status_label": award_status_label}
 

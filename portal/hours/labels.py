@@ -2,12 +2,10 @@
 
 They are app-wide template names: the volunteer pages and the record book use them too."""
 from datetime import date
-from functools import partial
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from portal.platform import i18n
 from portal.platform.i18n import format_date, hours_text, localized
 from portal.registry.catalog import FIELD_BY_CODE
 from portal.registry.identity import mask_id
@@ -24,8 +22,6 @@ VALUE_LABELS = {"start_on": _l("Service date"), "end_on": _l("Until"), "half_hou
                 "persons_served": _l("Persons served"), "status": _l("Status")}
 
 # Hour totals per year read "ROC year 115 (2026)" in Chinese, months "115/10".
-year_label = partial(i18n.year_label, style="with_ad")
-month_label = partial(i18n.month_label, style="short")
 
 
 def entry_status(status: str) -> str:
@@ -60,6 +56,6 @@ def shown_value(key: str, value) -> str:
     return str(value)
 
 
-FILTERS = {"half_hours": hours_text, "hours_masked": mask_id}
-GLOBALS = {"entry_status": entry_status, "year_label": year_label, "month_label": month_label, "who": who,
+FILTERS = {"hours_masked": mask_id}
+GLOBALS = {"entry_status": entry_status, "who": who,
            "change_label": change_label, "value_label": value_label, "shown_value": shown_value}

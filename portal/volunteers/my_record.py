@@ -8,20 +8,20 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.awards.record import award_lines, open_applications, received_tiers
-from portal.platform.extensions import db
-from portal.hours.labels import year_label
-from portal.platform.i18n import format_date, hours_text
+from portal.documents.kinds import kind_label
+from portal.documents.models import Document
 from portal.hours.models import EntryStatus, HourChange, HourEntry
 from portal.hours.operations import person_totals
 from portal.insurance.facts import cover_of
-from .record_book import training_of
-from portal.records.operations import book_of, pending_request, requirements
+from portal.platform.extensions import db
+from portal.platform.i18n import format_date, hours_text, year_label
 from portal.platform.timeutil import today_taipei
-from portal.documents.kinds import kind_label
-from portal.documents.models import Document
+from portal.records.operations import book_of, pending_request, requirements
+from portal.registry.models import PhotoStatus
+
 from .forms import PhotoForm
 from .progress import award_progress, honor_card_progress
-from portal.registry.models import PhotoStatus
+from .record_book import training_of
 
 CHART_WIDTH, BAR_HEIGHT, BAR_GAP, LABEL_WIDTH = 640, 22, 8, 150
 PER_PAGE = 25
@@ -116,7 +116,7 @@ def context(person, page: int = 1) -> dict:
     documents, kind_label = documents_of(person.id)
     return {
         "today": today, "totals": totals,
-        "year_chart": bar_chart([(year_label(y), half) for y, half in sorted(totals.by_year)]),
+        "year_chart": bar_chart([(year_label(y, style="with_ad"), half) for y, half in sorted(totals.by_year)]),
         "entries": entries_page(person.id, page), "training": training_of(person.id),
         "documents": documents, "kind_label": kind_label, "book": book, "pending": pending,
         "requirements": reqs, "cover": cover, "cover_today": cover_today, "honor": honor, "awards": awards,
