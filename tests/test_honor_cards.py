@@ -20,7 +20,8 @@ from portal.platform.extensions import db
 from portal.honor_cards import documents, importing
 from portal.honor_cards.facts import eligibility, load_facts
 from portal.honor_cards.models import HonorCard, HonorCardApplication, Venue
-from portal.honor_cards.operations import add_months, end_of_last_month, month_start
+from portal.honor_cards.rules import end_of_last_month
+from portal.platform.dates import add_months, month_start
 from portal.hours.models import HourEntry
 from portal.imports.models import ImportBatch
 from portal.imports.pipeline import Context, run
@@ -721,7 +722,7 @@ def test_cards_left_without_an_e_card_are_issued_from_the_command_line(app, worl
 
 
 def test_the_explanation_reads_in_traditional_chinese_with_roc_dates(app):
-    from portal.honor_cards.operations import Facts, HourFact, evaluate
+    from portal.honor_cards.rules import Facts, HourFact, evaluate
     facts = Facts(on=date(2026, 11, 10), record_book=True, photo_accepted=False, basic_from=date(2022, 1, 1),
                   special_from={"social": date(2022, 1, 1)}, fields_served=("social", "health"),
                   hours=[HourFact(date(2023, 5, 1), 515, "social", date(2026, 9, 30))])

@@ -4,9 +4,25 @@ from datetime import date, timedelta
 
 import pytest
 
-from portal.honor_cards.operations import (BASIC, ENTERED, HOURS, PHOTO, RECORD_BOOK, SPECIAL, YEARS, Facts,
-                                           HourFact, PreviousCard, add_years, evaluate, format_half_hours, outlook,
-                                           span, validity, years_complete_on)
+from portal.honor_cards.rules import (
+    BASIC,
+    ENTERED,
+    HOURS,
+    PHOTO,
+    RECORD_BOOK,
+    SPECIAL,
+    YEARS,
+    Facts,
+    HourFact,
+    PreviousCard,
+    evaluate,
+    outlook,
+    span,
+    validity,
+    years_complete_on,
+)
+from portal.platform.dates import add_years
+from portal.platform.i18n import hours_text as format_half_hours
 
 ON = date(2025, 6, 10)                 # evaluated in June 2025: the window ends on 2025-05-31
 TRAINED = date(2022, 6, 1)             # 2022-06-01 .. 2025-05-31 is exactly 3 years

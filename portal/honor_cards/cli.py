@@ -12,15 +12,16 @@ import click
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from portal.platform import access
 from portal.auth.models import User
+from portal.imports.pipeline import Context, OutcomeStatus, run
+from portal.platform import access
 from portal.platform.extensions import db
-from portal.imports.pipeline import Context, run
 from portal.platform.timeutil import today_taipei
+
 from . import bp
 from .documents import issue_documents
 from .importing import KIND, issue_imported
-from .models import VALID, HonorCard
+from .models import CardStatus, HonorCard
 
 
 @bp.cli.command("import")
@@ -41,7 +42,7 @@ def import_cards(file, username, dry_run, as_json, encoding, lang):
     with force_locale(lang):
         outcome = run(KIND, Path(file).read_bytes(), ctx, encoding=encoding, commit=not dry_run,
                       filename=Path(file).name)
-        if outcome.status == "committed":
+        if outcome.status == OutcomeStatus.COMMITTED:
             db.session.commit()
             issue_imported(outcome.batch, user, ctx.today)
         else:
@@ -62,8 +63,8 @@ def import_cards(file, username, dry_run, as_json, encoding, lang):
 def issue_missing_documents():
     """Issue the e-card documents of valid cards in force that have none (e.g. after an interrupted approval)."""
     today = today_taipei()
-    ids = db.session.scalars(select(HonorCard.id).where(HonorCard.document_id.is_(None), HonorCard.status == VALID,
-                                                        HonorCard.valid_to >= today)).all()
+    ids = db.session.scalars(select(HonorCard.id).where(
+        HonorCard.document_id.is_(None), HonorCard.status == CardStatus.VALID, HonorCard.valid_to >= today)).all()
     issued, problems = issue_documents(ids, None, valid_on=today)
     for problem in problems:
         click.echo(problem)

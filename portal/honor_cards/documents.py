@@ -1,4 +1,4 @@
-"""The card as a verifiable document, through the certificates feature's API.
+"""The card as a verifiable document, through the document engine (portal/documents).
 
 Each issued card gets a document of kind "honor_card": a random token for /verify/<token>,
 a short code, and a card-size PDF (85.6 × 54 mm) with the photo. The card itself stays
@@ -9,15 +9,23 @@ import base64
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from portal.platform import audit, pdf
 from portal.documents.kinds import DocumentKind
-from portal.documents.models import SUPERSEDED, VALID
-from portal.documents.operations import (glyph_texts, issue_document, pdf_context, prepare_document, revoke_document,
-                                         store_document)
+from portal.documents.models import DocumentStatus
+from portal.documents.operations import (
+    glyph_texts,
+    issue_document,
+    pdf_context,
+    prepare_document,
+    revoke_document,
+    store_document,
+)
+from portal.platform import audit, pdf
 from portal.platform.extensions import db
 from portal.platform.timeutil import utcnow
 from portal.platform.uploads import StoredFile, file_path, preview_path
 from portal.registry.identity import mask_id
+
+from .models import CardStatus, HonorCard
 
 KIND = "honor_card"
 TEMPLATE = "honor_cards/card_pdf.html"
@@ -66,8 +74,8 @@ def issue_card_document(card, authority, user, *, render=None, replaces=None):
                               supersede=False, render=render or _renderer(photo_data_uri(card.person)))
     card.document_id = document.id
     old = replaces.document if replaces is not None else None
-    if old is not None and old.status == VALID:
-        old.status, old.superseded_at = SUPERSEDED, utcnow()
+    if old is not None and old.status == DocumentStatus.VALID:
+        old.status, old.superseded_at = DocumentStatus.SUPERSEDED, utcnow()
         document.supersedes_id = old.id
         audit.record("document.supersede", old, by_document=document.id, by_user=getattr(user, "id", None))
     db.session.flush()
@@ -83,12 +91,10 @@ def issue_documents(card_ids, user, *, valid_on=None, chunk: int = 10) -> tuple[
     prepare in a short transaction, render with no transaction open, store in another one.
     Cards left without a document (a crash in between) are issued by `flask honor-cards issue-documents`.
     """
-    from .models import VALID as CARD_VALID
-    from .models import HonorCard
     ids, issued, problems, reserved = sorted(set(card_ids)), 0, [], set()
     for start in range(0, len(ids), chunk):
         query = select(HonorCard).where(HonorCard.id.in_(ids[start:start + chunk]), HonorCard.document_id.is_(None),
-                                        HonorCard.status == CARD_VALID, HonorCard.authority_id.is_not(None))
+                                        HonorCard.status == CardStatus.VALID, HonorCard.authority_id.is_not(None))
         if valid_on is not None:
             query = query.where(HonorCard.valid_to >= valid_on)
         prepared = [(card.id, prepare_document(KIND, card.person, card_payload(card, card.authority), card.authority,
@@ -111,7 +117,7 @@ def issue_documents(card_ids, user, *, valid_on=None, chunk: int = 10) -> tuple[
 
 
 def revoke_card_document(card, reason: str, user):
-    if card.document is not None and card.document.status != "revoked":
+    if card.document is not None and card.document.status != DocumentStatus.REVOKED:
         revoke_document(card.document, reason, user)
 
 

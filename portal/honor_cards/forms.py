@@ -6,14 +6,16 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.platform.forms import DateInput, Form, clean_text, no_markup, options
 from portal.registry.catalog import COUNTIES, FIELDS
-from .models import CARD_FORM_LABELS, CARD_FORMS, DISCOUNT_LABELS, DISCOUNTS
+
+from .models import CARD_FORM_LABELS, DISCOUNT_LABELS, ApplicationStatus, CardForm, Discount
 
 WITHIN_CHOICES = [("0", _l("Eligible now")), ("3", _l("Now or within 3 months")),
                   ("6", _l("Now or within 6 months")), ("12", _l("Now or within 12 months")),
                   ("all", _l("Everyone, with what is missing"))]
-REVIEW_STATUS_CHOICES = [("submitted", _l("Waiting for the county")), ("approved", _l("Approved")),
-                         ("returned", _l("Returned by the county")), ("cancelled", _l("Cancelled by the unit")),
-                         ("", _l("Any status"))]
+REVIEW_STATUS_CHOICES = [(ApplicationStatus.SUBMITTED, _l("Waiting for the county")),
+                         (ApplicationStatus.APPROVED, _l("Approved")),
+                         (ApplicationStatus.RETURNED, _l("Returned by the county")),
+                         (ApplicationStatus.CANCELLED, _l("Cancelled by the unit")), ("", _l("Any status"))]
 ENCODINGS = [("", _l("Detect automatically (UTF-8 or Big5)")), ("utf-8", _l("UTF-8")),
              ("cp950", _l("Big5 / CP950 (older Excel files)"))]
 
@@ -68,7 +70,7 @@ class ReviewFilter(Form):
     field = SelectField(_l("Service field of the unit"), validators=[Optional()])
     applied_from = DateInput(_l("Applied from"), validators=[Optional()])
     applied_to = DateInput(_l("Applied until"), validators=[Optional()])
-    status = SelectField(_l("Status"), choices=options(REVIEW_STATUS_CHOICES), default="submitted",
+    status = SelectField(_l("Status"), choices=options(REVIEW_STATUS_CHOICES), default=ApplicationStatus.SUBMITTED,
                          validators=[Optional()])
     page = IntegerField(validators=[Optional()])
 
@@ -94,8 +96,8 @@ class VenueFilter(Form):
                     description=_l("Name, address or conditions"))
     county = SelectField(_l("County or city"), validators=[Optional()])
     card_form = SelectField(_l("Card form"), validators=[Optional()],
-                            choices=options([("", _l("Any card form")), ("paper", _l("Accepts the paper card")),
-                                             ("electronic", _l("Accepts the electronic card"))]))
+                            choices=options([("", _l("Any card form")), (CardForm.PAPER, _l("Accepts the paper card")),
+                                             (CardForm.ELECTRONIC, _l("Accepts the electronic card"))]))
     page = IntegerField(validators=[Optional()])
 
 
@@ -105,15 +107,15 @@ class VenueForm(Form):
     name_en = StringField(_l("English name"), filters=[clean_text], validators=[Optional(), Length(max=200), no_markup])
     county_code = SelectField(_l("County or city"), validators=[DataRequired()])
     address = StringField(_l("Address"), filters=[clean_text], validators=[Optional(), Length(max=200), no_markup])
-    discount = SelectField(_l("Discount"), choices=options((d, DISCOUNT_LABELS[d]) for d in DISCOUNTS),
-                           default="free")
+    discount = SelectField(_l("Discount"), choices=options((d, DISCOUNT_LABELS[d]) for d in Discount),
+                           default=Discount.FREE)
     discount_note = StringField(_l("Discount in detail"), filters=[clean_text],
                                 validators=[Optional(), Length(max=200), no_markup],
                                 description=_l("For example: free entry for the card holder and one companion."))
     conditions = TextAreaField(_l("Conditions"), filters=[clean_text], validators=[Optional(), Length(max=2000)],
                                description=_l("Opening days, what to show at the entrance, exclusions."))
-    card_forms = SelectField(_l("Accepted card forms"), choices=options((f, CARD_FORM_LABELS[f]) for f in CARD_FORMS),
-                             default="both",
+    card_forms = SelectField(_l("Accepted card forms"), choices=options((f, CARD_FORM_LABELS[f]) for f in CardForm),
+                             default=CardForm.BOTH,
                              description=_l("Some venues accept only the paper card; volunteers then print their "
                                             "e-card at card size."))
     website = StringField(_l("Website"), filters=[clean_text], validators=[Optional(), Length(max=300)])

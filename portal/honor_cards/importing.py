@@ -18,19 +18,22 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from portal.platform import access, audit
-from portal.platform.exports import csv_bytes
-from portal.platform.extensions import db
 from portal.hours.rules import MESSAGES, half_hours_of
-from portal.imports.values import Refused, read_date, same_name, short_text
 from portal.imports.pipeline import ImportKind, Plan
 from portal.imports.reading import Column, Format, RowProblem, Table
-from portal.registry.models import Unit
+from portal.imports.values import Refused, read_date, same_name, short_text
+from portal.platform import access, audit
+from portal.platform.dates import add_years
+from portal.platform.exports import csv_bytes
+from portal.platform.extensions import db
+from portal.platform.i18n import hours_text
 from portal.registry.identity import IdNumberError, classify, mask_name
-from portal.registry.models import Membership, Person
+from portal.registry.models import Membership, Person, Unit
+
 from .documents import issue_documents
-from .models import CANCELLED, FIRST, REISSUE, RENEWAL, VALID, HonorCard
-from .operations import add_years, format_half_hours, next_card_number
+from .models import CardKind, CardSource, CardStatus, HonorCard
+from .operations import next_card_number
+from .rules import VALID_YEARS
 from .scopes import IMPORT_KIND
 
 COLUMNS = (
@@ -47,9 +50,12 @@ COLUMNS = (
 )
 CARDS = Format("honor_cards", _l("Honor-card template"), COLUMNS)
 
-STATUSES = {"初次": (FIRST, VALID), "換發": (RENEWAL, VALID), "補發": (REISSUE, VALID), "註銷": (FIRST, CANCELLED),
-            "first": (FIRST, VALID), "renewal": (RENEWAL, VALID), "reissue": (REISSUE, VALID),
-            "cancelled": (FIRST, CANCELLED)}
+# 狀態 -> (kind, status) of the card written; a cancelled card is written as a cancelled first issue.
+FIRST_VALID = (CardKind.FIRST, CardStatus.VALID)
+STATUSES = {"初次": FIRST_VALID, "換發": (CardKind.RENEWAL, CardStatus.VALID),
+            "補發": (CardKind.REISSUE, CardStatus.VALID), "註銷": (CardKind.FIRST, CardStatus.CANCELLED),
+            "first": FIRST_VALID, "renewal": (CardKind.RENEWAL, CardStatus.VALID),
+            "reissue": (CardKind.REISSUE, CardStatus.VALID), "cancelled": (CardKind.FIRST, CardStatus.CANCELLED)}
 _NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-]{2,29}$")
 
 CARD_MESSAGES = {
@@ -120,12 +126,12 @@ def _read(table: Table, row: int, cells: list, problems: list) -> dict:
     status = str(table.cell(cells, "status") or "").strip()
     if status and status.lower() not in STATUSES and status not in STATUSES:
         problems.append(_problem(table, row, "status", status, "status"))
-    values["kind"], values["status"] = STATUSES.get(status or "初次", STATUSES.get(status.lower(), (FIRST, VALID)))
+    values["kind"], values["status"] = STATUSES.get(status or "初次", STATUSES.get(status.lower(), FIRST_VALID))
     values["approved_on"] = _date(table, row, "approved_on", cells, problems, required=True)
     values["valid_from"] = _date(table, row, "valid_from", cells, problems) or values["approved_on"]
     values["valid_to"] = _date(table, row, "valid_to", cells, problems)
     if values["valid_to"] is None and values["valid_from"]:
-        values["valid_to"] = add_years(values["valid_from"], 3)
+        values["valid_to"] = add_years(values["valid_from"], VALID_YEARS)
     if values["valid_from"] and values["valid_to"] and values["valid_to"] <= values["valid_from"]:
         problems.append(_problem(table, row, "valid_to", values["valid_to"], "valid_order"))
     values["window_start"] = _date(table, row, "window_start", cells, problems)
@@ -178,7 +184,7 @@ def validate(table: Table, ctx) -> Plan:
     valid_cards = {}
     if people:
         for card in db.session.scalars(select(HonorCard).where(
-                HonorCard.person_id.in_([p.id for p in people.values()]), HonorCard.status == VALID)):
+                HonorCard.person_id.in_([p.id for p in people.values()]), HonorCard.status == CardStatus.VALID)):
             valid_cards.setdefault(card.person_id, []).append((card.valid_from, card.valid_to, card.number))
     for number, values in rows:
         person = people.get(values["id_number"])
@@ -203,12 +209,12 @@ def validate(table: Table, ctx) -> Plan:
             else:
                 plan.problems.append(_problem(table, number, "number", values["number"], "number_taken"))
             continue
-        if values["status"] == VALID and values["kind"] != REISSUE and any(
+        if values["status"] == CardStatus.VALID and values["kind"] != CardKind.REISSUE and any(
                 a <= values["valid_to"] and values["valid_from"] <= b
                 for a, b, _no in valid_cards.get(person.id, [])):
             plan.problems.append(_problem(table, number, "valid_from", values["valid_from"], "overlap_card"))
             continue
-        if values["status"] == VALID and values["kind"] != REISSUE:
+        if values["status"] == CardStatus.VALID and values["kind"] != CardKind.REISSUE:
             valid_cards.setdefault(person.id, []).append((values["valid_from"], values["valid_to"], values["number"]))
         plan.items.append((person, values))
     plan.summary = {"cards": len(plan.items)}
@@ -225,16 +231,16 @@ def write(plan: Plan, ctx, batch) -> dict:
             kind=values["kind"], status=values["status"], county_code=authority.county_code,
             authority_id=authority.id, approved_on=values["approved_on"], valid_from=values["valid_from"],
             valid_to=values["valid_to"], window_start=values["window_start"], window_end=values["window_end"],
-            half_hours=values["half_hours"], source="import", import_batch_id=batch.id,
+            half_hours=values["half_hours"], source=CardSource.IMPORT, import_batch_id=batch.id,
             imported_by_id=getattr(user, "id", None), source_filename=batch.filename or "",
-            cancelled_on=values["approved_on"] if values["status"] == CANCELLED else None,
-            cancel_reason=_("Imported as cancelled") if values["status"] == CANCELLED else "")
+            cancelled_on=values["approved_on"] if values["status"] == CardStatus.CANCELLED else None,
+            cancel_reason=_("Imported as cancelled") if values["status"] == CardStatus.CANCELLED else "")
         db.session.add(card)
         db.session.flush()
         audit.record("honor_card.import", card, number=card.number, batch=batch.id, file=batch.filename,
                      sha256=batch.sha256, by_user=getattr(user, "id", None), kind=card.kind, status=card.status,
                      valid=f"{card.valid_from}..{card.valid_to}",
-                     hours=format_half_hours(card.half_hours) if card.half_hours is not None else None)
+                     hours=hours_text(card.half_hours, grouped=False) if card.half_hours is not None else None)
     return {"cards": len(plan.items)}
 
 

@@ -5,6 +5,7 @@ statuses. Its kind says how it came about: first issue (初次), renewal (換發
 Cards written by the county's import keep who imported them and from which file.
 """
 from datetime import date, datetime
+from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, String, Text, text
@@ -12,29 +13,73 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.platform.extensions import db
 from portal.platform.timeutil import utcnow
-from portal.registry.catalog import COUNTY_BY_CODE
 from portal.platform.uploads import StoredFile  # noqa: F401  (the target of HonorCardApplication.letter)
+from portal.registry.catalog import COUNTY_BY_CODE
 
-FIRST, RENEWAL, REISSUE = "first", "renewal", "reissue"
-KINDS = (FIRST, RENEWAL, REISSUE)
-KIND_LABELS = {FIRST: _l("First issue (初次)"), RENEWAL: _l("Renewal (換發)"), REISSUE: _l("Reissue (補發)")}
 
-VALID, CANCELLED, REPLACED = "valid", "cancelled", "replaced"
-CARD_STATUSES = (VALID, CANCELLED, REPLACED)
-CARD_STATUS_LABELS = {VALID: _l("Valid"), CANCELLED: _l("Cancelled (註銷)"), REPLACED: _l("Replaced by a reissued card")}
+class CardKind(StrEnum):
+    """How a card came about; the values are what the database stores."""
+    FIRST = "first"         # 初次
+    RENEWAL = "renewal"     # 換發: after an earlier card, with a new counting window
+    REISSUE = "reissue"     # 補發: a lost or damaged card replaced with the same validity
 
-SUBMITTED, CANCELLED_APP, APPROVED, RETURNED = "submitted", "cancelled", "approved", "returned"
-APPLICATION_STATUSES = (SUBMITTED, CANCELLED_APP, APPROVED, RETURNED)
-APPLICATION_STATUS_LABELS = {SUBMITTED: _l("Waiting for the county"), CANCELLED_APP: _l("Cancelled by the unit"),
-                             APPROVED: _l("Approved"), RETURNED: _l("Returned by the county")}
 
-PAPER, ELECTRONIC, BOTH = "paper", "electronic", "both"
-CARD_FORMS = (PAPER, ELECTRONIC, BOTH)
-CARD_FORM_LABELS = {PAPER: _l("Paper card only"), ELECTRONIC: _l("Electronic card only"),
-                    BOTH: _l("Paper or electronic card")}
-FREE, HALF, OTHER = "free", "half", "other"
-DISCOUNTS = (FREE, HALF, OTHER)
-DISCOUNT_LABELS = {FREE: _l("Free entry"), HALF: _l("Half price"), OTHER: _l("Other discount")}
+KIND_LABELS = {CardKind.FIRST: _l("First issue (初次)"), CardKind.RENEWAL: _l("Renewal (換發)"),
+               CardKind.REISSUE: _l("Reissue (補發)")}
+
+
+class CardStatus(StrEnum):
+    VALID = "valid"
+    CANCELLED = "cancelled"     # 註銷
+    REPLACED = "replaced"       # by a reissued card
+
+
+CARD_STATUS_LABELS = {CardStatus.VALID: _l("Valid"), CardStatus.CANCELLED: _l("Cancelled (註銷)"),
+                      CardStatus.REPLACED: _l("Replaced by a reissued card")}
+
+
+class CardSource(StrEnum):
+    APPLICATION = "application"     # an approved application
+    IMPORT = "import"               # the county's import, with its batch and file
+    REISSUE = "reissue"             # reissued by the county
+
+
+# Anything else reads as an application (the column's default).
+CARD_SOURCE_LABELS = {CardSource.IMPORT: _l("Imported"), CardSource.REISSUE: _l("Reissued")}
+
+
+class ApplicationStatus(StrEnum):
+    SUBMITTED = "submitted"     # waiting for the county
+    CANCELLED = "cancelled"     # by the unit
+    APPROVED = "approved"
+    RETURNED = "returned"
+
+
+APPLICATION_STATUSES = tuple(ApplicationStatus)
+APPLICATION_STATUS_LABELS = {
+    ApplicationStatus.SUBMITTED: _l("Waiting for the county"), ApplicationStatus.CANCELLED: _l("Cancelled by the unit"),
+    ApplicationStatus.APPROVED: _l("Approved"), ApplicationStatus.RETURNED: _l("Returned by the county")}
+
+
+class CardForm(StrEnum):
+    """Which form of the card a venue accepts."""
+    PAPER = "paper"
+    ELECTRONIC = "electronic"
+    BOTH = "both"
+
+
+CARD_FORM_LABELS = {CardForm.PAPER: _l("Paper card only"), CardForm.ELECTRONIC: _l("Electronic card only"),
+                    CardForm.BOTH: _l("Paper or electronic card")}
+
+
+class Discount(StrEnum):
+    FREE = "free"
+    HALF = "half"
+    OTHER = "other"
+
+
+DISCOUNT_LABELS = {Discount.FREE: _l("Free entry"), Discount.HALF: _l("Half price"),
+                   Discount.OTHER: _l("Other discount")}
 
 _SUBMITTED_ONLY = text("status = 'submitted'")
 
@@ -45,8 +90,8 @@ class HonorCard(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     number: Mapped[str] = mapped_column(String(30), unique=True)
-    kind: Mapped[str] = mapped_column(String(10), default=FIRST)
-    status: Mapped[str] = mapped_column(String(10), default=VALID, index=True)
+    kind: Mapped[str] = mapped_column(String(10), default=CardKind.FIRST)
+    status: Mapped[str] = mapped_column(String(10), default=CardStatus.VALID, index=True)
     county_code: Mapped[str] = mapped_column(String(3), index=True)
     authority_id: Mapped[int | None] = mapped_column(ForeignKey("authorities.id"))
     application_id: Mapped[int | None] = mapped_column(ForeignKey("honor_card_applications.id"))
@@ -59,7 +104,7 @@ class HonorCard(db.Model):
     half_hours: Mapped[int | None]
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("honor_cards.id"))
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
-    source: Mapped[str] = mapped_column(String(12), default="application")   # application | import | reissue
+    source: Mapped[str] = mapped_column(String(12), default=CardSource.APPLICATION)
     import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), index=True)
     imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     source_filename: Mapped[str] = mapped_column(String(120), default="")
@@ -90,8 +135,24 @@ class HonorCard(db.Model):
     def status_label(self):
         return CARD_STATUS_LABELS.get(self.status, self.status)
 
+    @property
+    def source_label(self):
+        return CARD_SOURCE_LABELS.get(self.source, _l("Application"))
+
+    @property
+    def is_valid(self) -> bool:
+        """Not cancelled and not replaced (it may have expired or not have started yet)."""
+        return self.status == CardStatus.VALID
+
+    @property
+    def is_imported(self) -> bool:
+        return self.source == CardSource.IMPORT
+
     def in_force_on(self, day: date) -> bool:
-        return self.status == VALID and self.valid_from <= day <= self.valid_to
+        return self.is_valid and self.valid_from <= day <= self.valid_to
+
+    def expired_on(self, day: date) -> bool:
+        return self.is_valid and self.valid_to < day
 
     def __repr__(self):
         return f"<HonorCard {self.number} {self.kind} {self.status}>"
@@ -109,8 +170,8 @@ class HonorCardApplication(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(10), default=FIRST)
-    status: Mapped[str] = mapped_column(String(10), default=SUBMITTED, index=True)
+    kind: Mapped[str] = mapped_column(String(10), default=CardKind.FIRST)
+    status: Mapped[str] = mapped_column(String(10), default=ApplicationStatus.SUBMITTED, index=True)
     applied_on: Mapped[date]
     applied_at: Mapped[datetime] = mapped_column(default=utcnow)
     applied_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -146,7 +207,7 @@ class HonorCardApplication(db.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status == SUBMITTED
+        return self.status == ApplicationStatus.SUBMITTED
 
     def __repr__(self):
         return f"<HonorCardApplication {self.id} {self.status}>"
@@ -161,10 +222,10 @@ class Venue(db.Model):
     name_en: Mapped[str] = mapped_column(String(200), default="")
     county_code: Mapped[str] = mapped_column(String(3), index=True)
     address: Mapped[str] = mapped_column(String(200), default="")
-    discount: Mapped[str] = mapped_column(String(10), default=FREE)
+    discount: Mapped[str] = mapped_column(String(10), default=Discount.FREE)
     discount_note: Mapped[str] = mapped_column(String(200), default="")
     conditions: Mapped[str] = mapped_column(Text, default="")
-    card_forms: Mapped[str] = mapped_column(String(10), default=BOTH)
+    card_forms: Mapped[str] = mapped_column(String(10), default=CardForm.BOTH)
     website: Mapped[str] = mapped_column(String(300), default="")
     active: Mapped[bool] = mapped_column(default=True)
     authority_id: Mapped[int | None] = mapped_column(ForeignKey("authorities.id"))

@@ -4,17 +4,43 @@ Out-of-scope objects answer 404 exactly like missing ones; a write loader refuse
 that the user may read but not change.
 """
 from flask import abort
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, false, or_, select, true
 
+from portal.imports.models import ImportBatch
 from portal.platform import access
 from portal.platform.extensions import db
-from portal.imports.models import ImportBatch
-from portal.registry.models import Unit
+from portal.registry.models import Membership, Person, Unit
 from portal.registry.scopes import visible_unit_ids, writable_unit_ids
-from portal.registry.models import Membership
+
 from .models import HonorCard, HonorCardApplication, Venue
 
 IMPORT_KIND = "honor_cards"
+VENUE_KEEPERS = (access.COUNTY, access.MINISTRY)
+
+NAV = [("honor_cards.mine", _l("My honor card")), ("honor_cards.eligibility", _l("Who is eligible")),
+       ("honor_cards.applications", _l("Applications")), ("honor_cards.review", _l("Review queue")),
+       ("honor_cards.cards", _l("Issued cards")), ("honor_cards.import_upload", _l("Import honor-card data")),
+       ("honor_cards.venues", _l("Venues and discounts"))]
+
+
+def nav_items(user) -> list:
+    """The honor-card sub-menu: only the items the user's role may open (the import: counties only)."""
+    return [(endpoint, label) for endpoint, label in NAV if access.may_call(endpoint, user.role)]
+
+
+def start_endpoint(user) -> str:
+    """Each role starts where its work is: volunteers at their card, unit staff at the eligibility list,
+    counties at the review queue, other authorities at the applications, anyone else at the venues."""
+    if user.role == access.VOLUNTEER:
+        return "honor_cards.mine"
+    if user.role in access.UNIT_STAFF:
+        return "honor_cards.eligibility"
+    if user.role == access.COUNTY:
+        return "honor_cards.review"
+    if user.role in access.RECORD_READERS:
+        return "honor_cards.applications"
+    return "honor_cards.venues"
 
 
 def _county(user) -> str | None:
@@ -35,6 +61,36 @@ def reviewable_scope(user):
     if county is None:
         return false()
     return HonorCardApplication.unit_id.in_(select(Unit.id).where(Unit.county_code == county))
+
+
+def may_apply(user) -> bool:
+    """Unit staff apply, for volunteers serving in their own unit; authorities choose a unit to look at."""
+    return user.role in access.UNIT_STAFF
+
+
+def listed_unit(user, units: list, chosen: str | None):
+    """The unit whose eligibility list is shown: unit staff their own, others the visible unit they chose."""
+    if may_apply(user):
+        return user.unit
+    return next((u for u in units if str(u.id) == (chosen or "")), None)
+
+
+def unit_people(user, person_ids) -> list:
+    """Of these people, those that currently serve in the user's unit (others are ignored)."""
+    return db.session.scalars(select(Person).join(Membership).where(
+        Person.id.in_(person_ids), Membership.unit_id == user.unit_id, Membership.is_current)
+        .distinct().order_by(Person.name, Person.id)).all()
+
+
+def may_cancel(user, application) -> bool:
+    """The applying unit's staff cancel an application until the county has reviewed it."""
+    return application.is_open and may_apply(user) and application.unit_id == user.unit_id
+
+
+def may_review(user, application) -> bool:
+    """The county authority of the applying unit decides an open application."""
+    return application.is_open and db.session.scalar(select(HonorCardApplication.id).where(
+        HonorCardApplication.id == application.id, reviewable_scope(user))) is not None
 
 
 def get_application_or_404(application_id: int, user, for_write: bool = False,
@@ -77,6 +133,21 @@ def get_card_or_404(card_id: int, user, for_write: bool = False) -> HonorCard:
     if card is None:
         abort(404)
     return card
+
+
+def may_change_card(user, card) -> bool:
+    """Only the county that issued a valid card cancels or reissues it."""
+    county = _county(user)
+    return card.is_valid and county is not None and county == card.county_code
+
+
+def keeps_venues(user) -> bool:
+    return user.is_authenticated and user.role in VENUE_KEEPERS
+
+
+def venue_county(user) -> str | None:
+    """The one county whose venues a county authority keeps; None for the ministry (every county)."""
+    return None if user.role == access.MINISTRY else user.authority.county_code
 
 
 def venue_write_scope(user):

@@ -1,21 +1,20 @@
 """Venues that honour the card (風景區/場館優惠): a public search; the ministry and counties keep the list."""
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from portal.platform import access, audit
+from portal.platform import access
 from portal.platform.extensions import db
+from portal.platform.forms import check_version
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import localized
+
 from . import bp
 from .forms import VenueFilter, VenueForm, county_choices
-from .models import BOTH, ELECTRONIC, PAPER, Venue
-from .scopes import get_venue_or_404, venue_write_scope
-
-KEEPERS = (access.COUNTY, access.MINISTRY)
-VENUE_FIELDS = ("name", "name_en", "county_code", "address", "discount", "discount_note", "conditions",
-                "card_forms", "website", "active")
+from .models import CardForm, Venue
+from .operations import VENUE_FIELDS, save_venue
+from .scopes import VENUE_KEEPERS, get_venue_or_404, keeps_venues, venue_county, venue_write_scope
 
 
 def venue_filter() -> VenueFilter:
@@ -38,10 +37,10 @@ def venue_query(form: VenueFilter):
                                 Venue.conditions.contains(text, autoescape=True)))
     if form.county.data:
         query = query.where(Venue.county_code == form.county.data)
-    if form.card_form.data == PAPER:
-        query = query.where(Venue.card_forms.in_((PAPER, BOTH)))
-    elif form.card_form.data == ELECTRONIC:
-        query = query.where(Venue.card_forms.in_((ELECTRONIC, BOTH)))
+    if form.card_form.data == CardForm.PAPER:
+        query = query.where(Venue.card_forms.in_((CardForm.PAPER, CardForm.BOTH)))
+    elif form.card_form.data == CardForm.ELECTRONIC:
+        query = query.where(Venue.card_forms.in_((CardForm.ELECTRONIC, CardForm.BOTH)))
     return query
 
 
@@ -51,7 +50,7 @@ def venues():
     form = venue_filter()
     page = db.paginate(venue_query(form), page=form.page.data or 1, per_page=30, error_out=False)
     kept = []
-    if current_user.is_authenticated and current_user.role in KEEPERS:
+    if keeps_venues(current_user):
         kept = db.session.scalars(select(Venue).where(venue_write_scope(current_user))
                                   .order_by(Venue.active.desc(), Venue.name).limit(200)).all()
     return page_or_fragment("honor_cards/venues.html", "results", form=form, page=page, kept=kept,
@@ -60,38 +59,24 @@ def venues():
 
 def venue_form(venue: Venue | None) -> VenueForm:
     form = VenueForm(obj=venue)
-    if current_user.role == access.MINISTRY:
-        form.county_code.choices = county_choices(localized)
-    else:
-        county = current_user.authority.county_code
-        form.county_code.choices = [c for c in county_choices(localized) if c.value == county]
+    county = venue_county(current_user)
+    form.county_code.choices = [c for c in county_choices(localized) if county is None or c.value == county]
     return form
 
 
-def save_venue(venue: Venue, form: VenueForm, action: str):
-    changes = {}
-    for key in VENUE_FIELDS:
-        new = getattr(form, key).data
-        if isinstance(new, str):
-            new = new or ""
-        if getattr(venue, key) != new:
-            changes[key] = [str(getattr(venue, key)), str(new)]
-            setattr(venue, key, new)
-    venue.authority_id, venue.updated_by_id = current_user.authority_id, current_user.id
-    db.session.add(venue)
-    db.session.flush()
-    audit.record(action, venue, **changes)
+def form_values(form: VenueForm) -> dict:
+    return {key: getattr(form, key).data for key in VENUE_FIELDS}
 
 
 @bp.route("/venues/new", methods=["GET", "POST"])
-@access.allow(*KEEPERS)
+@access.allow(*VENUE_KEEPERS)
 def new_venue():
     form = venue_form(None)
-    if request.method == "GET" and current_user.role == access.COUNTY:
-        form.county_code.data = current_user.authority.county_code
+    if request.method == "GET" and venue_county(current_user):
+        form.county_code.data = venue_county(current_user)
     if form.validate_on_submit():
         venue = Venue()
-        save_venue(venue, form, "honor_card.venue_add")
+        save_venue(venue, form_values(form), current_user, "honor_card.venue_add")
         db.session.commit()
         flash(_("Venue %(name)s added.", name=venue.name), "success")
         return redirect(url_for(".venues"))
@@ -99,14 +84,13 @@ def new_venue():
 
 
 @bp.route("/venues/<int:venue_id>/edit", methods=["GET", "POST"])
-@access.allow(*KEEPERS)
+@access.allow(*VENUE_KEEPERS)
 def edit_venue(venue_id):
     venue = get_venue_or_404(venue_id, current_user)
     form = venue_form(venue)
     if form.validate_on_submit():
-        if str(venue.version) != (form.version.data or ""):
-            abort(409)
-        save_venue(venue, form, "honor_card.venue_edit")
+        check_version(venue, form)
+        save_venue(venue, form_values(form), current_user, "honor_card.venue_edit")
         db.session.commit()
         flash(_("Changes saved."), "success")
         return redirect(url_for(".venues"))

@@ -1,7 +1,7 @@
 """Dates as people in Taiwan write them: ROC years, 7-digit import dates, full-width digits."""
 import re
 import unicodedata
-from datetime import date
+from datetime import date, timedelta
 
 ROC_OFFSET = 1911
 
@@ -54,3 +54,27 @@ def format_roc_short(d: date) -> str:
 
 def format_roc_compact(d: date) -> str:
     return f"{roc_year(d):03d}{d.month:02d}{d.day:02d}"
+
+
+# --- calendar arithmetic ---------------------------------------------------------------------
+
+def add_years(day: date, years: int) -> date:
+    """The same calendar day `years` later; 29 February becomes 28 February."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return date(day.year + years, 2, 28)
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def add_months(day: date, months: int) -> date:
+    """The first day of the month `months` after the month of `day`."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def month_end(day: date) -> date:
+    return add_months(day, 1) - timedelta(days=1)
