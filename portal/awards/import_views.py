@@ -16,9 +16,10 @@ from sqlalchemy.orm import joinedload
 from portal.imports.models import BatchStatus, ImportBatch
 from portal.imports.pipeline import Context
 from portal.imports.report import errors_csv
-from portal.imports.steps import confirm_batch, discard_batch, may_confirm, preview_upload, recent_batches, unchanged
+from portal.imports.steps import confirm_batch, discard_batch, may_confirm, preview_upload, recent_batches
 from portal.platform import access
 from portal.platform.extensions import db
+from portal.platform.forms import check_version
 from portal.platform.i18n import current_language
 from portal.platform.timeutil import today_taipei
 
@@ -43,7 +44,9 @@ def latest_batch() -> ImportBatch | None:
 def posted_batch() -> ImportBatch:
     """The batch a confirm or discard form names, as the page showed it (409 when it changed since)."""
     form = BatchForm()
-    return unchanged(get_award_batch_or_404(form.batch.data, current_user), form.version.data)
+    batch = get_award_batch_or_404(form.batch.data, current_user)
+    check_version(batch, form)
+    return batch
 
 
 def context() -> Context:

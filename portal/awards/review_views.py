@@ -14,7 +14,7 @@ from portal.platform import access, audit
 from portal.platform.database import expect_write
 from portal.platform.exports import csv_bytes, csv_response
 from portal.platform.extensions import db
-from portal.platform.forms import options
+from portal.platform.forms import options, same_version
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import format_date, hours_text, localized
 from portal.platform.timeutil import today_taipei
@@ -137,7 +137,7 @@ def decide_many():
     stage, done, refused = waiting_stage(current_user.role), 0, []
     for application in chosen:
         name = application.person.name
-        if request.form.get(f"version-{application.id}") != str(application.version) or application.status != stage:
+        if not same_version(application, request.form.get(f"version-{application.id}")) or application.status != stage:
             refused.append(_("%(name)s: this application changed since the list was shown; reload it and try "
                              "again.", name=name))
             continue

@@ -3,7 +3,7 @@
 The screens (imports, honor cards, other awards) keep their own routes, scopes, texts and
 redirects; what they say when rows were written stays with them, the rest is said here.
 """
-from flask import abort, flash
+from flask import flash
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -34,13 +34,6 @@ def preview_upload(kind: ImportKind, ctx: Context, upload, encoding: str) -> tup
 def may_confirm(batch: ImportBatch | None) -> bool:
     return (batch is not None and batch.previewed and not batch.error_count
             and stored_file(batch) is not None)
-
-
-def unchanged(batch: ImportBatch, version: str | None) -> ImportBatch:
-    """The batch, if it is still as the page that posted the form showed it (409 otherwise)."""
-    if version != str(batch.version):
-        abort(409)
-    return batch
 
 
 def confirm_batch(batch: ImportBatch, kind: ImportKind, ctx: Context) -> Outcome | None:

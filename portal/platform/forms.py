@@ -64,7 +64,12 @@ def options(pairs) -> list[SelectChoice]:
     return [SelectChoice(value=value, label=label) for value, label in pairs]
 
 
+def same_version(obj, posted: str | None) -> bool:
+    """The record is still as the page that posted `posted` (its hidden version field) showed it."""
+    return str(obj.version) == (posted or "")
+
+
 def check_version(obj, form):
     """409 when the record changed since the page that posted `form` (its hidden `version`) was shown."""
-    if str(obj.version) != (form.version.data or ""):
+    if not same_version(obj, form.version.data):
         abort(409)

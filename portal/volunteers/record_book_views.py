@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from portal.platform import access, audit
 from portal.platform.extensions import db
+from portal.platform.forms import check_version
 from portal.platform.pdf import MissingGlyphError
 from portal.records import bp
 from portal.records.forms import CancelForm, RequestForm
@@ -63,8 +64,7 @@ def cancel(book_id):
     book = get_book_to_cancel_or_404(book_id, current_user)
     form = CancelForm()
     if form.validate_on_submit():
-        if str(book.version) != form.version.data:
-            abort(409)
+        check_version(book, form)
         try:
             cancel_book(book, form.reason.data, current_user)
             db.session.commit()

@@ -10,21 +10,39 @@ from portal.platform import access, audit, uploads
 from portal.platform.database import expect_write
 from portal.platform.exports import csv_response
 from portal.platform.extensions import db
-from portal.platform.forms import options
+from portal.platform.forms import check_version, options
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import format_date, hours_text, localized
 from portal.platform.timeutil import today_taipei
 from portal.registry.catalog import FIELD_BY_CODE
-from portal.registry.scopes import visible_units
-from . import bp
-from .section_names import SECTIONS
-from .forms import (STATUS_CHOICES, ContactForm, EndMembershipForm, MembershipForm, NewVolunteerForm, PersonForm,
-                    PhotoForm, PhotoReviewForm, RosterFilter, check_id_number, field_choices)
+from portal.registry.operations import (
+    PERSON_FIELDS,
+    add_membership,
+    end_membership,
+    find_person_by_id_number,
+    has_current_membership,
+    log_id_reveal,
+    register_person,
+    update_person,
+)
 from portal.registry.photos import photo_file, placeholder_photo, review_photo, save_photo
-from portal.registry.operations import (PERSON_FIELDS, add_membership, end_membership, find_person_by_id_number,
-    has_current_membership, log_id_reveal, register_person, update_person)
-from portal.registry.scopes import get_membership_or_404, get_person_or_404, visible_memberships
-from . import roster, sections
+from portal.registry.scopes import get_membership_or_404, get_person_or_404, visible_memberships, visible_units
+
+from . import bp, roster, sections
+from .forms import (
+    STATUS_CHOICES,
+    ContactForm,
+    EndMembershipForm,
+    MembershipForm,
+    NewVolunteerForm,
+    PersonForm,
+    PhotoForm,
+    PhotoReviewForm,
+    RosterFilter,
+    check_id_number,
+    field_choices,
+)
+from .section_names import SECTIONS
 
 
 def roster_filter() -> RosterFilter:
@@ -194,8 +212,7 @@ def review_photo_view(person_id):
     form = PhotoReviewForm()
     accept = request.form.get("decision") == "accept"
     if form.validate_on_submit():
-        if str(person.version) != form.version.data:
-            abort(409)
+        check_version(person, form)
         if not accept and not form.note.data:
             flash(_("Say why the photo is refused, so that the volunteer can send a better one."), "error")
         else:
@@ -225,8 +242,7 @@ def my_contact():
     person = own_person()
     form = ContactForm(obj=person)
     if form.validate_on_submit():
-        if str(person.version) != form.version.data:
-            abort(409)
+        check_version(person, form)
         update_person(person, {k: getattr(form, k).data or "" for k in ("name_latin", "phone", "email", "address")})
         db.session.commit()
         flash(_("Your contact details were saved."), "success")
@@ -255,8 +271,7 @@ def edit(person_id):
         log_id_reveal(person, "edit form")
         db.session.commit()
     if form.validate_on_submit():
-        if str(person.version) != form.version.data:
-            abort(409)
+        check_version(person, form)
         other = find_person_by_id_number(form.id_number.data)
         if other is not None and other.id != person.id:
             form.id_number.errors.append(_("Another person is already registered with this ID number."))
@@ -297,8 +312,7 @@ def end(membership_id):
     membership = get_membership_or_404(membership_id, current_user, for_write=True)
     form = EndMembershipForm()
     if form.validate_on_submit():
-        if str(membership.version) != form.version.data:
-            abort(409)
+        check_version(membership, form)
         if form.left_on.data < membership.joined_on:
             flash(_("The leaving date cannot be before the joining date."), "error")
         else:
