@@ -10,13 +10,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal.platform import access
-from portal.platform.extensions import db
-from portal.platform.i18n import current_language
 from portal.imports.pipeline import Context
 from portal.imports.report import download, errors_csv
-from portal.imports.steps import confirm_batch, discard_batch, may_confirm, preview_upload, recent_batches, unchanged
+from portal.imports.steps import confirm_batch, discard_batch, may_confirm, preview_upload, recent_batches
+from portal.platform import access
+from portal.platform.extensions import db
+from portal.platform.forms import check_version
+from portal.platform.i18n import current_language
 from portal.platform.timeutil import today_taipei
+
 from . import bp
 from .forms import ImportForm, VersionForm
 from .importing import KIND, issue_imported
@@ -63,7 +65,8 @@ def import_show(card_batch_id):
 @bp.post("/import/<int:card_batch_id>/confirm")
 @access.allow(access.COUNTY)
 def import_confirm(card_batch_id):
-    batch = unchanged(get_card_batch_or_404(card_batch_id, current_user), VersionForm().version.data)
+    batch = get_card_batch_or_404(card_batch_id, current_user)
+    check_version(batch, VersionForm())
     outcome = confirm_batch(batch, KIND, context())
     if outcome is not None:
         flash(_("Import saved: %(n)s cards written.", n=outcome.committed), "success")
