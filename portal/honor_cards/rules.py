@@ -17,7 +17,7 @@ facts in a few queries; operations.py writes the applications and cards). Rules 
 Hours are integer half-hours throughout. An entry that covers a date range counts only when
 the whole range lies inside the window (never half of a month that an earlier card used).
 
-The module is a little over 400 lines because the engine and its words belong together: each
+Size: a little over 400 lines, because the engine and its words belong together: each
 message reads the codes and parameters that evaluate() fills in (Check.message, Result.notes).
 """
 import math
