@@ -39,11 +39,16 @@ def clock_instant() -> datetime | None:
 
 
 def _import_the_portal():
-    """Import every portal module while `date` and `datetime` are still the real classes: a model
-    imported under freezegun would see FakeDate in `Mapped[date]`, which SQLAlchemy cannot map."""
+    """Import every portal module, and the PostgreSQL driver, while `date` and `datetime` are still
+    the real classes: a model imported under freezegun would see FakeDate in `Mapped[date]`, which
+    SQLAlchemy cannot map, and psycopg's C module checks the size of datetime.date when loaded."""
     import portal
     for module in pkgutil.walk_packages(portal.__path__, "portal."):
         importlib.import_module(module.name)
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pass
 
 
 def pytest_report_header(config):
