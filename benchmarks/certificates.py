@@ -160,7 +160,7 @@ def run(args):
         for kind, label in (("performance", "performance certificate (zh), render"),
                             ("english_certificate", "English certificate, render"),
                             ("english_transcript", "English transcript (2 pages), render")):
-            rows.append((label, *timed(lambda: render_document(docs[kind]), args.runs)))
+            rows.append((label, *timed(lambda kind=kind: render_document(docs[kind]), args.runs)))
 
         def issue_one():
             issue_document("performance", person, docs["performance"].payload, unit)

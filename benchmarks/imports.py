@@ -34,7 +34,7 @@ def national_id(n: int) -> str:
     letter = "ABCDEFGH"[n % 8]
     body = ("1" if n % 2 else "2") + f"{n:07d}"
     code = LETTERS[letter]
-    total = code // 10 + (code % 10) * 9 + sum(int(d) * w for d, w in zip(body, range(8, 0, -1)))
+    total = code // 10 + (code % 10) * 9 + sum(int(d) * w for d, w in zip(body, range(8, 0, -1), strict=True))
     return letter + body + str((10 - total % 10) % 10)
 
 
@@ -81,13 +81,13 @@ def child(xlsx: Path, text: Path, people: int) -> dict:
     from python_calamine import CalamineWorkbook
 
     from portal import create_app
-    from portal.platform.extensions import db
     from portal.imports import registry
     from portal.imports.pipeline import Context
     from portal.imports.reading import read_table
+    from portal.platform.extensions import db
     from portal.platform.timeutil import today_taipei
-    from portal.registry.operations import create_unit, seed_reference_data
     from portal.registry.models import Membership, Person
+    from portal.registry.operations import create_unit, seed_reference_data
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     app = create_app({"TESTING": False, "SECRET_KEY": "benchmark", "UPLOAD_DIR": str(workdir / "uploads"),

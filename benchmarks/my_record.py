@@ -43,17 +43,17 @@ def seed(entries: int, others: int = 200):
 
     from PIL import Image
 
-    from portal.platform import uploads
     from portal.auth.operations import create_user
     from portal.demo.cli import national_id
-    from portal.platform.extensions import db
     from portal.hours.models import HourChange, HourEntry
     from portal.insurance.models import InsuranceEnrolment, InsurancePolicy
+    from portal.platform import uploads
+    from portal.platform.extensions import db
     from portal.records.models import RecordBook
-    from portal.training.models import TrainingRecord
-    from portal.registry.operations import authority_for, create_unit, seed_reference_data
     from portal.registry.models import Membership, Person
+    from portal.registry.operations import authority_for, create_unit, seed_reference_data
     from portal.registry.photos import prepare_photo
+    from portal.training.models import TrainingRecord
 
     db.create_all()
     seed_reference_data()
@@ -148,8 +148,8 @@ def main():
         with app.app_context():
             user, person = seed(args.entries)
             user_id, session_token = user.id, user.session_token
-            from portal.records.models import RecordBook
             from portal.platform.extensions import db
+            from portal.records.models import RecordBook
             book_id = db.session.scalar(db.select(RecordBook.id))
         anonymous = app.test_client()
         client = app.test_client()
@@ -179,7 +179,6 @@ def main():
             first = client.get(f"/records/books/{book_id}/pdf")
             first_ms = (time.perf_counter() - start) * 1000
             again, again_cpu, _status = timed(client, f"/records/books/{book_id}/pdf", 5)
-        pages_in_pdf = first.get_data().count(b"/Type /Page\n") or first.get_data().count(b"/Type/Page")
         print(f"{'record book PDF, first print (renders, 1 run)':52} {first_ms:10.1f} {'':>8} {'':>8} "
               f"{first.status_code:7d}   {len(first.get_data()) // 1024} KiB")
         print(f"{'record book PDF, record unchanged (stored copy)':52} {again:10.1f} {again_cpu:8.1f} {'':>8} "

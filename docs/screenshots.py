@@ -14,6 +14,7 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from tests.conftest import complete_second_step  # noqa: E402  (authority accounts sign in in two steps)
+
 OUT = ROOT / "docs" / "screenshots"
 PORT = 5077
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -64,7 +65,7 @@ def main():
                         page.fill("#password", "demo-password-2026")
                         page.click("form.narrow-form button[type=submit], main form button[type=submit]")
                         page.wait_for_load_state("networkidle")
-                        complete_second_step(page, base, user, on_setup_page=lambda p: p.screenshot(
+                        complete_second_step(page, base, user, on_setup_page=lambda p, lang=lang: p.screenshot(
                             path=str(OUT / f"mfa-setup-{lang}.png"), full_page=True))
                     if path == "FIRST_VOLUNTEER":
                         page.goto(base + "/volunteers/")

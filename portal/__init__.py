@@ -61,7 +61,6 @@ def configure_jinja(app: Flask):
 
 
 def register_blueprints(app: Flask):
-    from .platform import audit, numbering  # noqa: F401  (tables registered for migrations)
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .awards import bp as awards_bp
@@ -72,9 +71,10 @@ def register_blueprints(app: Flask):
     from .imports import bp as imports_bp
     from .insurance import bp as insurance_bp
     from .main import bp as main_bp
+    from .platform import audit, numbering  # noqa: F401  (tables registered for migrations)
     from .records import bp as records_bp
-    from .training import bp as training_bp
     from .registry import bp as units_bp
+    from .training import bp as training_bp
     from .volunteers import bp as volunteers_bp
 
     for bp in (main_bp, auth_bp, units_bp, volunteers_bp, hours_bp, training_bp, records_bp, insurance_bp,

@@ -6,8 +6,8 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from datetime import date
+from pathlib import Path
 
 import pytest
 from flask import g, has_app_context
@@ -20,8 +20,9 @@ from portal import create_app
 from portal.auth.operations import create_user
 from portal.demo.cli import national_id
 from portal.platform.extensions import db
-from portal.registry.operations import authority_for, create_unit, seed_reference_data
+from portal.platform.jobs import wait as wait_for_jobs
 from portal.registry.models import Membership, Person
+from portal.registry.operations import authority_for, create_unit, seed_reference_data
 
 # The path guard (no test reads beside the repository) and PORTAL_TEST_CLOCK (a frozen clock).
 pytest_plugins = ["tests.path_guard", "tests.frozen_clock"]
@@ -272,7 +273,8 @@ def complete_second_step(page, base_url: str, username: str, on_setup_page=None)
     sign-in (reading the key off the page like a person would), or enter the current code later.
     `on_setup_page(page)` runs while the set-up page is shown (accessibility checks, screenshots)."""
     import pyotp
-    from portal.auth.mfa import STEP_SECONDS, current_step
+
+    from portal.auth.mfa import current_step
     page.wait_for_load_state("networkidle")
     key = (base_url, username)
     if "/login/setup" in page.url:
@@ -315,3 +317,37 @@ def _require_browser():
 def browser_context_args(browser_context_args):
     """Browsers in Taiwan ask for zh-TW; pages start in Traditional Chinese as users see them."""
     return {**browser_context_args, "locale": "zh-TW"}
+
+
+# --- background jobs ---------------------------------------------------------------------------
+
+class ClosingClient(FlaskClient):
+    """Ends the request's transaction afterwards, as the app-context teardown does in production.
+
+    The test's app context stays pushed, so without this a request that touched an expired row
+    would keep SQLite's write lock and the job thread would wait for it."""
+
+    def open(self, *args, **kwargs):
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            db.session.rollback()
+
+
+@pytest.fixture
+def threaded_app(app, backend, tmp_path):
+    """An app whose database a job thread can share: PostgreSQL as is; SQLite in a file instead of
+    the in-memory database (one connection for every thread there)."""
+    if backend != "sqlite":
+        app.test_client_class = type("ClosingFreshClient", (ClosingClient, app.test_client_class), {})
+        yield app
+        wait_for_jobs(timeout=60)
+        return
+    file_app = create_app(base_config(tmp_path, f"sqlite:///{tmp_path / 'jobs.db'}"))
+    file_app.test_client_class = type("ClosingFreshClient", (ClosingClient, app.test_client_class), {})
+    with file_app.app_context():
+        reset_database()
+        yield file_app
+        wait_for_jobs(timeout=60)
+        db.session.remove()
+        db.engine.dispose()

@@ -56,8 +56,8 @@ def _training(w):
 
         from PIL import Image
 
-        from portal.training.operations import attach_files, create_record, file_case
         from portal.platform.uploads import check_file, store
+        from portal.training.operations import attach_files, create_record, file_case
         image = io.BytesIO()
         Image.new("RGB", (40, 30), "white").save(image, "PNG")
         w.training = {}
@@ -158,8 +158,8 @@ def _honor_cards(w):
         from portal.honor_cards.documents import issue_card_document
         from portal.honor_cards.models import HonorCard, HonorCardApplication, Venue
         from portal.imports.models import ImportBatch
-        from portal.registry.operations import authority_for
         from portal.platform.uploads import check_file, store
+        from portal.registry.operations import authority_for
         letter = io.BytesIO()
         with pikepdf.new() as doc:
             doc.add_blank_page()

@@ -7,8 +7,8 @@ from playwright.sync_api import Page
 
 from portal.auth.operations import create_user
 from portal.platform.extensions import db
-from portal.registry.operations import create_unit
 from portal.registry.models import Membership, Person
+from portal.registry.operations import create_unit
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser

@@ -4,8 +4,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from portal.platform.audit import AuditLog
 from portal.auth.models import User
+from portal.platform.audit import AuditLog
 from portal.platform.extensions import db
 from portal.platform.timeutil import utcnow
 from tests.conftest import PASSWORD, login

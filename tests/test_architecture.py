@@ -116,7 +116,7 @@ def test_no_cycle_between_packages():
 def test_no_cycle_between_modules_of_a_package():
     graph = defaultdict(set)
     for module in MODULES:
-        for target, _, function in imports_of(module):
+        for target, _, _ in imports_of(module):
             if package_of(module) == package_of(target) != "portal" and target != module:
                 graph[module].add(target)
     cycles = [sorted(c) for c in strongly_connected(graph) if len(c) > 1]

@@ -71,8 +71,7 @@ def test_roster_filters_as_you_type(page: Page, live_server, clerk):
     with live_server.app.app_context():
         from datetime import date
 
-        from portal.registry.models import Unit
-        from portal.registry.models import Membership, Person
+        from portal.registry.models import Membership, Person, Unit
         unit = db.session.scalar(db.select(Unit).where(Unit.code == "TPE-W"))
         for name, number in (("林美玲", "A123456789"), ("陳志明", "A800000014")):
             person = Person(name=name, id_kind="national", id_number=number)

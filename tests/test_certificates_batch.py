@@ -17,7 +17,6 @@ from portal.platform.extensions import db
 from portal.platform.jobs import Job, wait
 from portal.registry.models import Membership, Person
 from tests.conftest import login
-from tests.test_jobs import threaded_app  # noqa: F401  (fixture)
 
 
 def unit_with_volunteers(make_unit, n, eligible=True):

@@ -6,8 +6,7 @@ from sqlalchemy import func, select
 
 from portal.auth.models import User
 from portal.platform.extensions import db
-from portal.registry.models import Authority, Unit
-from portal.registry.models import Person
+from portal.registry.models import Authority, Person, Unit
 
 
 def test_units_add_accepts_field_code_or_chinese_name(runner):

@@ -9,6 +9,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = sorted([*ROOT.glob("docs/**/*.md"), ROOT / "ARCHITECTURE.md", ROOT / "CONTRIBUTING.md", ROOT / "README.md"])
 CITED = re.compile(r"`(portal(?:\.[A-Za-z_][A-Za-z0-9_]*)+)(?:\(\))?`")
+# ARCHITECTURE.md's rule table names code as `portal/pkg/module.py`:`function`.
+CITED_FILE = re.compile(r"`(portal/[A-Za-z0-9_/]+)\.py`(?::`([A-Za-z_][A-Za-z0-9_.]*)`)?")
 
 
 def resolve(dotted: str):
@@ -27,8 +29,12 @@ def resolve(dotted: str):
 def citations():
     for doc in DOCS:
         if doc.exists():
-            for match in CITED.finditer(doc.read_text(encoding="utf-8")):
+            text = doc.read_text(encoding="utf-8")
+            for match in CITED.finditer(text):
                 yield doc.relative_to(ROOT).as_posix(), match.group(1)
+            for match in CITED_FILE.finditer(text):
+                module = match.group(1).replace("/", ".").removesuffix(".__init__")
+                yield doc.relative_to(ROOT).as_posix(), module + (f".{match.group(2)}" if match.group(2) else "")
 
 
 @pytest.mark.parametrize("doc, dotted", sorted(set(citations())))

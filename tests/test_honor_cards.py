@@ -14,23 +14,24 @@ from sqlalchemy import event, func, select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-from portal.platform import pdf
-from portal.platform.audit import AuditLog
-from portal.platform.extensions import db
 from portal.honor_cards import documents, importing
 from portal.honor_cards.facts import eligibility, load_facts
 from portal.honor_cards.models import HonorCard, HonorCardApplication, Venue
 from portal.honor_cards.rules import end_of_last_month
-from portal.platform.dates import add_months, month_start
 from portal.hours.models import HourEntry
 from portal.imports.models import ImportBatch
 from portal.imports.pipeline import Context, run
-from portal.records.models import RecordBook
+from portal.platform import pdf
+from portal.platform.audit import AuditLog
+from portal.platform.dates import add_months, month_start
+from portal.platform.extensions import db
 from portal.platform.timeutil import today_taipei
-from portal.training.models import TrainingRecord
-from portal.registry.operations import authority_for
 from portal.platform.uploads import check_file, store
+from portal.records.models import RecordBook
+from portal.registry.operations import authority_for
+from portal.training.models import TrainingRecord
 from tests.conftest import login
+
 
 def today() -> date:
     """Asia/Taipei today, read when used: the suite may run across midnight."""

@@ -5,11 +5,11 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from portal.platform import pdf
 from portal.auth.operations import create_user
+from portal.platform import pdf
 from portal.platform.extensions import db
-from portal.registry.operations import authority_for, create_unit
 from portal.registry.models import Membership, Person
+from portal.registry.operations import authority_for, create_unit
 from tests.conftest import PASSWORD, complete_second_step
 from tests.test_honor_cards import make_ready
 

@@ -8,11 +8,11 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import event, func, select
 
-from portal.platform.audit import AuditLog
-from portal.platform.extensions import db
 from portal.hours.models import HourChange, HourEntry
 from portal.hours.operations import person_totals, record_entry
 from portal.hours.rules import Draft
+from portal.platform.audit import AuditLog
+from portal.platform.extensions import db
 from portal.platform.timeutil import today_taipei
 from portal.training.models import TrainingRecord
 from tests.conftest import login
@@ -176,7 +176,7 @@ def test_bad_dates_are_refused_with_a_message_in_both_languages(world, client, v
 
 
 def test_at_most_24_hours_a_day_summed_over_all_units(world, client):
-    shared, a_unit, b_unit = world.people["shared"], world.units["A"], world.units["B"]
+    shared, b_unit = world.people["shared"], world.units["B"]
     add_entry(shared, b_unit, half=40, field_code="education")
     login(client, world.users["clerk_a"])
     english(client)

@@ -7,10 +7,10 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from portal.auth.operations import create_user
-from portal.platform.extensions import db
 from portal.hours.models import HourEntry
-from portal.registry.operations import create_unit
+from portal.platform.extensions import db
 from portal.registry.models import Membership, Person
+from portal.registry.operations import create_unit
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser

@@ -14,12 +14,12 @@ from openpyxl import Workbook, load_workbook
 from python_calamine import CalamineWorkbook
 from sqlalchemy import func, select
 
-from portal.platform.audit import AuditLog
-from portal.platform.extensions import db
 from portal.hours.models import HourEntry
 from portal.imports import registry
 from portal.imports.models import ImportBatch
 from portal.imports.pipeline import Context, ImportKind, run
+from portal.platform.audit import AuditLog
+from portal.platform.extensions import db
 from portal.platform.timeutil import today_taipei
 from portal.registry.models import Membership, Person
 from tests.conftest import login

@@ -3,10 +3,10 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from portal.insurance.facts import cover_of, insurers, is_insured
+from portal.insurance.models import InsuranceEnrolment, InsurancePolicy
 from portal.platform.audit import AuditLog
 from portal.platform.extensions import db
-from portal.insurance.models import InsuranceEnrolment, InsurancePolicy
-from portal.insurance.facts import cover_of, insurers, is_insured
 from portal.platform.timeutil import today_taipei
 from portal.registry.models import Membership
 from tests.conftest import login

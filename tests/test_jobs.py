@@ -4,7 +4,6 @@ import uuid
 
 import pytest
 from flask import current_app
-from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from portal.platform import jobs
@@ -27,40 +26,6 @@ def explode_job(run: jobs.JobRun):
     run.set_total(3)
     run.advance()
     raise RuntimeError("boom")
-
-
-class ClosingClient(FlaskClient):
-    """Ends the request's transaction afterwards, as the app-context teardown does in production.
-
-    The test's app context stays pushed, so without this a request that touched an expired row
-    would keep SQLite's write lock and the job thread would wait for it."""
-
-    def open(self, *args, **kwargs):
-        try:
-            return super().open(*args, **kwargs)
-        finally:
-            db.session.rollback()
-
-
-@pytest.fixture
-def threaded_app(app, backend, tmp_path):
-    """An app whose database a job thread can share: PostgreSQL as is; SQLite in a file instead of
-    the in-memory database (one connection for every thread there)."""
-    if backend != "sqlite":
-        app.test_client_class = type("ClosingFreshClient", (ClosingClient, app.test_client_class), {})
-        yield app
-        jobs.wait(timeout=60)
-        return
-    from portal import create_app
-    from tests.conftest import base_config, reset_database
-    file_app = create_app(base_config(tmp_path, f"sqlite:///{tmp_path / 'jobs.db'}"))
-    file_app.test_client_class = type("ClosingFreshClient", (ClosingClient, app.test_client_class), {})
-    with file_app.app_context():
-        reset_database()
-        yield file_app
-        jobs.wait(timeout=60)
-        db.session.remove()
-        db.engine.dispose()
 
 
 def new_job(kind="tests.count", **params):

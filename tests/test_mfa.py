@@ -7,9 +7,9 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
-from portal.platform.audit import AuditLog
 from portal.auth import mfa
 from portal.auth.models import User
+from portal.platform.audit import AuditLog
 from portal.platform.extensions import db
 from tests.conftest import PASSWORD, login
 

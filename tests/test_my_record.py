@@ -3,8 +3,8 @@ from datetime import date
 
 from sqlalchemy import select
 
-from portal.platform.extensions import db
 from portal.hours.models import HourChange, HourEntry
+from portal.platform.extensions import db
 from portal.registry.models import Person
 from tests.conftest import login
 from tests.test_records import issue_for, make_ready

@@ -1,5 +1,7 @@
 """Password policy: lengths, the bundled common-password list, the user's own words, reuse
 (docs/rules/accounts.md#ac3)."""
+from itertools import pairwise
+
 import pytest
 from flask_babel import force_locale
 from hypothesis import HealthCheck, given, settings
@@ -70,7 +72,7 @@ def test_a_clerk_password_may_not_contain_the_unit_name(world, client):
 def test_staff_may_not_reuse_their_last_three_passwords(world, client):
     login(client, world.users["clerk_a"])
     history = [PASSWORD, "second-long-secret", "third-long-secret", "fourth-long-secret"]
-    for current, new in zip(history, history[1:]):
+    for current, new in pairwise(history):
         assert change(client, new, current=current).status_code == 302
     # current is "fourth"; the last three are fourth, third, second — the first one is the 4th-last
     for recent in history[1:]:

@@ -7,8 +7,8 @@ import threading
 import pytest
 from sqlalchemy import text
 
-from portal.platform import access, config
 from portal import create_app
+from portal.platform import access, config
 from portal.platform.audit import AuditLog, record
 from portal.platform.extensions import db
 from portal.platform.htmx import is_fragment_request, is_htmx_request

@@ -7,20 +7,19 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from portal.hours.models import HourEntry
+from portal.platform import uploads
 from portal.platform.audit import AuditLog
 from portal.platform.extensions import db
-from portal.hours.models import HourEntry
+from portal.platform.timeutil import today_taipei
 from portal.records.completeness import unit_rates
 from portal.records.models import RecordBook, RecordBookRequest
-from portal.records.operations import (RecordBookError, cancel_book, issued_record_book, next_number,
-                                       request_book)
-from portal.platform.timeutil import today_taipei
-from portal.training.models import TrainingRecord
-from portal.training.facts import holds_record_book
+from portal.records.operations import RecordBookError, cancel_book, issued_record_book, next_number, request_book
 from portal.registry.models import Unit
 from portal.registry.operations import authority_for
 from portal.registry.photos import prepare_photo
-from portal.platform import uploads
+from portal.training.facts import holds_record_book
+from portal.training.models import TrainingRecord
 from tests.conftest import login
 
 

@@ -13,15 +13,15 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from portal.platform import uploads
 from portal.auth.operations import create_user
-from portal.platform.extensions import db
 from portal.hours.models import HourChange, HourEntry
 from portal.insurance.models import InsuranceEnrolment, InsurancePolicy
-from portal.training.models import TrainingRecord
-from portal.registry.operations import authority_for, create_unit
+from portal.platform import uploads
+from portal.platform.extensions import db
 from portal.registry.models import Membership, Person
+from portal.registry.operations import authority_for, create_unit
 from portal.registry.photos import prepare_photo
+from portal.training.models import TrainingRecord
 from tests.conftest import PASSWORD, complete_second_step
 from tests.test_accessibility import violations
 

@@ -565,7 +565,7 @@ def test_the_import_template_lists_the_columns(app, world, client):
     header = next(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
     assert header == importing.TEMPLATE_HEADER
     with app.test_request_context():
-        example = dict(zip(importing.TEMPLATE_HEADER, importing.TEMPLATE_EXAMPLE))
+        example = dict(zip(importing.TEMPLATE_HEADER, importing.TEMPLATE_EXAMPLE, strict=True))
         assert importing.validate([example], world.units["A"].id)[1][0].column == "身分證字號"  # unknown person
 
 

@@ -7,8 +7,8 @@ from playwright.sync_api import Page, expect
 
 from portal.auth.operations import create_user
 from portal.platform.extensions import db
-from portal.registry.operations import create_unit
 from portal.registry.models import Membership, Person
+from portal.registry.operations import create_unit
 from tests.conftest import PASSWORD
 from tests.test_training import pdf, png
 

@@ -18,9 +18,9 @@ from werkzeug.test import encode_multipart
 
 from portal.platform import filecheck, uploads
 from portal.platform.extensions import db
+from portal.platform.uploads import StoredFile, UploadRefused
 from portal.training.models import TrainingFile
 from portal.training.operations import create_record
-from portal.platform.uploads import StoredFile, UploadRefused
 from tests.conftest import login
 
 

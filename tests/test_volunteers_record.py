@@ -10,10 +10,10 @@ from sqlalchemy import event
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-from portal.platform import uploads
-from portal.platform.extensions import db
 from portal.hours.models import HourEntry
 from portal.insurance.models import InsuranceEnrolment, InsurancePolicy
+from portal.platform import uploads
+from portal.platform.extensions import db
 from portal.platform.timeutil import today_taipei
 from portal.registry.models import Person
 from tests.conftest import login

@@ -64,7 +64,7 @@ def national_id(rng: random.Random, sex: str) -> str:
     letter = rng.choice(list(LETTER_CODES))
     body = ("1" if sex == "M" else "2") + "".join(str(rng.randint(0, 9)) for _ in range(7))
     code = LETTER_CODES[letter]
-    total = code // 10 + (code % 10) * 9 + sum(int(d) * w for d, w in zip(body, range(8, 0, -1)))
+    total = code // 10 + (code % 10) * 9 + sum(int(d) * w for d, w in zip(body, range(8, 0, -1), strict=True))
     return letter + body + str((10 - total % 10) % 10)
 
 

@@ -11,15 +11,15 @@ from datetime import date, timedelta
 from PIL import Image, ImageDraw
 from sqlalchemy import insert
 
-from portal.platform import uploads
-from portal.platform.extensions import db
 from portal.hours.models import HourEntry
 from portal.insurance.models import InsuranceEnrolment, InsurancePolicy
+from portal.platform import uploads
+from portal.platform.extensions import db
 from portal.records.models import RecordBook
 from portal.records.operations import next_number
-from portal.training.models import TrainingKind, TrainingRecord, TrainingStatus
-from portal.registry.photos import PURPOSE, prepare_photo
 from portal.registry.models import Membership, PhotoStatus
+from portal.registry.photos import PURPOSE, prepare_photo
+from portal.training.models import TrainingKind, TrainingRecord, TrainingStatus
 
 INSURERS = [("shinkong", "新光人壽", 75), ("first", "第一產物", 80)]
 
@@ -113,7 +113,7 @@ def load_insurance(rng: random.Random, units, today: date) -> int:
             continue  # a unit that has not enrolled anyone yet
         for m in unit_memberships(unit):
             age = m.person.age_on(date(today.year, 1, 1))
-            if ~m.is_current or (age is not None and age >= max_age):
+            if not m.is_current or (age is not None and age >= max_age):
                 continue
             db.session.add(InsuranceEnrolment(policy_id=policy.id, person_id=m.person_id, unit_id=unit.id,
                                               starts_on=policy.starts_on, ends_on=policy.ends_on))

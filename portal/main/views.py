@@ -3,16 +3,15 @@ from flask import redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from portal.platform import access
 from portal.auth.rules import safe_next
+from portal.platform import access
 from portal.platform.extensions import db
-from portal.platform.i18n import LANGUAGES
-from portal.registry.models import Unit
-from portal.registry.scopes import unit_scope
-from portal.registry.models import Membership
 from portal.platform.htmx import is_fragment_request, page_or_fragment
-from portal.registry.scopes import membership_scope, visible_memberships
+from portal.platform.i18n import LANGUAGES
+from portal.registry.models import Membership, Unit
+from portal.registry.scopes import membership_scope, unit_scope, visible_memberships
 from portal.volunteers import my_record
+
 from . import bp
 from .navigation import menu_items
 

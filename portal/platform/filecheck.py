@@ -215,9 +215,9 @@ def check_image(name: str, data: bytes, kind: str) -> CheckedFile:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise UploadRefused(name, _l("The image has far too many pixels (at most %(n)d megapixels).",
-                                     n=MAX_PIXELS // 1_000_000))
+                                     n=MAX_PIXELS // 1_000_000)) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
-        raise UploadRefused(name, damaged)
+        raise UploadRefused(name, damaged) from None
     clean.info = {}
     out = io.BytesIO()
     if kind == "jpeg":
@@ -284,9 +284,9 @@ def _check_pdf(name: str, data: bytes) -> CheckedFile:
     try:
         pdf = pikepdf.open(io.BytesIO(data))
     except pikepdf.PasswordError:
-        raise UploadRefused(name, _encrypted())
+        raise UploadRefused(name, _encrypted()) from None
     except (pikepdf.PdfError, ValueError, RuntimeError):
-        raise UploadRefused(name, _l("The PDF is damaged and cannot be read."))
+        raise UploadRefused(name, _l("The PDF is damaged and cannot be read.")) from None
     with pdf:
         if pdf.is_encrypted:
             raise UploadRefused(name, _encrypted())
@@ -309,7 +309,7 @@ def _check_pdf(name: str, data: bytes) -> CheckedFile:
         try:
             pdf.save(out)
         except pikepdf.PdfError:
-            raise UploadRefused(name, _l("The PDF is damaged and cannot be read."))
+            raise UploadRefused(name, _l("The PDF is damaged and cannot be read.")) from None
     return CheckedFile("pdf", out.getvalue(), name, pages=pages)
 
 

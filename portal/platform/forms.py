@@ -45,7 +45,7 @@ class DateInput(StringField):
                 self.data = parse_date(self.raw)
             except DateFormatError:
                 self.data = None
-                raise ValueError(_l("Enter a date such as 114/03/05 or 2025-03-05."))
+                raise ValueError(_l("Enter a date such as 114/03/05 or 2025-03-05.")) from None
 
     def _value(self):
         if self.raw_data:

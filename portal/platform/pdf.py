@@ -19,9 +19,9 @@ from pathlib import Path
 
 import segno
 from flask import render_template
-from markupsafe import Markup
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 FONT_FAMILIES = {"serif": "Portal Serif TC", "sans": "Portal Sans TC"}
 # Characters that never reach the fonts as glyphs (layout only).

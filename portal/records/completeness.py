@@ -13,14 +13,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import aliased
 
-from portal.platform.extensions import db
 from portal.hours.models import ACTIVE as HOURS_ACTIVE
 from portal.hours.models import HourEntry
 from portal.insurance.facts import covered
-from portal.training.models import TrainingKind, TrainingRecord, TrainingStatus
+from portal.platform.extensions import db
+from portal.registry.models import Membership, Person, PhotoStatus, Unit
 from portal.training.facts import verified_basic
-from portal.registry.models import PhotoStatus, Unit
-from portal.registry.models import Membership, Person
+from portal.training.models import TrainingKind, TrainingRecord, TrainingStatus
+
 from .operations import valid_book_exists
 
 ITEMS = ("id_number", "birth_date", "photo", "training", "record_book", "hours", "insurance")

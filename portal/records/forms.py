@@ -4,6 +4,7 @@ from wtforms import BooleanField, HiddenField, IntegerField, SelectField, Select
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.platform.forms import Form, clean_text, no_markup, options
+
 from .models import FIRST, REISSUE, RENEWAL
 
 REQUEST_KINDS = [(FIRST, _l("First issue (初次)")), (RENEWAL, _l("Renewal (換發)")), (REISSUE, _l("Reissue (補發)"))]

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.platform.extensions import db
 from portal.platform.timeutil import utcnow
 
+
 class BookKind(StrEnum):
     """What the book's latest issuance was; CANCELLED (註銷) keeps the row."""
     FIRST = "first"

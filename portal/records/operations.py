@@ -13,16 +13,26 @@ from sqlalchemy import exists, select
 
 from portal.platform import audit
 from portal.platform.extensions import db
-from portal.platform.numbering import next_in_sequence
 from portal.platform.i18n import format_date, localized
+from portal.platform.numbering import next_in_sequence
 from portal.platform.timeutil import today_taipei, utcnow
-from portal.training.models import TrainingKind, TrainingRecord, TrainingStatus
-from portal.training.facts import verified_basic
 from portal.registry.catalog import FIELD_BY_CODE
-from portal.registry.models import Authority, PhotoStatus, Unit
-from portal.registry.models import Membership, Person
-from .models import (CANCELLED, DECLINED, FIRST, ISSUED, PENDING, REISSUE, RENEWAL, WITHDRAWN, RecordBook,
-                     RecordBookRequest)
+from portal.registry.models import Authority, Membership, Person, PhotoStatus, Unit
+from portal.training.facts import verified_basic
+from portal.training.models import TrainingKind, TrainingRecord, TrainingStatus
+
+from .models import (
+    CANCELLED,
+    DECLINED,
+    FIRST,
+    ISSUED,
+    PENDING,
+    REISSUE,
+    RENEWAL,
+    WITHDRAWN,
+    RecordBook,
+    RecordBookRequest,
+)
 
 
 class RecordBookError(ValueError):

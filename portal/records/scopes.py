@@ -10,10 +10,9 @@ from sqlalchemy import false, select
 
 from portal.platform import access
 from portal.platform.extensions import db
-from portal.registry.models import Unit
-from portal.registry.scopes import visible_unit_ids
-from portal.registry.scopes import person_scope
-from portal.registry.models import Person
+from portal.registry.models import Person, Unit
+from portal.registry.scopes import person_scope, visible_unit_ids
+
 from .models import RecordBook, RecordBookRequest
 
 

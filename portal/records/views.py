@@ -13,17 +13,23 @@ from portal.platform.forms import options
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import localized
 from portal.platform.timeutil import today_taipei
+from portal.registry.models import Membership, Person, PhotoStatus, Unit
+from portal.registry.scopes import get_person_or_404, get_unit_or_404, unit_scope, visible_units
 from portal.training.facts import verified_basic, verified_special
-from portal.registry.models import PhotoStatus, Unit
-from portal.registry.scopes import get_unit_or_404, unit_scope, visible_units
-from portal.registry.models import Membership, Person
-from portal.registry.scopes import get_person_or_404
+
 from . import bp
 from .completeness import ITEM_LABELS, ITEMS, kpi_target, person_rows, totals, unit_rates
 from .forms import REQUEST_KINDS, DeclineForm, IssueForm, ListFilter, RequestForm
 from .models import PENDING, RecordBook, RecordBookRequest
-from .operations import (RecordBookError, decline_request, issue_many,
-                         pending_request_exists, request_book, valid_book_exists, withdraw_request)
+from .operations import (
+    RecordBookError,
+    decline_request,
+    issue_many,
+    pending_request_exists,
+    request_book,
+    valid_book_exists,
+    withdraw_request,
+)
 from .scopes import book_scope, get_request_or_404
 
 READERS = (*access.RECORD_READERS, access.VOLUNTEER)

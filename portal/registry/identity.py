@@ -43,7 +43,7 @@ def _checksum_ok(number: str) -> bool:
         total += (LETTER_CODES.get(number[1], 0) % 10) * 8
     else:
         total += int(number[1]) * 8
-    total += sum(int(d) * w for d, w in zip(number[2:9], range(7, 0, -1)))
+    total += sum(int(d) * w for d, w in zip(number[2:9], range(7, 0, -1), strict=True))
     total += int(number[9])
     return total % 10 == 0
 

@@ -16,10 +16,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from portal.platform.filecheck import ACCEPT
 from portal.platform.forms import DateInput, Form, clean_text, no_markup, options
 from portal.platform.i18n import localized
 from portal.platform.timeutil import today_taipei
-from portal.platform.filecheck import ACCEPT
 from portal.registry.catalog import FIELDS
 
 from .models import CaseStatus, TrainingKind, TrainingStatus

@@ -8,28 +8,27 @@ from flask_login import current_user
 from sqlalchemy import select, true
 from sqlalchemy.orm import contains_eager
 
-from portal.platform import access
 from portal.awards.record import award_lines, received_tiers
-from portal.platform.extensions import db
+from portal.documents.kinds import kind_label
+from portal.documents.models import Document
+from portal.documents.scopes import document_scope
 from portal.hours.models import EntryStatus, HourEntry
 from portal.hours.operations import person_totals
 from portal.hours.scopes import entry_scope
 from portal.insurance.facts import cover_of
-from portal.records.completeness import ITEM_LABELS, ITEMS, item_conditions
-from .record_book import training_of
-from portal.records.forms import RequestForm
-from portal.records.operations import book_of, pending_request, requirements
-from portal.records.models import RecordBookRequest
+from portal.platform import access
+from portal.platform.extensions import db
 from portal.platform.timeutil import today_taipei
-from portal.registry.models import Unit
+from portal.records.completeness import ITEM_LABELS, ITEMS, item_conditions
+from portal.records.forms import RequestForm
+from portal.records.models import RecordBookRequest
+from portal.records.operations import book_of, pending_request, requirements
+from portal.registry.models import Membership, Unit
 from portal.registry.scopes import visible_unit_ids
-from .forms import PhotoForm, PhotoReviewForm
-from portal.registry.models import Membership
-from portal.documents.kinds import kind_label
-from portal.documents.models import Document
-from portal.documents.scopes import document_scope
-from .progress import award_progress, honor_card_progress
 
+from .forms import PhotoForm, PhotoReviewForm
+from .progress import award_progress, honor_card_progress
+from .record_book import training_of
 from .section_names import SECTIONS  # noqa: E402,F401
 
 
@@ -106,7 +105,7 @@ def completeness(person):
     for unit in units:
         conditions = item_conditions(person.id, unit.id, today)
         flags = db.session.execute(select(*[c for c in conditions.values()])).one()
-        rows.append((unit, dict(zip(conditions, (bool(f) for f in flags)))))
+        rows.append((unit, dict(zip(conditions, (bool(f) for f in flags), strict=True))))
     return {"rows": rows, "items": ITEMS, "labels": ITEM_LABELS}
 
 
