@@ -11,6 +11,7 @@ from portal.platform.extensions import db
 from portal.platform.forms import check_version
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import localized
+from portal.platform.pagination import paginate
 
 from . import bp
 from .forms import AccountForm, NewAccountForm, ResetPasswordForm
@@ -36,7 +37,7 @@ def index():
                                 User.display_name.contains(q, autoescape=True)))
     if role:
         query = query.where(User.role == role)
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
+    page = paginate(query, request.args.get("page", 1, type=int), 50)
     return page_or_fragment("admin/users.html", "results", page=page, q=q, role=role, roles=access.ROLES)
 
 

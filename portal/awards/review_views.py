@@ -17,6 +17,7 @@ from portal.platform.extensions import db
 from portal.platform.forms import options, same_version
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import format_date, hours_text, localized
+from portal.platform.pagination import paginate
 from portal.platform.timeutil import today_taipei
 from portal.registry.labels import sex_label
 from portal.registry.models import Unit
@@ -73,7 +74,7 @@ def review():
     query = (filtered(form).options(selectinload(AwardApplication.person), selectinload(AwardApplication.unit),
                                     selectinload(AwardApplication.round))
              .order_by(AwardApplication.applied_at, AwardApplication.id))
-    page = db.paginate(query, page=form.page.data or 1, per_page=PER_PAGE, error_out=False)
+    page = paginate(query, form.page.data or 1, PER_PAGE)
     steps = review_steps(current_user)
     chosen = next((r for r in rounds if str(r.id) == (form.round.data or "")), None)
     return page_or_fragment(

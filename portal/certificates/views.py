@@ -17,6 +17,7 @@ from portal.platform.extensions import db
 from portal.platform.forms import check_version, options
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import hours_text
+from portal.platform.pagination import paginate
 from portal.platform.timeutil import today_taipei
 from portal.registry.models import Person
 
@@ -84,7 +85,7 @@ def register_query(form: RegisterFilter):
 @access.allow(access.VOLUNTEER, *access.RECORD_READERS)
 def index():
     form = register_filter()
-    page = db.paginate(register_query(form), page=form.page.data or 1, per_page=25, error_out=False)
+    page = paginate(register_query(form), form.page.data or 1, 25)
     open_requests = db.session.scalars(
         select(CertificateRequest).where(request_scope(current_user),
                                          CertificateRequest.status.in_(OPEN_REQUEST_STATUSES))

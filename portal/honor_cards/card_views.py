@@ -12,6 +12,7 @@ from portal.platform.dates import format_roc_short
 from portal.platform.extensions import db
 from portal.platform.forms import check_version
 from portal.platform.htmx import page_or_fragment
+from portal.platform.pagination import paginate
 from portal.platform.timeutil import today_taipei
 from portal.registry.models import Person
 
@@ -32,7 +33,7 @@ def cards():
              .options(selectinload(HonorCard.person)).order_by(HonorCard.id.desc()))
     if q:
         query = query.where((Person.name.contains(q, autoescape=True)) | (HonorCard.number == q.upper()))
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
+    page = paginate(query, request.args.get("page", 1, type=int), PER_PAGE)
     return page_or_fragment("honor_cards/cards.html", "results", page=page, q=q, today=today_taipei())
 
 

@@ -12,6 +12,7 @@ from portal.platform.extensions import db
 from portal.platform.forms import check_version, options
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import localized
+from portal.platform.pagination import paginate
 from portal.platform.timeutil import today_taipei
 from portal.platform.uploads import UploadRefused, send_stored
 from portal.registry.scopes import get_person_or_404, visible_units
@@ -140,7 +141,7 @@ def applications():
              .order_by(HonorCardApplication.id.desc()))
     if status in APPLICATION_STATUSES:      # any other value ("all"): every status
         query = query.where(HonorCardApplication.status == status)
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
+    page = paginate(query, request.args.get("page", 1, type=int), PER_PAGE)
     cancellable = {a.id for a in page.items if may_cancel(current_user, a)}
     return page_or_fragment("honor_cards/applications.html", "results", page=page, status=status,
                             version_form=VersionForm(formdata=None), cancellable=cancellable)

@@ -12,6 +12,7 @@ from portal.platform.extensions import db
 from portal.platform.forms import check_version, options
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import format_date, localized
+from portal.platform.pagination import paginate
 from portal.platform.timeutil import today_taipei
 from portal.registry.catalog import FIELD_BY_CODE
 from portal.registry.models import Unit
@@ -66,7 +67,7 @@ def review_query(form: ReviewFilter):
 @access.allow(access.COUNTY)
 def review():
     form = review_filter()
-    page = db.paginate(review_query(form), page=form.page.data or 1, per_page=PER_PAGE, error_out=False)
+    page = paginate(review_query(form), form.page.data or 1, PER_PAGE)
     return page_or_fragment("honor_cards/review.html", "results", form=form, page=page,
                             decision_form=BulkDecisionForm(formdata=None), fields=FIELD_BY_CODE)
 

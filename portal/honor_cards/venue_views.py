@@ -9,6 +9,7 @@ from portal.platform.extensions import db
 from portal.platform.forms import check_version
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import localized
+from portal.platform.pagination import paginate
 
 from . import bp
 from .forms import VenueFilter, VenueForm, county_choices
@@ -48,7 +49,7 @@ def venue_query(form: VenueFilter):
 @access.allow(*access.EVERYONE)
 def venues():
     form = venue_filter()
-    page = db.paginate(venue_query(form), page=form.page.data or 1, per_page=30, error_out=False)
+    page = paginate(venue_query(form), form.page.data or 1, 30)
     kept = []
     if keeps_venues(current_user):
         kept = db.session.scalars(select(Venue).where(venue_write_scope(current_user))

@@ -16,6 +16,7 @@ from portal.platform.extensions import db
 from portal.platform.forms import options
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import localized
+from portal.platform.pagination import paginate
 from portal.platform.timeutil import today_taipei
 from portal.registry.identity import normalise
 from portal.registry.models import Person
@@ -87,7 +88,7 @@ def filtered_totals(form, condition=None):
 @access.allow(*READERS)
 def index():
     form = hours_filter()
-    page = db.paginate(entries_query(form), page=form.page.data or 1, per_page=25, error_out=False)
+    page = paginate(entries_query(form), form.page.data or 1, 25)
     count, half = filtered_totals(form)
     if current_user.role == access.VOLUNTEER:
         totals = person_totals(current_user.person_id, None) if current_user.person_id else None
@@ -140,8 +141,7 @@ def person(person_id):
     person = get_person_or_404(person_id, current_user)
     totals = person_totals(person.id, totals_row_units(current_user))
     form = hours_filter()
-    page = db.paginate(entries_query(form, HourEntry.person_id == person.id), page=form.page.data or 1,
-                       per_page=25, error_out=False)
+    page = paginate(entries_query(form, HourEntry.person_id == person.id), form.page.data or 1, 25)
     return page_or_fragment("hours/person.html", "results", person=person, totals=totals, form=form, page=page,
                             link_to_person_pages=current_user.role != access.VOLUNTEER)
 

@@ -12,6 +12,7 @@ from portal.platform.extensions import db
 from portal.platform.forms import options
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import localized
+from portal.platform.pagination import paginate
 from portal.platform.timeutil import today_taipei
 from portal.registry.models import Membership, Person, PhotoStatus, Unit
 from portal.registry.scopes import get_person_or_404, get_unit_or_404, unit_scope, visible_units
@@ -115,9 +116,9 @@ def county_index():
 
 def books_index():
     form = ListFilter(request.args)
-    page = db.paginate(select(RecordBook).join(RecordBook.person).options(contains_eager(RecordBook.person))
-                       .where(book_scope(current_user)).order_by(RecordBook.issued_on.desc(), RecordBook.id.desc()),
-                       page=form.page.data or 1, per_page=50, error_out=False)
+    books = (select(RecordBook).join(RecordBook.person).options(contains_eager(RecordBook.person))
+             .where(book_scope(current_user)).order_by(RecordBook.issued_on.desc(), RecordBook.id.desc()))
+    page = paginate(books, form.page.data or 1, 50)
     pending = db.session.scalar(select(func.count(RecordBookRequest.id)).join(RecordBookRequest.unit)
                                 .where(RecordBookRequest.status == PENDING, unit_scope(current_user)))
     return render_template("records/books.html", page=page, pending=pending)

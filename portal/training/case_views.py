@@ -13,6 +13,7 @@ from portal.platform.extensions import db
 from portal.platform.forms import check_version
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import format_date, localized
+from portal.platform.pagination import paginate
 from portal.platform.timeutil import today_taipei
 from portal.registry.scopes import get_person_or_404
 
@@ -46,7 +47,7 @@ def case_query(form: CaseFilter):
 @access.allow(*access.RECORD_READERS)
 def cases():
     form = case_filter()
-    page = db.paginate(case_query(form), page=form.page.data or 1, per_page=25, error_out=False)
+    page = paginate(case_query(form), form.page.data or 1, 25)
     return page_or_fragment("training/cases.html", "results", form=form, page=page,
                             is_staff=current_user.role in access.UNIT_STAFF)
 

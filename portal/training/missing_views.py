@@ -12,6 +12,7 @@ from portal.platform.exports import csv_response
 from portal.platform.extensions import db
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import localized
+from portal.platform.pagination import paginate
 from portal.platform.timeutil import today_taipei
 from portal.registry.catalog import FIELD_BY_CODE
 from portal.registry.identity import normalise
@@ -79,7 +80,7 @@ def missing_words(basic_ok, special_ok, field_code) -> str:
 @access.allow(*access.RECORD_READERS)
 def missing():
     form = missing_filter()
-    page = db.paginate(missing_query(form), page=form.page.data or 1, per_page=25, error_out=False)
+    page = paginate(missing_query(form), form.page.data or 1, 25)
     is_staff = current_user.role in access.UNIT_STAFF
     may_add = {m.id for m in page.items if is_staff and m.unit_id == current_user.unit_id}
     return page_or_fragment("training/missing.html", "results", form=form, page=page, rows=missing_rows(page.items),

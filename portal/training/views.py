@@ -17,6 +17,7 @@ from portal.platform.extensions import db
 from portal.platform.forms import options
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import format_date, localized
+from portal.platform.pagination import paginate
 from portal.platform.timeutil import today_taipei
 from portal.registry.catalog import FIELD_BY_CODE
 from portal.registry.identity import normalise
@@ -115,7 +116,7 @@ def index():
     if current_user.role == access.VOLUNTEER:
         return my_training()
     form = record_filter()
-    page = db.paginate(record_query(form), page=form.page.data or 1, per_page=25, error_out=False)
+    page = paginate(record_query(form), form.page.data or 1, 25)
     return page_or_fragment("training/index.html", "results", form=form, page=page,
                             is_staff=current_user.role in access.UNIT_STAFF)
 

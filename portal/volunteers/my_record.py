@@ -15,6 +15,7 @@ from portal.hours.operations import person_totals
 from portal.insurance.facts import cover_of
 from portal.platform.extensions import db
 from portal.platform.i18n import format_date, hours_text, year_label
+from portal.platform.pagination import paginate
 from portal.platform.timeutil import today_taipei
 from portal.records.operations import book_of, pending_request, requirements
 from portal.registry.models import PhotoStatus
@@ -58,7 +59,7 @@ def entries_page(person_id: int, page: int):
              .options(joinedload(HourEntry.unit), joinedload(HourEntry.entered_by),
                       selectinload(HourEntry.changes).joinedload(HourChange.actor))
              .order_by(HourEntry.start_on.desc(), HourEntry.id.desc()))
-    return db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
+    return paginate(query, page, PER_PAGE)
 
 
 def documents_of(person_id: int):

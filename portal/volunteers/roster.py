@@ -2,7 +2,6 @@
 hours as computed columns, so the whole page (and the export) is one query with no per-row loads."""
 from dataclasses import dataclass
 from datetime import date
-from math import ceil
 
 from sqlalchemy import and_, case, func, not_, or_, select
 from sqlalchemy.orm import contains_eager
@@ -10,7 +9,6 @@ from sqlalchemy.orm import contains_eager
 from portal.hours.models import ACTIVE as HOURS_ACTIVE
 from portal.hours.models import HourEntry
 from portal.insurance.facts import covered
-from portal.platform.extensions import db
 from portal.records.operations import valid_book_exists
 from portal.registry.identity import normalise
 from portal.registry.models import Membership, Person, Unit
@@ -81,39 +79,3 @@ def roster_query(form, user, today: date):
 
 def rows_of(result) -> list[RosterRow]:
     return [RosterRow(m, bool(t), bool(b), bool(i), int(h or 0)) for m, t, b, i, h in result]
-
-
-@dataclass
-class Page:
-    """The parts of Flask-SQLAlchemy's Pagination the templates use, for a multi-column query."""
-    items: list
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
-
-
-def paginate(query, page: int, per_page: int = 25) -> Page:
-    page = max(1, page or 1)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    items = rows_of(db.session.execute(query.limit(per_page).offset((page - 1) * per_page)))
-    return Page(items, page, per_page, total)

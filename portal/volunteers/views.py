@@ -13,6 +13,7 @@ from portal.platform.extensions import db
 from portal.platform.forms import check_version, options
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import format_date, hours_text, localized
+from portal.platform.pagination import paginate
 from portal.platform.timeutil import today_taipei
 from portal.registry.catalog import FIELD_BY_CODE
 from portal.registry.operations import (
@@ -62,7 +63,7 @@ def roster_filter() -> RosterFilter:
 def index():
     form = roster_filter()
     today = today_taipei()
-    page = roster.paginate(roster.roster_query(form, current_user, today), form.page.data or 1)
+    page = paginate(roster.roster_query(form, current_user, today), form.page.data or 1, 25, rows=roster.rows_of)
     return page_or_fragment("volunteers/index.html", "results", form=form, page=page, today=today,
                             can_register=access.may_call("volunteers.new"))
 
