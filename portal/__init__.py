@@ -81,7 +81,7 @@ def register_blueprints(app: Flask):
                honor_cards_bp, awards_bp, certificates_bp, imports_bp, admin_bp, demo_bp):
         app.register_blueprint(bp)
     from .kinds import install
-    install()
+    install(app)
 
 
 def configure_logging(app: Flask):

@@ -3,17 +3,23 @@ pipeline, the document kinds of the document engine, the background jobs, and th
 training rules ask (record books are a floor above training). create_app installs them; a feature only defines
 its kinds as plain module constants and never registers itself."""
 from portal.awards.importing import KIND as OTHER_AWARDS_IMPORT
+from portal.awards.models import AwardSource
 from portal.certificates import batch
 from portal.certificates.documents import ENGLISH_CERTIFICATE_KIND, ENGLISH_TRANSCRIPT_KIND, PERFORMANCE_KIND
 from portal.documents.kinds import install_kinds
+from portal.documents.models import DocumentStatus
 from portal.honor_cards.documents import HONOR_CARD_KIND
 from portal.honor_cards.importing import KIND as HONOR_CARDS_IMPORT
 from portal.hours.importing import HOURS as HOURS_IMPORT
 from portal.imports import registry
+from portal.imports.models import BatchStatus
 from portal.platform import jobs
+from portal.platform.jobs import JobStatus
+from portal.records.models import BookKind
 from portal.records.operations import issued_on as record_book_issued_on
 from portal.training.facts import install_record_book_lookup
 from portal.training.importing import TRAINING_KIND as TRAINING_IMPORT
+from portal.training.models import Basis, TrainingKind
 from portal.volunteers.importing import ROSTER_KIND as ROSTER_IMPORT
 from portal.volunteers.record_book_pdf import RECORD_BOOK_KIND
 
@@ -37,7 +43,13 @@ JOBS = {
 }
 
 
-def install() -> None:
+# The status values templates compare with, by name (StrEnum members equal the stored strings).
+TEMPLATE_ENUMS = {e.__name__: e for e in (AwardSource, BatchStatus, Basis, BookKind, DocumentStatus, JobStatus,
+                                          TrainingKind)}
+
+
+def install(app) -> None:
+    app.jinja_env.globals.update(TEMPLATE_ENUMS)
     registry.install(IMPORT_KINDS)
     install_kinds(DOCUMENT_KINDS)
     jobs.install(JOBS)

@@ -10,7 +10,7 @@ from portal.hours.models import ACTIVE, HourEntry
 from portal.platform.extensions import db
 from portal.registry.catalog import FIELD_BY_CODE
 from portal.registry.models import Membership, Person, Unit
-from portal.training.models import TrainingRecord
+from portal.training.models import TrainingRecord, TrainingStatus
 
 from . import rules
 from .models import OPEN_REQUEST_STATUSES, PERFORMANCE, CertificateRequest, RequestStatus
@@ -63,7 +63,7 @@ def units_by_id(unit_ids: Iterable[int]) -> dict[int, Unit]:
 def training_rows(person_id: int) -> list[dict]:
     """Verified training for the transcript."""
     records = db.session.scalars(select(TrainingRecord).where(
-        TrainingRecord.person_id == person_id, TrainingRecord.status == "verified")
+        TrainingRecord.person_id == person_id, TrainingRecord.status == TrainingStatus.VERIFIED)
         .order_by(TrainingRecord.completed_on, TrainingRecord.id))
     return [{
         "kind": r.kind, "field_en": FIELD_BY_CODE[r.field_code].name_en if r.field_code in FIELD_BY_CODE else "",

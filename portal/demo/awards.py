@@ -24,9 +24,10 @@ from portal.awards.models import (
 from portal.awards.operations import apply, approve, forward
 from portal.awards.rules import HEALTH_AND_WELFARE_FIELDS, THRESHOLDS
 from portal.hours.models import EntryStatus, HourEntry
-from portal.imports.pipeline import Context, run
+from portal.imports.pipeline import Context, OutcomeStatus, run
 from portal.platform.extensions import db
 from portal.records.models import RecordBook
+from portal.registry.models import MembershipStatus
 from portal.training.models import TrainingRecord
 
 from .records import month_end
@@ -111,7 +112,7 @@ def veterans(people, count: int, prefer) -> list:
     chosen, units = [], set()
     for person in [prefer] + [p for p in people if p is not prefer]:
         m = person.memberships[0]
-        if person.id in with_book and m.status == "active" and m.field_code in HEALTH_AND_WELFARE_FIELDS \
+        if person.id in with_book and m.status == MembershipStatus.ACTIVE and m.field_code in HEALTH_AND_WELFARE_FIELDS \
                 and m.unit_id not in units:
             chosen.append(person)
             units.add(m.unit_id)
@@ -157,7 +158,7 @@ def import_other_awards(people, accounts: dict, today: date) -> int:
     by_unit = {}
     for person in people:
         m = person.memberships[0]
-        if m.status == "active":
+        if m.status == MembershipStatus.ACTIVE:
             by_unit.setdefault(m.unit.code, person)
     files = {}
     for username, unit_code, title, tier, issuer, year, awarded_on in OTHER_AWARDS:
@@ -174,5 +175,5 @@ def import_other_awards(people, accounts: dict, today: date) -> int:
         with force_locale("en"):
             outcome = run(importing.KIND, body.encode("utf-8"), ctx, commit=True,
                           filename=f"{user.authority.name}獎項名冊.csv")
-        written += outcome.committed if outcome.status == "committed" else 0
+        written += outcome.committed if outcome.status == OutcomeStatus.COMMITTED else 0
     return written

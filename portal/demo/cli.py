@@ -121,7 +121,7 @@ def demo_data(volunteers, if_empty):
     insured = load_insurance(rng, units, today)
     # The demo volunteer: serving in TPE-SW-01, with a record book when one of them has it.
     with_book = set(db.session.scalars(select(RecordBook.person_id)))
-    serving = [p for p in people if p.memberships[0].unit.code == "TPE-SW-01" and p.memberships[0].status == "active"]
+    serving = [p for p in people if p.memberships[0].unit.code == "TPE-SW-01" and p.memberships[0].status == MembershipStatus.ACTIVE]
     volunteer = next((p for p in serving if p.id in with_book), serving[0])
     click.echo("Demo logins (password for all: %s)" % DEMO_PASSWORD)
     accounts = {}

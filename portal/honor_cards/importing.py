@@ -28,7 +28,7 @@ from portal.platform.exports import csv_bytes
 from portal.platform.extensions import db
 from portal.platform.i18n import hours_text
 from portal.registry.identity import IdNumberError, classify, mask_name
-from portal.registry.models import Membership, Person, Unit
+from portal.registry.models import AuthorityKind, Membership, Person, Unit
 
 from .documents import issue_documents
 from .models import CardKind, CardSource, CardStatus, HonorCard
@@ -84,7 +84,7 @@ def _refused(table, row, key, value, exc: Refused, masked=False) -> RowProblem:
 def county_context_problem(ctx) -> RowProblem | None:
     """Refuse anything but a county authority: a unit context, a unit user, or no authority."""
     authority, user = ctx.authority, ctx.user
-    if ctx.unit is not None or authority is None or authority.kind != "county":
+    if ctx.unit is not None or authority is None or authority.kind != AuthorityKind.COUNTY:
         return RowProblem(None, "", "", "", "county_only", CARD_MESSAGES["county_only"])
     if user is not None and (user.role != access.COUNTY or user.authority_id != authority.id):
         return RowProblem(None, "", "", "", "county_only", CARD_MESSAGES["county_only"])

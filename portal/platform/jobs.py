@@ -26,6 +26,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from flask import current_app, has_request_context
@@ -39,7 +40,14 @@ from .timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
-QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+QUEUED, RUNNING, DONE, FAILED = JobStatus
 FINISHED = (DONE, FAILED)
 DEFAULT_QUEUE = "portal"
 # RQ calls a function by its dotted name in a worker process; the composition root builds the app there.

@@ -17,7 +17,7 @@ from portal.platform.i18n import format_date, localized
 from portal.platform.numbering import next_in_sequence
 from portal.platform.timeutil import today_taipei, utcnow
 from portal.registry.catalog import FIELD_BY_CODE
-from portal.registry.models import Authority, Membership, Person, PhotoStatus, Unit
+from portal.registry.models import Authority, AuthorityKind, Membership, Person, PhotoStatus, Unit
 from portal.training.facts import verified_basic
 from portal.training.models import TrainingKind, TrainingRecord, TrainingStatus
 
@@ -180,7 +180,7 @@ def issue_request(req: RecordBookRequest, authority: Authority, user, day: date 
     day = day or today_taipei()
     if req.status != PENDING:
         raise RecordBookError(_("The request for %(name)s is no longer waiting.", name=req.person.name))
-    if authority.kind != "county" or authority.county_code != req.unit.county_code:
+    if authority.kind != AuthorityKind.COUNTY or authority.county_code != req.unit.county_code:
         raise RecordBookError(_("Only the county authority of the requesting unit issues its record books."))
     missing = missing_requirements(req.person, req.unit_id)
     if missing:

@@ -15,7 +15,15 @@ from portal.platform.timeutil import utcnow
 from .catalog import COUNTY_BY_CODE, FIELD_BY_CODE
 from .identity import mask_id, mask_name
 
-AUTHORITY_KINDS = ("ministry", "county", "sector_local", "sector_central")
+
+class AuthorityKind(StrEnum):
+    MINISTRY = "ministry"
+    COUNTY = "county"
+    SECTOR_LOCAL = "sector_local"
+    SECTOR_CENTRAL = "sector_central"
+
+
+AUTHORITY_KINDS = tuple(AuthorityKind)
 SECTORS = ("public", "private")
 
 

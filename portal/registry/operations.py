@@ -11,7 +11,7 @@ from portal.platform.extensions import db
 
 from .catalog import COUNTIES, COUNTY_BY_CODE, FIELD_BY_CODE
 from .identity import mask_id
-from .models import Authority, Membership, MembershipStatus, Person, Unit, UnitField
+from .models import Authority, AuthorityKind, Membership, MembershipStatus, Person, Unit, UnitField
 
 MINISTRY_NAME = ("衛生福利部", "Ministry of Health and Welfare")
 
@@ -35,11 +35,11 @@ def seed_reference_data():
 
 def authority_for(kind: str, county_code: str | None, field_code: str | None) -> Authority:
     """The authority of `kind` for the county and/or field; sector authorities are created on first use."""
-    if kind == "ministry":
+    if kind == AuthorityKind.MINISTRY:
         county_code = field_code = None
-    elif kind == "county":
+    elif kind == AuthorityKind.COUNTY:
         field_code = None
-    elif kind == "sector_central":
+    elif kind == AuthorityKind.SECTOR_CENTRAL:
         county_code = None
     found = db.session.scalar(select(Authority).where(
         Authority.kind == kind, Authority.county_code.is_(county_code) if county_code is None
@@ -51,7 +51,7 @@ def authority_for(kind: str, county_code: str | None, field_code: str | None) ->
         seed_reference_data()
         return authority_for(kind, county_code, field_code)
     field = FIELD_BY_CODE[field_code]
-    if kind == "sector_local":
+    if kind == AuthorityKind.SECTOR_LOCAL:
         county = COUNTY_BY_CODE[county_code]
         name, name_en = f"{county.name}{field.name}主管機關", f"{county.name_en} {field.name_en} Authority"
     else:
