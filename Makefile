@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 FLASK  := $(VENV)/bin/flask --app wsgi
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-deps translations compile-translations migrate bench clean test-clock
+.PHONY: install run test test-deps lint translations compile-translations migrate bench clean test-clock
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,12 @@ test-deps: $(VENV)/.installed compile-translations
 	  if [ -n "$$missing" ]; then echo "installing$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi; \
 	fi
 
-test: test-deps
+# The floors (import-linter contract in pyproject.toml) and ruff (pyflakes, bugbear, import order).
+lint: $(VENV)/.installed
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check portal tests benchmarks docs wsgi.py
+
+test: test-deps lint
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed
