@@ -4,8 +4,9 @@ Reads mutmut's results (mutants/<module>.meta), subtracts the equivalent mutants
 tests/mutation-equivalent.txt and prints one row per rule module: mutants, killed, equivalent,
 survived, and the kill rate of the non-equivalent ones. Exits non-zero when the rate of a module or
 of all of them is below 90 %, when a rule module has no results, or when a listed equivalent no longer
-matches a surviving mutant (mutmut numbers mutants per function: when the code changes, the numbers
-move, so each entry carries a fingerprint of its diff and a moved entry is reported, not trusted).
+matches a surviving mutant. mutmut numbers the mutants of each function, and the numbers move when the
+function changes, so an entry is matched by its function and the fingerprint of its diff (the changed
+lines); a match under another number is counted and reported so that the list can be brought up to date.
 
 Run from the repository root: `python -m tests.mutation_report` (not a test module: pytest does not collect it).
 Each surviving mutant is printed with its diff and fingerprint, ready to be killed by a test on the
@@ -13,6 +14,7 @@ other side of its edge or, if no input can tell it from the code, listed as equi
 """
 import hashlib
 import json
+import math
 import sys
 import tomllib
 from collections import Counter
@@ -41,6 +43,10 @@ def fingerprint(diff: str) -> str:
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:8]
 
 
+def function_of(name: str) -> str:
+    return name.rpartition("__mutmut_")[0]
+
+
 def read_equivalents() -> dict[str, tuple[str, str]]:
     """name -> (fingerprint, reason); lines are `name [fingerprint] — reason`, `#` starts a comment."""
     listed = {}
@@ -58,7 +64,9 @@ def read_equivalents() -> dict[str, tuple[str, str]]:
 
 def main() -> int:
     equivalents = read_equivalents()
+    by_print = {(function_of(name), print_): name for name, (print_, _) in equivalents.items()}
     problems: list[str] = []
+    notes: list[str] = []
     survivors: list[tuple[str, str]] = []
     rows = []
     totals = Counter()
@@ -80,29 +88,30 @@ def main() -> int:
                 count["survived"] += 1
             elif code in KILLED:
                 count["killed"] += 1
-                if name in equivalents:
-                    seen_equivalents.add(name)
-                    problems.append(f"{name}: listed as equivalent but killed (the list is out of date)")
             else:
                 diff = get_diff_for_mutant(name, path=module)
-                if name in equivalents:
-                    seen_equivalents.add(name)
-                    if equivalents[name][0] == fingerprint(diff):
-                        count["equivalent"] += 1
-                        continue
-                    problems.append(f"{name}: listed as equivalent, but its diff changed (now "
-                                    f"[{fingerprint(diff)}]); check it again")
+                listed_as = by_print.get((function_of(name), fingerprint(diff)))
+                if listed_as:
+                    seen_equivalents.add(listed_as)
+                    count["equivalent"] += 1
+                    if listed_as != name:
+                        notes.append(f"{listed_as} [{fingerprint(diff)}] is now numbered {name}")
+                    continue
                 count["survived"] += 1
                 status = "no tests" if code in NO_TESTS else "survived" if code in SURVIVED else f"exit {code}"
                 survivors.append((f"{name} [{fingerprint(diff)}] {status}", diff))
         totals.update(count)
         rows.append((module, count))
     for name in sorted(set(equivalents) - seen_equivalents):
-        problems.append(f"{name}: listed as equivalent but there is no such mutant any more")
+        problems.append(f"{name} [{equivalents[name][0]}]: listed as equivalent, but no surviving mutant of its "
+                        "function has that diff any more (killed, or the code changed): check the list")
 
     def rate(c: Counter) -> float:
         judged = c["mutants"] - c["equivalent"]
         return 100.0 * c["killed"] / judged if judged else 100.0
+
+    def shown(percent: float) -> str:
+        return f"{math.floor(percent * 10) / 10:.1f}%"          # never rounded up to 100.0 %
 
     for title, diff in survivors:
         print(f"\n# {title}\n" + "\n".join(line for line in diff.splitlines()[2:] if not line.startswith("@@")))
@@ -113,9 +122,11 @@ def main() -> int:
         if module == "all rule modules":
             print("-" * len(header))
         print(f"{module:<32} {c['mutants']:>8} {c['killed']:>7} {c['equivalent']:>7} {c['survived']:>9} "
-              f"{rate(c):>9.1f}%")
+              f"{shown(rate(c)):>10}")
         if rate(c) < FLOOR:
-            problems.append(f"{module}: kill rate {rate(c):.1f}% is below {FLOOR:.0f}%")
+            problems.append(f"{module}: kill rate {shown(rate(c))} is below {FLOOR:.0f} %")
+    for note in notes:
+        print("NOTE", note)
     for problem in problems:
         print("FAIL", problem)
     return 1 if problems else 0

@@ -46,12 +46,12 @@ def test_hours_go_to_the_period_of_the_same_unit_and_field_else_of_the_unit_else
                    membership(1, 10, "health", date(2021, 1, 1)),
                    membership(1, 20, "social", date(2023, 1, 1))]
     rows = [HourRow(1, 10, "health", date(2021, 2, 1), date(2021, 2, 1), 4),
+            HourRow(2, 10, "social", date(2021, 1, 1), date(2021, 1, 1), 99),      # someone not asked for
             HourRow(1, 10, "social", date(2020, 6, 1), date(2020, 6, 30), 10),
             HourRow(1, 20, "education", date(2023, 3, 1), date(2023, 3, 1), 6),     # the unit's only period
             HourRow(1, 30, "social", date(2019, 12, 31), date(2020, 1, 2), 8),      # no membership: its own
             HourRow(1, 30, "health", date(2024, 1, 1), date(2024, 1, 1), 2),        # the unit's new period
-            HourRow(1, 10, "social", date(2021, 12, 30), date(2022, 1, 1), 20),
-            HourRow(2, 10, "social", date(2021, 1, 1), date(2021, 1, 1), 99)]       # someone not asked for
+            HourRow(1, 10, "social", date(2021, 12, 30), date(2022, 1, 1), 20)]
     s = summarise([1], memberships, rows)[1]
     assert s.person_id == 1
     assert s.total_half_hours == 50
@@ -121,8 +121,8 @@ def test_half_an_hour_short_of_150_hours():
     assert result.reasons == ["149.5 of the required 150 hours are recorded; 0.5 more are needed."]
 
 
-def test_hours_are_printed_without_a_thousands_separator():
-    result = performance_eligibility(summary(date(2026, 1, 1), half_hours=3001 - 2999), on=date(2026, 3, 10))
+def test_whole_hours_are_printed_without_a_decimal():
+    result = performance_eligibility(summary(date(2026, 1, 1), half_hours=2), on=date(2026, 3, 10))
     assert result.reasons[-1] == "1 of the required 150 hours are recorded; 149 more are needed."
 
 
@@ -227,11 +227,14 @@ def test_chinese_documents_check_the_latin_name_only_when_there_is_one_and_never
 
 
 def test_request_problems_of_a_performance_certificate():
+    """The record on the given day, and the names a Chinese certificate prints (not the English unit name)."""
     someone = person(f"王{BAD}", name_latin=None)
-    assert request_problems(PERFORMANCE, someone, summary(half_hours=299), [unit("A", None)],
-                            on=date(2026, 3, 10)) == [
+    assert request_problems(PERFORMANCE, someone, summary(date(2020, 3, 10), 299), [unit("A", f"U{BAD}")],
+                            on=date(2021, 3, 9)) == [
+        "One year of service is reached on 2021-03-10 (service since 2020-03-10).",
         "149.5 of the required 150 hours are recorded; 0.5 more are needed.", glyph_message("Name", f"王{BAD}")]
-    assert request_problems(PERFORMANCE, person(), summary(), [unit("A")], on=date(2026, 3, 10)) == []
+    assert request_problems(PERFORMANCE, person(), summary(date(2020, 3, 10)), [unit("A", f"U{BAD}")],
+                            on=date(2021, 3, 10)) == []
 
 
 def test_request_problems_of_an_english_document():

@@ -14,15 +14,25 @@ from portal.honor_cards.rules import (
     YEARS,
     Facts,
     HourFact,
+    Outlook,
+    OutlookStatus,
     PreviousCard,
+    _date,
     evaluate,
+    field_name,
+    list_key,
+    listed,
+    may_be_applied_for,
+    months_ahead,
     outlook,
     span,
     validity,
+    window_words,
     years_complete_on,
 )
 from portal.platform.dates import add_years
 from portal.platform.i18n import hours_text as format_half_hours
+from tests.rules_context import locale
 
 ON = date(2025, 6, 10)                 # evaluated in June 2025: the window ends on 2025-05-31
 TRAINED = date(2022, 6, 1)             # 2022-06-01 .. 2025-05-31 is exactly 3 years
@@ -207,3 +217,238 @@ def test_outlook_within_months():
     assert outlook(short, 3).status == "soon" and outlook(short, 3).expected_on == date(2025, 8, 1)
     untrained = evaluate(facts(basic_from=None))
     assert outlook(untrained, 12).status == "blocked"
+
+
+# -- every edge on both sides (make mutation) --------------------------------------------------------
+
+def test_span_of_one_day_is_one_day():
+    assert span(date(2025, 3, 5), date(2025, 3, 5)) == (0, 0, 1)
+    assert span(date(2025, 3, 5), date(2025, 3, 4)) == (0, 0, 0)
+
+
+def test_every_check_in_words_when_missing():
+    result = evaluate(Facts(on=ON, fields_served=()))
+    assert [(c.code, c.met, c.params) for c in result.checks] == [
+        (RECORD_BOOK, False, {}), (BASIC, False, {}), (SPECIAL, False, {"field": None}), (PHOTO, False, {}),
+        (ENTERED, False, {"month": date(2025, 5, 1)}),
+        (YEARS, False, {"start": None, "end": date(2025, 5, 31), "complete_on": None}),
+        (HOURS, False, {"counted": 0, "start": None, "end": date(2025, 5, 31)})]
+    assert [c.message for c in result.checks] == [
+        "No record book issued yet", "Basic training not verified",
+        "No verified special training for any field served", "No accepted ID photo",
+        "Hours for 2025-05 not yet entered", "Years of service cannot be counted until the training is verified",
+        "Still needs 300 hours (0 of 300 counted)"]
+    assert str(result.checks[0]) == "No record book issued yet"
+    assert window_words(result) == "No counting window yet: the training is not verified."
+
+
+def test_missing_special_training_and_the_years_so_far_in_words():
+    result = evaluate(facts(basic_from=date(2022, 6, 2), special_from={}, fields_served=("social", "health"),
+                            hours=monthly(600, date(2022, 6, 2), date(2025, 5, 31))))
+    assert [c.message for c in result.checks if c.code == SPECIAL] == [
+        "Special training for Health care not verified", "Special training for Social welfare not verified"]
+    result = evaluate(facts(basic_from=date(2022, 6, 2), special_from={"social": date(2022, 6, 2)},
+                            hours=monthly(600, date(2022, 6, 2), date(2025, 5, 31))))
+    assert message(result, YEARS) == (
+        "3 years of service complete on 2025-06-01 (so far 2 years 11 months 30 days since 2022-06-02)")
+    assert window_words(result) == "Counting window 2022-06-02 – 2025-05-31"
+
+
+def test_a_window_that_starts_after_its_end_and_one_of_a_single_day():
+    in_force = PreviousCard(valid_from=date(2024, 1, 1), valid_to=date(2027, 1, 1))
+    result = evaluate(facts(previous_cards=[in_force]))
+    assert message(result, YEARS) == (
+        "The next counting window starts on 2027-01-02; 3 years of service complete on 2030-01-01")
+    assert window_words(result) == "The next counting window starts on 2027-01-02."
+    ended = PreviousCard(valid_from=date(2022, 5, 30), valid_to=date(2025, 5, 30))     # the window is 2025-05-31
+    result = evaluate(facts(previous_cards=[ended], **LONG_AGO))
+    assert (result.window_start, result.window_end) == (date(2025, 5, 31), date(2025, 5, 31))
+    assert message(result, YEARS) == (
+        "3 years of service complete on 2028-05-30 (so far 0 years 0 months 1 days since 2025-05-31)")
+    assert window_words(result) == "Counting window 2025-05-31 – 2025-05-31"
+
+
+def test_hours_are_said_without_a_thousands_separator():
+    result = evaluate(facts(hours=monthly(2000, TRAINED, date(2025, 5, 31))))
+    assert message_met(result, HOURS) == "1000 hours in the window (300 needed)"
+    used = PreviousCard(valid_from=date(2019, 1, 1), valid_to=date(2020, 1, 1),
+                        window_start=date(2016, 1, 1), window_end=date(2018, 12, 31))
+    result = evaluate(facts(previous_cards=[used], hours=monthly(2000, date(2016, 1, 1), date(2018, 12, 31))))
+    assert "1000 hours were used for an earlier card and are not counted again." in result.notes
+
+
+def message_met(result, code) -> str:
+    return result.check(code).message
+
+
+def test_words_in_chinese_use_roc_dates_months_and_field_names():
+    with locale("zh_TW"):
+        result = evaluate(facts(basic_from=date(2022, 6, 2), special_from={"social": date(2022, 6, 2)},
+                                hours=monthly(600, date(2022, 6, 2), date(2025, 5, 31))))
+        assert message_met(result, ENTERED) == "Hours entered up to 114年5月"
+        assert message_met(result, SPECIAL) == "Special training for 社會福利 verified"
+        assert message(result, YEARS) == (
+            "3 years of service complete on 114/06/01 (so far 2 years 11 months 30 days since 111/06/02)")
+        assert window_words(result) == "Counting window 111/06/02 – 114/05/31"
+        assert _date(None) == ""
+    with locale("en"):
+        result = evaluate(facts())
+        assert message_met(result, ENTERED) == "Hours entered up to 2025-05"
+        assert message_met(result, SPECIAL) == "Special training for Social welfare verified"
+        assert message_met(result, YEARS) == "3 years 0 months 0 days of service since 2022-06-01 (3 years needed)"
+    assert _date(None) == ""                   # outside a request: ISO dates, "" for none
+    assert field_name("no-such-field") == "no-such-field"
+    assert field_name(None) == ""
+
+
+@pytest.mark.parametrize("reason,note", [
+    ("used", "3 hours were used for an earlier card and are not counted again."),
+    ("previous_card", "3 hours served before the previous card expired are not counted."),
+    ("before_window", "3 hours before the counting window are not counted."),
+    ("no_training", "3 hours cannot be counted until the training is verified."),
+    ("before_training", "3 hours served before the special training of their field are not counted."),
+    ("straddles", "3 hours in entries that cross the edge of the counting window are not counted."),
+    ("this_month", "3 hours of this month will count from next month."),
+])
+def test_every_note_in_words(reason, note):
+    result = evaluate(facts())
+    result.excluded = {reason: 6, "other": 0}
+    assert result.notes == [note]
+
+
+def test_no_hours_before_the_training_is_verified():
+    result = evaluate(facts(basic_from=None, hours=[HourFact(date(2024, 5, 1), 6, "social")]))
+    assert result.excluded["no_training"] == 6
+    assert result.notes == ["3 hours cannot be counted until the training is verified."]
+
+
+# -- HC4: the window start and end, both days inside --------------------------------------------------
+
+def test_the_window_start_day_counts_the_day_before_does_not():
+    hours = [HourFact(TRAINED - timedelta(1), 6, "social"), HourFact(TRAINED, 4, "social")]
+    result = evaluate(facts(hours=hours))
+    assert result.half_hours == 4
+    assert result.excluded["before_window"] == 6
+    assert result.notes == ["3 hours before the counting window are not counted."]
+
+
+def test_the_window_end_day_counts_the_next_day_waits():
+    end = date(2025, 5, 31)
+    result = evaluate(facts(hours=[HourFact(end, 4, "social"), HourFact(end + timedelta(1), 6, "social")]))
+    assert result.half_hours == 4
+    assert result.excluded["this_month"] == 6
+
+
+def test_before_the_window_is_the_previous_cards_time_until_the_day_after_its_expiry():
+    """Renewal: hours up to the expiry day belong to the previous card; from the day after, hours before a later
+    training start are simply before the window."""
+    previous = PreviousCard(valid_from=date(2019, 3, 10), valid_to=date(2022, 3, 10))
+    hours = [HourFact(date(2022, 3, 10), 2, "social"), HourFact(date(2022, 3, 11), 4, "social"),
+             HourFact(date(2022, 5, 31), 8, "social")]
+    result = evaluate(facts(previous_cards=[previous], hours=hours))       # trained 2022-06-01
+    assert result.window_start == TRAINED
+    assert (result.excluded["previous_card"], result.excluded["before_window"]) == (2, 12)
+
+
+def test_hours_on_the_last_day_of_an_earlier_window_are_used():
+    used = PreviousCard(valid_from=date(2019, 1, 1), valid_to=date(2020, 1, 1),
+                        window_start=date(2016, 1, 1), window_end=date(2018, 12, 31))
+    hours = [HourFact(date(2018, 12, 31), 2, "social"), HourFact(date(2016, 1, 1), 4, "social"),
+             HourFact(date(2015, 12, 31), 8, "social")]
+    result = evaluate(facts(previous_cards=[used], hours=hours, **LONG_AGO))
+    assert (result.excluded["used"], result.excluded["previous_card"]) == (6, 8)
+
+
+def test_a_card_without_a_recorded_window_excludes_by_its_validity_only():
+    imported = PreviousCard(valid_from=date(2019, 1, 1), valid_to=date(2022, 1, 1), window_start=date(2016, 1, 1))
+    result = evaluate(facts(previous_cards=[imported], hours=[HourFact(date(2021, 6, 1), 2, "social")]))
+    assert (result.excluded["used"], result.excluded["previous_card"]) == (0, 2)
+
+
+def test_counted_hours_by_field_and_in_the_last_12_months():
+    """The last 12 months of a window ending 2025-05-31 start on 2024-06-01."""
+    hours = [HourFact(date(2024, 5, 31), 2, "social"), HourFact(date(2024, 6, 1), 4, "social"),
+             HourFact(date(2024, 7, 1), 8, "health"), HourFact(date(2023, 1, 1), 16, "social")]
+    result = evaluate(facts(hours=hours, special_from={"social": TRAINED, "health": TRAINED}, person_id=5))
+    assert result.half_hours == 30
+    assert result.by_field == {"social": 22, "health": 8}
+    assert result.recent_half_hours == 12
+    assert result.person_id == 5
+
+
+def test_fields_of_hours_inside_the_time_asked_about_need_their_training():
+    """A field with hours from the first day after the previous card to the window end needs its special
+    training, served now or not; hours after the window end do not make a field."""
+    previous = PreviousCard(valid_from=date(2019, 3, 10), valid_to=date(2022, 3, 10))
+    for day, needed in [(date(2022, 3, 11), True), (date(2022, 3, 10), False), (date(2025, 5, 31), True),
+                        (date(2025, 6, 1), False)]:
+        result = evaluate(facts(previous_cards=[previous], hours=[HourFact(day, 2, "health")]))
+        assert (SPECIAL in codes(result)) is needed, day
+
+
+def test_hours_entered_up_to_the_first_day_of_last_month_is_enough():
+    assert ENTERED not in codes(evaluate(facts(hours_entered_through=date(2025, 5, 1))))
+    assert ENTERED in codes(evaluate(facts(hours_entered_through=date(2025, 4, 30))))
+    assert ENTERED in codes(evaluate(facts(hours=[])))        # nothing entered at all
+    assert ENTERED not in codes(evaluate(facts(hours=[HourFact(date(2025, 4, 20), 2, "social", date(2025, 5, 1))])))
+
+
+def test_the_card_in_force_is_the_latest_one_also_on_the_day_one_ends_and_the_next_starts():
+    old = PreviousCard(valid_from=date(2022, 6, 10), valid_to=date(2025, 6, 10), number="old")
+    new = PreviousCard(valid_from=date(2025, 6, 10), valid_to=date(2028, 6, 10), number="new")
+    assert evaluate(facts(previous_cards=[new, old])).holding == new           # ON is 2025-06-10
+    assert evaluate(facts(previous_cards=[old])).holding == old                # its last valid day
+    assert evaluate(facts(previous_cards=[old], on=ON + timedelta(1))).holding is None
+    assert evaluate(facts(previous_cards=[new], on=ON - timedelta(1))).holding is None
+    assert evaluate(facts()).holding is None
+
+
+def test_looking_up_a_check():
+    result = evaluate(facts())
+    assert result.check(HOURS).params["counted"] == 600
+    assert result.check("no-such-check") is None
+
+
+# -- the outlook and the unit's list -----------------------------------------------------------------
+
+def test_the_outlook_of_the_eligible_and_the_blocked():
+    eligible = evaluate(facts())
+    assert eligible.recent_half_hours == 12 * 16                     # the last 12 of 36 monthly entries
+    assert outlook(eligible, 0) == Outlook(OutlookStatus.ELIGIBLE, ON, 16.0, ON)
+    untrained = evaluate(facts(basic_from=None))
+    assert outlook(untrained, 12) == Outlook(OutlookStatus.BLOCKED, None, 0, ON)
+    idle = evaluate(facts(hours=monthly(500, TRAINED, date(2024, 5, 31))))     # nothing in the last 12 months
+    assert outlook(idle, 1200) == Outlook(OutlookStatus.BLOCKED, None, 0, ON)
+
+
+def test_the_outlook_at_a_slow_pace():
+    """Half an hour in the last 12 months and half an hour missing: expected in 12 months."""
+    slow = evaluate(facts(hours=monthly(599, TRAINED, date(2024, 5, 31)) + [HourFact(date(2024, 6, 1), 1, "social")]))
+    assert slow.missing_half_hours == 0
+    slow = evaluate(facts(hours=monthly(598, TRAINED, date(2024, 5, 31)) + [HourFact(date(2024, 6, 1), 1, "social")]))
+    assert outlook(slow, 12) == Outlook(OutlookStatus.SOON, date(2026, 6, 1), 1 / 12, ON)
+    assert outlook(slow, 11).status == OutlookStatus.LATER
+
+
+@pytest.mark.parametrize("within,months", [("all", 1200), ("3", 3), ("12", 12), ("", 0), (None, 0)])
+def test_months_ahead(within, months):
+    assert months_ahead(within) == months
+
+
+@pytest.mark.parametrize("status,listed_within_3,key", [
+    (OutlookStatus.ELIGIBLE, True, (0, ON)),
+    (OutlookStatus.SOON, True, (1, ON)),
+    (OutlookStatus.LATER, False, (2, ON)),
+    (OutlookStatus.BLOCKED, False, (3, date.max)),
+])
+def test_who_the_list_shows_and_in_which_order(status, listed_within_3, key):
+    look = Outlook(status, None if status == OutlookStatus.BLOCKED else ON, 1.0, ON)
+    assert listed(look, "3") is listed_within_3
+    assert listed(look, "all") is True
+    assert list_key(look) == key
+
+
+def test_a_unit_applies_for_the_eligible_without_an_open_application():
+    assert may_be_applied_for(evaluate(facts()), None) is True
+    assert may_be_applied_for(evaluate(facts()), object()) is False
+    assert may_be_applied_for(evaluate(facts(photo_accepted=False)), None) is False

@@ -119,6 +119,13 @@ def test_whole_number_default_and_maximum():
     assert refused(whole_number, 21.0, maximum=20).code == "count"
 
 
+def test_a_whole_float_from_a_spreadsheet_is_taken_as_it_is_up_to_the_maximum():
+    """Typed text in exponent form is refused, but a cell's float (1e16 has no other repr) is a number."""
+    assert whole_number(1e16, maximum=10**16) == 10**16
+    assert whole_number(1e16, maximum=10**17) == 10**16
+    assert refused(whole_number, "1e16", maximum=10**17).code == "count"
+
+
 @pytest.mark.parametrize("value", [3.5, "3.5", -1.0, "-1", "10000001", 10_000_001.0, 10_000_001, "abc", "XXXX", True])
 def test_whole_numbers_refused_with_the_given_code(value):
     assert refused(whole_number, value).code == "count"
