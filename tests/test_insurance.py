@@ -3,13 +3,17 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from portal.insurance.facts import cover_of, insurers, is_insured
+from portal.insurance.facts import cover_of, insurers
 from portal.insurance.models import InsuranceEnrolment, InsurancePolicy
 from portal.platform.audit import AuditLog
 from portal.platform.extensions import db
 from portal.platform.timeutil import today_taipei
 from portal.registry.models import Membership
 from tests.conftest import login
+
+
+def is_insured(person_id: int, day: date) -> bool:
+    return bool(cover_of(person_id, day))
 
 TODAY = today_taipei()          # the portal's today (Asia/Taipei), not the machine's date
 YEAR_START, YEAR_END = date(TODAY.year, 1, 1), date(TODAY.year, 12, 31)

@@ -28,10 +28,6 @@ def requires_mfa(user: User) -> bool:
     return current_app.config["MFA_REQUIRED"] and user.role in MFA_ROLES
 
 
-def new_secret() -> str:
-    return pyotp.random_base32(32)  # 160 bits, as RFC 4226 recommends
-
-
 def grouped(secret: str) -> str:
     """The key as people type it into an app by hand: groups of four."""
     return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))

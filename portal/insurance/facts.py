@@ -50,10 +50,6 @@ def cover_of(person_id: int, day: date | None = None) -> list[InsuranceEnrolment
     return list(db.session.scalars(query))
 
 
-def is_insured(person_id: int, day: date) -> bool:
-    return bool(cover_of(person_id, day))
-
-
 def enrolled_from(policy_id: int, person_id: int, starts_on: date) -> bool:
     """The person already has active cover in the policy that runs on or after `starts_on`."""
     return bool(db.session.scalar(select(InsuranceEnrolment.id).where(

@@ -69,11 +69,6 @@ def _language():
     return nullcontext() if has_request_context() else force_locale(DEFAULT_LANGUAGE)
 
 
-def training_problem(person_id: int, field_code: str, day: date) -> str | None:
-    """The gate for one entry."""
-    return gate_checker([person_id])(person_id, field_code, day)
-
-
 def verified_basic(person_id_column):
     """SQL condition: the person has verified basic training."""
     return exists().where(TrainingRecord.person_id == person_id_column, TrainingRecord.kind == TrainingKind.BASIC,
@@ -133,10 +128,6 @@ def install_record_book_lookup(lookup: Callable[[int], date | None] | None):
     """lookup(person_id) -> the issue date of the person's valid record book, or None."""
     global _record_book_lookup
     _record_book_lookup = lookup
-
-
-def record_book_lookup() -> Callable[[int], date | None] | None:
-    return _record_book_lookup
 
 
 def record_book_issued_on(person_id: int) -> date | None:
