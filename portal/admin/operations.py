@@ -1,50 +1,25 @@
 """Account changes by the system administrator, each with its audit line (docs/rules/accounts.md#ac7),
 and resolving a role's scope anchor from the account form. Functions flush at most; the view commits."""
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from portal.auth import mfa
 from portal.auth.models import User
-from portal.auth.operations import create_user, end_sessions, set_password
-from portal.platform import access, audit
-from portal.platform.extensions import db
-from portal.registry.identity import IdNumberError, classify
-from portal.registry.models import Person, Unit
-from portal.registry.operations import authority_for
+from portal.auth.operations import account_scope, create_user, end_sessions, set_password
+from portal.platform import audit
 
 SCOPE_KEYS = ("unit_id", "authority_id", "person_id")
 
 
 def scope_for(form) -> tuple[dict, dict]:
     """({unit_id/authority_id/person_id}, {field name: error}) for the role chosen in the form."""
-    role = form.role.data
-    scope = {key: None for key in SCOPE_KEYS}
-    errors = {}
-    if role in access.UNIT_STAFF:
-        unit = db.session.scalar(select(Unit).where(Unit.code == (form.unit_code.data or "")))
-        if unit is None:
-            errors["unit_code"] = _("Enter the code of an existing unit.")
-        else:
-            scope["unit_id"] = unit.id
-    elif role == access.VOLUNTEER:
-        try:
-            number = classify(form.person_id_number.data, allow_passport=True)[1]
-        except IdNumberError:
-            number = None
-        person = db.session.scalar(select(Person).where(Person.id_number == number)) if number else None
-        if person is None:
-            errors["person_id_number"] = _("No registered volunteer has this ID number.")
-        else:
-            scope["person_id"] = person.id
-    elif role in access.AUTHORITIES:
-        county, field = form.county.data or None, form.field.data or None
-        if role in (access.COUNTY, access.SECTOR_LOCAL) and not county:
-            errors["county"] = _("Choose the county or city.")
-        if role in (access.SECTOR_LOCAL, access.SECTOR_CENTRAL) and not field:
-            errors["field"] = _("Choose the service field.")
-        if not errors:
-            scope["authority_id"] = authority_for(role, county, field).id
-    return scope, errors
+    found, missing = account_scope(form.role.data, unit_code=form.unit_code.data,
+                                   person_id_number=form.person_id_number.data,
+                                   county_code=form.county.data, field_code=form.field.data)
+    messages = {"unit": ("unit_code", _("Enter the code of an existing unit.")),
+                "person": ("person_id_number", _("No registered volunteer has this ID number.")),
+                "county": ("county", _("Choose the county or city.")),
+                "field": ("field", _("Choose the service field."))}
+    return {key: None for key in SCOPE_KEYS} | found, dict(messages[part] for part in missing)
 
 
 def record_account_change(user, action: str, **detail):

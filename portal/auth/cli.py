@@ -3,17 +3,14 @@ import sys
 
 import click
 from flask_babel import force_locale
-from sqlalchemy import select
 
 from portal.platform import access, audit
 from portal.platform.extensions import db
 from portal.registry.catalog import find_county, find_field
 from portal.registry.identity import IdNumberError, classify
-from portal.registry.models import Person, Unit
-from portal.registry.operations import authority_for
 
 from . import bp, mfa
-from .operations import create_user, end_sessions, find_user
+from .operations import account_scope, create_user, end_sessions, find_user
 from .passwords import policy_problems
 
 
@@ -29,30 +26,21 @@ def resolve_scope(role, unit_code, county_code, field_text, national_id) -> dict
         _fail(f"unknown county {county_code!r}")
     if field_text and not field:
         _fail(f"unknown service field {field_text!r}")
-    if role in access.UNIT_STAFF:
-        unit = db.session.scalar(select(Unit).where(Unit.code == (unit_code or "")))
-        if unit is None:
-            _fail(f"role {role} needs --unit CODE of an existing unit")
-        return {"unit_id": unit.id}
     if role == access.VOLUNTEER:
         try:
-            _kind, number = classify(national_id, allow_passport=True)
+            classify(national_id, allow_passport=True)
         except IdNumberError:
             _fail("role volunteer needs --person with a valid national ID of a registered person")
-        person = db.session.scalar(select(Person).where(Person.id_number == number))
-        if person is None:
-            _fail("no person with that ID; register the volunteer first")
-        return {"person_id": person.id}
-    if role == access.COUNTY and not county:
-        _fail("role county needs --county CODE")
-    if role == access.SECTOR_LOCAL and not (county and field):
-        _fail("role sector_local needs --county CODE and --field FIELD")
-    if role == access.SECTOR_CENTRAL and not field:
-        _fail("role sector_central needs --field FIELD")
-    if role == access.ADMIN:
-        return {}
-    authority = authority_for(role, county.code if county else None, field.code if field else None)
-    return {"authority_id": authority.id}
+    scope, missing = account_scope(role, unit_code=unit_code, person_id_number=national_id,
+                                   county_code=county.code if county else None,
+                                   field_code=field.code if field else None)
+    if missing:
+        _fail("role sector_local needs --county CODE and --field FIELD" if role == access.SECTOR_LOCAL else {
+            "unit": f"role {role} needs --unit CODE of an existing unit",
+            "person": "no person with that ID; register the volunteer first",
+            "county": f"role {role} needs --county CODE",
+            "field": f"role {role} needs --field FIELD"}[missing[0]])
+    return scope
 
 
 @bp.cli.command("add")

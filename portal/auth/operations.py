@@ -3,11 +3,15 @@ import logging
 
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from portal.platform import access
 from portal.platform.dates import ROC_OFFSET
 from portal.platform.extensions import db
 from portal.platform.timeutil import utcnow
+from portal.registry.identity import IdNumberError, classify
+from portal.registry.models import Person, Unit
+from portal.registry.operations import authority_for
 
 from .models import User, new_session_token
 from .passwords import (
@@ -18,7 +22,7 @@ from .passwords import (
     reuses_recent_password,
     verify_password,
 )
-from .rules import after_failure, is_locked
+from .rules import SCOPE_NEEDS, after_failure, is_locked
 
 log = logging.getLogger(__name__)
 
@@ -117,3 +121,28 @@ def new_password_problems(user: User, password: str) -> list[str]:
         problems.append(_("Choose a password you have not used for this account recently (the last %(n)d "
                           "are refused).", n=PASSWORD_HISTORY))
     return problems
+
+
+def account_scope(role: str, *, unit_code: str | None = None, person_id_number: str | None = None,
+                  county_code: str | None = None, field_code: str | None = None) -> tuple[dict, list[str]]:
+    """The scope anchor of an account with `role` ({"unit_id"} / {"person_id"} / {"authority_id"} / {}),
+    and the parts that are missing or unknown ("unit", "person", "county", "field"), in that order.
+    The account form and `flask users add` both ask here and word the problems their own way."""
+    needs = SCOPE_NEEDS.get(role, ())
+    missing = [part for part in ("county", "field") if part in needs and not (county_code if part == "county"
+                                                                               else field_code)]
+    if "unit" in needs:
+        unit = db.session.scalar(select(Unit).where(Unit.code == (unit_code or "")))
+        return ({"unit_id": unit.id}, []) if unit is not None else ({}, ["unit"])
+    if "person" in needs:
+        try:
+            number = classify(person_id_number, allow_passport=True)[1]
+        except IdNumberError:
+            number = None
+        person = db.session.scalar(select(Person).where(Person.id_number == number)) if number else None
+        return ({"person_id": person.id}, []) if person is not None else ({}, ["person"])
+    if missing:
+        return {}, missing
+    if role == access.ADMIN:
+        return {}, []
+    return {"authority_id": authority_for(role, county_code or None, field_code or None).id}, []

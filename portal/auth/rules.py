@@ -6,6 +6,8 @@ page's language switch only redirect to targets safe_next lets through.
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from portal.platform import access
+
 
 def is_locked(locked_until: datetime | None, now: datetime) -> bool:
     """AC4: during the lock even the right password (or code) is refused."""
@@ -30,3 +32,12 @@ def safe_next(target: str | None) -> str | None:
         return None
     parts = urlsplit(target)
     return target if not parts.scheme and not parts.netloc else None
+
+
+# What anchors each role's scope (docs/rules/accounts.md): unit staff a unit, a volunteer their person
+# record, a county its county, a local sector authority a county and a field, a central one a field.
+SCOPE_NEEDS = {
+    access.UNIT_CLERK: ("unit",), access.UNIT_SUPERVISOR: ("unit",), access.VOLUNTEER: ("person",),
+    access.COUNTY: ("county",), access.SECTOR_LOCAL: ("county", "field"), access.SECTOR_CENTRAL: ("field",),
+    access.MINISTRY: (), access.ADMIN: (),
+}
