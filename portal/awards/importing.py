@@ -25,16 +25,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from portal.hours.operations import lock_people
-from portal.hours.spreadsheets import xlsx_bytes
 from portal.imports.pipeline import ImportKind, Plan
 from portal.imports.reading import Column, Format, RowProblem, Table
 from portal.imports.values import MESSAGES, Refused, read_date, same_name, short_text
 from portal.platform import access, audit
 from portal.platform.dates import ROC_OFFSET
+from portal.platform.exports import bilingual_rows, xlsx_bytes
 from portal.platform.extensions import db
 from portal.registry.identity import IdNumberError, classify, mask_name
 from portal.registry.models import Person
+from portal.registry.operations import lock_people
 from portal.registry.scopes import person_scope
 
 from .models import Award, AwardStatus, Scheme
@@ -270,15 +270,6 @@ INSTRUCTIONS = [
 ]
 
 
-def instructions_rows() -> list[list[str]]:
-    """The instructions in both languages, whatever the user's language."""
-    rows = []
-    for locale in ("zh_TW", "en"):
-        with force_locale(locale):
-            rows += [[str(line)] for line in INSTRUCTIONS] + [[""]]
-    return rows
-
-
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TEMPLATE_NAME = "other-awards-template.xlsx"
 
@@ -288,7 +279,8 @@ def template() -> tuple[bytes, str, str]:
         data_title, help_title = _("Awards"), _("Instructions")
     with force_locale("en"):
         data_title, help_title = f"{data_title} {_('Awards')}", f"{help_title} {_('Instructions')}"
-    body = xlsx_bytes([(data_title[:31], [c.header for c in COLUMNS], []), (help_title[:31], [], instructions_rows())])
+    body = xlsx_bytes([(data_title[:31], [c.header for c in COLUMNS], []),
+                       (help_title[:31], [], bilingual_rows(INSTRUCTIONS))])
     return body, TEMPLATE_NAME, XLSX
 
 

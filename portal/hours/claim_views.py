@@ -13,12 +13,13 @@ from portal.platform.forms import options
 from portal.platform.htmx import is_fragment_request, page_or_fragment
 from portal.platform.i18n import localized
 from portal.platform.timeutil import today_taipei
+from portal.registry.operations import lock_people
 
 from . import bp
 from .facts import entry_checker
 from .forms import ClaimForm, attach, field_options
 from .models import EntrySource, EntryStatus, HourEntry
-from .operations import decide_claims, lock_people, record_entry
+from .operations import decide_claims, record_entry
 from .rules import Draft, unit_fields, window_of
 from .scopes import claim_units, writable_entry_scope
 

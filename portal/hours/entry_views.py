@@ -15,13 +15,14 @@ from portal.platform.i18n import localized
 from portal.platform.timeutil import today_taipei
 from portal.registry.catalog import FIELD_BY_CODE
 from portal.registry.models import Membership, Person
+from portal.registry.operations import lock_people
 
 from . import bp
 from .facts import entry_checker
 from .forms import CorrectionForm, EntryForm, VoidForm, attach, field_options, problem_label
 from .grid import MAX_ROWS, check_rows, empty_row, rows_from_form
 from .models import EntryStatus, HourEntry
-from .operations import correct_entry, draft_of, lock_people, record_entry, void_entry
+from .operations import correct_entry, draft_of, record_entry, void_entry
 from .roster import roster_suggestions, search_roster
 from .rules import Draft, Problem, unit_fields, window_of
 from .scopes import READERS, get_entry_or_404, may_change_entry

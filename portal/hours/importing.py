@@ -13,9 +13,10 @@ from portal.imports.values import Refused, read_date, same_name, short_text
 from portal.platform import access
 from portal.registry.catalog import find_field
 from portal.registry.identity import IdNumberError, classify, mask_name
+from portal.registry.operations import lock_people
 
 from .facts import entry_checker, people_by_number
-from .operations import insert_imported, lock_people
+from .operations import insert_imported
 from .rules import (
     MESSAGES,
     Draft,

@@ -9,7 +9,8 @@ from sqlalchemy import extract, func, insert, select
 from portal.platform import audit
 from portal.platform.extensions import db
 from portal.platform.timeutil import utcnow
-from portal.registry.models import Person, Unit
+from portal.registry.models import Unit
+from portal.registry.operations import lock_people
 
 from .facts import entry_checker
 from .models import ChangeAction, EntrySource, EntryStatus, HourChange, HourEntry
@@ -19,16 +20,6 @@ log = logging.getLogger(__name__)
 
 # Values a correction may change; each change keeps the old and the new value.
 CORRECTABLE = ("start_on", "end_on", "half_hours", "field_code", "content", "persons_served")
-
-
-def lock_people(person_ids):
-    """Serialise writers per volunteer so two requests cannot both pass the 24-hour check.
-
-    SQLite already holds the write lock (BEGIN IMMEDIATE); PostgreSQL locks the people rows.
-    """
-    ids = sorted(set(person_ids))
-    if ids and db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(select(Person.id).where(Person.id.in_(ids)).order_by(Person.id).with_for_update())
 
 
 def _user_id(user) -> int | None:

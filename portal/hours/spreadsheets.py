@@ -1,14 +1,12 @@
 """Column layouts shared by import and export: the MOHW 17-column template and the portal's own."""
-import io
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook
 
 from portal.imports.reading import Column
 from portal.platform.dates import format_roc_compact
-from portal.platform.exports import neutralise
+from portal.platform.exports import bilingual_rows, xlsx_bytes
 from portal.platform.i18n import format_date, localized
 from portal.registry.catalog import FIELD_BY_CODE
 
@@ -76,36 +74,13 @@ def headers(layout: str) -> list[str]:
     return [c.header for c in (MOHW_COLUMNS if layout == "mohw" else PORTAL_COLUMNS)]
 
 
-def xlsx_bytes(sheets: list[tuple[str, list, list[list]]]) -> bytes:
-    """A workbook of (title, header, rows) sheets; text neutralised, numbers kept numeric."""
-    workbook = Workbook(write_only=True)
-    for title, header, rows in sheets:
-        sheet = workbook.create_sheet(title=title)
-        if header:
-            sheet.append([neutralise(h) for h in header])
-        for row in rows:
-            sheet.append([v if isinstance(v, (int, float)) and not isinstance(v, bool) else neutralise(v)
-                          for v in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def instructions_rows() -> list[list[str]]:
-    """The instructions in both languages, whatever the user's language."""
-    rows = []
-    for locale in ("zh_TW", "en"):
-        with force_locale(locale):
-            rows += [[str(line)] for line in INSTRUCTIONS] + [[""]]
-    return rows
-
-
 def portal_template() -> bytes:
     with force_locale("zh_TW"):
         data_title, help_title = _("Hours"), _("Instructions")
     with force_locale("en"):
         data_title, help_title = f"{data_title} {_('Hours')}", f"{help_title} {_('Instructions')}"
-    return xlsx_bytes([(data_title[:31], headers("portal"), []), (help_title[:31], [], instructions_rows())])
+    return xlsx_bytes([(data_title[:31], headers("portal"), []),
+                       (help_title[:31], [], bilingual_rows(INSTRUCTIONS))])
 
 
 def mohw_template() -> bytes:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import contains_eager
 
 from portal.platform import access, audit
 from portal.platform.database import expect_write
-from portal.platform.exports import csv_bytes
+from portal.platform.exports import csv_bytes, xlsx_bytes
 from portal.platform.extensions import db
 from portal.platform.forms import options
 from portal.platform.htmx import page_or_fragment
@@ -28,7 +28,7 @@ from .labels import FILTERS, GLOBALS
 from .models import EntryStatus, HourEntry
 from .operations import person_totals, unit_monthly_totals
 from .scopes import READERS, entry_scope, filter_units, may_export_full_ids, totals_row_units, writable_entry_scope
-from .spreadsheets import headers, mohw_row, portal_row, xlsx_bytes
+from .spreadsheets import headers, mohw_row, portal_row
 
 for _name, _filter in FILTERS.items():
     bp.add_app_template_filter(_filter, _name)

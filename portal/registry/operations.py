@@ -131,3 +131,13 @@ def has_current_membership(person: Person, unit_id: int) -> bool:
 
 def log_id_reveal(person: Person, purpose: str):
     audit.record("person.reveal_id", person, purpose=purpose)
+
+
+def lock_people(person_ids):
+    """Serialise writers per volunteer so two requests cannot both pass the 24-hour check.
+
+    SQLite already holds the write lock (BEGIN IMMEDIATE); PostgreSQL locks the people rows.
+    """
+    ids = sorted(set(person_ids))
+    if ids and db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(Person.id).where(Person.id.in_(ids)).order_by(Person.id).with_for_update())
