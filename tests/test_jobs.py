@@ -12,7 +12,6 @@ from portal.platform.extensions import db
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
-@jobs.job("tests.count")
 def count_job(run: jobs.JobRun):
     n = run.params["n"]
     run.set_total(n)
@@ -21,11 +20,13 @@ def count_job(run: jobs.JobRun):
     return {"counted": n, "locale": run.locale}
 
 
-@jobs.job("tests.explode")
 def explode_job(run: jobs.JobRun):
     run.set_total(3)
     run.advance()
     raise RuntimeError("boom")
+
+
+jobs.install({"tests.count": count_job, "tests.explode": explode_job})
 
 
 def new_job(kind="tests.count", **params):

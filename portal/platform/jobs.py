@@ -1,9 +1,9 @@
 """Background jobs: in a thread of the web process by default, on Redis with RQ when REDIS_URL is set.
 
 A job is a row in `jobs` (kind, parameters, progress, result), so any process can report
-progress and an htmx page can poll it. Job functions are registered by name:
+progress and an htmx page can poll it. A job function takes a JobRun and is made runnable by
+name in portal/kinds.py (JOBS), which create_app installs:
 
-    @jobs.job("certificates.issue_batch")
     def issue_batch(run: jobs.JobRun):
         run.set_total(len(items))
         for item in items:
@@ -95,14 +95,6 @@ REGISTRY: dict[str, JobFunction] = {}
 def install(functions: dict[str, "JobFunction"]) -> None:
     """Make job functions runnable by name (portal/kinds.py lists the portal's; tests add their own)."""
     REGISTRY.update(functions)
-
-
-def job(name: str):
-    """Decorator form of install() for a single function (used by tests)."""
-    def decorate(fn: JobFunction) -> JobFunction:
-        REGISTRY[name] = fn
-        return fn
-    return decorate
 
 
 class JobRun:
