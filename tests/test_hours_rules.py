@@ -544,8 +544,8 @@ def test_without_a_duplicate_refusals_are_the_checks():
 
 # -- the window facts.entry_checker loads --------------------------------------------------------------
 
-def test_the_window_reaches_back_one_longest_range_before_the_first_start():
+def test_the_window_is_the_days_the_drafts_cover():
     assert window_of([]) is None
     drafts = [draft(date(2025, 3, 5), date(2025, 3, 9)), draft(date(2025, 2, 1)), draft(date(2025, 4, 1))]
-    assert window_of(drafts) == (date(2025, 2, 1) - timedelta(366), date(2025, 4, 1))
-    assert window_of(iter([draft(date(2025, 3, 5), date(2025, 3, 9))])) == (date(2024, 3, 4), date(2025, 3, 9))
+    assert window_of(drafts) == (date(2025, 2, 1), date(2025, 4, 1))
+    assert window_of(iter([draft(date(2025, 3, 5), date(2025, 3, 9))])) == (date(2025, 3, 5), date(2025, 3, 9))

@@ -3,7 +3,7 @@
 The training gate (from 2026 hours count only with verified training) is the training feature's, a
 floor below hours: its loader answers for many people in one query."""
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -12,13 +12,13 @@ from portal.registry.models import Membership, Person
 from portal.training.facts import gate_checker
 
 from .models import EntryStatus, HourEntry
-from .rules import EARLIEST, EntryChecker
+from .rules import EARLIEST, MAX_RANGE_DAYS, EntryChecker
 
 
 def entry_checker(person_ids: Iterable[int], window: tuple[date, date] | None, today: date,
                   ignore_entry_ids: Iterable[int] = (), unit_fields: dict[int, list[str]] | None = None,
                   statuses: tuple[str, ...] = (EntryStatus.ACTIVE,)) -> EntryChecker:
-    """A checker that knows these people's verified training, their entries in the window (of the
+    """A checker that knows these people's verified training, their entries on the window's days (of the
     given statuses, except the ignored ones) and their memberships: three queries in all."""
     ids = set(person_ids)
     ignore = set(ignore_entry_ids)
@@ -26,11 +26,15 @@ def entry_checker(person_ids: Iterable[int], window: tuple[date, date] | None, t
     if not ids:
         return checker
     lo, hi = window or (EARLIEST, today)
+    # Only entries sharing a day with the window matter. A stored range is at most MAX_RANGE_DAYS long, so
+    # the lower bound on start_on lets the (person, start) index stop there instead of reading the
+    # volunteer's whole history on every save.
     for row in db.session.execute(
             select(HourEntry.id, HourEntry.person_id, HourEntry.unit_id, HourEntry.start_on, HourEntry.end_on,
                    HourEntry.half_hours, HourEntry.field_code)
             .where(HourEntry.person_id.in_(ids), HourEntry.status.in_(statuses),
-                   HourEntry.start_on <= hi, HourEntry.end_on >= lo)):
+                   HourEntry.start_on >= lo - timedelta(MAX_RANGE_DAYS), HourEntry.start_on <= hi,
+                   HourEntry.end_on >= lo)):
         if row.id not in ignore:
             checker.add_stored(*row)
     for person_id, unit_id, joined_on, left_on in db.session.execute(

@@ -338,8 +338,7 @@ def window_of(drafts: Iterable[Draft]) -> tuple[date, date] | None:
         ends.append(d.end_on)
     if not starts:
         return None
-    # Ranges that end inside the window but start before it still matter for the per-day cap.
-    return min(starts) - timedelta(MAX_RANGE_DAYS), max(ends)
+    return min(starts), max(ends)
 
 
 def unit_fields(units) -> dict[int, list[str]]:
