@@ -3,6 +3,7 @@ one (a range is at most MAX_RANGE_DAYS long, so the read stops a year back), nev
 from datetime import date, timedelta
 
 import pytest
+
 from portal.hours.facts import entry_checker
 from portal.hours.operations import record_entry
 from portal.hours.rules import MAX_RANGE_DAYS, Draft, window_of
