@@ -46,7 +46,14 @@ lint: $(VENV)/.installed
 test: test-deps lint
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
-bench: $(VENV)/.installed
+# The page benchmark (benchmarks/README.md): wrk from Debian (installed as root when missing), PostgreSQL at
+# 127.0.0.1:5432 (its database portal_bench is loaded once by `flask synth` and reused), Redis at 127.0.0.1:6379
+# for the rate limits when it answers. BENCH_SCALE=small|medium|national, BENCH_SECONDS, BENCH_ONLY=web,...
+bench: $(VENV)/.installed compile-translations
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then echo "installing wrk"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else echo "make bench needs wrk: apt-get install wrk (as root)"; exit 1; fi; }
 	$(PY) -m benchmarks.run
 
 clean:

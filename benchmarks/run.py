@@ -1,21 +1,49 @@
-"""`make bench`: every benchmark of the repository, each printing its own table."""
+"""`make bench`: the page benchmark on PostgreSQL (benchmarks/national.py), then the SQLite benchmarks of the
+import pipeline, the certificate PDFs and the My record page, each printing its own table.
+
+BENCH_ONLY picks some of them: BENCH_ONLY=web (the page benchmark alone), BENCH_ONLY=imports,my_record, ...
+"""
+import os
 import sys
 
-from . import certificates, imports, my_record
+from . import certificates, imports, my_record, national
+
+PARTS = ("web", "imports", "certificates", "my_record")
 
 
-def main():
+def run_imports():
     sys.argv = [sys.argv[0], "--rows", "10000", "--runs", "5"]
     imports.main()
+
+
+def run_certificates():
     sys.argv = [sys.argv[0], "--runs", "20", "--batch", "100"]
     try:
         certificates.main()
     except SystemExit as done:
         if done.code:
             raise
+
+
+def run_my_record():
     sys.argv = [sys.argv[0], "--entries", "2000", "--runs", "30"]
     my_record.main()
 
 
+def main() -> int:
+    wanted = [p.strip() for p in (os.environ.get("BENCH_ONLY") or ",".join(PARTS)).split(",") if p.strip()]
+    unknown = set(wanted) - set(PARTS)
+    if unknown:
+        raise SystemExit(f"BENCH_ONLY: unknown {', '.join(sorted(unknown))} (choose from {', '.join(PARTS)})")
+    status = 0
+    if "web" in wanted:
+        status = national.main()
+    for name, run in (("imports", run_imports), ("certificates", run_certificates), ("my_record", run_my_record)):
+        if name in wanted:
+            print(flush=True)
+            run()
+    return status
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,0 +1,238 @@
+"""The page benchmark of issue 11: every heavy page of the portal under gunicorn on a synthetic data set on
+PostgreSQL, driven by wrk, next to two floors measured in the same run under the same gunicorn settings.
+
+    make bench                                  # small set (5,000 volunteers), loaded once, then reused
+    BENCH_SCALE=medium make bench               # 200,000 volunteers / 2,000 units
+    BENCH_SCALE=national make bench             # 1,200,000 volunteers / 19,500 units (about 45 min to load)
+    BENCH_ONLY=web BENCH_PAGES=roster,verify BENCH_SECONDS=5 make bench
+
+Prints one Markdown table (floors first) and writes it to benchmarks/results/<date>-<scale>.md.
+benchmarks/README.md explains every setting and how to read the table.
+"""
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from . import dataset, loadgen
+from .client import BenchError, Browser
+from .report import FLOOR_TABLE, render
+from .server import Server
+
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Page:
+    key: str                         # for BENCH_PAGES
+    label: str                       # may name manifest values: {volunteer_entries}, {big_members}
+    persona: str | None              # manifest account signed in, None for public pages
+    path: str                        # may name manifest values: {big_unit}, {round}, {token}
+    concurrency: tuple | None = None  # None: BENCH_CONCURRENCY
+
+
+PAGES = [
+    Page("signin", "sign-in page", None, "/login"),
+    Page("record", "volunteer's own record ({volunteer_entries:,} entries)", "volunteer", "/"),
+    Page("roster", "unit roster, first page ({big_members:,} members)", "clerk", "/volunteers/"),
+    Page("roster-filtered", "roster, filtered (name 陳, active)", "clerk", "/volunteers/?q=%E9%99%B3&status=active"),
+    Page("roster-deep", "roster, page {depth}", "clerk", "/volunteers/"),
+    Page("roster-csv", "roster CSV of the big unit", "clerk", "/volunteers/export.csv", (1, 4)),
+    Page("hours-month", "unit hours, month view", "clerk", "/hours/units/{big_unit}"),
+    Page("hours-list", "unit hours, list", "clerk", "/hours/"),
+    Page("honor", "honor-card eligibility of the big unit", "clerk", "/honor-cards/eligibility"),
+    Page("awards", "award eligibility of the big unit", "clerk", "/awards/?round={round}"),
+    Page("county-completeness", "county completeness", "county", "/records/completeness"),
+    Page("county-hours", "county hours list", "county", "/hours/"),
+    Page("ministry-completeness", "ministry completeness", "ministry", "/records/completeness"),
+    Page("ministry-hours", "ministry hours list", "ministry", "/hours/"),
+    Page("verify", "verification page (/verify/<token>)", None, "/verify/{token}"),
+    Page("post", "hours entry POST", "clerk", "/hours/new"),
+]
+
+
+@dataclass
+class Row:
+    key: str
+    label: str
+    concurrency: int
+    result: loadgen.Result | None
+    note: str = ""
+
+
+def setting(name: str, default: str) -> str:
+    return os.environ.get(name) or default
+
+
+def numbers(text: str) -> tuple:
+    return tuple(int(x) for x in text.replace(" ", "").split(",") if x)
+
+
+def redis_for_limits() -> tuple[str | None, str]:
+    """The rate limiter's storage: Redis as in a deployment of several web hosts, when one answers."""
+    url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+    if not url:
+        return None, "in-process memory (BENCH_REDIS_URL empty)"
+    try:
+        from redis import Redis
+        Redis.from_url(url, socket_connect_timeout=2).ping()
+        return url, f"Redis ({url})"
+    except Exception as error:  # noqa: BLE001  (any failure means: no Redis here)
+        return None, f"in-process memory (no Redis at {url}: {error.__class__.__name__})"
+
+
+def floors(concurrencies: tuple, seconds: float, logs: Path) -> list[Row]:
+    rows = []
+    for key, app, label, path in (("floor-hello", "benchmarks.floors:hello", "floor: Flask hello world", "/"),
+                                  ("floor-table", "benchmarks.floors:table", FLOOR_TABLE, "/table")):
+        with Server(app, log=logs / "gunicorn-floors.log") as server:
+            # One second of load first: the floor is every ratio's denominator, so it should not carry the
+            # workers' first requests.
+            loadgen.run(server.base + path, "get.lua", max(concurrencies), 1)
+            for c in concurrencies:
+                rows.append(Row(key, label, c, loadgen.run(server.base + path, "get.lua", c, seconds)))
+    return rows
+
+
+class PortalRun:
+    """The portal's pages, signed in as the manifest's personas."""
+
+    def __init__(self, server: Server, data: dataset.Dataset, seconds: float, cap: float):
+        self.server, self.data, self.seconds, self.cap = server, data, seconds, cap
+        self.manifest = data.manifest
+        self.browsers: dict[str | None, Browser] = {}
+
+    def browser(self, persona: str | None) -> Browser:
+        if persona not in self.browsers:
+            browser = Browser(self.server.base)
+            if persona:
+                account = self.manifest["accounts"][persona]
+                browser.sign_in(account["username"], self.manifest["password"], account.get("totp_secret"))
+            self.browsers[persona] = browser
+        return self.browsers[persona]
+
+    def values(self, **extra) -> dict:
+        m = self.manifest
+        return {"big_unit": m["big_unit"]["id"], "big_members": m["big_unit"].get("members", 0),
+                "round": m.get("award_round_id", ""), "token": m.get("verify_token", ""),
+                "volunteer_entries": m["accounts"]["volunteer"].get("entries", 0), **extra}
+
+    def page(self, page: Page, concurrencies: tuple) -> list[Row]:
+        if page.key == "post":
+            return self.post(page, concurrencies)
+        browser = self.browser(page.persona)
+        path, label = page.path.format(**self.values()), page.label
+        if page.key == "roster-deep":
+            path, depth = browser.deep_page(path, int(setting("BENCH_DEEP_PAGE", "100")) - 1)
+            label = label.format(depth=depth)
+        else:
+            label = label.format(**self.values())
+        # The probe warms the worker up, checks the answer (no redirect to the sign-in page) and refreshes the
+        # session's last activity, so that no run reaches the idle limit (15 minutes for authorities).
+        probe = browser.get(path).seconds
+        duration = loadgen.duration_for(self.seconds, probe, self.cap)
+        script = "verify.lua" if page.key == "verify" else "get.lua"
+        rows = []
+        for c in page.concurrency or concurrencies:
+            browser.get(path)
+            result = loadgen.run(browser.url(path), script, c, duration, env={"BENCH_COOKIE": browser.cookie_header()})
+            rows.append(Row(page.key, label, c, result))
+        return rows
+
+    def post(self, page: Page, concurrencies: tuple) -> list[Row]:
+        post = self.manifest["hours_post"]
+        browser = self.browser(page.persona)
+        rows = []
+        for c in concurrencies:
+            token = browser.csrf(page.path)
+            free = dataset.free_entries(self.data.url, post)
+            if not free:
+                rows.append(Row(page.key, page.label, c, None, "no free (volunteer, day) left to post"))
+                continue
+            with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
+                fh.write("".join(f"{person},{day.isoformat()}\n" for person, day in free))
+            try:
+                result = loadgen.run(browser.url(page.path), "post_hours.lua", c, self.seconds, expect=(302,), env={
+                    "BENCH_COOKIE": browser.cookie_header(), "BENCH_CSRF": token, "BENCH_PAIRS": fh.name,
+                    "BENCH_FIELD": post["field_code"]})
+            finally:
+                os.unlink(fh.name)
+            note = f"the {len(free):,} free (volunteer, day) pairs ran out" if result.exhausted else ""
+            rows.append(Row(page.key, page.label, c, result, note))
+        return rows
+
+    def export(self) -> loadgen.Export:
+        """The big unit's hours as CSV, streamed: rows per second and the worker's peak memory."""
+        browser = self.browser("clerk")
+        browser.get("/hours/")
+        self.server.reset_peak_memory()
+        before = self.server.peak_memory_mib()
+        started = time.perf_counter()
+        first = None
+        lines = size = 0
+        with browser.open("/hours/export?format=csv&layout=portal", timeout=loadgen.TIMEOUT_SECONDS) as answer:
+            while chunk := answer.read(1 << 16):
+                first = first or time.perf_counter() - started
+                lines += chunk.count(b"\n")
+                size += len(chunk)
+        return loadgen.Export(rows=max(lines - 1, 0), bytes=size, seconds=time.perf_counter() - started,
+                              first_byte=first or 0.0, peak_mib=self.server.peak_memory_mib(), idle_mib=before)
+
+
+def chosen(pages: list[Page]) -> list[Page]:
+    wanted = [k for k in setting("BENCH_PAGES", "").split(",") if k]
+    return [p for p in pages if not wanted or p.key in wanted]
+
+
+def main() -> int:
+    loadgen.require_wrk()
+    scale = setting("BENCH_SCALE", "small")
+    if os.environ.get("BENCH_DATABASE_URL") and not os.environ.get("BENCH_SCALE"):
+        scale = dataset.libpq(os.environ["BENCH_DATABASE_URL"]).rsplit("/", 1)[-1]
+    seconds = float(setting("BENCH_SECONDS", "10"))
+    cap = float(setting("BENCH_MAX_SECONDS", "120"))
+    concurrencies = numbers(setting("BENCH_CONCURRENCY", "4,16"))
+    data = dataset.prepare(scale)
+    started = datetime.now(ZoneInfo("Asia/Taipei"))
+    box = dataset.machine(data.url)
+    redis_url, limiter_storage = redis_for_limits()
+    logs = Path(tempfile.mkdtemp(prefix="bench-"))
+    print(f"benchmark: scale {scale}, {seconds:g} s per page and concurrency, logs in {logs}", flush=True)
+
+    pages = chosen(PAGES)
+    # The floors at every concurrency a page is measured at, so that each row has its ratio.
+    rows = floors(tuple(sorted({c for p in pages for c in (p.concurrency or concurrencies)})), seconds, logs)
+    env = {"DATABASE_URL": data.url, "SECRET_KEY": dataset.SECRET_KEY, "UPLOAD_DIR": str(data.upload_dir),
+           "PROXY_COUNT": "1", "JOBS_BACKEND": "thread", "REDIS_URL": redis_url or "", "INSTANCE_PATH": str(logs),
+           "FLASK_DEBUG": "0"}
+    export, failures = None, []
+    with Server("wsgi:app", env, logs / "gunicorn-portal.log", ready_path="/login") as server:
+        run = PortalRun(server, data, seconds, cap)
+        for page in pages:
+            print(f"  {page.key} ...", flush=True)
+            try:
+                rows += run.page(page, concurrencies)
+            except (BenchError, RuntimeError, OSError) as error:
+                failures.append(f"{page.label}: {error}")
+                rows.append(Row(page.key, page.label.split(" (")[0].format(depth="N"), 0, None, str(error)))
+        if setting("BENCH_EXPORT", "1") == "1":
+            try:
+                export = run.export()
+            except (BenchError, OSError) as error:
+                export = str(error)
+    drift = floors((concurrencies[0],), seconds, logs)[1]
+    text = render(rows, drift, export, data, box, scale, started, seconds, limiter_storage)
+    print("\n" + text)
+    out = HERE / "results" / f"{started.date().isoformat()}-{scale}.md"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(text)
+    print(f"written to {out.relative_to(HERE.parent)}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
