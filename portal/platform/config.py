@@ -1,23 +1,54 @@
-"""Configuration read from the environment, with safe defaults for the embedded setup."""
+"""Configuration read from the environment, with safe defaults for the embedded setup.
+
+One machine on SQLite needs no settings at all; docs/deployment.md lists every variable for the
+larger set-ups (PostgreSQL, Redis, several web hosts, workers, a read replica).
+"""
 import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
 
-def database_url(instance_path: str) -> str:
-    url = os.environ.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'portal.db'}"
+# Printed as is (no translation machinery runs before the app exists), so it carries both languages.
+SECRET_KEY_MISSING = (
+    "SECRET_KEY must be set in the environment when the database is not SQLite: every web host and "
+    "worker has to sign sessions with the same key, so none is generated. "
+    "資料庫不是 SQLite 時，必須以環境變數 SECRET_KEY 提供金鑰：所有網站主機與背景工作程序須以同一把"
+    "金鑰簽署登入狀態，因此系統不會自行產生金鑰。"
+)
+
+
+class ConfigurationError(RuntimeError):
+    """A setting the portal refuses to start without."""
+
+
+def normalised_url(url: str) -> str:
     # Hosting platforms hand out plain postgres:// URLs; we always talk psycopg 3.
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            url = "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix):]
     return url
 
 
-def secret_key(instance_path: str) -> str:
-    """SECRET_KEY from the environment, else one generated once and kept under instance/."""
+def database_url(instance_path: str) -> str:
+    return normalised_url(os.environ.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'portal.db'}")
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def secret_key(instance_path: str, database_uri: str | None = None) -> str | None:
+    """SECRET_KEY from the environment; else, on SQLite only, one generated once and kept under instance/.
+
+    Outside SQLite the portal may run on several hosts, and a key generated on each would sign
+    sessions the others reject, so there it answers None and check_secret_key() refuses to start.
+    """
     if os.environ.get("SECRET_KEY"):
         return os.environ["SECRET_KEY"]
+    if database_uri is not None and not is_sqlite(database_uri):
+        return None
     path = Path(instance_path) / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -27,11 +58,24 @@ def secret_key(instance_path: str) -> str:
     return path.read_text().strip()
 
 
+def check_secret_key(config) -> None:
+    """Refuse to start on a non-SQLite database without a configured SECRET_KEY (never a default one)."""
+    if not config.get("SECRET_KEY") and not is_sqlite(config["SQLALCHEMY_DATABASE_URI"]):
+        raise ConfigurationError(SECRET_KEY_MISSING)
+
+
+def _int(name: str) -> int:
+    return int(os.environ.get(name) or DEFAULTS[name])
+
+
 def from_environment(instance_path: str) -> dict:
     redis_url = os.environ.get("REDIS_URL")
+    url = database_url(instance_path)
     return {
-        "SECRET_KEY": secret_key(instance_path),
-        "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
+        "SECRET_KEY": secret_key(instance_path, url),
+        "SQLALCHEMY_DATABASE_URI": url,
+        # Read-mostly views marked @database.reads_from_replica query this database (a PostgreSQL standby).
+        "DATABASE_REPLICA_URL": normalised_url(os.environ.get("DATABASE_REPLICA_URL") or "") or None,
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR") or str(Path(instance_path) / "uploads"),
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
@@ -41,6 +85,12 @@ def from_environment(instance_path: str) -> dict:
         # "thread" (in-process) or "rq" (Redis); rq by default when REDIS_URL is set.
         "JOBS_BACKEND": os.environ.get("JOBS_BACKEND", ""),
         "JOBS_QUEUE": os.environ.get("JOBS_QUEUE", "portal"),
+        # A running job whose worker has not reported for this long is taken to be dead: it is queued
+        # again while it has had fewer than JOB_MAX_ATTEMPTS runs, else it fails (jobs.reap_stale).
+        "JOB_STALE_SECONDS": _int("JOB_STALE_SECONDS"),
+        "JOB_MAX_ATTEMPTS": _int("JOB_MAX_ATTEMPTS"),
+        # After a write, the same browser reads from the primary for this long (replication lag).
+        "REPLICA_STICKY_SECONDS": _int("REPLICA_STICKY_SECONDS"),
         # Host names the portal answers to; any other Host header gets 400 (poisoned links, caches).
         "TRUSTED_HOSTS": [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()] or None,
         # Reverse proxies in front of the app (e.g. 1 for nginx). Only that many X-Forwarded-For hops
@@ -70,4 +120,7 @@ DEFAULTS = {
     "IDLE_MINUTES": 30,
     "IDLE_MINUTES_AUTHORITY": 15,
     "SESSION_ABSOLUTE_HOURS": 8,
+    "JOB_STALE_SECONDS": 300,
+    "JOB_MAX_ATTEMPTS": 2,
+    "REPLICA_STICKY_SECONDS": 15,
 }
