@@ -411,9 +411,23 @@ def workers(threaded_app, tmp_path):
     yield make
     for w in made:
         w.close()
-    for key in connection.scan_iter(f"*{queue}*"):
-        connection.delete(key)
+    remove_queue(connection, queue)
     connection.close()
+
+
+def remove_queue(connection, name):
+    """The queue, its registries and every RQ job that went through them (killed ones never expire)."""
+    from rq import Queue
+    from rq.job import Job as RQJob
+    from rq.registry import FailedJobRegistry, FinishedJobRegistry, StartedJobRegistry
+    queue = Queue(name, connection=connection)
+    ids = {i.split(":")[0] for registry in (StartedJobRegistry, FailedJobRegistry, FinishedJobRegistry)
+           for i in registry(queue=queue).get_job_ids(cleanup=False)} | set(queue.get_job_ids())
+    for job in RQJob.fetch_many(sorted(ids), connection=connection):
+        if job is not None:
+            job.delete(remove_from_queue=False)
+    for key in connection.scan_iter(f"*{name}*"):
+        connection.delete(key)
 
 
 def start_slow_job(tmp_path, n=8) -> tuple[int, Path]:
