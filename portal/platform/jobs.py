@@ -302,7 +302,7 @@ def _finish(run: JobRun, **values) -> bool:
 
 def reap_stale(now: datetime | None = None) -> list[int]:
     """Give up on jobs whose worker stopped reporting (see the module docstring); returns the ids
-    dispatched again. Cheap when nothing is stale: one query on the status index."""
+    dispatched again. Cheap when nothing is stale: two small queries on the status index."""
     config = current_app.config
     now = now or utcnow()
     cutoff = now - timedelta(seconds=config["JOB_STALE_SECONDS"])
