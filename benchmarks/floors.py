@@ -22,6 +22,7 @@ ROWS = [{"id": 1000 + i, "unit": f"臺北市萬華社區服務協會 {i % 7}", "
 
 def create(name: str) -> Flask:
     app = Flask(name, template_folder=str(HERE / "templates"))
+    app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True  # as the portal's templates
 
     @app.get("/")
     def index():
