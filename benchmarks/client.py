@@ -47,6 +47,7 @@ class Browser:
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), NoRedirect())
         self.address = f"10.250.{random.randint(0, 249)}.{random.randint(1, 250)}"
+        self.last_request = 0.0     # time.monotonic() of the last answer (its cookie is the freshest)
 
     def url(self, path: str) -> str:
         return path if path.startswith("http") else self.base + path
@@ -61,6 +62,7 @@ class Browser:
         except urllib.error.HTTPError as error:
             status, headers, text = error.code, dict(error.headers), error.read().decode("utf-8", "replace")
         seconds = time.perf_counter() - started
+        self.last_request = time.monotonic()
         if follow and status in (301, 302, 303) and headers.get("Location"):
             return self.request(urllib.parse.urljoin(self.url(path), headers["Location"]), follow=True,
                                 timeout=timeout)

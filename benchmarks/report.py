@@ -128,7 +128,7 @@ def render(rows, drift, export, data, box, scale: str, started: datetime, second
             f"about {FEW_REQUESTS} requests, when one request takes over {seconds / 20:g} s).",
             f"- **Rate limits**: on, stored in {limiter}. Each request to the verification page comes from another "
             f"client address (X-Forwarded-For), as from many citizens: the limiter's cost is measured but its 429 "
-            f"(after 30 tries per client) never answers. The benchmark's sign-ins likewise.",
+            f"(after 30 tries a minute per client) never answers. The benchmark's sign-ins likewise.",
             "- **Errors**: socket errors, timeouts and every answer other than the expected one (200; 302 for the "
             "hours POST, which enters distinct volunteer × day pairs, so a 422 is an entry refused).",
             ]
