@@ -9,6 +9,7 @@ PostgreSQL, driven by wrk, next to two floors measured in the same run under the
 Prints one Markdown table (floors first) and writes it to benchmarks/results/<date>-<scale>.md.
 benchmarks/README.md explains every setting and how to read the table.
 """
+import contextlib
 import os
 import sys
 import tempfile
@@ -64,6 +65,7 @@ class Row:
     concurrency: int
     result: loadgen.Result | None
     note: str = ""
+    floor_p95: float | None = None   # the 50-row floor's p95 measured just before this row (ms)
 
 
 def setting(name: str, default: str) -> str:
@@ -87,24 +89,28 @@ def redis_for_limits() -> tuple[str | None, str]:
         return None, f"in-process memory (no Redis at {url}: {error.__class__.__name__})"
 
 
-def floors(concurrencies: tuple, seconds: float, logs: Path) -> list[Row]:
+FLOORS = (("floor-hello", "benchmarks.floors:hello", "floor: Flask hello world", "/"),
+          ("floor-table", "benchmarks.floors:table", FLOOR_TABLE, "/table"))
+
+
+def floors(servers: list[Server], concurrencies: tuple, seconds: float) -> list[Row]:
     rows = []
-    for key, app, label, path in (("floor-hello", "benchmarks.floors:hello", "floor: Flask hello world", "/"),
-                                  ("floor-table", "benchmarks.floors:table", FLOOR_TABLE, "/table")):
-        with Server(app, log=logs / "gunicorn-floors.log") as server:
-            # One second of load first: the floor is every ratio's denominator, so it should not carry the
-            # workers' first requests.
-            loadgen.run(server.base + path, "get.lua", max(concurrencies), 1)
-            for c in concurrencies:
-                rows.append(Row(key, label, c, loadgen.run(server.base + path, "get.lua", c, seconds)))
+    for server, (key, _app, label, path) in zip(servers, FLOORS, strict=True):
+        # One second of load first: the floor is every ratio's denominator, so it should not carry the
+        # workers' first requests.
+        loadgen.run(server.base + path, "get.lua", max(concurrencies), 1)
+        for c in concurrencies:
+            rows.append(Row(key, label, c, loadgen.run(server.base + path, "get.lua", c, seconds)))
     return rows
 
 
 class PortalRun:
     """The portal's pages, signed in as the manifest's personas."""
 
-    def __init__(self, server: Server, data: dataset.Dataset, seconds: float, cap: float):
+    def __init__(self, server: Server, data: dataset.Dataset, seconds: float, cap: float, floor: Server,
+                 floor_seconds: float):
         self.server, self.data, self.seconds, self.cap = server, data, seconds, cap
+        self.floor, self.floor_seconds = floor, floor_seconds
         self.manifest = data.manifest
         self.browsers: dict[str | None, Browser] = {}
 
@@ -116,6 +122,13 @@ class PortalRun:
                 browser.sign_in(account["username"], self.manifest["password"], account.get("totp_secret"))
             self.browsers[persona] = browser
         return self.browsers[persona]
+
+    def floor_p95(self, concurrency: int) -> float | None:
+        """The 50-row floor at this concurrency, just before a row: on a shared machine the load changes from
+        minute to minute, and the ratio should compare like with like."""
+        if not self.floor_seconds:
+            return None
+        return loadgen.run(self.floor.base + "/table", "get.lua", concurrency, self.floor_seconds).p95
 
     def values(self, **extra) -> dict:
         m = self.manifest
@@ -140,10 +153,11 @@ class PortalRun:
         script = "verify.lua" if page.key == "verify" else "get.lua"
         rows = []
         for c in page.concurrency or concurrencies:
+            floor = self.floor_p95(c)
             if time.monotonic() - browser.last_request > SESSION_REFRESH_SECONDS:
                 browser.get(path)
             result = loadgen.run(browser.url(path), script, c, duration, env={"BENCH_COOKIE": browser.cookie_header()})
-            rows.append(Row(page.key, label, c, result))
+            rows.append(Row(page.key, label, c, result, floor_p95=floor))
         return rows
 
     def post(self, page: Page, concurrencies: tuple) -> list[Row]:
@@ -156,6 +170,7 @@ class PortalRun:
             if not free:
                 rows.append(Row(page.key, page.label, c, None, "no free (volunteer, day) left to post"))
                 continue
+            floor = self.floor_p95(c)
             with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
                 fh.write("".join(f"{person},{day.isoformat()}\n" for person, day in free))
             try:
@@ -165,7 +180,7 @@ class PortalRun:
             finally:
                 os.unlink(fh.name)
             note = f"the {len(free):,} free (volunteer, day) pairs ran out" if result.exhausted else ""
-            rows.append(Row(page.key, page.label, c, result, note))
+            rows.append(Row(page.key, page.label, c, result, note, floor_p95=floor))
         return rows
 
     def export(self) -> loadgen.Export:
@@ -207,14 +222,17 @@ def main() -> int:
     print(f"benchmark: scale {scale}, {seconds:g} s per page and concurrency, logs in {logs}", flush=True)
 
     pages = chosen(PAGES)
-    # The floors at every concurrency a page is measured at, so that each row has its ratio.
-    rows = floors(tuple(sorted({c for p in pages for c in (p.concurrency or concurrencies)})), seconds, logs)
+    floor_seconds = float(setting("BENCH_FLOOR_SECONDS", "3"))
     env = {"DATABASE_URL": data.url, "SECRET_KEY": dataset.SECRET_KEY, "UPLOAD_DIR": str(data.upload_dir),
            "PROXY_COUNT": "1", "JOBS_BACKEND": "thread", "REDIS_URL": redis_url or "", "INSTANCE_PATH": str(logs),
            "FLASK_DEBUG": "0"}
     export, failures = None, []
-    with Server("wsgi:app", env, logs / "gunicorn-portal.log", ready_path="/login") as server:
-        run = PortalRun(server, data, seconds, cap)
+    with contextlib.ExitStack() as stack:
+        servers = [stack.enter_context(Server(app, log=logs / "gunicorn-floors.log")) for _k, app, _l, _p in FLOORS]
+        # The floors at every concurrency a page is measured at, so that each row has its ratio.
+        rows = floors(servers, tuple(sorted({c for p in pages for c in (p.concurrency or concurrencies)})), seconds)
+        server = stack.enter_context(Server("wsgi:app", env, logs / "gunicorn-portal.log", ready_path="/login"))
+        run = PortalRun(server, data, seconds, cap, servers[1], floor_seconds)
         for page in pages:
             print(f"  {page.key} ...", flush=True)
             try:
@@ -227,8 +245,7 @@ def main() -> int:
                 export = run.export()
             except (BenchError, OSError) as error:
                 export = str(error)
-    drift = floors((concurrencies[0],), seconds, logs)[1]
-    text = render(rows, drift, export, data, box, scale, started, seconds, limiter_storage)
+    text = render(rows, export, data, box, scale, started, seconds, limiter_storage)
     print("\n" + text)
     out = HERE / "results" / f"{started.date().isoformat()}-{scale}.md"
     out.parent.mkdir(exist_ok=True)
