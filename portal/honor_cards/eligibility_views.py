@@ -19,8 +19,9 @@ from portal.registry.scopes import get_person_or_404, visible_units
 
 from . import bp
 from .facts import eligibility as eligibility_of_people
-from .facts import eligibility_of, unit_list
+from .facts import eligibility_of
 from .forms import ApplyForm, EligibilityFilter, ReturnForm, VersionForm
+from .listing import unit_page
 from .models import APPLICATION_STATUSES, ApplicationStatus, HonorCard, HonorCardApplication
 from .operations import HonorCardError, apply_for, cancel_application, store_letter
 from .rules import outlook
@@ -54,11 +55,10 @@ def eligibility_filter():
 def eligibility():
     form, unit = eligibility_filter()
     today = today_taipei()
-    rows = unit_list(unit, form.within.data or "0", form.q.data, today) if unit else []
     page = max(form.page.data or 1, 1)
-    shown = rows[(page - 1) * PER_PAGE: page * PER_PAGE]
-    return page_or_fragment("honor_cards/eligibility.html", "results", form=form, unit=unit, rows=shown,
-                            total=len(rows), page=page, pages=max((len(rows) - 1) // PER_PAGE + 1, 1), today=today,
+    rows, total = unit_page(unit, form.within.data or "0", form.q.data, today, page, PER_PAGE) if unit else ([], 0)
+    return page_or_fragment("honor_cards/eligibility.html", "results", form=form, unit=unit, rows=rows,
+                            total=total, page=page, pages=max((total - 1) // PER_PAGE + 1, 1), today=today,
                             may_apply=may_apply(current_user), choose_unit=not may_apply(current_user))
 
 

@@ -191,13 +191,12 @@ def evaluate(facts: Facts) -> Result:
     """Apply the honor-card rules to one volunteer's facts on `facts.on`."""
     end = end_of_last_month(facts.on)
     cards = sorted(facts.previous_cards, key=lambda c: c.valid_to)
-    after_cards = _day_after_previous(cards)
+    after_cards = day_after_previous(cards)
     candidates = [h for h in facts.hours if after_cards is None or h.day >= after_cards]
     fields = sorted(set(facts.fields_served) | {h.field_code for h in candidates if h.last_day <= end})
 
     trained = [facts.special_from[f] for f in fields if facts.special_from.get(f)]
-    training_start = max(facts.basic_from, min(trained)) if facts.basic_from and trained else None
-    window_start = max(training_start, after_cards or date.min) if training_start else None
+    window_start = window_start_of(facts.basic_from, trained, after_cards)
 
     counted, excluded, by_field, recent = _count(facts, window_start, end, cards, after_cards)
     checks = [
@@ -221,7 +220,14 @@ def evaluate(facts: Facts) -> Result:
                   holding=next((c for c in reversed(cards) if c.valid_from <= facts.on <= c.valid_to), None))
 
 
-def _day_after_previous(cards: list[PreviousCard]) -> date | None:
+def window_start_of(basic_from: date | None, trained: list, after_cards: date | None) -> date | None:
+    """The counting window's first day: the later of the training start (basic training and the earliest
+    special training of the fields served, `trained`) and the day after the previous cards; None untrained."""
+    training_start = max(basic_from, min(trained)) if basic_from and trained else None
+    return max(training_start, after_cards or date.min) if training_start else None
+
+
+def day_after_previous(cards: list[PreviousCard]) -> date | None:
     """The first day that no earlier card used: after its expiry and after its counting window."""
     days = [c.valid_to + timedelta(days=1) for c in cards]
     days += [c.window_end + timedelta(days=1) for c in cards if c.window_end]
@@ -293,7 +299,7 @@ class Outlook:
         return self.expected and self.expected_on <= self.on
 
 
-def outlook(result: Result, months: int) -> Outlook:
+def outlook(result: "Result | Standing", months: int) -> Outlook:
     """Eligible now; expected within `months` months (years by the calendar, hours at the pace of the
     last 12 months, missing papers assumed to be completed now); later; or blocked (no training yet,
     or no hours counted lately)."""
@@ -332,6 +338,36 @@ def list_key(look: Outlook):
     """Eligible first, then by the expected day; those without one last (date.max: on 29 February
     on.replace(year=9999) would not exist)."""
     return LIST_ORDER.index(look.status), look.expected_on or date.max
+
+
+@dataclass(slots=True)
+class Standing:
+    """What outlook() reads of a Result, decided from totals instead of hour entries (standing())."""
+    on: date
+    eligible: bool
+    window_start: date | None
+    window_end: date
+    years_complete_on: date | None
+    missing_half_hours: int
+    recent_half_hours: int
+
+
+def standing(on: date, *, record_book: bool, photo_accepted: bool, basic_from: date | None, special_from: dict,
+             fields: set, after_cards: date | None, entered: bool, counted: int, recent: int) -> Standing:
+    """The engine's decision for the unit's list from what the database sums (listing.py), the same as
+    evaluate() gives (tests/test_eligibility_scale.py): `fields` are the fields served and those with hours
+    from `after_cards` ending by the end of last month; `counted`/`recent` the half-hours from the later of
+    basic training, the field's special training and `after_cards`, ending by the end of last month (an
+    hour counted belongs to a field in `fields`, so the earliest special training never cuts it)."""
+    end = end_of_last_month(on)
+    trained = [special_from[f] for f in fields if special_from.get(f)]
+    start = window_start_of(basic_from, trained, after_cards)
+    complete_on = years_complete_on(start) if start else None
+    counted, recent = (counted, recent) if start else (0, 0)
+    eligible = (record_book and basic_from is not None and bool(fields) and len(trained) == len(fields)
+                and photo_accepted and entered and complete_on is not None and end >= complete_on
+                and counted >= MIN_HALF_HOURS)
+    return Standing(on, eligible, start, end, complete_on, max(MIN_HALF_HOURS - counted, 0), recent)
 
 
 def may_be_applied_for(result: Result, open_application) -> bool:

@@ -1,0 +1,227 @@
+"""Eligibility at scale: the loaders that read the hour summaries and the unit lists ordered by set-based SQL
+give exactly what the engines gave over every raw hour entry (random data with the edges that matter:
+training, card windows and the end of last month falling mid-month, ranges crossing month ends, void and
+pending entries, other units and fields), and the pages run a number of queries that does not grow with
+the unit."""
+import random
+from collections import defaultdict
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import event, select
+
+from portal.honor_cards import listing
+from portal.honor_cards.facts import eligibility, load_facts
+from portal.honor_cards.models import CardStatus, HonorCard
+from portal.honor_cards.rules import (
+    Facts,
+    HourFact,
+    PreviousCard,
+    end_of_last_month,
+    evaluate,
+    list_key,
+    listed,
+    months_ahead,
+    outlook,
+)
+from portal.hours.models import EntryStatus, HourEntry
+from portal.platform.dates import add_months
+from portal.platform.extensions import db
+from portal.records.models import BookKind, RecordBook
+from portal.registry.models import PHOTO_ACCEPTED, Membership, Person
+from portal.training.facts import verified_starts
+from portal.training.models import TrainingRecord
+from tests.conftest import login
+
+FIELDS = ("social", "education", "health")
+NAMES = ("王小明", "李大華", "陳美玲", "王小明")          # repeated names: ties broken by id
+DAYS = {"n": 0}
+
+
+# --- the reference: every raw entry, as the loader read them before the summaries ------------------
+
+def raw_facts(person_ids, on):
+    """The loader before hour summaries (one HourFact per active entry), kept here as the oracle."""
+    ids = sorted(set(person_ids))
+    facts = {pid: Facts(on=on, person_id=pid, photo_accepted=accepted)
+             for pid, accepted in db.session.execute(
+                 select(Person.id, (Person.photo_status == PHOTO_ACCEPTED) & Person.photo_file_id.is_not(None))
+                 .where(Person.id.in_(ids)))}
+    fields = defaultdict(set)
+    for pid, field_code in db.session.execute(select(Membership.person_id, Membership.field_code)
+                                              .where(Membership.person_id.in_(ids), Membership.is_current)):
+        fields[pid].add(field_code)
+    with_book = set(db.session.scalars(select(RecordBook.person_id).where(
+        RecordBook.person_id.in_(ids), RecordBook.kind != BookKind.CANCELLED)))
+    basic_from, special_from = verified_starts(ids)
+    for pid, start_on, end_on, half, field_code in db.session.execute(
+            select(HourEntry.person_id, HourEntry.start_on, HourEntry.end_on, HourEntry.half_hours,
+                   HourEntry.field_code).where(HourEntry.person_id.in_(ids), HourEntry.status == EntryStatus.ACTIVE)):
+        facts[pid].hours.append(HourFact(start_on, half, field_code, end_on if end_on != start_on else None))
+    for c in db.session.scalars(select(HonorCard).where(HonorCard.person_id.in_(ids),
+                                                        HonorCard.status != CardStatus.CANCELLED)):
+        facts[c.person_id].previous_cards.append(PreviousCard(c.valid_from, c.valid_to, c.window_start,
+                                                              c.window_end, c.half_hours or 0, c.number))
+    for (pid, field_code), start in special_from.items():
+        facts[pid].special_from[field_code] = start
+    for pid, f in facts.items():
+        f.record_book, f.basic_from, f.fields_served = pid in with_book, basic_from.get(pid), tuple(sorted(fields[pid]))
+    return facts
+
+
+def raw_order(unit, within, on):
+    """The unit's list as it was built: every current volunteer by name, evaluated, filtered, sorted."""
+    people = db.session.scalars(select(Person).join(Membership).where(
+        Membership.unit_id == unit.id, Membership.is_current).distinct().order_by(Person.name, Person.id)).all()
+    facts = raw_facts([p.id for p in people], on)
+    looks = [(p.id, outlook(evaluate(facts[p.id]), months_ahead(within))) for p in people]
+    return [pid for pid, look in sorted(((pid, look) for pid, look in looks if listed(look, within)),
+                                        key=lambda item: list_key(item[1]))]
+
+
+# --- random volunteers around the days that matter ----------------------------------------------------
+
+def near(rng, day: date) -> date:
+    """A day close to `day` (the day itself, either side, or the first or last of its month)."""
+    return rng.choice([day, day - timedelta(days=1), day + timedelta(days=1), day.replace(day=1),
+                       add_months(day, 1) - timedelta(days=1), day + timedelta(days=rng.randint(-400, 400))])
+
+
+def random_volunteer(rng, unit, other, on):
+    end = end_of_last_month(on)
+    DAYS["n"] += 1
+    n = DAYS["n"]
+    person = Person(name=rng.choice(NAMES), id_kind="national", id_number=f"Z{n:09d}", birth_date=date(1960, 1, 1),
+                    photo_status=rng.choice(["accepted", "accepted", "none"]),
+                    photo_file_id=rng.choice([None, 1, 1]))
+    fields = rng.sample(FIELDS, rng.randint(1, 2))
+    person.memberships.append(Membership(unit=unit, field_code=fields[0], joined_on=date(2010, 1, 1),
+                                         status=rng.choice(["active", "active", "paused"])))
+    if len(fields) > 1:
+        person.memberships.append(Membership(unit=other, field_code=fields[1], joined_on=date(2010, 1, 1),
+                                             status=rng.choice(["active", "left"])))
+    db.session.add(person)
+    db.session.flush()
+    if rng.random() < 0.8:
+        db.session.add(RecordBook(person_id=person.id, number=f"B{n:09d}", issued_on=date(2015, 1, 1),
+                                  kind=rng.choice(["first", "first", "cancelled"])))
+    trained = end - timedelta(days=rng.randint(0, 3000))
+    days = [end, add_months(end, -11), trained]
+    for kind, field_code in [("basic", None)] + [("special", f) for f in FIELDS if rng.random() < 0.7]:
+        if rng.random() < 0.9:
+            day = near(rng, trained)
+            days.append(day)
+            how = rng.random()
+            db.session.add(TrainingRecord(person_id=person.id, kind=kind, field_code=field_code,
+                                          effective_on=day if how < 0.6 else None,
+                                          completed_on=day if 0.4 < how < 0.95 else None,
+                                          status="verified" if rng.random() < 0.9 else "pending"))
+    for i in range(rng.choice([0, 0, 1, 2])):
+        window_end = near(rng, trained + timedelta(days=rng.randint(0, 2000)))
+        valid_to = near(rng, window_end + timedelta(days=rng.randint(0, 1200)))
+        days += [window_end, valid_to]
+        db.session.add(HonorCard(person_id=person.id, number=f"C{n:09d}{i}", county_code="TPE",
+                                 approved_on=window_end, valid_from=window_end, valid_to=valid_to,
+                                 window_start=rng.choice([None, near(rng, window_end - timedelta(days=1100))]),
+                                 window_end=rng.choice([None, window_end, window_end]),
+                                 status=rng.choice(["valid", "valid", "cancelled"])))
+    keys = set()
+    for _ in range(rng.randint(0, 30)):
+        start = near(rng, rng.choice(days))
+        start = min(start, on + timedelta(days=5))
+        span = rng.choice([0, 0, 0, rng.randint(0, 5), rng.randint(20, 70)])
+        key = (start, span)
+        if key in keys:
+            continue
+        keys.add(key)
+        db.session.add(HourEntry(person_id=person.id, unit_id=rng.choice([unit.id, unit.id, other.id]),
+                                 start_on=start, end_on=start + timedelta(days=span),
+                                 half_hours=rng.choice([1, 2, 8, 40, 120, 300]),
+                                 field_code=rng.choice(fields + [rng.choice(FIELDS)]),
+                                 status=rng.choice(["active"] * 8 + ["void", "pending"])))
+    return person
+
+
+@pytest.fixture
+def units(app, make_unit):
+    return make_unit("TPE", "social"), make_unit("TPE", "education")
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2 ** 32), on=st.sampled_from([date(2026, 3, 10), date(2026, 1, 1), date(2028, 2, 29),
+                                                         date(2025, 12, 31)]))
+def test_summaries_and_unit_order_equal_the_engine_over_every_entry(units, make_unit, seed, on):
+    rng = random.Random(seed)
+    unit, other = make_unit("TPE", "social"), units[1]
+    people = [random_volunteer(rng, unit, other, on) for _ in range(25)]
+    db.session.commit()
+    ids = [p.id for p in people]
+    old, new = raw_facts(ids, on), load_facts(ids, on)
+    assert {pid: evaluate(f) for pid, f in old.items()} == {pid: evaluate(f) for pid, f in new.items()}
+    for within in ("0", "3", "12", "all"):
+        assert listing.ranked(unit.id, within, None, on) == raw_order(unit, within, on), within
+
+
+def test_unit_page_is_the_engine_on_the_page_in_the_list_order(units, make_unit):
+    unit, other = units
+    rng = random.Random(11)
+    on = date(2026, 3, 10)
+    for _ in range(30):
+        random_volunteer(rng, unit, other, on)
+    db.session.commit()
+    order = raw_order(unit, "all", on)
+    rows, total = listing.unit_page(unit, "all", None, on, 2, 10)
+    assert total == len(order) and [r["person"].id for r in rows] == order[10:20]
+    expected = eligibility(order[10:20], on)
+    assert [r["result"] for r in rows] == [expected[pid] for pid in order[10:20]]
+    named = listing.ranked(unit.id, "all", "李大", on)
+    assert named and set(named) == {pid for pid in order if db.session.get(Person, pid).name == "李大華"}
+
+
+def count_queries(run):
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        run()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    return len(statements)
+
+
+def test_the_unit_list_runs_at_most_27_queries_for_5_or_40_volunteers(units, world, client):
+    unit, other = world.units["A"], world.units["B"]
+    rng = random.Random(5)
+    on = date.today()
+    login(client, world.users["clerk_a"])
+    counts = []
+    for size in (5, 40):
+        for _ in range(size):
+            random_volunteer(rng, unit, other, on)
+        db.session.commit()
+        counts.append(count_queries(lambda: client.get("/honor-cards/eligibility?within=all")))
+    # 19 queries; 8 more (the engine's loader) when some volunteer's totals cannot place them.
+    assert max(counts) <= 27, counts
+
+
+def test_a_range_crossing_the_end_of_last_month_below_300_hours_goes_to_the_engine(units, make_person):
+    """The start month's single entries are skipped with 300 hours in whole months; a range crossing the end
+    of last month (summed there, not counted) can take the volunteer back below 300: the engine decides."""
+    unit, _other = units
+    on = date(2026, 3, 10)
+    person = make_person([unit], name="跨月")
+    trained = date(2020, 1, 15)
+    for kind, field_code in (("basic", None), ("special", "social")):
+        db.session.add(TrainingRecord(person_id=person.id, kind=kind, field_code=field_code, effective_on=trained,
+                                      status="verified"))
+    for start, end, half in ((date(2020, 1, 20), date(2020, 1, 20), 10), (date(2021, 5, 1), date(2021, 5, 31), 510),
+                             (date(2026, 2, 27), date(2026, 3, 2), 100)):
+        db.session.add(HourEntry(person_id=person.id, unit_id=unit.id, start_on=start, end_on=end, half_hours=half,
+                                 field_code="social"))
+    db.session.commit()
+    totals, unsure = listing._hour_totals(select(Membership.person_id).where(Membership.unit_id == unit.id), on)
+    assert unsure == {person.id} and totals[person.id][2] == 510        # 610 summed, 100 not counted, 10 unread
+    assert evaluate(raw_facts([person.id], on)[person.id]).half_hours == 520
+    assert listing.ranked(unit.id, "all", None, on) == raw_order(unit, "all", on) == [person.id]
