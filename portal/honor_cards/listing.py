@@ -21,7 +21,6 @@ from portal.platform.dates import month_start
 from portal.platform.extensions import db
 from portal.records.models import BookKind, RecordBook
 from portal.registry.models import PHOTO_ACCEPTED, Membership, Person
-from portal.training.facts import verified_starts
 from portal.training.models import TrainingKind, TrainingRecord, TrainingStatus
 
 from .facts import crosses_months, eligibility, first_day, month_index
@@ -69,11 +68,13 @@ def ranked(unit_id: int, within: str, q: str | None, on: date) -> list[int]:
         .where(Person.id.in_(members)).order_by(Person.name, Person.id)).all()
     if not people:
         return []
-    ids = [p[0] for p in people]
-    basic_from, special = verified_starts(ids)
-    special_from = defaultdict(dict)
-    for (pid, field_code), start in special.items():
-        special_from[pid][field_code] = start
+    basic_from, special_from = {}, defaultdict(dict)
+    trained = _trained(members).subquery()
+    for pid, kind, field_code, start in db.session.execute(select(trained)):
+        if kind == TrainingKind.BASIC:      # a basic record with a field is still basic training
+            basic_from[pid] = min(start, basic_from.get(pid, start))
+        else:
+            special_from[pid][field_code] = start
     served = defaultdict(set)
     for pid, field_code in db.session.execute(select(Membership.person_id, Membership.field_code).where(
             Membership.person_id.in_(members), Membership.is_current)):
@@ -87,11 +88,13 @@ def ranked(unit_id: int, within: str, q: str | None, on: date) -> list[int]:
     exact = eligibility(unsure, on)
     months = months_ahead(within)
     keyed = []
+    nothing = (frozenset(), False, 0, 0)
     for position, (pid, photo, has_book) in enumerate(people):
-        fields, entered, counted, recent = totals.get(pid, (set(), False, 0, 0))
+        fields, entered, counted, recent = totals.get(pid, nothing)
         result = exact.get(pid) or standing(
             on, record_book=has_book, photo_accepted=photo, basic_from=basic_from.get(pid),
-            special_from=special_from[pid], fields=served[pid] | fields, after_cards=day_after_previous(cards[pid]),
+            special_from=special_from.get(pid, {}), fields=served[pid] | fields,
+            after_cards=day_after_previous(cards[pid]) if pid in cards else None,
             entered=entered, counted=counted, recent=recent)
         look = outlook(result, months)
         if listed(look, within):
@@ -118,9 +121,10 @@ def _hour_totals(members, on: date) -> tuple[dict[int, tuple[set, bool, int, int
         crossing[e.person_id].append(e)
     out, unread = {}, set()
     for r in rows:
-        fields, entered, counted, recent = out.setdefault(r.person_id, (set(), bool(crossing[r.person_id]), 0, 0))
+        cross = crossing.get(r.person_id, ())
+        fields, entered, counted, recent = out.setdefault(r.person_id, (set(), bool(cross), 0, 0))
         # Entries summed in whole months but ending after last month do not count (they cross the window end).
-        over = [(e.start_on.year * 12 + e.start_on.month - 1, e.half_hours) for e in crossing[r.person_id]
+        over = [(e.start_on.year * 12 + e.start_on.month - 1, e.half_hours) for e in cross
                 if e.field_code == r.field_code and e.start_on <= end < e.end_on]
         if (r.after_entries or 0) - sum(1 for m, _h in over if r.used_m is None or m > r.used_m) > 0 or r.used_raw:
             fields.add(r.field_code)
@@ -137,12 +141,24 @@ def _hour_totals(members, on: date) -> tuple[dict[int, tuple[set, bool, int, int
     return out, {pid for pid in unread if out[pid][2] < MIN_HALF_HOURS}
 
 
+def _trained(members):
+    """The earliest start of each kind of verified training per volunteer (and field): training.facts.
+    verified_starts as one grouped statement over the members, not a list of thousands of ids."""
+    start = func.coalesce(TrainingRecord.effective_on, TrainingRecord.completed_on, date.min)
+    return (select(TrainingRecord.person_id, TrainingRecord.kind, TrainingRecord.field_code,
+                   func.min(start).label("day"))
+            .where(TrainingRecord.person_id.in_(members), TrainingRecord.status == TrainingStatus.VERIFIED)
+            .group_by(TrainingRecord.person_id, TrainingRecord.kind, TrainingRecord.field_code))
+
+
 def _totals_query(members, end: date):
     """Per (trained volunteer, field with hours): the summaries summed from the month after counting starts
     (the later of basic training, the field's special training and the day after earlier cards) to last
     month, and from its last 12 months; the single entries of the start month itself (read only where that
     month has hours); entries after earlier cards, for the fields; the latest month with hours."""
     end_m, recent_m = end.year * 12 + end.month - 1, end.year * 12 + end.month - 12
+    # Two subqueries, not one shared CTE: PostgreSQL estimates a CTE's filtered rows badly (a hundredth of
+    # them) and then hashes the summary rows instead of these few.
     start = func.coalesce(TrainingRecord.effective_on, TrainingRecord.completed_on, date.min)
     verified = and_(TrainingRecord.person_id.in_(members), TrainingRecord.status == TrainingStatus.VERIFIED)
     basic = (select(TrainingRecord.person_id, func.min(start).label("day"))
