@@ -10,8 +10,13 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 
+from portal.awards import rules as award_rules
+from portal.awards.facts import hours_up_to
+from portal.awards.facts import load_facts as award_facts
+from portal.awards.models import Award, AwardRound
+from portal.awards.unit_views import unit_page as award_page
 from portal.honor_cards import listing
 from portal.honor_cards.facts import eligibility, load_facts
 from portal.honor_cards.models import CardStatus, HonorCard
@@ -34,6 +39,7 @@ from portal.registry.models import PHOTO_ACCEPTED, Membership, Person
 from portal.training.facts import verified_starts
 from portal.training.models import TrainingRecord
 from tests.conftest import login
+from tests.rules_context import locale
 
 FIELDS = ("social", "education", "health")
 NAMES = ("王小明", "李大華", "陳美玲", "王小明")          # repeated names: ties broken by id
@@ -225,3 +231,76 @@ def test_a_range_crossing_the_end_of_last_month_below_300_hours_goes_to_the_engi
     assert unsure == {person.id} and totals[person.id][2] == 510        # 610 summed, 100 not counted, 10 unread
     assert evaluate(raw_facts([person.id], on)[person.id]).half_hours == 520
     assert listing.ranked(unit.id, "all", None, on) == raw_order(unit, "all", on) == [person.id]
+
+
+# --- awards --------------------------------------------------------------------------------------------
+
+def raw_award_hours(person_ids, cutoff, fields=None):
+    """The award loader before the summaries: a sum over every active entry ending by the cut-off."""
+    query = select(HourEntry.person_id, func.sum(HourEntry.half_hours)).where(
+        HourEntry.person_id.in_(person_ids), HourEntry.status == EntryStatus.ACTIVE, HourEntry.end_on <= cutoff)
+    if fields:
+        query = query.where(HourEntry.field_code.in_(fields))
+    return {pid: int(half) for pid, half in db.session.execute(query.group_by(HourEntry.person_id)) if half}
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2 ** 32), cutoff=st.sampled_from([date(2025, 12, 31), date(2026, 2, 28), date(2026, 3, 9),
+                                                             date(2025, 7, 1)]))
+def test_award_hours_and_unit_order_equal_a_sum_over_every_entry(units, make_unit, seed, cutoff):
+    rng = random.Random(seed)
+    unit, other = make_unit("TPE", "social"), units[1]
+    people = [random_volunteer(rng, unit, other, cutoff + timedelta(days=rng.randint(0, 40))) for _ in range(25)]
+    for person in people:
+        for tier in rng.sample(["bronze", "silver", "gold"], rng.randint(0, 2)):
+            db.session.add(Award(person_id=person.id, scheme="health_welfare", tier=tier, year=2020,
+                                 status=rng.choice(["valid", "valid", "revoked"])))
+    award_round = AwardRound(scheme="health_welfare", year=3000 + DAYS["n"], cutoff_on=cutoff,
+                             unit_deadline=cutoff, review_deadline=cutoff, ministry_deadline=cutoff)
+    db.session.add(award_round)
+    db.session.commit()
+    ids = [p.id for p in people]
+    for fields in (None, award_rules.HEALTH_AND_WELFARE_FIELDS):
+        got = {pid: half for pid, half in hours_up_to(ids, cutoff, fields).items() if half}
+        assert got == raw_award_hours(ids, cutoff, fields)
+    facts = award_facts(ids, award_round)
+    for f in facts.values():
+        f.half_hours = raw_award_hours([f.person_id], cutoff, award_rules.HEALTH_AND_WELFARE_FIELDS).get(f.person_id, 0)
+    by_name = db.session.scalars(select(Person).where(Person.id.in_(ids)).order_by(Person.name, Person.id)).all()
+    for show in ("eligible", "near", "all"):
+        results = [(p, award_rules.evaluate(facts[p.id])) for p in by_name]
+        wanted = award_rules.shown(show)
+        expected = [p.id for p, r in sorted(((p, r) for p, r in results if award_rules.standing(r) in wanted),
+                                            key=lambda item: (award_rules.STANDINGS.index(
+                                                award_rules.standing(item[1])), -item[1].facts.half_hours))]
+        rows, total = award_page(unit.id, award_round, show, None, 1, 100)
+        assert [r.person.id for r in rows] == expected and total == len(expected), show
+
+
+@settings(max_examples=300, deadline=None)
+@given(half=st.integers(0, 17000), scheme=st.sampled_from(["general", "health_welfare"]),
+       received=st.sets(st.sampled_from(["bronze", "silver", "gold", "other"])), book=st.booleans(),
+       certificate=st.sampled_from([None, 7]), applied=st.booleans())
+def test_the_award_standing_without_words_is_the_engines(half, scheme, received, book, certificate, applied):
+    f = award_rules.Facts(person_id=1, scheme=scheme, cutoff_on=date(2025, 12, 31), half_hours=half, record_book=book,
+                          performance_certificate_id=certificate, received_tiers=received, open_application=applied)
+    with locale("en"):
+        assert award_rules.standing_of(f) == award_rules.standing(award_rules.evaluate(f))
+
+
+def test_the_award_list_runs_the_same_queries_for_5_or_40_volunteers(world, client):
+    unit, other = world.units["A"], world.units["B"]
+    cutoff = date.today() - timedelta(days=10)
+    db.session.add(AwardRound(scheme="health_welfare", year=cutoff.year, cutoff_on=cutoff,
+                              unit_deadline=cutoff + timedelta(days=30), review_deadline=cutoff + timedelta(days=40),
+                              ministry_deadline=cutoff + timedelta(days=50)))
+    db.session.commit()
+    rng = random.Random(3)
+    login(client, world.users["clerk_a"])
+    counts = []
+    for size in (5, 40):
+        for _ in range(size):
+            random_volunteer(rng, unit, other, date.today())
+        db.session.commit()
+        counts.append(count_queries(lambda: client.get("/awards/?show=all")))
+    assert counts[0] == counts[1] and counts[0] <= 25, counts

@@ -1,12 +1,24 @@
-"""Database rows → the engine's facts, for a whole roster in a fixed number of queries (no N+1)."""
+"""Database rows → the engine's facts, for a page of people or a whole unit in a fixed number of queries.
+
+Hours count up to the round's cut-off by the entry's last day (an entry ending after the cut-off does not
+count). They come from the monthly summaries (hours.summaries.HourMonth, month = the entry's first day)
+for the months before the cut-off's month, plus the single entries that start in the cut-off's month and
+end by the cut-off, minus the rare entries summed in an earlier month whose range ends after the
+cut-off (honor_cards.facts.crosses_months; the partial index ix_hour_entries_crossing finds them). For a
+unit the people are a subquery (its current members), never a list of thousands of ids.
+tests/test_eligibility_scale.py proves the hours equal a sum over every raw entry.
+"""
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from portal.certificates.models import PERFORMANCE
 from portal.documents.models import Document, DocumentStatus
+from portal.honor_cards.facts import crosses_months
 from portal.hours.models import ACTIVE, HourEntry
+from portal.hours.summaries import HourMonth
 from portal.platform.extensions import db
 from portal.records.models import CANCELLED as BOOK_CANCELLED
 from portal.records.models import RecordBook
@@ -15,15 +27,40 @@ from .models import OPEN_STATUSES, Award, AwardApplication, AwardRound, AwardSta
 from .rules import HEALTH_AND_WELFARE_FIELDS, Facts, Result, evaluate
 
 
-def load_facts(person_ids: Iterable[int], award_round: AwardRound) -> dict[int, Facts]:
-    ids = sorted(set(person_ids))
-    if not ids:
+def hours_up_to(people, cutoff: date, fields: tuple | None = None) -> dict[int, int]:
+    """Half-hours of active entries ending by `cutoff` per person (`people`: ids or a subquery of ids),
+    only in `fields` when given: three grouped queries over the summaries and the cut-off's month."""
+    first = cutoff.replace(day=1)
+    month = HourMonth.year * 12 + HourMonth.month
+    whole = (select(HourMonth.person_id, func.sum(HourMonth.half_hours))
+             .where(HourMonth.person_id.in_(people), month < cutoff.year * 12 + cutoff.month))
+    single = (select(HourEntry.person_id, func.sum(HourEntry.half_hours))
+              .where(HourEntry.person_id.in_(people), HourEntry.status == ACTIVE, HourEntry.start_on >= first,
+                     HourEntry.start_on <= cutoff, HourEntry.end_on <= cutoff))
+    later = (select(HourEntry.person_id, func.sum(HourEntry.half_hours))
+             .where(HourEntry.person_id.in_(people), HourEntry.status == ACTIVE, crosses_months(),
+                    HourEntry.end_on > cutoff, HourEntry.start_on < first))
+    if fields is not None:
+        whole = whole.where(HourMonth.field_code.in_(fields))
+        single, later = (q.where(HourEntry.field_code.in_(fields)) for q in (single, later))
+    counted = defaultdict(int)
+    for query, sign in ((whole, 1), (single, 1), (later, -1)):
+        for pid, half in db.session.execute(query.group_by(query.selected_columns[0])):
+            counted[pid] += sign * int(half or 0)
+    return counted
+
+
+def load_facts(people: Iterable[int] | Select, award_round: AwardRound) -> dict[int, Facts]:
+    """Facts per person: `people` are ids, or a subquery of ids (a unit's members) for a whole list."""
+    if isinstance(people, Select):
+        ids = people
+        keys = db.session.scalars(select(func.distinct(people.subquery().c[0]))).all()
+    else:
+        keys = ids = sorted(set(people))
+    if not keys:
         return {}
-    hours = select(HourEntry.person_id, func.sum(HourEntry.half_hours)).where(
-        HourEntry.person_id.in_(ids), HourEntry.status == ACTIVE, HourEntry.end_on <= award_round.cutoff_on)
-    if award_round.scheme == Scheme.HEALTH_WELFARE:
-        hours = hours.where(HourEntry.field_code.in_(HEALTH_AND_WELFARE_FIELDS))
-    counted = dict(db.session.execute(hours.group_by(HourEntry.person_id)).all())
+    fields = HEALTH_AND_WELFARE_FIELDS if award_round.scheme == Scheme.HEALTH_WELFARE else None
+    counted = hours_up_to(ids, award_round.cutoff_on, fields)
     with_book = set(db.session.scalars(select(RecordBook.person_id).where(
         RecordBook.person_id.in_(ids), RecordBook.kind != BOOK_CANCELLED)))
     certificates = dict(db.session.execute(
@@ -38,10 +75,10 @@ def load_facts(person_ids: Iterable[int], award_round: AwardRound) -> dict[int, 
         AwardApplication.person_id.in_(ids), AwardApplication.round_id == award_round.id,
         AwardApplication.status.in_(OPEN_STATUSES))))
     return {pid: Facts(person_id=pid, scheme=award_round.scheme, cutoff_on=award_round.cutoff_on,
-                       half_hours=int(counted.get(pid) or 0), record_book=pid in with_book,
+                       half_hours=counted.get(pid, 0), record_book=pid in with_book,
                        performance_certificate_id=certificates.get(pid), received_tiers=received[pid],
                        open_application=pid in applied)
-            for pid in ids}
+            for pid in keys}
 
 
 def eligibility(person_ids: Iterable[int], award_round: AwardRound) -> dict[int, Result]:

@@ -147,6 +147,22 @@ def standing(result: Result) -> Standing:
     return Standing.LATER
 
 
+def standing_of(f: Facts) -> Standing:
+    """standing(evaluate(f)) without the words, for ranking a unit's thousands of volunteers (the same
+    decision: tests/test_eligibility_scale.py)."""
+    if f.open_application:
+        return Standing.APPLIED
+    thresholds = THRESHOLDS[f.scheme]
+    above = TIERS[highest_received(f.received_tiers) + 1:]
+    reached = [t for t in above if f.half_hours >= thresholds[t]]
+    if reached:
+        papers = f.record_book and (f.scheme != Scheme.GENERAL or f.performance_certificate_id is not None)
+        return Standing.ELIGIBLE if papers else Standing.PAPERS
+    if above and (thresholds[above[0]] - f.half_hours) * NEAR_SHARE <= thresholds[above[0]]:
+        return Standing.NEAR
+    return Standing.LATER
+
+
 def shown(show: str) -> set:
     """The standings a "Show" choice lists (an unknown choice: the default, eligible or close)."""
     return SHOWN.get(show, SHOWN["near"])

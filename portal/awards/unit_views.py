@@ -14,13 +14,13 @@ from portal.platform.extensions import db
 from portal.platform.forms import check_version
 from portal.platform.htmx import page_or_fragment
 from portal.platform.timeutil import today_taipei
-from portal.registry.models import Person
+from portal.registry.models import Membership, Person
 
 from . import bp, facts, operations
 from .forms import ApplyForm, EligibilityFilter, VersionForm, choose_round
 from .models import AwardApplication, AwardRound
 from .operations import AwardError
-from .rules import STANDINGS, Result, Standing, Step, may_take, shown, standing
+from .rules import STANDINGS, Result, Standing, Step, evaluate, may_take, shown, standing, standing_of
 from .scopes import application_scope, applying_round, elsewhere, get_application_or_404, open_rounds, serving_people
 from .views import PER_PAGE, run_step
 
@@ -60,33 +60,49 @@ def index():
     award_round = choose_round(form.round, open_rounds())
     form.reset_invalid()
     today = today_taipei()
-    rows, applications = [], []
+    rows_shown, total, applications = [], 0, []
+    page = form.page.data or 1
     if award_round is not None:
-        rows = unit_rows(current_user.unit_id, award_round, form.show.data or "near", form.q.data)
+        rows_shown, total = unit_page(current_user.unit_id, award_round, form.show.data or "near", form.q.data,
+                                      page, PER_PAGE)
         applications = db.session.scalars(
             select(AwardApplication).where(application_scope(current_user),
                                            AwardApplication.round_id == award_round.id)
             .options(selectinload(AwardApplication.person)).order_by(AwardApplication.id.desc())).all()
-    page = form.page.data or 1
-    rows_shown = rows[(page - 1) * PER_PAGE: page * PER_PAGE]
     return page_or_fragment(
         "awards/index.html", "results", form=form, award_round=award_round, today=today,
-        rows=rows_shown, any_selectable=any(r.eligible for r in rows_shown), total=len(rows), page=page,
-        pages=max((len(rows) - 1) // PER_PAGE + 1, 1), applications=applications,
+        rows=rows_shown, any_selectable=any(r.eligible for r in rows_shown), total=total, page=page,
+        pages=max((total - 1) // PER_PAGE + 1, 1), applications=applications,
         withdrawable={a.id for a in applications if may_take(Step.WITHDRAW, a.status)},
         may_apply=award_round is not None and award_round.accepts_unit_applications(today),
         version_form=VersionForm(formdata=None))
 
 
-def unit_rows(unit_id: int, award_round: AwardRound, show: str, q: str | None) -> list[Row]:
-    """The unit's current volunteers the "Show" choice lists: eligible first, then by hours."""
-    people = serving_people(unit_id, name=q)
-    results = facts.eligibility([p.id for p in people], award_round)
-    rows = [Row(p, results[p.id], standing(results[p.id])) for p in people]
+def unit_page(unit_id: int, award_round: AwardRound, show: str, q: str | None, page: int,
+              per_page: int) -> tuple[list[Row], int]:
+    """One page of the unit's current volunteers the "Show" choice lists (eligible first, then by hours,
+    then by name) and how many the list has. Every volunteer's facts come from set-based queries and are
+    ranked without the engine's words (rules.standing_of); the engine runs for the page only."""
+    members = select(Membership.person_id).where(Membership.unit_id == unit_id, Membership.is_current)
+    if q:
+        members = members.join(Person).where(Person.name.contains(q, autoescape=True))
+    by_name = db.session.scalars(select(Person.id).where(Person.id.in_(members))
+                                 .order_by(Person.name, Person.id)).all()
+    known = facts.load_facts(members, award_round)
     wanted = shown(show)
-    rows = [r for r in rows if r.standing in wanted]
-    rows.sort(key=lambda r: (STANDINGS.index(r.standing), -r.result.facts.half_hours))
-    return rows
+    ranked = []
+    for position, pid in enumerate(by_name):
+        place = standing_of(known[pid])
+        if place in wanted:
+            ranked.append((STANDINGS.index(place), -known[pid].half_hours, position, pid))
+    ranked.sort()
+    ids = [pid for *_key, pid in ranked[(page - 1) * per_page: page * per_page]]
+    people = {p.id: p for p in db.session.scalars(select(Person).where(Person.id.in_(ids)))} if ids else {}
+    rows = []
+    for pid in ids:
+        result = evaluate(known[pid])
+        rows.append(Row(people[pid], result, standing(result)))
+    return rows, len(ranked)
 
 
 def chosen_people(ids) -> list[Person]:
