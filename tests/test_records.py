@@ -12,9 +12,9 @@ from portal.platform import uploads
 from portal.platform.audit import AuditLog
 from portal.platform.extensions import db
 from portal.platform.timeutil import today_taipei
-from portal.records.completeness import unit_rates
 from portal.records.models import RecordBook, RecordBookRequest
 from portal.records.operations import RecordBookError, cancel_book, issued_record_book, next_number, request_book
+from portal.records.rates import unit_rates
 from portal.registry.models import Unit
 from portal.registry.operations import authority_for
 from portal.registry.photos import prepare_photo

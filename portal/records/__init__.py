@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("records", __name__, url_prefix="/records")
 
-from . import views  # noqa: E402,F401
+from . import cli, completeness_views, summaries, summary_hooks, views  # noqa: E402,F401

@@ -3,8 +3,12 @@
 Items per person and unit: ID number, date of birth, accepted photo, verified training
 (basic + special for a field served in the unit), a valid record book, hours entered by
 the unit up to last month, and insurance cover for the unit's service today. A record is
-complete when it has all seven. The unit sees its rate; the county sees each unit's. Both
-are computed in one grouped query (no query per person).
+complete when it has all seven. The unit sees its rate; the county sees each unit's.
+
+This module is the definition, as SQL conditions (`item_conditions`) and as a recomputation from the raw
+tables (`unit_rates`, `person_rows`: one grouped query, no query per person, but every membership of the
+scope each time). The pages read the same numbers from the summaries that every write keeps
+(summaries.py, read by rates.py); the tests hold the two equal.
 """
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -23,7 +27,11 @@ from portal.training.models import TrainingKind, TrainingRecord, TrainingStatus
 
 from .operations import valid_book_exists
 
-ITEMS = ("id_number", "birth_date", "photo", "training", "record_book", "hours", "insurance")
+# The items that do not depend on the day, then the two that do (hours: the month; insurance: the day).
+STATIC_ITEMS = ("id_number", "birth_date", "photo", "training", "record_book")
+DAY_ITEMS = ("hours", "insurance")
+ITEMS = STATIC_ITEMS + DAY_ITEMS
+COUNTS = ("people", *ITEMS, "complete")   # what is counted per unit
 ITEM_LABELS = {"id_number": _l("ID number"), "birth_date": _l("Date of birth"), "photo": _l("Accepted photo"),
                "training": _l("Training"), "record_book": _l("Record book"),
                "hours": _l("Hours up to last month"), "insurance": _l("Insurance")}
@@ -46,8 +54,8 @@ def members(unit_condition):
             .distinct().subquery())
 
 
-def item_conditions(person_id, unit_id, today: date) -> dict:
-    """SQL conditions for each item of the (person, unit) pair."""
+def static_conditions(person_id, unit_id) -> dict:
+    """SQL conditions for the items of the (person, unit) pair that do not depend on the day."""
     served = aliased(Membership)  # a field the person serves in this unit, in the same EXISTS (one level)
     p = aliased(Person)  # never auto-correlated with a Person of the outer query
     person = select(p.id).where(p.id == person_id)
@@ -60,6 +68,13 @@ def item_conditions(person_id, unit_id, today: date) -> dict:
             TrainingRecord.status == TrainingStatus.VERIFIED, served.person_id == person_id, served.unit_id == unit_id,
             served.is_current, TrainingRecord.field_code == served.field_code)),
         "record_book": valid_book_exists(person_id),
+    }
+
+
+def item_conditions(person_id, unit_id, today: date) -> dict:
+    """SQL conditions for each item of the (person, unit) pair on `today`."""
+    return {
+        **static_conditions(person_id, unit_id),
         "hours": exists().where(HourEntry.person_id == person_id, HourEntry.unit_id == unit_id,
                                 HourEntry.status == HOURS_ACTIVE, HourEntry.end_on >= last_month_start(today)),
         "insurance": covered(person_id, today, unit_id),
@@ -71,8 +86,8 @@ def _flag(condition):
 
 
 @dataclass
-class UnitRate:
-    unit: Unit
+class Rate:
+    """Counts of a unit, a county or a whole scope: people (current pairs), people per item, complete records."""
     people: int
     items: dict          # item -> how many people have it
     complete: int        # people with all items
@@ -85,9 +100,21 @@ class UnitRate:
     def complete_rate(self) -> float:
         return 100 * self.complete / self.people if self.people else 0.0
 
+    @classmethod
+    def of(cls, counts, **extra) -> "Rate":
+        """From anything with the COUNTS as attributes (a row of sums; None counts as 0)."""
+        value = {name: int(getattr(counts, name, 0) or 0) for name in COUNTS}
+        return cls(value["people"], {item: value[item] for item in ITEMS}, value["complete"], **extra)
+
+
+@dataclass
+class UnitRate(Rate):
+    unit: Unit | None = None
+
 
 def unit_rates(unit_condition, today: date) -> list[UnitRate]:
-    """Completeness per unit for the units matching the condition, in one grouped query."""
+    """Completeness per unit for the units matching the condition, recomputed from the raw tables in one
+    grouped query (what the summaries must always give)."""
     m = members(unit_condition)
     conditions = item_conditions(m.c.person_id, m.c.unit_id, today)
     flags = [func.sum(_flag(conditions[item])).label(item) for item in ITEMS]
@@ -100,17 +127,16 @@ def unit_rates(unit_condition, today: date) -> list[UnitRate]:
     for unit in units:
         row = by_unit.get(unit.id)
         if row is None:
-            result.append(UnitRate(unit, 0, {item: 0 for item in ITEMS}, 0))
+            result.append(UnitRate.of(None, unit=unit))
         else:
-            result.append(UnitRate(unit, row.people, {item: int(getattr(row, item) or 0) for item in ITEMS},
-                                   int(row.complete or 0)))
+            result.append(UnitRate.of(row, unit=unit))
     return result
 
 
-def totals(rates: list[UnitRate]) -> UnitRate:
+def totals(rates: list[Rate]) -> Rate:
     people = sum(r.people for r in rates)
     items = {item: sum(r.items[item] for r in rates) for item in ITEMS}
-    return UnitRate(None, people, items, sum(r.complete for r in rates))
+    return Rate(people, items, sum(r.complete for r in rates))
 
 
 def person_rows(unit_id: int, today: date, only_incomplete: bool = False):

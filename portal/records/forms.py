@@ -39,5 +39,6 @@ class ListFilter(Form):
         csrf = False
 
     unit = SelectField(_l("Unit"), coerce=str, validators=[Optional()])
+    county = StringField(_l("County"), validators=[Optional(), Length(max=10)])
     incomplete = BooleanField(_l("Only incomplete records"))
     page = IntegerField(validators=[Optional()])

@@ -5,21 +5,17 @@ from flask_login import current_user
 from sqlalchemy import case, func, not_, select
 from sqlalchemy.orm import contains_eager
 
-from portal.platform import access, audit
-from portal.platform.database import expect_write
-from portal.platform.exports import csv_response
+from portal.platform import access
 from portal.platform.extensions import db
 from portal.platform.forms import options
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import localized
 from portal.platform.pagination import paginate
-from portal.platform.timeutil import today_taipei
-from portal.registry.models import Membership, Person, PhotoStatus, Unit
-from portal.registry.scopes import get_person_or_404, get_unit_or_404, unit_scope, visible_units
+from portal.registry.models import Membership, Person, PhotoStatus
+from portal.registry.scopes import get_person_or_404, unit_scope, visible_units
 from portal.training.facts import verified_basic, verified_special
 
 from . import bp
-from .completeness import ITEM_LABELS, ITEMS, kpi_target, person_rows, totals, unit_rates
 from .forms import REQUEST_KINDS, DeclineForm, IssueForm, ListFilter, RequestForm
 from .models import PENDING, RecordBook, RecordBookRequest
 from .operations import (
@@ -213,55 +209,3 @@ def issue():
     for message in refusals:
         flash(message, "error")
     return redirect(url_for(".index"))
-
-
-# --- completeness --------------------------------------------------------------------------
-
-def completeness_unit(form):
-    """The unit whose people are listed: the clerk's own, or the one an authority picked."""
-    if current_user.role in access.UNIT_STAFF:
-        return current_user.unit
-    if form.unit.data and form.unit.data.isdigit():
-        return get_unit_or_404(int(form.unit.data), current_user)
-    return None
-
-
-@bp.get("/completeness")
-@access.allow(*access.RECORD_READERS)
-def completeness():
-    form = ListFilter(request.args)
-    form.unit.choices = options([("", _("All units"))])
-    today = today_taipei()
-    unit = completeness_unit(form)
-    rates = unit_rates(Unit.id == unit.id if unit else unit_scope(current_user), today)
-    people = person_rows(unit.id, today, only_incomplete=form.incomplete.data) if unit else []
-    return render_template("records/completeness.html", rates=rates, total=totals(rates), unit=unit, people=people,
-                           items=ITEMS, labels=ITEM_LABELS, target=kpi_target(today.year), form=form, today=today,
-                           choose_unit=current_user.role not in access.UNIT_STAFF)
-
-
-@bp.get("/completeness.csv")
-@access.allow(*access.RECORD_READERS)
-def completeness_export():
-    expect_write()
-    form = ListFilter(request.args)
-    form.unit.choices = options([("", "")])
-    today = today_taipei()
-    unit = completeness_unit(form)
-    if unit:
-        header = [_("Name"), _("ID number")] + [str(ITEM_LABELS[i]) for i in ITEMS] + [_("Complete")]
-        rows = [[p.name, p.masked_id] + [_("yes") if flags[i] else _("no") for i in ITEMS]
-                + [_("yes") if all(flags.values()) else _("no")]
-                for p, flags in person_rows(unit.id, today, only_incomplete=form.incomplete.data)]
-        name = f"completeness-{unit.code}-{today.isoformat()}.csv"
-    else:
-        rates = unit_rates(unit_scope(current_user), today)
-        header = [_("Unit code"), _("Unit"), _("Volunteers")] + [str(ITEM_LABELS[i]) for i in ITEMS] + \
-            [_("Complete records"), _("Items present (%)"), _("Complete records (%)")]
-        rows = [[r.unit.code, localized(r.unit), r.people] + [r.items[i] for i in ITEMS] +
-                [r.complete, f"{r.item_rate:.1f}", f"{r.complete_rate:.1f}"] for r in rates]
-        name = f"completeness-{today.isoformat()}.csv"
-    audit.record("completeness.export", current_user._get_current_object(), rows=len(rows),
-                 unit_id=unit.id if unit else None)
-    db.session.commit()
-    return csv_response(name, header, rows)
