@@ -3,7 +3,9 @@ give exactly what the engines gave over every raw hour entry (random data with t
 training, card windows and the end of last month falling mid-month, ranges crossing month ends, void and
 pending entries, other units and fields), and the pages run a number of queries that does not grow with
 the unit."""
+import html
 import random
+import re
 from collections import defaultdict
 from datetime import date, timedelta
 
@@ -15,11 +17,11 @@ from sqlalchemy import event, func, select
 from portal.awards import rules as award_rules
 from portal.awards.facts import hours_up_to
 from portal.awards.facts import load_facts as award_facts
-from portal.awards.models import Award, AwardRound
+from portal.awards.models import Award, AwardApplication, AwardRound
 from portal.awards.unit_views import unit_page as award_page
 from portal.honor_cards import listing
 from portal.honor_cards.facts import eligibility, load_facts
-from portal.honor_cards.models import CardStatus, HonorCard
+from portal.honor_cards.models import CardStatus, HonorCard, HonorCardApplication
 from portal.honor_cards.rules import (
     Facts,
     HourFact,
@@ -304,3 +306,60 @@ def test_the_award_list_runs_the_same_queries_for_5_or_40_volunteers(world, clie
         db.session.commit()
         counts.append(count_queries(lambda: client.get("/awards/?show=all")))
     assert counts[0] == counts[1] and counts[0] <= 25, counts
+
+
+# --- the authorities' review lists: keyset pages, bounded counts ----------------------------------------
+
+def walk(client, url, marker):
+    """Follow the list's "Next" links from `url`; the `marker` ids of every page, in order, and the queries
+    each page ran."""
+    seen, queries = [], []
+    while url:
+        bodies = []
+        queries.append(count_queries(lambda u=url, out=bodies: out.append(client.get(u).get_data(as_text=True))))
+        body = bodies[0]
+        seen += [int(x) for x in re.findall(marker, body)]
+        found = re.search(r'<a href="([^"]+)"[^>]*rel="next"', body)
+        url = html.unescape(found.group(1)) if found else None
+    return seen, queries
+
+
+def test_the_honor_card_review_queue_pages_by_keyset(world, client, make_person, monkeypatch):
+    from portal.honor_cards import review_views
+    monkeypatch.setattr(review_views, "PER_PAGE", 2)
+    unit = world.units["A"]
+    expected = []
+    for i in range(7):
+        person = make_person([unit], name=f"申請{i}")
+        application = HonorCardApplication(person_id=person.id, unit_id=unit.id,
+                                           applied_on=date(2026, 1, 1) + timedelta(days=i % 3))
+        db.session.add(application)
+        db.session.flush()
+        expected.append((application.applied_on, application.id))
+    db.session.commit()
+    login(client, world.users["county_tpe"])
+    seen, queries = walk(client, "/honor-cards/review", r'name="application_id" value="(\d+)"')
+    assert seen == [i for _day, i in sorted(expected)]
+    assert len(queries) == 4 and len(set(queries[1:-1])) == 1 and max(queries) <= 12, queries
+
+
+def test_the_award_review_queue_pages_by_keyset_and_caps_its_counts(world, client, make_person, monkeypatch):
+    from portal.awards import review_views
+    monkeypatch.setattr(review_views, "PER_PAGE", 2)
+    monkeypatch.setattr(review_views, "COUNT_CAP", 4)
+    unit = world.units["A"]
+    cutoff = date.today() - timedelta(days=10)
+    award_round = AwardRound(scheme="health_welfare", year=cutoff.year, cutoff_on=cutoff, unit_deadline=cutoff,
+                             review_deadline=cutoff + timedelta(days=40), ministry_deadline=cutoff + timedelta(days=50))
+    db.session.add(award_round)
+    for i in range(5):
+        person = make_person([unit], name=f"候選{i}")
+        db.session.add(AwardApplication(round=award_round, person_id=person.id, unit_id=unit.id, tier="bronze"))
+        db.session.flush()
+    db.session.commit()
+    login(client, world.users["ministry"])
+    client.post("/language", data={"lang": "en"})
+    body = client.get("/awards/review?status=submitted").get_data(as_text=True)
+    assert "More than 4 applications found." in body and "4+" in body
+    seen, queries = walk(client, "/awards/review?status=submitted", r"候選(\d)")
+    assert seen == list(range(5)) and len(queries) == 3 and len(set(queries[1:])) == 1, queries

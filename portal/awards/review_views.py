@@ -5,7 +5,7 @@ import hashlib
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -17,7 +17,7 @@ from portal.platform.extensions import db
 from portal.platform.forms import options, same_version
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import format_date, hours_text, localized
-from portal.platform.pagination import paginate
+from portal.platform.pagination import COUNT_CAP, CURSOR_ARG, asc, keyset
 from portal.platform.timeutil import today_taipei
 from portal.registry.labels import sex_label
 from portal.registry.models import Unit
@@ -60,26 +60,40 @@ def filtered(form: ReviewFilter, with_status: bool = True):
     return query
 
 
-def status_counts(form: ReviewFilter) -> list[tuple]:
-    """How many applications of the filtered set are at each status (the county's statistics)."""
-    sub = filtered(form, with_status=False).subquery()
-    counts = dict(db.session.execute(select(sub.c.status, func.count()).group_by(sub.c.status)).all())
-    return [(s, counts.get(s, 0)) for s in APPLICATION_STATUSES]
+def status_counts(form: ReviewFilter) -> dict[str, tuple[int, bool]]:
+    """How many applications of the filtered set are at each status (the county's statistics): (count, more),
+    each counted up to COUNT_CAP in one statement whose branches stop after COUNT_CAP + 1 rows, so that the
+    ministry's queue over every round never counts a whole table."""
+    branches = []
+    for status in APPLICATION_STATUSES:
+        rows = (filtered(form, with_status=False).where(AwardApplication.status == status)
+                .with_only_columns(AwardApplication.id).limit(COUNT_CAP + 1).subquery())
+        branches.append(select(literal(str(status)).label("status"), func.count().label("n")).select_from(rows))
+    counts = dict(db.session.execute(union_all(*branches)).all())
+    return {s: (min(counts.get(s, 0), COUNT_CAP), counts.get(s, 0) > COUNT_CAP) for s in APPLICATION_STATUSES}
+
+
+# The queue's order, oldest application first: a keyset (index ix_award_applications_review) so that page 100
+# costs what page 1 does; its count comes from the status counts, never from counting the queue again.
+REVIEW_ORDER = (asc(AwardApplication.applied_at), asc(AwardApplication.id))
 
 
 @bp.get("/review")
 @access.allow(*REVIEW_READERS)
 def review():
     form, rounds = review_filter()
-    query = (filtered(form).options(selectinload(AwardApplication.person), selectinload(AwardApplication.unit),
-                                    selectinload(AwardApplication.round))
-             .order_by(AwardApplication.applied_at, AwardApplication.id))
-    page = paginate(query, form.page.data or 1, PER_PAGE)
+    query = filtered(form).options(selectinload(AwardApplication.person), selectinload(AwardApplication.unit),
+                                   selectinload(AwardApplication.round))
+    counts = status_counts(form)
+    counted = [counts[form.status.data]] if form.status.data in counts else list(counts.values())
+    page = keyset(query, REVIEW_ORDER, request.args.get(CURSOR_ARG), PER_PAGE, count=False)
+    page.total, page.more = sum(n for n, _more in counted), any(more for _n, more in counted)
     steps = review_steps(current_user)
     chosen = next((r for r in rounds if str(r.id) == (form.round.data or "")), None)
+    shown = [(s, f"{n:,}+" if more else n) for s, (n, more) in counts.items()]
     return page_or_fragment(
         "awards/review.html", "results", form=form, page=page, stage=waiting_stage(current_user.role),
-        counts=status_counts(form), award_round=chosen, today=today_taipei(), decide_form=BulkReviewForm(formdata=None),
+        counts=shown, award_round=chosen, today=today_taipei(), decide_form=BulkReviewForm(formdata=None),
         may_forward=Step.FORWARD in steps, may_approve=Step.APPROVE in steps,
         filter_args={k: request.args[k] for k in FILTER_KEYS if request.args.get(k)})
 

@@ -12,7 +12,7 @@ from portal.platform.dates import format_roc_short
 from portal.platform.extensions import db
 from portal.platform.forms import check_version
 from portal.platform.htmx import page_or_fragment
-from portal.platform.pagination import paginate
+from portal.platform.pagination import CURSOR_ARG, desc, keyset
 from portal.platform.timeutil import today_taipei
 from portal.registry.models import Person
 
@@ -30,10 +30,11 @@ from .views import PER_PAGE, READERS, county_authority
 def cards():
     q = (request.args.get("q") or "").strip()[:60]
     query = (select(HonorCard).join(Person, Person.id == HonorCard.person_id).where(card_scope(current_user))
-             .options(selectinload(HonorCard.person)).order_by(HonorCard.id.desc()))
+             .options(selectinload(HonorCard.person)))
     if q:
         query = query.where((Person.name.contains(q, autoescape=True)) | (HonorCard.number == q.upper()))
-    page = paginate(query, request.args.get("page", 1, type=int), PER_PAGE)
+    # Newest first by keyset: a county's cards number in the hundreds of thousands; the count stops at 1,000.
+    page = keyset(query, (desc(HonorCard.id),), request.args.get(CURSOR_ARG), PER_PAGE)
     return page_or_fragment("honor_cards/cards.html", "results", page=page, q=q, today=today_taipei())
 
 

@@ -12,7 +12,7 @@ from portal.platform.extensions import db
 from portal.platform.forms import check_version, options
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import localized
-from portal.platform.pagination import paginate
+from portal.platform.pagination import CURSOR_ARG, desc, keyset
 from portal.platform.timeutil import today_taipei
 from portal.platform.uploads import UploadRefused, send_stored
 from portal.registry.scopes import get_person_or_404, visible_units
@@ -137,11 +137,10 @@ def apply():
 def applications():
     status = request.args.get("status", ApplicationStatus.SUBMITTED)
     query = (select(HonorCardApplication).where(application_scope(current_user))
-             .options(selectinload(HonorCardApplication.person), selectinload(HonorCardApplication.unit))
-             .order_by(HonorCardApplication.id.desc()))
+             .options(selectinload(HonorCardApplication.person), selectinload(HonorCardApplication.unit)))
     if status in APPLICATION_STATUSES:      # any other value ("all"): every status
         query = query.where(HonorCardApplication.status == status)
-    page = paginate(query, request.args.get("page", 1, type=int), PER_PAGE)
+    page = keyset(query, (desc(HonorCardApplication.id),), request.args.get(CURSOR_ARG), PER_PAGE)
     cancellable = {a.id for a in page.items if may_cancel(current_user, a)}
     return page_or_fragment("honor_cards/applications.html", "results", page=page, status=status,
                             version_form=VersionForm(formdata=None), cancellable=cancellable)

@@ -12,7 +12,7 @@ from portal.platform.extensions import db
 from portal.platform.forms import check_version, options
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import format_date, localized
-from portal.platform.pagination import paginate
+from portal.platform.pagination import CURSOR_ARG, asc, keyset
 from portal.platform.timeutil import today_taipei
 from portal.registry.catalog import FIELD_BY_CODE
 from portal.registry.models import Unit
@@ -60,14 +60,19 @@ def review_query(form: ReviewFilter):
         query = query.where(HonorCardApplication.applied_on >= form.applied_from.data)
     if form.applied_to.data:
         query = query.where(HonorCardApplication.applied_on <= form.applied_to.data)
-    return query.order_by(HonorCardApplication.applied_on, HonorCardApplication.id)
+    return query
+
+
+# The queue's order, oldest application first: a keyset (index ix_honor_card_applications_review), so that
+# page 100 costs what page 1 does and the count stops at 1,000 ("more than 1,000").
+REVIEW_ORDER = (asc(HonorCardApplication.applied_on), asc(HonorCardApplication.id))
 
 
 @bp.get("/review")
 @access.allow(access.COUNTY)
 def review():
     form = review_filter()
-    page = paginate(review_query(form), form.page.data or 1, PER_PAGE)
+    page = keyset(review_query(form), REVIEW_ORDER, request.args.get(CURSOR_ARG), PER_PAGE)
     return page_or_fragment("honor_cards/review.html", "results", form=form, page=page,
                             decision_form=BulkDecisionForm(formdata=None), fields=FIELD_BY_CODE)
 
