@@ -19,6 +19,8 @@ from portal.awards.facts import hours_up_to
 from portal.awards.facts import load_facts as award_facts
 from portal.awards.models import Award, AwardApplication, AwardRound
 from portal.awards.unit_views import unit_page as award_page
+from portal.certificates.facts import service_summaries, unit_candidates
+from portal.certificates.rules import performance_eligibility
 from portal.honor_cards import listing
 from portal.honor_cards.facts import eligibility, load_facts
 from portal.honor_cards.models import CardStatus, HonorCard, HonorCardApplication
@@ -363,3 +365,35 @@ def test_the_award_review_queue_pages_by_keyset_and_caps_its_counts(world, clien
     assert "More than 4 applications found." in body and "4+" in body
     seen, queries = walk(client, "/awards/review?status=submitted", r"候選(\d)")
     assert seen == list(range(5)) and len(queries) == 3 and len(set(queries[1:])) == 1, queries
+
+
+# --- performance certificates --------------------------------------------------------------------------
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2 ** 32))
+def test_certificate_candidates_from_summaries_equal_the_full_summaries(units, make_unit, seed):
+    rng = random.Random(seed)
+    unit, other = make_unit("TPE", "social"), units[1]
+    on = date(2026, 3, 10)
+    people = [random_volunteer(rng, unit, other, on) for _ in range(20)]
+    for person in people[:3]:                       # left the unit: still a candidate
+        person.memberships[0].status = "left"
+    db.session.commit()
+    full = service_summaries([p.id for p in people], unit.id)
+    for c in unit_candidates(unit, on=on):
+        assert (c.summary.first_service_date, c.summary.total_half_hours) == \
+            (full[c.person.id].first_service_date, full[c.person.id].total_half_hours)
+        assert c.eligibility == performance_eligibility(full[c.person.id], on)
+
+
+def test_the_candidates_page_runs_the_same_queries_for_5_or_40_volunteers(world, client):
+    unit, other = world.units["A"], world.units["B"]
+    rng = random.Random(9)
+    login(client, world.users["clerk_a"])
+    counts = []
+    for size in (5, 40):
+        for _ in range(size):
+            random_volunteer(rng, unit, other, date.today())
+        db.session.commit()
+        counts.append(count_queries(lambda: client.get("/documents/candidates?all=1")))
+    assert counts[0] == counts[1] and counts[0] <= 15, counts

@@ -7,6 +7,7 @@ from sqlalchemy import extract, func, select
 
 from portal.documents.models import Document, DocumentStatus
 from portal.hours.models import ACTIVE, HourEntry
+from portal.hours.summaries import HourMonth
 from portal.platform.extensions import db
 from portal.registry.catalog import FIELD_BY_CODE
 from portal.registry.models import Membership, Person, Unit
@@ -91,11 +92,21 @@ def open_request_for(kind: str, person_id: int, unit_id: int) -> CertificateRequ
 
 
 def unit_candidates(unit: Unit, *, hours_source: HoursSource | None = None, on: date | None = None) -> list[Candidate]:
-    """Everyone who served in the unit, with the performance-certificate eligibility of each."""
+    """Everyone who served in the unit, with the performance-certificate eligibility of each.
+
+    The eligibility needs only the first service date and the hours in the unit (rules.performance_eligibility),
+    so the summaries here carry just those, in a fixed number of queries whatever the unit's size: the hours
+    from the monthly summaries (hours.summaries.HourMonth, the unit's index), the first service date from the
+    memberships and each volunteer's first entry in the unit (one index probe each, never the unit's
+    entries). A certificate itself is made from the full summary (service_summary). `hours_source` (tests'
+    doubles) takes the full path."""
     people = db.session.scalars(select(Person).join(Membership).where(Membership.unit_id == unit.id)
                                 .distinct().order_by(Person.name, Person.id)).all()
     ids = [p.id for p in people]
-    summaries = service_summaries(ids, unit.id, hours_source=hours_source)
+    if hours_source is not None:
+        summaries = service_summaries(ids, unit.id, hours_source=hours_source)
+    else:
+        summaries = _first_and_total(unit.id, ids)
     open_requests = {r.person_id: r for r in db.session.scalars(select(CertificateRequest).where(
         CertificateRequest.unit_id == unit.id, CertificateRequest.kind == PERFORMANCE,
         CertificateRequest.status.in_(OPEN_REQUEST_STATUSES)))}
@@ -103,6 +114,26 @@ def unit_candidates(unit: Unit, *, hours_source: HoursSource | None = None, on: 
         Document.unit_id == unit.id, Document.kind == PERFORMANCE, Document.status == DocumentStatus.VALID))}
     return [Candidate(p, summaries[p.id], performance_eligibility(summaries[p.id], on), open_requests.get(p.id),
                       valid.get(p.id)) for p in people]
+
+
+def _first_and_total(unit_id: int, ids: list[int]) -> dict[int, ServiceSummary]:
+    """Per person: the first service date in the unit (first membership, first active entry) and the active
+    hours in the unit, as ServiceSummary without rows and periods (what the candidates list shows)."""
+    firsts = select(Membership.person_id, func.min(Membership.joined_on).label("joined")).where(
+        Membership.unit_id == unit_id).group_by(Membership.person_id).subquery()
+    first_entry = (select(func.min(HourEntry.start_on))
+                   .where(HourEntry.person_id == firsts.c.person_id, HourEntry.unit_id == unit_id,
+                          HourEntry.status == ACTIVE).scalar_subquery())
+    summaries = {pid: ServiceSummary(pid) for pid in ids}
+    for pid, joined, entry in db.session.execute(select(firsts.c.person_id, firsts.c.joined, first_entry)):
+        if pid in summaries:
+            summaries[pid].first_service_date = min(filter(None, [joined, entry]))
+    for pid, half in db.session.execute(
+            select(HourMonth.person_id, func.sum(HourMonth.half_hours))
+            .where(HourMonth.unit_id == unit_id).group_by(HourMonth.person_id)):
+        if pid in summaries:
+            summaries[pid].total_half_hours = int(half)
+    return summaries
 
 
 def prepared_requests(unit_id: int) -> list[CertificateRequest]:
