@@ -121,7 +121,7 @@ def _age(rng: random.Random) -> int:
 
 def _pace(rng: random.Random, monthly: bool) -> int:
     if monthly:
-        return rng.choice((8, 12, 16, 16, 20, 24, 30, 40, 60))   # 4 to 30 hours a month
+        return rng.choice((6, 8, 10, 12, 16, 16, 20, 24, 30, 40))  # 3 to 20 hours a month
     return rng.choice((1, 2, 2, 3, 3, 4, 4, 6, 8))                # shifts a month
 
 
@@ -148,7 +148,7 @@ def profile(plan: Plan, index: int, roles: Roles) -> Profile:
     age = _age(rng)
     if role and age < 40:
         age += 25      # the benchmark's volunteers have served for years
-    birth = date(today.year - age - 1, 1, 1) + timedelta(days=rng.randint(0, 364))
+    birth = add_years(today, -age) - timedelta(days=rng.randint(0, 364))     # `age` years old today
     surname = rng.choices(SURNAMES, cum_weights=SURNAME_CUM)[0]
     name = surname + rng.choice(GIVEN_F if sex == "F" else GIVEN_M)
     latin = f"{LATIN[surname]}, {'HSIAO-MING' if sex == 'M' else 'MEI-LING'}" \

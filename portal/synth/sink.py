@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 
 import click
-from sqlalchemy import insert, text
+from sqlalchemy import DateTime, insert, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
@@ -45,8 +45,11 @@ class Sink:
             if column.name in given or column.nullable or column.default is None:
                 continue
             default = column.default
-            values.append(self.now if default.is_callable else
-                          str(default.arg) if isinstance(default.arg, str) else default.arg)
+            if default.is_callable:     # one timestamp for the whole load; other callables called once
+                value = self.now if isinstance(column.type, DateTime) else default.arg(None)
+            else:
+                value = str(default.arg) if isinstance(default.arg, str) else default.arg
+            values.append(value)
             extra.append(column.name)
         return given + tuple(extra), tuple(values)
 
