@@ -2,6 +2,7 @@
 import csv
 import io
 import json
+import re
 from datetime import date
 
 import pytest
@@ -77,9 +78,12 @@ def test_pagination(world, client, make_person):
         make_person([world.units["A"]], name=f"頁志工{i:02d}")
     login(client, world.users["clerk_a"])
     first = client.get("/volunteers/").get_data(as_text=True)
-    second = client.get("/volunteers/?page=2").get_data(as_text=True)
-    assert "page=2" in first and "頁志工" in second
+    cursor = re.search(r'href="/volunteers/\?cursor=([^"&]+)"[^>]*rel="next"', first).group(1)
+    second = client.get(f"/volunteers/?cursor={cursor}").get_data(as_text=True)
+    assert "頁志工" in second and 'rel="prev"' in second and "第 2 頁，共 2 頁" in second
+    assert "共 32 筆服務資料" in first and "第 1 頁，共 2 頁" in first
     assert client.get("/volunteers/?page=99").status_code == 200
+    assert client.get("/volunteers/?cursor=tampered.value").status_code == 200
 
 
 def test_export_is_masked_scoped_excel_safe_and_logged(world, client, make_person):

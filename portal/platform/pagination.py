@@ -135,15 +135,19 @@ def after(keys: Sequence[Key], values: Sequence, reverse: bool = False):
     both answer with one index range scan. Mixed directions: the OR expansion
     a > :a OR (a = :a AND b < :b) ..."""
     params = [bindparam(None, v, type_=k.column.type) for k, v in zip(keys, values, strict=True)]
+    first = keys[0]
+    # Implied by the rest, but a plain bound on the first column is what an index on that column alone
+    # can start from when the columns come from several tables (the row value then is only a filter).
+    bound = first.column <= params[0] if first.descending != reverse else first.column >= params[0]
     directions = {k.descending != reverse for k in keys}
     if len(directions) == 1:
         left, right = tuple_(*[k.column for k in keys]), tuple_(*params)
-        return left < right if directions.pop() else left > right
+        return and_(bound, left < right if directions.pop() else left > right)
     terms = []
     for i, key in enumerate(keys):
         step = key.column < params[i] if key.descending != reverse else key.column > params[i]
         terms.append(and_(*[keys[j].column == params[j] for j in range(i)], step))
-    return or_(*terms)
+    return and_(bound, or_(*terms))
 
 
 def _plain(value):

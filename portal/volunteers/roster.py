@@ -1,19 +1,38 @@
-"""The roster query: one row per membership with training, record book, insurance and this year's
-hours as computed columns, so the whole page (and the export) is one query with no per-row loads."""
+"""The roster: one row per membership with training, record book, insurance and this year's hours.
+
+A page is two queries whatever the roster's size: the page's memberships by keyset (unit code, name, id),
+then the yes/no columns and the hours of those (at most 25) memberships only. The yes/no conditions
+join the first query only when the user filters on them; this year's hours come from the hour summaries
+(hours.summaries.HourMonth), never from the raw entries. The export reads every row in one streamed
+query with the same columns."""
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import and_, case, func, not_, or_, select
 from sqlalchemy.orm import contains_eager
 
-from portal.hours.models import ACTIVE as HOURS_ACTIVE
-from portal.hours.models import HourEntry
+from portal.hours.summaries import HourMonth
 from portal.insurance.facts import covered
+from portal.platform import access
+from portal.platform.extensions import db
+from portal.platform.pagination import KeysetPage, asc, bounded_count, keyset
 from portal.records.operations import valid_book_exists
 from portal.registry.identity import normalise
 from portal.registry.models import Membership, Person, Unit
 from portal.registry.scopes import membership_scope
 from portal.training.facts import verified_basic, verified_special
+
+ORDER = (asc(Unit.code), asc(Person.name), asc(Membership.id))
+# One unit's roster in the same order without the (constant) unit code: PostgreSQL then walks the index
+# on people.name and probes each person's memberships, stopping after a page, instead of sorting all of
+# a big unit's members (it cannot tell that the code is constant once the unit is).
+ONE_UNIT_ORDER = ORDER[1:]
+FLAGS = ("training", "book", "insured")
+# Counting stops here: above every unit's size (the largest has about 8,000 volunteers), so a unit's
+# roster shows its exact count; an authority's whole roster shows "10,000+". A filter on a yes/no
+# column makes each counted row cost three index probes, so it counts less.
+COUNT_CAP, FLAG_COUNT_CAP = 10_000, 1_000
 
 
 def conditions(today: date) -> dict:
@@ -27,10 +46,10 @@ def conditions(today: date) -> dict:
 
 
 def hours_this_year(today: date):
-    return (select(func.coalesce(func.sum(HourEntry.half_hours), 0))
-            .where(HourEntry.person_id == Membership.person_id, HourEntry.unit_id == Membership.unit_id,
-                   HourEntry.status == HOURS_ACTIVE, HourEntry.start_on >= date(today.year, 1, 1),
-                   HourEntry.start_on <= date(today.year, 12, 31))
+    """The membership's active half-hours starting this calendar year, in the unit (every field)."""
+    return (select(func.coalesce(func.sum(HourMonth.half_hours), 0))
+            .where(HourMonth.person_id == Membership.person_id, HourMonth.unit_id == Membership.unit_id,
+                   HourMonth.year == today.year)
             .correlate(Membership).scalar_subquery())
 
 
@@ -51,13 +70,14 @@ class RosterRow:
         return self.membership.unit
 
 
-def roster_query(form, user, today: date):
-    flags = conditions(today)
-    query = (select(Membership, *[case((c, 1), else_=0).label(k) for k, c in flags.items()],
-                    hours_this_year(today).label("half_hours"))
-             .join(Membership.person).join(Membership.unit)
-             .options(contains_eager(Membership.person), contains_eager(Membership.unit))
-             .where(membership_scope(user)))
+def flag_filters(form) -> dict:
+    """The yes/no columns the user filters on: {key: wanted (True for 'yes')}."""
+    return {key: getattr(form, key).data == "yes" for key in FLAGS if getattr(form, key).data in ("yes", "no")}
+
+
+def filtered(query, form, user, today: date):
+    """The roster's scope and filters on a query over memberships (joined to people when searching)."""
+    query = query.where(membership_scope(user))
     if form.q.data:
         text = form.q.data
         query = query.where(or_(Person.name.contains(text, autoescape=True),
@@ -68,14 +88,87 @@ def roster_query(form, user, today: date):
         query = query.where(Membership.field_code == form.field.data)
     if form.status.data:
         query = query.where(Membership.status == form.status.data)
-    for key in ("training", "book", "insured"):
-        wanted = getattr(form, key).data
-        if wanted == "yes":
-            query = query.where(flags[key])
-        elif wanted == "no":
-            query = query.where(not_(flags[key]))
-    return query.order_by(Unit.code, Person.name, Membership.id)
+    flags = conditions(today)
+    for key, wanted in flag_filters(form).items():
+        query = query.where(flags[key] if wanted else not_(flags[key]))
+    return query
 
 
-def rows_of(result) -> list[RosterRow]:
-    return [RosterRow(m, bool(t), bool(b), bool(i), int(h or 0)) for m, t, b, i, h in result]
+def roster_query(form, user, today: date):
+    """The filtered memberships, their person and unit loaded, unordered (ORDER orders them)."""
+    return filtered(select(Membership).join(Membership.person).join(Membership.unit)
+                    .options(contains_eager(Membership.person), contains_eager(Membership.unit)),
+                    form, user, today)
+
+
+def count_query(form, user, today: date):
+    """The same rows for counting: memberships alone, people only when the search needs them."""
+    query = select(Membership.id)
+    if form.q.data:
+        query = query.join(Membership.person)
+    return filtered(query, form, user, today)
+
+
+def facts_of(membership_ids: list[int], today: date) -> dict[int, tuple]:
+    """The yes/no columns and this year's half-hours of these memberships: {id: (training, book, insured,
+    half_hours)}, one query."""
+    if not membership_ids:
+        return {}
+    flags = conditions(today)
+    rows = db.session.execute(
+        select(Membership.id, *[case((flags[k], 1), else_=0) for k in FLAGS], hours_this_year(today))
+        .where(Membership.id.in_(membership_ids)))
+    return {mid: (bool(t), bool(b), bool(i), int(h or 0)) for mid, t, b, i, h in rows}
+
+
+def order_of(form, user) -> tuple:
+    return ONE_UNIT_ORDER if form.unit.data or user.role in access.UNIT_STAFF else ORDER
+
+
+def roster_page(form, user, today: date, cursor: str | None, per_page: int) -> KeysetPage:
+    page = keyset(roster_query(form, user, today), order_of(form, user), cursor, per_page, count=False)
+    facts = facts_of([m.id for m in page.items], today)
+    page.items = [RosterRow(m, *facts[m.id]) for m in page.items]
+    cap = FLAG_COUNT_CAP if flag_filters(form) else COUNT_CAP
+    page.total, page.more = bounded_count(count_query(form, user, today), cap)
+    return page
+
+
+# --- the export -------------------------------------------------------------------------------------
+
+@dataclass
+class ExportRow:
+    """A roster row as the export reads it: plain columns, no ORM objects (they cost more than the
+    file for a unit of thousands)."""
+    unit_code: str
+    unit_name: str
+    unit_name_en: str
+    name: str
+    id_number: str
+    field_code: str
+    status: str
+    joined_on: date
+    left_on: date | None
+    birth_date: date | None
+    training: bool
+    book: bool
+    insured: bool
+    half_hours: int
+
+
+def export_query(form, user, today: date):
+    flags = conditions(today)
+    query = (select(Unit.code, Unit.name, Unit.name_en, Person.name, Person.id_number, Membership.field_code,
+                    Membership.status, Membership.joined_on, Membership.left_on, Person.birth_date,
+                    *[case((flags[k], 1), else_=0) for k in FLAGS], hours_this_year(today))
+             .select_from(Membership).join(Membership.person).join(Membership.unit))
+    return filtered(query, form, user, today).order_by(*[k.column for k in ORDER])
+
+
+def export_rows(connection, form, user, today: date, batch: int = 2000) -> Iterator[ExportRow]:
+    """Every roster row in order, read through a server-side cursor `batch` rows at a time."""
+    # Options on the statement, not the connection: Connection.execution_options changes the connection
+    # in place, and the audit INSERT that follows on it must not go through a server-side cursor.
+    result = connection.execute(export_query(form, user, today).execution_options(yield_per=batch))
+    for row in result:
+        yield ExportRow(*row[:10], bool(row[10]), bool(row[11]), bool(row[12]), int(row[13] or 0))

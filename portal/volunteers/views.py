@@ -8,14 +8,16 @@ from wtforms.validators import ValidationError
 
 from portal.platform import access, audit, uploads
 from portal.platform.database import expect_write
-from portal.platform.exports import csv_response
+from portal.platform.exports import spool_csv
 from portal.platform.extensions import db
 from portal.platform.forms import check_version, options
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import format_date, hours_text, localized
-from portal.platform.pagination import paginate
+from portal.platform.pagination import CURSOR_ARG
 from portal.platform.timeutil import today_taipei
 from portal.registry.catalog import FIELD_BY_CODE
+from portal.registry.identity import mask_id
+from portal.registry.models import Person
 from portal.registry.operations import (
     PERSON_FIELDS,
     add_membership,
@@ -63,7 +65,7 @@ def roster_filter() -> RosterFilter:
 def index():
     form = roster_filter()
     today = today_taipei()
-    page = paginate(roster.roster_query(form, current_user, today), form.page.data or 1, 25, rows=roster.rows_of)
+    page = roster.roster_page(form, current_user, today, request.args.get(CURSOR_ARG), 25)
     return page_or_fragment("volunteers/index.html", "results", form=form, page=page, today=today,
                             can_register=access.may_call("volunteers.new"))
 
@@ -71,24 +73,26 @@ def index():
 @bp.get("/export.csv")
 @access.allow(*access.RECORD_READERS)
 def export():
+    """The filtered roster as CSV, spooled (platform.exports): its audit row, with the exact row count, is
+    committed before the file is sent."""
     expect_write()
     form = roster_filter()
     today = today_taipei()
-    rows = roster.rows_of(db.session.execute(roster.roster_query(form, current_user, today)))
     statuses = dict(STATUS_CHOICES)
     yes_no = {True: _("yes"), False: _("no")}
     header = [_("Unit code"), _("Unit"), _("Name"), _("ID number"), _("Service field"), _("Status"),
               _("Joined on"), _("Left on"), _("Age"), _("Training complete?"), _("Record book?"),
               _("Insured today?"), _("Hours this year")]
-    body = [[r.unit.code, localized(r.unit), r.person.name, r.person.masked_id,
-             localized(FIELD_BY_CODE.get(r.membership.field_code)),
-             str(statuses.get(r.membership.status, r.membership.status)), format_date(r.membership.joined_on),
-             format_date(r.membership.left_on), r.person.age_on(today) if r.person.birth_date else "",
-             yes_no[r.training], yes_no[r.book], yes_no[r.insured], hours_text(r.half_hours)] for r in rows]
-    audit.record("roster.export", current_user._get_current_object(), rows=len(body),
-                 filters={k: v for k, v in request.args.items() if k != "page"})
+    rows = roster.export_rows(db.session.connection(), form, current_user, today)
+    body = ([r.unit_code, localized(r, "unit_name"), r.name, mask_id(r.id_number),
+             localized(FIELD_BY_CODE.get(r.field_code)), str(statuses.get(r.status, r.status)),
+             format_date(r.joined_on), format_date(r.left_on), Person.age_on(r, today) if r.birth_date else "",
+             yes_no[r.training], yes_no[r.book], yes_no[r.insured], hours_text(r.half_hours)] for r in rows)
+    spool = spool_csv(header, body)
+    audit.record("roster.export", current_user._get_current_object(), rows=spool.rows,
+                 filters={k: v for k, v in request.args.items() if k not in ("page", CURSOR_ARG)})
     db.session.commit()
-    return csv_response(f"roster-{today.isoformat()}.csv", header, body)
+    return spool.response(f"roster-{today.isoformat()}.csv", "text/csv")
 
 
 @bp.route("/new", methods=["GET", "POST"])
