@@ -4,7 +4,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import extract, func, insert, select
+from sqlalchemy import func, insert, select
 
 from portal.platform import audit
 from portal.platform.extensions import db
@@ -15,6 +15,7 @@ from portal.registry.operations import lock_people
 from .facts import entry_checker
 from .models import ChangeAction, EntrySource, EntryStatus, HourChange, HourEntry
 from .rules import Draft, unit_fields, window_of
+from .summaries import HourMonth, HourUnitMonth
 
 log = logging.getLogger(__name__)
 
@@ -147,18 +148,18 @@ class PersonTotals:
 
 
 def person_totals(person_id: int, row_unit_ids: set[int] | None) -> PersonTotals:
-    """Totals of one volunteer: all units, by unit, by field and by year, in one query.
+    """Totals of one volunteer: all units, by unit, by field and by year, in one query of the hour
+    summaries (a few rows per month served, not every entry).
 
     `row_unit_ids`: units whose breakdown the viewer may see (None = all, for the volunteer
     and the ministry); other units contribute only their total per unit.
     """
-    year = extract("year", HourEntry.start_on)
     unit_columns = (Unit.id, Unit.code, Unit.name, Unit.name_en)
     rows = db.session.execute(
-        select(*unit_columns, HourEntry.field_code, year.label("year"), func.sum(HourEntry.half_hours))
-        .join(Unit, Unit.id == HourEntry.unit_id)
-        .where(HourEntry.person_id == person_id, HourEntry.status == EntryStatus.ACTIVE)
-        .group_by(*unit_columns, HourEntry.field_code, year)).all()
+        select(*unit_columns, HourMonth.field_code, HourMonth.year, func.sum(HourMonth.half_hours))
+        .join(Unit, Unit.id == HourMonth.unit_id)
+        .where(HourMonth.person_id == person_id)
+        .group_by(*unit_columns, HourMonth.field_code, HourMonth.year)).all()
     units, fields, years = {}, {}, {}
     for unit_id, code, name, name_en, field_code, yr, half in rows:
         unit = UnitLabel(unit_id, code, name, name_en)
@@ -174,13 +175,18 @@ def person_totals(person_id: int, row_unit_ids: set[int] | None) -> PersonTotals
 
 
 def unit_monthly_totals(unit_id: int, year: int | None = None) -> list:
-    """(year, month, entries, volunteers, half-hours) for one unit, newest month first, one query."""
-    y, m = extract("year", HourEntry.start_on), extract("month", HourEntry.start_on)
-    query = (select(y.label("year"), m.label("month"), func.count(HourEntry.id).label("entries"),
-                    func.count(func.distinct(HourEntry.person_id)).label("people"),
-                    func.sum(HourEntry.half_hours).label("half_hours"))
-             .where(HourEntry.unit_id == unit_id, HourEntry.status == EntryStatus.ACTIVE)
-             .group_by(y, m).order_by(y.desc(), m.desc()))
+    """(year, month, entries, volunteers, half-hours) for one unit, newest month first, one query of the
+    summaries: entries and hours from hour_unit_months, volunteers counted distinct in hour_months (its
+    index on unit, year, month, person answers that without the table)."""
+    totals = (select(HourUnitMonth.year, HourUnitMonth.month, func.sum(HourUnitMonth.entries).label("entries"),
+                     func.sum(HourUnitMonth.half_hours).label("half_hours"))
+              .where(HourUnitMonth.unit_id == unit_id).group_by(HourUnitMonth.year, HourUnitMonth.month))
+    people = (select(HourMonth.year, HourMonth.month, func.count(func.distinct(HourMonth.person_id)).label("people"))
+              .where(HourMonth.unit_id == unit_id).group_by(HourMonth.year, HourMonth.month))
     if year:
-        query = query.where(y == year)
-    return db.session.execute(query).all()
+        totals, people = totals.where(HourUnitMonth.year == year), people.where(HourMonth.year == year)
+    totals, people = totals.subquery(), people.subquery()
+    return db.session.execute(
+        select(totals.c.year, totals.c.month, totals.c.entries, people.c.people, totals.c.half_hours)
+        .join(people, (people.c.year == totals.c.year) & (people.c.month == totals.c.month))
+        .order_by(totals.c.year.desc(), totals.c.month.desc())).all()
