@@ -2,15 +2,15 @@
 
 Hours count up to the round's cut-off by the entry's last day (an entry ending after the cut-off does not
 count). They come from the monthly summaries (hours.summaries.HourMonth, month = the entry's first day)
-for the months before the cut-off's month, plus the single entries that start in the cut-off's month and
-end by the cut-off, minus the rare entries summed in an earlier month whose range ends after the
+for the months before the cut-off's month (and for that month too when the cut-off is its last day), plus
+the single entries that start in the cut-off's month and end by the cut-off, minus the rare entries summed in an earlier month whose range ends after the
 cut-off (honor_cards.facts.crosses_months; the partial index ix_hour_entries_crossing finds them). For a
 unit the people are a subquery (its current members), never a list of thousands of ids.
 tests/test_eligibility_scale.py proves the hours equal a sum over every raw entry.
 """
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import Select, func, select
 
@@ -19,6 +19,7 @@ from portal.documents.models import Document, DocumentStatus
 from portal.honor_cards.facts import crosses_months
 from portal.hours.models import ACTIVE, HourEntry
 from portal.hours.summaries import HourMonth
+from portal.platform.dates import month_end
 from portal.platform.extensions import db
 from portal.records.models import CANCELLED as BOOK_CANCELLED
 from portal.records.models import RecordBook
@@ -30,10 +31,11 @@ from .rules import HEALTH_AND_WELFARE_FIELDS, Facts, Result, evaluate
 def hours_up_to(people, cutoff: date, fields: tuple | None = None) -> dict[int, int]:
     """Half-hours of active entries ending by `cutoff` per person (`people`: ids or a subquery of ids),
     only in `fields` when given: three grouped queries over the summaries and the cut-off's month."""
-    first = cutoff.replace(day=1)
+    # A cut-off on a month's last day (the usual 31 December) takes its whole month from the summaries too.
+    first = month_end(cutoff) + timedelta(days=1) if cutoff == month_end(cutoff) else cutoff.replace(day=1)
     month = HourMonth.year * 12 + HourMonth.month
     whole = (select(HourMonth.person_id, func.sum(HourMonth.half_hours))
-             .where(HourMonth.person_id.in_(people), month < cutoff.year * 12 + cutoff.month))
+             .where(HourMonth.person_id.in_(people), month < first.year * 12 + first.month))
     single = (select(HourEntry.person_id, func.sum(HourEntry.half_hours))
               .where(HourEntry.person_id.in_(people), HourEntry.status == ACTIVE, HourEntry.start_on >= first,
                      HourEntry.start_on <= cutoff, HourEntry.end_on <= cutoff))
@@ -43,8 +45,9 @@ def hours_up_to(people, cutoff: date, fields: tuple | None = None) -> dict[int, 
     if fields is not None:
         whole = whole.where(HourMonth.field_code.in_(fields))
         single, later = (q.where(HourEntry.field_code.in_(fields)) for q in (single, later))
+    queries = ((whole, 1), (later, -1)) if first > cutoff else ((whole, 1), (single, 1), (later, -1))
     counted = defaultdict(int)
-    for query, sign in ((whole, 1), (single, 1), (later, -1)):
+    for query, sign in queries:
         for pid, half in db.session.execute(query.group_by(query.selected_columns[0])):
             counted[pid] += sign * int(half or 0)
     return counted
