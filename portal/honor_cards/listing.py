@@ -126,7 +126,7 @@ def _hour_totals(members, on: date) -> tuple[dict[int, tuple[set, bool, int, int
         # Entries summed in whole months but ending after last month do not count (they cross the window end).
         over = [(e.start_on.year * 12 + e.start_on.month - 1, e.half_hours) for e in cross
                 if e.field_code == r.field_code and e.start_on <= end < e.end_on]
-        if (r.after_entries or 0) - sum(1 for m, _h in over if r.used_m is None or m > r.used_m) > 0 or r.used_raw:
+        if (r.after_entries or 0) - sum(1 for m, _h in over if m > r.used_m) > 0 or r.used_raw:
             fields.add(r.field_code)
         if r.cut_m is not None:
             if r.cut_raw is None:
@@ -172,31 +172,34 @@ def _totals_query(members, end: date):
     # PostgreSQL cannot estimate and would overrate fourfold).
     last_used = case((HonorCard.window_end > HonorCard.valid_to, HonorCard.window_end), else_=HonorCard.valid_to)
     used = func.max(last_used)
-    params = (select(basic.c.person_id, basic.c.day.label("basic"), month_index(basic.c.day).label("basic_m"),
-                     used.label("used"), month_index(used).label("used_m"))
+    params = (select(basic.c.person_id, func.min(basic.c.day).label("basic"),
+                     month_index(func.min(basic.c.day)).label("basic_m"), used.label("used"),
+                     func.coalesce(month_index(used), -1).label("used_m"))
               .outerjoin(HonorCard, and_(HonorCard.person_id == basic.c.person_id,
                                          HonorCard.status != CardStatus.CANCELLED))
-              .group_by(basic.c.person_id, basic.c.day).cte("params")
+              .group_by(basic.c.person_id).cte("params")
               .prefix_with("MATERIALIZED", dialect="postgresql"))     # once, not once per summary row
+    # Where counting starts per trained (volunteer, field), worked out once here and not on every summary row
+    # (a summary row then costs a few integer comparisons: the aggregate reads hundreds of thousands).
+    start_m = case((params.c.basic_m >= special.c.m, params.c.basic_m), else_=special.c.m)
+    fields = (select(special.c.person_id, special.c.field_code,
+                     case((params.c.used_m > start_m, params.c.used_m), else_=start_m).label("cut_m"),
+                     case((params.c.basic >= special.c.day, params.c.basic), else_=special.c.day).label("from_day"))
+              .join(params, params.c.person_id == special.c.person_id).subquery())
     h = HourMonth
     m = h.year * 12 + h.month - 1
-    start_m = case((params.c.basic_m >= special.c.m, params.c.basic_m), else_=special.c.m)
-    cut_m = case((params.c.used_m > start_m, params.c.used_m), else_=start_m)
-    after = or_(params.c.used_m.is_(None), m > params.c.used_m)
-    # Grouped by (person, field) only: the other columns are the same on every row of a group (min() of one
-    # value), which keeps the aggregate a hash over two keys instead of a sort over eight.
+    cut_m = fields.c.cut_m
     sums = (select(h.person_id, h.field_code, func.min(params.c.used).label("used"),
                    func.min(params.c.used_m).label("used_m"), func.min(cut_m).label("cut_m"),
-                   func.min(case((params.c.basic >= special.c.day, params.c.basic), else_=special.c.day))
-                   .label("from_day"),
+                   func.min(fields.c.from_day).label("from_day"),
                    func.sum(case((and_(m > cut_m, m <= end_m), h.half_hours))).label("counted_whole"),
                    func.sum(case((and_(m > cut_m, m >= recent_m, m <= end_m), h.half_hours))).label("recent_whole"),
                    func.sum(case((m == cut_m, h.entries))).label("cut_entries"),
-                   func.sum(case((and_(after, m <= end_m), h.entries))).label("after_entries"),
+                   func.sum(case((and_(m > params.c.used_m, m <= end_m), h.entries))).label("after_entries"),
                    func.sum(case((m == params.c.used_m, h.entries))).label("used_entries"),
                    func.max(m).label("last_m"))
             .join(params, params.c.person_id == h.person_id)
-            .outerjoin(special, and_(special.c.person_id == h.person_id, special.c.field_code == h.field_code))
+            .outerjoin(fields, and_(fields.c.person_id == h.person_id, fields.c.field_code == h.field_code))
             .group_by(h.person_id, h.field_code)
             .subquery())
     e = HourEntry
