@@ -144,8 +144,8 @@ def render(rows, export, data, box, scale: str, started: datetime, seconds: floa
             f"last column compares with a floor measured in the same run).",
             f"- **Server**: gunicorn {WORKERS} sync workers on 127.0.0.1 ({' '.join(GUNICORN)}) with the production "
             f"configuration from the environment (DATABASE_URL, SECRET_KEY, PROXY_COUNT=1); the floors under the "
-            f"same settings. **Load**: wrk, 1 thread, {seconds:g} s per row after one warm-up request (longer, for "
-            f"about {FEW_REQUESTS} requests, when one request takes over {seconds / 20:g} s).",
+            f"same settings. **Load**: wrk, 1 thread, {seconds:g} s per row after two warm-up requests (longer, for "
+            f"about {FEW_REQUESTS} requests, when one warm request takes over {seconds / 20:g} s).",
             f"- **Rate limits**: on, stored in {limiter}. Each request to the verification page comes from another "
             f"client address (X-Forwarded-For), as from many citizens: the limiter's cost is measured but its 429 "
             f"(after 30 tries a minute per client) never answers. The benchmark's sign-ins likewise.",
