@@ -2,6 +2,8 @@
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from portal.awards.models import ApplicationStatus, AwardRound, Scheme
 from portal.awards.rules import (
@@ -15,6 +17,7 @@ from portal.awards.rules import (
     may_take,
     shown,
     standing,
+    standing_of,
     status_after,
     waiting_stage,
 )
@@ -195,3 +198,17 @@ def test_paper_applications_up_to_and_including_the_review_deadline():
     assert award_round().accepts_paper_applications(date(2026, 7, 31)) is True
     assert award_round().accepts_paper_applications(date(2026, 8, 1)) is False
     assert award_round("closed").accepts_paper_applications(date(2026, 6, 1)) is False
+
+
+@settings(max_examples=400, deadline=None)
+@given(half=st.sampled_from([0, 2999, 3000, 3999, 4000, 4999, 5000, 5399, 5400, 5999, 6000, 8999, 9000, 9999, 10000,
+                             14399, 14400, 15999, 16000, 20000]) | st.integers(0, 17000),
+       scheme=st.sampled_from([Scheme.GENERAL, Scheme.HEALTH_WELFARE]),
+       received=st.sets(st.sampled_from(["bronze", "silver", "gold", "other"])), book=st.booleans(),
+       certificate=st.sampled_from([None, 7]), applied=st.booleans())
+def test_the_standing_without_words_is_the_engines(half, scheme, received, book, certificate, applied):
+    """standing_of ranks a unit's list without building the engine's messages: the same standing for any facts,
+    on both sides of every tier and of the tenth that makes a volunteer close."""
+    f = Facts(person_id=1, scheme=scheme, cutoff_on=CUTOFF, half_hours=half, record_book=book,
+              performance_certificate_id=certificate, received_tiers=received, open_application=applied)
+    assert standing_of(f) == standing(evaluate(f))

@@ -43,7 +43,6 @@ from portal.registry.models import PHOTO_ACCEPTED, Membership, Person
 from portal.training.facts import verified_starts
 from portal.training.models import TrainingRecord
 from tests.conftest import login
-from tests.rules_context import locale
 
 FIELDS = ("social", "education", "health")
 NAMES = ("王小明", "李大華", "陳美玲", "王小明")          # repeated names: ties broken by id
@@ -280,17 +279,6 @@ def test_award_hours_and_unit_order_equal_a_sum_over_every_entry(units, make_uni
                                                 award_rules.standing(item[1])), -item[1].facts.half_hours))]
         rows, total = award_page(unit.id, award_round, show, None, 1, 100)
         assert [r.person.id for r in rows] == expected and total == len(expected), show
-
-
-@settings(max_examples=300, deadline=None)
-@given(half=st.integers(0, 17000), scheme=st.sampled_from(["general", "health_welfare"]),
-       received=st.sets(st.sampled_from(["bronze", "silver", "gold", "other"])), book=st.booleans(),
-       certificate=st.sampled_from([None, 7]), applied=st.booleans())
-def test_the_award_standing_without_words_is_the_engines(half, scheme, received, book, certificate, applied):
-    f = award_rules.Facts(person_id=1, scheme=scheme, cutoff_on=date(2025, 12, 31), half_hours=half, record_book=book,
-                          performance_certificate_id=certificate, received_tiers=received, open_application=applied)
-    with locale("en"):
-        assert award_rules.standing_of(f) == award_rules.standing(award_rules.evaluate(f))
 
 
 def test_the_award_list_runs_the_same_queries_for_5_or_40_volunteers(world, client):

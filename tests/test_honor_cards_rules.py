@@ -3,11 +3,14 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from portal.honor_cards.rules import (
     BASIC,
     ENTERED,
     HOURS,
+    MIN_HALF_HOURS,
     PHOTO,
     RECORD_BOOK,
     SPECIAL,
@@ -18,6 +21,8 @@ from portal.honor_cards.rules import (
     OutlookStatus,
     PreviousCard,
     _date,
+    day_after_previous,
+    end_of_last_month,
     evaluate,
     field_name,
     list_key,
@@ -26,11 +31,12 @@ from portal.honor_cards.rules import (
     months_ahead,
     outlook,
     span,
+    standing,
     validity,
     window_words,
     years_complete_on,
 )
-from portal.platform.dates import add_years
+from portal.platform.dates import add_months, add_years
 from portal.platform.i18n import hours_text as format_half_hours
 from tests.rules_context import locale
 
@@ -452,3 +458,66 @@ def test_a_unit_applies_for_the_eligible_without_an_open_application():
     assert may_be_applied_for(evaluate(facts()), None) is True
     assert may_be_applied_for(evaluate(facts()), object()) is False
     assert may_be_applied_for(evaluate(facts(photo_accepted=False)), None) is False
+
+
+# -- the unit's list from totals (rules.standing): the same decision as the engine ---------------------------
+
+AROUND = [date(2019, 3, 1), date(2019, 3, 31), date(2021, 2, 28), date(2022, 6, 1), date(2022, 6, 15),
+          date(2024, 5, 31), date(2024, 6, 1), date(2025, 4, 30), date(2025, 5, 31), date(2025, 6, 1)]
+days = st.sampled_from(AROUND) | st.dates(date(2018, 1, 1), date(2025, 7, 31))
+
+
+def totals_of(f: Facts) -> dict:
+    """What listing.py sums in the database, stated over the hour facts one by one (the oracle)."""
+    end = end_of_last_month(f.on)
+    after = day_after_previous(sorted(f.previous_cards, key=lambda c: c.valid_to))
+    fields = set(f.fields_served) | {h.field_code for h in f.hours if (after is None or h.day >= after)
+                                     and h.last_day <= end}
+
+    def counts(h, since=date.min):
+        start = f.special_from.get(h.field_code)
+        return (f.basic_from is not None and start is not None and h.last_day <= end
+                and h.day >= max(f.basic_from, start, after or date.min, since))
+    return {"record_book": f.record_book, "photo_accepted": f.photo_accepted, "basic_from": f.basic_from,
+            "special_from": f.special_from, "fields": fields, "after_cards": after,
+            "entered": max((h.last_day for h in f.hours), default=date.min) >= end.replace(day=1),
+            "counted": sum(h.half_hours for h in f.hours if counts(h)),
+            "recent": sum(h.half_hours for h in f.hours if counts(h, add_months(end, -11)))}
+
+
+@settings(max_examples=500, deadline=None)
+@given(basic=st.none() | days, special=st.dictionaries(st.sampled_from(["social", "health"]), days, max_size=2),
+       served=st.sets(st.sampled_from(["social", "health", "education"]), max_size=2),
+       cards=st.lists(st.tuples(days, days, st.none() | days), max_size=2),
+       hours=st.lists(st.tuples(days, st.sampled_from([0, 0, 3, 40]), st.sampled_from([1, 60, 300, 700]),
+                                st.sampled_from(["social", "health", "education"])), max_size=12),
+       book=st.booleans(), photo=st.booleans(), on=st.sampled_from([ON, date(2025, 7, 1), date(2025, 6, 30)]))
+def test_the_standing_from_totals_is_the_engines(basic, special, served, cards, hours, book, photo, on):
+    f = Facts(on=on, record_book=book, photo_accepted=photo, basic_from=basic, special_from=special,
+              fields_served=tuple(sorted(served)),
+              hours=[HourFact(day, half, field, day + timedelta(days=span) if span else None)
+                     for day, span, half, field in hours],
+              previous_cards=[PreviousCard(valid_to - timedelta(days=1000), valid_to, window_start, window_end)
+                              for valid_to, window_end, window_start in cards])
+    result, got = evaluate(f), standing(on, **totals_of(f))
+    assert (got.eligible, got.window_start, got.window_end, got.years_complete_on, got.missing_half_hours,
+            got.recent_half_hours) == (result.eligible, result.window_start, result.window_end,
+                                       result.years_complete_on, result.missing_half_hours, result.recent_half_hours)
+    for months in (0, 3, 1200):
+        assert outlook(got, months) == outlook(result, months)
+
+
+def test_the_standing_from_totals_on_both_sides_of_300_hours_and_3_years():
+    base = dict(record_book=True, photo_accepted=True, basic_from=TRAINED, special_from={"social": TRAINED},
+                fields={"social"}, after_cards=None, entered=True, recent=120)
+    assert standing(ON, counted=600, **base).eligible and not standing(ON, counted=599, **base).eligible
+    assert standing(ON, counted=599, **base).missing_half_hours == 1
+    late = dict(base, basic_from=TRAINED + timedelta(days=1), special_from={"social": TRAINED + timedelta(days=1)})
+    assert not standing(ON, counted=600, **late).eligible
+    assert standing(ON, counted=600, **dict(base, fields={"social", "health"})).eligible is False
+    assert standing(ON, counted=600, **dict(base, fields=set())).eligible is False
+    assert standing(ON, counted=600, **dict(base, entered=False)).eligible is False
+    assert standing(ON, counted=600, **dict(base, record_book=False)).eligible is False
+    assert standing(ON, counted=600, **dict(base, photo_accepted=False)).eligible is False
+    untrained = standing(ON, counted=600, **dict(base, basic_from=None))
+    assert (untrained.eligible, untrained.window_start, untrained.missing_half_hours) == (False, None, MIN_HALF_HOURS)

@@ -364,9 +364,9 @@ def standing(on: date, *, record_book: bool, photo_accepted: bool, basic_from: d
     start = window_start_of(basic_from, trained, after_cards)
     complete_on = years_complete_on(start) if start else None
     counted, recent = (counted, recent) if start else (0, 0)
-    eligible = (record_book and basic_from is not None and bool(fields) and len(trained) == len(fields)
-                and photo_accepted and entered and complete_on is not None and end >= complete_on
-                and counted >= MIN_HALF_HOURS)
+    # Every field trained (no field at all leaves no window, so no completion day either).
+    eligible = (record_book and len(trained) == len(fields) and photo_accepted and entered
+                and complete_on is not None and end >= complete_on and counted >= MIN_HALF_HOURS)
     return Standing(on, eligible, start, end, complete_on, max(MIN_HALF_HOURS - counted, 0), recent)
 
 
