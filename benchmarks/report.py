@@ -109,7 +109,7 @@ def beside_line(rows) -> str | None:
     if not ranges:
         return None
     return ("- **Floor beside each row**: the last column divides by the 50-row floor's p95 measured just before the "
-            "row (a few seconds at the same concurrency), which ranged from " + "; ".join(ranges) + " (a wide range: "
+            "row (a few seconds at the same concurrency), which ranged from " + "; ".join(ranges) + " (when wide, "
             "the machine's load changed during the run).")
 
 
