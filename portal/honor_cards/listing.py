@@ -157,27 +157,24 @@ def _totals_query(members, end: date):
     month, and from its last 12 months; the single entries of the start month itself (read only where that
     month has hours); entries after earlier cards, for the fields; the latest month with hours."""
     end_m, recent_m = end.year * 12 + end.month - 1, end.year * 12 + end.month - 12
-    # Two subqueries, not one shared CTE: PostgreSQL estimates a CTE's filtered rows badly (a hundredth of
-    # them) and then hashes the summary rows instead of these few.
     start = func.coalesce(TrainingRecord.effective_on, TrainingRecord.completed_on, date.min)
     verified = and_(TrainingRecord.person_id.in_(members), TrainingRecord.status == TrainingStatus.VERIFIED)
-    basic = (select(TrainingRecord.person_id, func.min(start).label("day"))
-             .where(verified, TrainingRecord.kind == TrainingKind.BASIC).group_by(TrainingRecord.person_id)
-             .subquery())
     special = (select(TrainingRecord.person_id, TrainingRecord.field_code, func.min(start).label("day"),
                       month_index(func.min(start)).label("m"))
                .where(verified, TrainingRecord.kind == TrainingKind.SPECIAL)
                .group_by(TrainingRecord.person_id, TrainingRecord.field_code).subquery())
-    # The last day earlier cards used, joined to the table itself (not to a grouped subquery, whose join
-    # PostgreSQL cannot estimate and would overrate fourfold).
+    # Per volunteer with basic training: its start, and the last day earlier cards used. Grouped by the table's
+    # own column (its statistics give PostgreSQL the number of volunteers; a subquery's column would not, and
+    # with 200 guessed it hashes the summary rows instead of these).
     last_used = case((HonorCard.window_end > HonorCard.valid_to, HonorCard.window_end), else_=HonorCard.valid_to)
     used = func.max(last_used)
-    params = (select(basic.c.person_id, func.min(basic.c.day).label("basic"),
-                     month_index(func.min(basic.c.day)).label("basic_m"), used.label("used"),
+    params = (select(TrainingRecord.person_id, func.min(start).label("basic"),
+                     month_index(func.min(start)).label("basic_m"), used.label("used"),
                      func.coalesce(month_index(used), -1).label("used_m"))
-              .outerjoin(HonorCard, and_(HonorCard.person_id == basic.c.person_id,
+              .outerjoin(HonorCard, and_(HonorCard.person_id == TrainingRecord.person_id,
                                          HonorCard.status != CardStatus.CANCELLED))
-              .group_by(basic.c.person_id).cte("params")
+              .where(verified, TrainingRecord.kind == TrainingKind.BASIC)
+              .group_by(TrainingRecord.person_id).cte("params")
               .prefix_with("MATERIALIZED", dialect="postgresql"))     # once, not once per summary row
     # Where counting starts per trained (volunteer, field), worked out once here and not on every summary row
     # (a summary row then costs a few integer comparisons: the aggregate reads hundreds of thousands).
