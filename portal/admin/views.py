@@ -11,7 +11,7 @@ from portal.platform.extensions import db
 from portal.platform.forms import check_version
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import localized
-from portal.platform.pagination import paginate
+from portal.platform.pagination import CURSOR_ARG, asc, keyset
 
 from . import bp
 from .forms import AccountForm, NewAccountForm, ResetPasswordForm
@@ -25,19 +25,23 @@ from .operations import (
 )
 from .scopes import get_user_or_404
 
+USER_ORDER = (asc(User.role), asc(User.username), asc(User.id))
+
 
 @bp.get("/users")
 @access.allow(access.ADMIN)
 def index():
     q = (request.args.get("q") or "").strip()[:64]
     role = request.args.get("role") if request.args.get("role") in access.ROLES else ""
-    query = select(User).order_by(User.role, User.username)
+    query = select(User)
     if q:
         query = query.where(or_(User.username.contains(q, autoescape=True),
                                 User.display_name.contains(q, autoescape=True)))
     if role:
         query = query.where(User.role == role)
-    page = paginate(query, request.args.get("page", 1, type=int), 50)
+    # By role and username over the index on (role, username, id): keyset pages, a count bounded at 1,000
+    # (volunteers' accounts may be a million).
+    page = keyset(query, USER_ORDER, request.args.get(CURSOR_ARG), 50)
     return page_or_fragment("admin/users.html", "results", page=page, q=q, role=role, roles=access.ROLES)
 
 

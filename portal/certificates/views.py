@@ -5,7 +5,7 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from portal.documents.kinds import KINDS, kind_label
 from portal.documents.models import Document
@@ -17,7 +17,7 @@ from portal.platform.extensions import db
 from portal.platform.forms import check_version, options
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import hours_text
-from portal.platform.pagination import paginate
+from portal.platform.pagination import CURSOR_ARG, desc, keyset
 from portal.platform.timeutil import today_taipei
 from portal.registry.models import Person
 
@@ -68,7 +68,7 @@ def register_filter() -> RegisterFilter:
 
 def register_query(form: RegisterFilter):
     query = (select(Document).join(Document.person).where(document_scope(current_user))
-             .options(selectinload(Document.unit), selectinload(Document.authority)))
+             .options(contains_eager(Document.person), selectinload(Document.unit), selectinload(Document.authority)))
     if form.q.data:
         text = form.q.data
         query = query.where(or_(Person.name.contains(text, autoescape=True),
@@ -78,21 +78,30 @@ def register_query(form: RegisterFilter):
         query = query.where(Document.kind == form.kind.data)
     if form.status.data:
         query = query.where(Document.status == form.status.data)
-    return query.order_by(Document.issued_at.desc(), Document.id.desc())
+    return query
+
+
+# Newest first; keyset pages (no OFFSET) over the indexes on (issued_at, id), (unit_id, issued_at, id) and
+# (person_id, issued_at, id), with a count bounded at 1,000.
+REGISTER_ORDER = (desc(Document.issued_at), desc(Document.id))
+OPEN_REQUESTS_SHOWN = 100   # an authority's scope may hold thousands; the earliest due come first
 
 
 @bp.get("/documents/")
 @access.allow(access.VOLUNTEER, *access.RECORD_READERS)
 def index():
     form = register_filter()
-    page = paginate(register_query(form), form.page.data or 1, 25)
+    page = keyset(register_query(form), REGISTER_ORDER, request.args.get(CURSOR_ARG), 25)
     open_requests = db.session.scalars(
         select(CertificateRequest).where(request_scope(current_user),
                                          CertificateRequest.status.in_(OPEN_REQUEST_STATUSES))
         .options(selectinload(CertificateRequest.person), selectinload(CertificateRequest.unit))
-        .order_by(CertificateRequest.due_on, CertificateRequest.id)).all()
+        .order_by(CertificateRequest.due_on, CertificateRequest.id).limit(OPEN_REQUESTS_SHOWN + 1)).all()
+    more_requests = len(open_requests) > OPEN_REQUESTS_SHOWN
+    open_requests = open_requests[:OPEN_REQUESTS_SHOWN]
     role = current_user.role
-    context = {"form": form, "page": page, "open_requests": open_requests, "today": today_taipei(),
+    context = {"form": form, "page": page, "open_requests": open_requests, "more_requests": more_requests,
+               "today": today_taipei(),
                **register_flags(current_user, bool(open_requests))}
     if role == access.VOLUNTEER:
         context["past_requests"] = db.session.scalars(

@@ -23,13 +23,23 @@ from portal.platform.i18n import localized
 from portal.platform.pagination import asc, keyset
 from portal.platform.timeutil import today_taipei
 from portal.registry.catalog import COUNTY_BY_CODE
-from portal.registry.models import Person, Unit
+from portal.registry.models import Unit
 from portal.registry.scopes import get_unit_or_404, unit_scope
 
 from . import bp
 from .completeness import ITEM_LABELS, ITEMS, UnitRate, kpi_target, totals
 from .forms import ListFilter
-from .rates import county_rates, flags_on, people_query, person_rows, rates_of, unit_counts, unit_rates
+from .rates import (
+    PEOPLE_ORDER,
+    country_rates,
+    county_rates,
+    flags_on,
+    people_query,
+    person_rows,
+    rates_of,
+    unit_counts,
+    unit_rates,
+)
 
 PER_PAGE = 50
 # Scopes that span counties see one row per county first.
@@ -71,15 +81,19 @@ def completeness():
         total = unit_counts([unit.id], today).get(unit.id) or UnitRate.of(None)
         shown = total.people - total.complete if form.incomplete.data else total.people
         context["page"] = keyset(people_query(unit.id, today, form.incomplete.data),
-                                 [asc(Person.name), asc(Person.id)], cursor, PER_PAGE, total=shown,
+                                 PEOPLE_ORDER, cursor, PER_PAGE, total=shown,
                                  rows=lambda result: [(row, flags_on(row, today)) for row in result])
         context["total"] = total
         return page_or_fragment("records/completeness.html", "people", **context)
     county = chosen_county(form) if current_user.role in ROLLED_UP else None
     if current_user.role in ROLLED_UP and county is None:
-        counties = county_rates(unit_scope(current_user), today, target)
+        # The ministry's rows come from the county summary; a central sector authority's (one field) from
+        # its units' rows.
+        counties = country_rates(today) if current_user.role == access.MINISTRY else \
+            county_rates(unit_scope(current_user), today, target)
+        at_target = [c.units_at_target for c in counties if c.units_at_target is not None]
         context.update(counties=counties, total=totals(counties), units=sum(c.units for c in counties),
-                       units_at_target=sum(c.units_at_target for c in counties))
+                       units_at_target=sum(at_target) if len(at_target) == len(counties) else None)
         return render_template("records/completeness.html", **context)
     condition = and_(unit_scope(current_user), Unit.county_code == county) if county else unit_scope(current_user)
     summary = county_rates(condition, today, target)

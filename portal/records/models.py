@@ -10,7 +10,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Date, ForeignKey, Index, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.platform.extensions import db
@@ -114,3 +114,53 @@ class RecordBookRequest(db.Model):
     @property
     def status_label(self):
         return REQUEST_STATUS_LABELS.get(self.status, self.status)
+
+
+# --- completeness summaries (summaries.py keeps them, rates.py reads them) -------------------------
+
+BASE = date(1, 1, 1)           # the base row's day: before every change
+
+
+class CompletenessPair(db.Model):
+    """What decides one current (person, unit) pair's items."""
+    __tablename__ = "completeness_pairs"
+    # A unit's volunteers by name, a page at a time, straight from this index (no sort of the whole unit).
+    __table_args__ = (Index("ix_completeness_pairs_unit_name", "unit_id", "name", "person_id"),)
+
+    person_id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), default="")   # the person's, for the unit's list
+    flags: Mapped[int] = mapped_column(SmallInteger)   # bit i: STATIC_ITEMS[i] present
+    hours_until: Mapped[date | None]                   # the hours item is present on days before this
+    cover: Mapped[str] = mapped_column(Text, default="")   # "start/end,start/end" (ISO days, merged)
+
+
+class _Counts:
+    """The counts of completeness.COUNTS: people (current pairs), people per item, complete records."""
+    people: Mapped[int] = mapped_column(default=0)
+    id_number: Mapped[int] = mapped_column(default=0)
+    birth_date: Mapped[int] = mapped_column(default=0)
+    photo: Mapped[int] = mapped_column(default=0)
+    training: Mapped[int] = mapped_column(default=0)
+    record_book: Mapped[int] = mapped_column(default=0)
+    hours: Mapped[int] = mapped_column(default=0)
+    insurance: Mapped[int] = mapped_column(default=0)
+    complete: Mapped[int] = mapped_column(default=0)
+
+
+class CompletenessDay(_Counts, db.Model):
+    """The change of one unit's counts on `day` (the base row, BASE, holds all changes up to its last fold)."""
+    __tablename__ = "completeness_days"
+
+    unit_id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class CompletenessCountyDay(_Counts, db.Model):
+    """The same per county, split over shards by unit id (two units' writers rarely share a row): the
+    ministry's rows per county without adding up 20,000 units."""
+    __tablename__ = "completeness_county_days"
+
+    county_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)

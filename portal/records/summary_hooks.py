@@ -20,8 +20,8 @@ from portal.insurance.models import InsuranceEnrolment, InsurancePolicy
 from portal.registry.models import Membership, Person
 from portal.training.models import TrainingRecord
 
-from .models import RecordBook
-from .summaries import FULL, HOURS, CompletenessDay, refresh
+from .models import CompletenessDay, RecordBook
+from .summaries import FULL, HOURS, refresh
 
 log = logging.getLogger(__name__)
 

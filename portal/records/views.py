@@ -10,9 +10,9 @@ from portal.platform.extensions import db
 from portal.platform.forms import options
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import localized
-from portal.platform.pagination import paginate
-from portal.registry.models import Membership, Person, PhotoStatus
-from portal.registry.scopes import get_person_or_404, unit_scope, visible_units
+from portal.platform.pagination import CURSOR_ARG, asc, desc, keyset
+from portal.registry.models import Membership, Person, PhotoStatus, Unit
+from portal.registry.scopes import get_person_or_404, unit_scope
 from portal.training.facts import verified_basic, verified_special
 
 from . import bp
@@ -51,6 +51,11 @@ def index():
     return books_index()
 
 
+WAITING_ORDER = (asc(Person.name), asc(Person.id))
+PENDING_ORDER = (asc(RecordBookRequest.requested_on), asc(RecordBookRequest.id))
+BOOKS_ORDER = (desc(RecordBook.issued_on), desc(RecordBook.id))
+
+
 def unit_index():
     unit_id = current_user.unit_id
     requests = db.session.scalars(
@@ -58,19 +63,20 @@ def unit_index():
         .where(RecordBookRequest.unit_id == unit_id)
         .order_by((RecordBookRequest.status == PENDING).desc(), RecordBookRequest.requested_on.desc(),
                   RecordBookRequest.id.desc()).limit(100)).all()
-    # Members without a valid book or a waiting request, with each prerequisite as a flag (one query).
+    # Members without a valid book or a waiting request, with each prerequisite as a flag, a page at a time
+    # by name (a unit of 8,000 volunteers would otherwise list them all).
     flags = (select(Person,
                     func.max(case((verified_basic(Person.id), 1), else_=0)).label("basic"),
                     func.max(case((verified_special(Person.id, Membership.field_code), 1), else_=0)).label("special"))
              .join(Membership, Membership.person_id == Person.id)
              .where(Membership.unit_id == unit_id, Membership.is_current,
                     not_(valid_book_exists(Person.id)), not_(pending_request_exists(Person.id)))
-             .group_by(Person.id).order_by(Person.name, Person.id))
-    rows = db.session.execute(flags).all()
+             .group_by(Person.id))
+    page = keyset(flags, WAITING_ORDER, request.args.get(CURSOR_ARG), 50, rows=list, count=False)
     with_book = set(db.session.scalars(select(RecordBook.person_id).where(
-        RecordBook.person_id.in_([person.id for person, _b, _s in rows] or [0]))))
+        RecordBook.person_id.in_([person.id for person, _b, _s in page.items] or [0]))))
     waiting = []
-    for person, basic, special in rows:
+    for person, basic, special in page.items:
         missing = []
         if not (person.sex and person.birth_date):
             missing.append(_("sex and date of birth"))
@@ -86,22 +92,26 @@ def unit_index():
         .where(RecordBook.person_id.in_(select(Membership.person_id).where(Membership.unit_id == unit_id,
                                                                            Membership.is_current)))
         .order_by(RecordBook.issued_on.desc(), RecordBook.id.desc()).limit(200)).all()
-    return render_template("records/unit_index.html", requests=requests, waiting=waiting, books=books,
-                           form=RequestForm(formdata=None))
+    return page_or_fragment("records/unit_index.html", "waiting", requests=requests, waiting=waiting, page=page,
+                            books=books, form=RequestForm(formdata=None))
 
 
 def county_index():
     form = ListFilter(request.args)
-    units = db.session.scalars(visible_units(current_user)).all()
+    waiting_in = (RecordBookRequest.status == PENDING, unit_scope(current_user))
+    # Only the units with waiting requests are offered (a county has thousands of units).
+    units = db.session.scalars(select(Unit).where(unit_scope(current_user), Unit.id.in_(
+        select(RecordBookRequest.unit_id).where(RecordBookRequest.status == PENDING))).order_by(Unit.code)).all()
     form.unit.choices = options([("", _("All units"))] + [(str(u.id), f"{u.code} {localized(u)}") for u in units])
     unit_id = int(form.unit.data) if form.unit.data and form.unit.data.isdigit() else None
     query = (select(RecordBookRequest).join(RecordBookRequest.person).join(RecordBookRequest.unit)
              .options(contains_eager(RecordBookRequest.person), contains_eager(RecordBookRequest.unit))
-             .where(RecordBookRequest.status == PENDING, unit_scope(current_user))
-             .order_by(RecordBookRequest.requested_on, RecordBookRequest.id))
+             .where(*waiting_in))
     if unit_id:
         query = query.where(RecordBookRequest.unit_id == unit_id)
-    pending = db.session.scalars(query).all()
+    # The waiting requests are a queue the county empties: counted exactly (over the status index).
+    waiting = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    pending = keyset(query, PENDING_ORDER, request.args.get(CURSOR_ARG), 100, total=waiting)
     issued = db.session.execute(
         select(RecordBook, Person).join(Person, Person.id == RecordBook.person_id)
         .where(RecordBook.authority_id == current_user.authority_id)
@@ -111,10 +121,9 @@ def county_index():
 
 
 def books_index():
-    form = ListFilter(request.args)
     books = (select(RecordBook).join(RecordBook.person).options(contains_eager(RecordBook.person))
-             .where(book_scope(current_user)).order_by(RecordBook.issued_on.desc(), RecordBook.id.desc()))
-    page = paginate(books, form.page.data or 1, 50)
+             .where(book_scope(current_user)))
+    page = keyset(books, BOOKS_ORDER, request.args.get(CURSOR_ARG), 50)
     pending = db.session.scalar(select(func.count(RecordBookRequest.id)).join(RecordBookRequest.unit)
                                 .where(RecordBookRequest.status == PENDING, unit_scope(current_user)))
     return render_template("records/books.html", page=page, pending=pending)

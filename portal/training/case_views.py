@@ -13,7 +13,7 @@ from portal.platform.extensions import db
 from portal.platform.forms import check_version
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import format_date, localized
-from portal.platform.pagination import paginate
+from portal.platform.pagination import CURSOR_ARG, desc, keyset
 from portal.platform.timeutil import today_taipei
 from portal.registry.scopes import get_person_or_404
 
@@ -32,7 +32,12 @@ def case_filter() -> CaseFilter:
     return form
 
 
+# Newest first over the index on (created_at, id); keyset pages, a count bounded at 1,000.
+CASE_ORDER = (desc(LostCertificateCase.created_at), desc(LostCertificateCase.id))
+
+
 def case_query(form: CaseFilter):
+    """The cases of the filter, unordered (CASE_ORDER orders the page)."""
     query = (select(LostCertificateCase).join(LostCertificateCase.person).join(LostCertificateCase.unit)
              .options(contains_eager(LostCertificateCase.person), contains_eager(LostCertificateCase.unit))
              .where(case_scope(current_user)))
@@ -40,14 +45,14 @@ def case_query(form: CaseFilter):
         query = query.where(LostCertificateCase.unit_id == int(form.unit.data))
     if form.status.data:
         query = query.where(LostCertificateCase.status == form.status.data)
-    return query.order_by(LostCertificateCase.created_at.desc(), LostCertificateCase.id.desc())
+    return query
 
 
 @bp.get("/lost/")
 @access.allow(*access.RECORD_READERS)
 def cases():
     form = case_filter()
-    page = paginate(case_query(form), form.page.data or 1, 25)
+    page = keyset(case_query(form), CASE_ORDER, request.args.get(CURSOR_ARG), 25)
     return page_or_fragment("training/cases.html", "results", form=form, page=page,
                             is_staff=current_user.role in access.UNIT_STAFF)
 
@@ -57,7 +62,8 @@ def cases():
 def cases_export():
     expect_write()
     form = case_filter()
-    rows = db.session.scalars(case_query(form)).all()
+    rows = db.session.scalars(case_query(form).order_by(LostCertificateCase.created_at.desc(),
+                                                        LostCertificateCase.id.desc())).all()
     header = [_("Unit"), _("Name"), _("ID number"), _("Kind of training"), _("Field"), _("Filed on"), _("Status"),
               _("Basis"), _("Training counts from"), _("Reason for refusing")]
     body = [[localized(c.unit), c.person.name, c.person.masked_id, str(KIND_LABELS[c.kind]), localized(c.field),

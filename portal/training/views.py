@@ -17,11 +17,11 @@ from portal.platform.extensions import db
 from portal.platform.forms import options
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import format_date, localized
-from portal.platform.pagination import paginate
+from portal.platform.pagination import CURSOR_ARG, desc, keyset
 from portal.platform.timeutil import today_taipei
 from portal.registry.catalog import FIELD_BY_CODE
 from portal.registry.identity import normalise
-from portal.registry.models import Person
+from portal.registry.models import Person, Unit
 from portal.registry.scopes import get_person_or_404, visible_memberships, visible_units
 
 from . import bp, rules
@@ -50,8 +50,18 @@ def labels():
 
 # --- shared by the training screens --------------------------------------------------------
 
+# A scope with more units than this (a big county, a central authority, the ministry) is not offered
+# a list of every unit to choose from: thousands of options would cost more than the list they filter.
+# Its users reach one unit's list from links that carry ?unit=<id> (the chosen unit stays the one option).
+UNIT_CHOICES_MAX = 500
+
+
 def unit_choices(form_field, blank_label):
-    units = db.session.scalars(visible_units(current_user)).all()
+    units = db.session.scalars(visible_units(current_user).limit(UNIT_CHOICES_MAX + 1)).all()
+    if len(units) > UNIT_CHOICES_MAX:
+        chosen = request.args.get(form_field.name, "")
+        units = db.session.scalars(visible_units(current_user).where(Unit.id == int(chosen))).all() \
+            if chosen.isdigit() else []
     form_field.choices = options([("", blank_label)] + [(str(u.id), f"{u.code} {localized(u)}") for u in units])
 
 
@@ -90,7 +100,12 @@ def record_filter() -> RecordFilter:
     return form
 
 
+# Newest first over the index on (created_at, id); keyset pages, a count bounded at 1,000.
+RECORD_ORDER = (desc(TrainingRecord.created_at), desc(TrainingRecord.id))
+
+
 def record_query(form: RecordFilter):
+    """The records of the filter, unordered (RECORD_ORDER orders the page, the CSV orders itself)."""
     query = (select(TrainingRecord).join(TrainingRecord.person).outerjoin(TrainingRecord.unit)
              .options(contains_eager(TrainingRecord.person), contains_eager(TrainingRecord.unit),
                       selectinload(TrainingRecord.attachments))
@@ -107,7 +122,7 @@ def record_query(form: RecordFilter):
         query = query.where(TrainingRecord.kind == form.kind.data)
     if form.field.data:
         query = query.where(TrainingRecord.field_code == form.field.data)
-    return query.order_by(TrainingRecord.created_at.desc(), TrainingRecord.id.desc())
+    return query
 
 
 @bp.get("/")
@@ -116,7 +131,7 @@ def index():
     if current_user.role == access.VOLUNTEER:
         return my_training()
     form = record_filter()
-    page = paginate(record_query(form), form.page.data or 1, 25)
+    page = keyset(record_query(form), RECORD_ORDER, request.args.get(CURSOR_ARG), 25)
     return page_or_fragment("training/index.html", "results", form=form, page=page,
                             is_staff=current_user.role in access.UNIT_STAFF)
 
@@ -126,7 +141,8 @@ def index():
 def export():
     expect_write()
     form = record_filter()
-    rows = db.session.scalars(record_query(form)).all()
+    rows = db.session.scalars(record_query(form).order_by(TrainingRecord.created_at.desc(),
+                                                          TrainingRecord.id.desc())).all()
     header = [_("Unit"), _("Name"), _("ID number"), _("Kind of training"), _("Field"), _("Course name"), _("Hours"),
               _("Training provider"), _("Completion date"), _("Effective date"), _("Certificate number"),
               _("Status"), _("Reason for rejecting"), _("Files")]
