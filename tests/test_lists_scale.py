@@ -11,11 +11,13 @@ from datetime import date, timedelta
 
 import pytest
 from openpyxl import load_workbook
+from python_calamine import CalamineWorkbook
 from sqlalchemy import event, select
 
 from portal.hours.models import HourEntry
 from portal.insurance.models import InsuranceEnrolment, InsurancePolicy
 from portal.platform.audit import AuditLog
+from portal.platform.exports import csv_bytes, spool_csv, spool_xlsx, xlsx_bytes
 from portal.platform.extensions import db
 from portal.platform.timeutil import today_taipei
 from portal.records.models import RecordBook
@@ -370,3 +372,48 @@ def test_unit_monthly_totals_equal_a_count_of_the_entries(world, diary, client):
         truth[key] = (n + 1, people | {e.person_id}, half + e.half_hours)
     assert months == {k: (n, len(p), h) for k, (n, p, h) in truth.items()}
     assert [k for k in months] == sorted(truth, reverse=True)
+
+
+# --- spooled files (platform.exports) -------------------------------------------------------------------
+
+AWKWARD = [["=1+1", "+x", "-3", "@a", "＝全形", "\tTab", "plain", " lead", "trail ", "a&b<c>d", "bell\x07", ""],
+           [0, 2.5, -3, 10 ** 12, True, None, date(2025, 1, 2), "王小明", "\u00e9", "x\ny", "'", 1.0]]
+
+
+def test_a_spooled_csv_is_byte_for_byte_what_csv_bytes_writes():
+    spool = spool_csv(["h1", "=h2"] + [f"c{i}" for i in range(10)], iter(AWKWARD))
+    spool.file.seek(0)
+    body = spool.file.read()
+    spool.file.close()
+    assert body == csv_bytes(["h1", "=h2"] + [f"c{i}" for i in range(10)], AWKWARD)
+    assert (spool.rows, spool.size, spool.sha256) == (2, len(body), hashlib.sha256(body).hexdigest())
+
+
+def test_a_spooled_workbook_reads_back_as_xlsx_bytes_writes_it_in_openpyxl_and_calamine(app):
+    header = ["h1", "=h2"] + [f"c{i}" for i in range(10)]
+    spool = spool_xlsx("Sheet1", header, iter(AWKWARD))
+    spool.file.seek(0)
+    ours = spool.file.read()
+    spool.file.close()
+    # openpyxl refuses a control character; the spool drops it.
+    theirs = xlsx_bytes([("Sheet1", header, [[("bell" if v == "bell\x07" else v) for v in row] for row in AWKWARD])])
+    assert hashlib.sha256(ours).hexdigest() == spool.sha256 and spool.rows == 2
+
+    def cells(data):
+        rows = load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True)
+        return [[None if v == "" else v for v in row] for row in rows]
+    got = cells(ours)
+    assert got == cells(theirs)
+    assert got[1][:3] == ["'=1+1", "'+x", "'-3"] and got[1][7:9] == [" lead", "trail "] and got[2][1] == 2.5
+    sheet = CalamineWorkbook.from_filelike(io.BytesIO(ours)).get_sheet_by_index(0).to_python()
+    assert sheet[1][9] == "a&b<c>d" and sheet[2][7] == "王小明" and sheet[2][3] == 10 ** 12
+
+
+def test_a_spooled_response_streams_the_file_and_closes_it(app):
+    spool = spool_csv(["a"], ([n] for n in range(5000)))
+    with app.test_request_context("/"):
+        response = spool.response("x.csv", "text/csv")
+    body = b"".join(response.response)
+    assert len(body) == spool.size == int(response.headers["Content-Length"]) and spool.file.closed
+    assert response.headers["Content-Disposition"] == 'attachment; filename="x.csv"'
+    assert response.headers["Cache-Control"] == "no-store"

@@ -189,9 +189,10 @@ class ExportEntry:
     __slots__ = (*EXPORT_COLUMNS, "person")
 
     def __init__(self, row):
-        for name, value in zip(EXPORT_COLUMNS, row, strict=False):
-            setattr(self, name, value)
-        self.person = ExportPerson(row[-2], row[-1])
+        (self.id, self.start_on, self.end_on, self.half_hours, self.field_code, self.content, self.persons_served,
+         self.remarks, self.item_code, self.content_code, self.transport_fee, self.meal_fee, self.area_code,
+         self.served_abroad, self.served_domestic, name, id_number) = row
+        self.person = ExportPerson(name, id_number)
 
 
 def export_query(form, user):
