@@ -217,3 +217,10 @@ def test_fragment_requests_are_read_from_the_htmx_headers(app, headers, fragment
     with app.test_request_context("/", headers=headers):
         assert is_fragment_request() is fragment
         assert is_htmx_request() is (headers.get("HX-Request") == "true")
+
+
+def test_postgresql_connections_run_without_jit(app):
+    """A misestimated query must not be compiled for seconds (and become uncancellable)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL setting")
+    assert db.session.execute(text("SHOW jit")).scalar_one() == "off"

@@ -145,6 +145,8 @@ class AwardApplication(db.Model):
         # One open application per volunteer and round, whichever unit applied ("one tier per round").
         Index("uq_award_applications_open", "person_id", "round_id", unique=True,
               sqlite_where=_OPEN_ONLY, postgresql_where=_OPEN_ONLY),
+        # The review queue's keyset order.
+        Index("ix_award_applications_queue", "status", "applied_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -165,6 +165,8 @@ class HonorCardApplication(db.Model):
         # At most one open application per volunteer, whichever unit applied.
         Index("uq_honor_card_applications_open", "person_id", unique=True,
               sqlite_where=_SUBMITTED_ONLY, postgresql_where=_SUBMITTED_ONLY),
+        # The review queue's keyset order.
+        Index("ix_honor_card_applications_queue", "status", "applied_on", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

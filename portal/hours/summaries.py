@@ -27,7 +27,12 @@ from .models import EntryStatus, HourEntry
 class HourMonth(db.Model):
     """Active hours of one volunteer in one unit and field, in one month."""
     __tablename__ = "hour_months"
-    __table_args__ = (Index("ix_hour_months_unit_month", "unit_id", "year", "month", "person_id", "half_hours"),)
+    __table_args__ = (
+        Index("ix_hour_months_unit_month", "unit_id", "year", "month", "person_id", "half_hours"),
+        # A volunteer's months in one field, read without the table (index-only) by the eligibility lists.
+        Index("ix_hour_months_person", "person_id", "field_code", "year", "month",
+              postgresql_include=["half_hours", "entries"]),
+    )
 
     person_id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(primary_key=True)
