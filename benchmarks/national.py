@@ -65,7 +65,7 @@ class Row:
     concurrency: int
     result: loadgen.Result | None
     note: str = ""
-    floor_p95: float | None = None   # the 50-row floor's p95 measured just before this row (ms)
+    floor_p95: float | None = None   # the 50-row floor's p95 measured beside this row (ms)
 
 
 def setting(name: str, default: str) -> str:
@@ -124,11 +124,19 @@ class PortalRun:
         return self.browsers[persona]
 
     def floor_p95(self, concurrency: int) -> float | None:
-        """The 50-row floor at this concurrency, just before a row: on a shared machine the load changes from
-        minute to minute, and the ratio should compare like with like."""
+        """The 50-row floor at this concurrency, measured beside a row: on a shared machine the load changes
+        from minute to minute, and the ratio should compare like with like."""
         if not self.floor_seconds:
             return None
         return loadgen.run(self.floor.base + "/table", "get.lua", concurrency, self.floor_seconds).p95
+
+    def bracketed(self, concurrency: int, measure) -> tuple[loadgen.Result, float | None]:
+        """`measure()` between two short floor runs; the floor is their mean (a load that came or went
+        during the row counts half)."""
+        before = self.floor_p95(concurrency)
+        result = measure()
+        after = self.floor_p95(concurrency)
+        return result, (before + after) / 2 if before and after else None
 
     def values(self, **extra) -> dict:
         m = self.manifest
@@ -154,10 +162,10 @@ class PortalRun:
         script = "verify.lua" if page.key == "verify" else "get.lua"
         rows = []
         for c in page.concurrency or concurrencies:
-            floor = self.floor_p95(c)
             if time.monotonic() - browser.last_request > SESSION_REFRESH_SECONDS:
                 browser.get(path)
-            result = loadgen.run(browser.url(path), script, c, duration, env={"BENCH_COOKIE": browser.cookie_header()})
+            result, floor = self.bracketed(c, lambda c=c: loadgen.run(
+                browser.url(path), script, c, duration, env={"BENCH_COOKIE": browser.cookie_header()}))
             rows.append(Row(page.key, label, c, result, floor_p95=floor))
         return rows
 
@@ -171,13 +179,13 @@ class PortalRun:
             if not free:
                 rows.append(Row(page.key, page.label, c, None, "no free (volunteer, day) left to post"))
                 continue
-            floor = self.floor_p95(c)
             with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
                 fh.write("".join(f"{person},{day.isoformat()}\n" for person, day in free))
             try:
-                result = loadgen.run(browser.url(page.path), "post_hours.lua", c, self.seconds, expect=(302,), env={
-                    "BENCH_COOKIE": browser.cookie_header(), "BENCH_CSRF": token, "BENCH_PAIRS": fh.name,
-                    "BENCH_FIELD": post["field_code"]})
+                env = {"BENCH_COOKIE": browser.cookie_header(), "BENCH_CSRF": token, "BENCH_PAIRS": fh.name,
+                       "BENCH_FIELD": post["field_code"]}
+                result, floor = self.bracketed(c, lambda c=c, env=env: loadgen.run(
+                    browser.url(page.path), "post_hours.lua", c, self.seconds, expect=(302,), env=env))
             finally:
                 os.unlink(fh.name)
             note = f"the {len(free):,} free (volunteer, day) pairs ran out" if result.exhausted else ""

@@ -35,7 +35,7 @@ def floor_p95(rows) -> dict:
 
 
 def floor_of(row, floors: dict) -> float | None:
-    """The floor a row is compared with: the one measured just before it, else the run's first."""
+    """The floor a row is compared with: the one measured beside it, else the run's first."""
     return row.floor_p95 or floors.get(row.concurrency)
 
 
@@ -108,8 +108,8 @@ def beside_line(rows) -> str | None:
         ranges.append(f"{ms(min(local))} to {ms(max(local))} at concurrency {c}{own}")
     if not ranges:
         return None
-    return ("- **Floor beside each row**: the last column divides by the 50-row floor's p95 measured just before the "
-            "row (a few seconds at the same concurrency), which ranged from " + "; ".join(ranges) + " (when wide, "
+    return ("- **Floor beside each row**: the last column divides by the 50-row floor's p95 measured just before and "
+            "just after the row (a few seconds each at the same concurrency; their mean), which ranged from " + "; ".join(ranges) + " (when wide, "
             "the machine's load changed during the run).")
 
 
