@@ -130,6 +130,7 @@ class CompletenessPair(db.Model):
     person_id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(60), default="")   # the person's, for the unit's list
+    county_code: Mapped[str] = mapped_column(String(10), default="")   # the unit's, for the county rows
     flags: Mapped[int] = mapped_column(SmallInteger)   # bit i: STATIC_ITEMS[i] present
     hours_until: Mapped[date | None]                   # the hours item is present on days before this
     cover: Mapped[str] = mapped_column(Text, default="")   # "start/end,start/end" (ISO days, merged)

@@ -25,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from itertools import chain
 
 from sqlalchemy import and_, case, delete, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
@@ -70,7 +71,8 @@ class Pair:
     flags: int
     hours_until: date | None
     cover: tuple[tuple[date, date], ...]
-    name: str = ""      # not an item: kept for the unit's list by name
+    name: str = ""      # not items: the person's name for the unit's list by name, the unit's county for
+    county: str = ""    # the county rows
 
     def counts_on(self, day: date) -> tuple[int, ...]:
         """This pair's part of its unit's COUNTS on `day`."""
@@ -96,7 +98,8 @@ class Pair:
         return out
 
     def stored(self, person_id: int, unit_id: int) -> dict:
-        return {"person_id": person_id, "unit_id": unit_id, "name": self.name, "flags": self.flags,
+        return {"person_id": person_id, "unit_id": unit_id, "name": self.name, "county_code": self.county,
+                "flags": self.flags,
                 "hours_until": self.hours_until,
                 "cover": ",".join(f"{a.isoformat()}/{b.isoformat()}" for a, b in self.cover)}
 
@@ -104,13 +107,14 @@ class Pair:
     def from_row(cls, row) -> "Pair":
         cover = tuple((date.fromisoformat(a), date.fromisoformat(b))
                       for a, b in (part.split("/") for part in row.cover.split(",") if part))
-        return cls(row.flags, row.hours_until, cover, row.name)
+        # Rows of a page may leave out the name and county (no item depends on them).
+        return cls(row.flags, row.hours_until, cover, getattr(row, "name", ""), getattr(row, "county_code", ""))
 
 
 # --- facts of many pairs, in three queries -----------------------------------------------------
 
-def _static_flags(run, people: Callable) -> dict[tuple[int, int], tuple[int, str]]:
-    """(flags, name) of every current pair of the people matched by `people(person_id column)`."""
+def _static_flags(run, people: Callable) -> dict[tuple[int, int], tuple[int, str, str]]:
+    """(flags, name, county) of every current pair of the people matched by `people(person_id column)`."""
     m = (select(Membership.person_id, Membership.unit_id)
          .where(Membership.is_current, people(Membership.person_id)).distinct().subquery())
     conditions = static_conditions(m.c.person_id, m.c.unit_id)
@@ -118,8 +122,9 @@ def _static_flags(run, people: Callable) -> dict[tuple[int, int], tuple[int, str
     flags = bits[0]
     for bit in bits[1:]:
         flags = flags + bit
-    return {(p, u): (f, name) for p, u, f, name in run(
-        select(m.c.person_id, m.c.unit_id, flags, Person.name).join(Person, Person.id == m.c.person_id))}
+    return {(p, u): (f, name, county) for p, u, f, name, county in run(
+        select(m.c.person_id, m.c.unit_id, flags, Person.name, Unit.county_code)
+        .join(Person, Person.id == m.c.person_id).join(Unit, Unit.id == m.c.unit_id))}
 
 
 def _last_ends(run, people: Callable) -> dict[tuple[int, int], date]:
@@ -147,8 +152,8 @@ def load_pairs(run, people: Callable) -> dict[tuple[int, int], Pair]:
     flags = _static_flags(run, people)
     ends = _last_ends(run, people) if flags else {}
     cover = _cover(run, people) if flags else {}
-    return {key: Pair(f, hours_until(ends.get(key)), merged(cover.get(key, ())), name)
-            for key, (f, name) in flags.items()}
+    return {key: Pair(f, hours_until(ends.get(key)), merged(cover.get(key, ())), name, county)
+            for key, (f, name, county) in flags.items()}
 
 
 # --- writing the changes -----------------------------------------------------------------------
@@ -178,8 +183,8 @@ def _add_serving(connection, changes: dict[tuple[str, int], int]):
 
 def _apply(connection, table, key: tuple[str, ...], changes: dict, today: date, fold=()):
     """Write changes {(key values, day): counts} to a table of days: days up to today into the key's base
-    row, later ones to their days; fold the passed days of the touched keys (and of `fold`) into their base
-    rows; drop rows left at zero."""
+    row, later ones to their days, in one statement; then fold the passed days of the touched keys (and of
+    `fold`) into their base rows. Rows left at zero stay (they add nothing) until `fold` sweeps them."""
     zero = [0] * len(COUNTS)
     base, later = defaultdict(lambda: list(zero)), {}
     for (values, day), counts in changes.items():
@@ -196,8 +201,9 @@ def _apply(connection, table, key: tuple[str, ...], changes: dict, today: date, 
     def rows(items):
         return [{**dict(zip(key, values, strict=True)), "day": day, **dict(zip(COUNTS, counts, strict=True))}
                 for (values, day), counts in items]
-    # Base rows first (they exist afterwards, locked by this transaction), then the passed days, then later ones.
-    _add(connection, table, (*key, "day"), COUNTS, rows(((k, BASE), base[k]) for k in keys))
+    # In key order, each key's base row first: every writer takes a key's base row before its other rows, so
+    # the base row serialises them and two transactions never wait for each other in a circle.
+    _add(connection, table, (*key, "day"), COUNTS, rows([((k, BASE), base[k]) for k in keys] + list(later.items())))
     passed = connection.execute(select(table).where(match, table.c.day > BASE, table.c.day <= today)
                                 .order_by(*columns, table.c.day).with_for_update()).all()
     if passed:
@@ -207,29 +213,22 @@ def _apply(connection, table, key: tuple[str, ...], changes: dict, today: date, 
             folded[values] = [a + getattr(row, c) for a, c in zip(folded[values], COUNTS, strict=True)]
         connection.execute(delete(table).where(match, table.c.day > BASE, table.c.day <= today))
         _add(connection, table, (*key, "day"), COUNTS, rows(((k, BASE), c) for k, c in folded.items()))
-    _add(connection, table, (*key, "day"), COUNTS, rows(later.items()))
-    connection.execute(delete(table).where(match, *[table.c[c] == 0 for c in COUNTS]))
+    if fold:
+        connection.execute(delete(table).where(match, *[table.c[c] == 0 for c in COUNTS]))
 
 
-def _by_county(connection, changes: dict) -> dict:
-    """Unit changes summed per (county, shard of the unit)."""
-    units = {u for (u,), _d in changes}
-    county = dict(connection.execute(select(Unit.id, Unit.county_code).where(Unit.id.in_(sorted(units)))).all()) \
-        if units else {}
-    out = defaultdict(lambda: [0] * len(COUNTS))
-    for ((unit_id,), day), counts in changes.items():
-        total = out[((county.get(unit_id, ""), unit_id % SHARDS), day)]
-        for i, n in enumerate(counts):
-            total[i] += n
-    return out
-
-
-def apply_changes(connection, changes: dict[tuple[int, date], list[int]], today: date):
-    """Write per-(unit, day) changes to the unit rows and to their counties' rows."""
-    by_unit = {((u,), day): counts for (u, day), counts in changes.items() if any(counts)}
+def apply_changes(connection, changes: dict[tuple[int, date], list[int]], today: date, counties: dict[int, str]):
+    """Write per-(unit, day) changes to the unit rows and to their counties' rows (per shard of the unit);
+    `counties`: unit id -> county code."""
+    by_unit, by_county = {}, defaultdict(lambda: [0] * len(COUNTS))
+    for (unit_id, day), counts in changes.items():
+        if any(counts):
+            by_unit[((unit_id,), day)] = counts
+            total = by_county[((counties[unit_id], unit_id % SHARDS), day)]
+            for i, n in enumerate(counts):
+                total[i] += n
     _apply(connection, CompletenessDay.__table__, ("unit_id",), by_unit, today)
-    _apply(connection, CompletenessCountyDay.__table__, ("county_code", "shard"), _by_county(connection, by_unit),
-           today)
+    _apply(connection, CompletenessCountyDay.__table__, ("county_code", "shard"), by_county, today)
 
 
 def _differences(old: dict, new: dict) -> dict[tuple[int, date], list[int]]:
@@ -282,14 +281,20 @@ def refresh(connection, marks: dict[int, str], today: date | None = None):
         changed = {k for k in set(old) | set(fresh) if old.get(k) != fresh.get(k)}
         if not changed:
             continue
+        counties = {u: pair.county for (_p, u), pair in chain(old.items(), fresh.items())}
         apply_changes(connection, _differences({k: old[k] for k in changed if k in old},
-                                               {k: fresh[k] for k in changed if k in fresh}), today)
-        people = sorted({k[0] for k in changed})
+                                               {k: fresh[k] for k in changed if k in fresh}), today, counties)
         _add_serving(connection, serving.changes(run, _units_of(old, full), _units_of(fresh, full)))
-        run(delete(pairs).where(pairs.c.person_id.in_(people)))
-        rows = [pair.stored(*key) for key, pair in sorted(fresh.items()) if key[0] in people]
+        gone = sorted(k for k in changed if k not in fresh)
+        if gone:
+            run(delete(pairs).where(tuple_(pairs.c.person_id, pairs.c.unit_id).in_(gone)))
+        rows = [fresh[k].stored(*k) for k in sorted(changed) if k in fresh]
         if rows:
-            run(pairs.insert(), rows)
+            statement = _insert(connection, pairs)
+            run(statement.on_conflict_do_update(
+                index_elements=["person_id", "unit_id"],
+                set_={c: statement.excluded[c] for c in ("name", "county_code", "flags", "hours_until", "cover")}),
+                rows)
 
 
 # --- rebuilding and folding --------------------------------------------------------------------
@@ -330,11 +335,13 @@ def rebuild(connection=None, today: date | None = None, step: int = 100_000, pro
     top = run(select(func.max(Membership.person_id))).scalar() or 0
     totals: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0] * len(COUNTS))   # (unit, day)
     people_in: dict[tuple[str, int], int] = defaultdict(int)
+    counties: dict[int, str] = {}
     written = 0
     for low in range(0, top + 1, step):
         def people(column, low=low):
             return and_(column >= low, column < low + step)
         pairs = load_pairs(run, people)
+        counties.update({u: pair.county for (_p, u), pair in pairs.items()})
         for (unit_id, day), counts in _differences({}, pairs).items():
             day = BASE if day <= today else day
             totals[(unit_id, day)] = [a + b for a, b in zip(totals[(unit_id, day)], counts, strict=True)]
@@ -345,14 +352,14 @@ def rebuild(connection=None, today: date | None = None, step: int = 100_000, pro
         written += len(pairs)
         if progress:
             progress(written)
-    apply_changes(connection, totals, today)
+    apply_changes(connection, totals, today, counties)
     _add_serving(connection, people_in)
     return written
 
 
 def fold(connection=None, today: date | None = None, batch: int = 500) -> int:
-    """Fold every unit's and county's passed days into their base rows (the sums stay the same); the rows
-    folded away."""
+    """Fold every unit's and county's passed days into their base rows and sweep the rows left at zero (the
+    sums stay the same); the rows folded away."""
     connection = connection or db.session.connection()
     today = today or today_taipei()
     folded = 0
@@ -365,4 +372,5 @@ def fold(connection=None, today: date | None = None, batch: int = 500) -> int:
         keys = sorted({tuple(r) for r in passed})
         for start in range(0, len(keys), batch):
             _apply(connection, table, key, {}, today, fold=keys[start:start + batch])
+        connection.execute(delete(table).where(*[table.c[c] == 0 for c in COUNTS]))
     return folded
