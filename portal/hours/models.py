@@ -47,8 +47,10 @@ class HourEntry(db.Model):
     __table_args__ = (
         CheckConstraint("half_hours > 0", name="positive_hours"),
         CheckConstraint("end_on >= start_on", name="date_order"),
-        Index("ix_hour_entries_person_start", "person_id", "start_on"),
-        Index("ix_hour_entries_unit_start", "unit_id", "start_on"),
+        # The id ends each list's keyset order (start_on desc, id desc), so a page is read straight from these.
+        Index("ix_hour_entries_person_start", "person_id", "start_on", "id"),
+        Index("ix_hour_entries_unit_start", "unit_id", "start_on", "id"),
+        Index("ix_hour_entries_start", "start_on", "id"),       # county and ministry lists
         # docs/rules/hours.md#h10: the same (volunteer, unit, dates, field, hours) must never count twice.
         Index("uq_hour_entries_business_key", "person_id", "unit_id", "start_on", "end_on", "field_code",
               "half_hours", unique=True, sqlite_where=_ACTIVE_ONLY, postgresql_where=_ACTIVE_ONLY),

@@ -46,6 +46,9 @@ class HourMonth(db.Model):
 class HourUnitMonth(db.Model):
     """Active hours entered for one unit in one field, in one month (every volunteer together)."""
     __tablename__ = "hour_unit_months"
+    # Totals of a period over many units (county, ministry) without the table.
+    __table_args__ = (Index("ix_hour_unit_months_month", "year", "month", "unit_id",
+                            postgresql_include=["field_code", "entries", "half_hours"]),)
 
     unit_id: Mapped[int] = mapped_column(primary_key=True)
     field_code: Mapped[str] = mapped_column(String(20), primary_key=True)
