@@ -2,7 +2,7 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from portal.platform.extensions import db
@@ -28,6 +28,8 @@ class Document(db.Model):
     download show what was issued even when the record changes afterwards.
     """
     __tablename__ = "documents"
+    # Keyset orders of the lists that show this table (newest or first in order, then id).
+    __table_args__ = (Index("ix_documents_issued", "issued_at", "id"), Index("ix_documents_unit_issued", "unit_id", "issued_at", "id"), Index("ix_documents_person_issued", "person_id", "issued_at", "id"), Index("ix_documents_authority_issued", "authority_id", "issued_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(30), index=True)

@@ -44,6 +44,8 @@ REQUEST_STATUS_LABELS = {PENDING: _l("Waiting for the county"), ISSUED: _l("Issu
 
 class RecordBook(db.Model):
     __tablename__ = "record_books"
+    # Keyset orders of the lists that show this table (newest or first in order, then id).
+    __table_args__ = (Index("ix_record_books_issued", "issued_on", "id"), Index("ix_record_books_authority_issued", "authority_id", "issued_on", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), unique=True)
@@ -81,6 +83,8 @@ class RecordBook(db.Model):
 class RecordBookRequest(db.Model):
     """A unit's request to issue (first / renewal / reissue) a person's record book."""
     __tablename__ = "record_book_requests"
+    # Keyset orders of the lists that show this table (newest or first in order, then id).
+    __table_args__ = (Index("ix_record_book_requests_queue", "status", "requested_on", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)

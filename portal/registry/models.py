@@ -5,7 +5,7 @@ People (one record per volunteer, for life) and their memberships of using units
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -44,6 +44,8 @@ class Authority(db.Model):
 
 class Unit(db.Model):
     __tablename__ = "units"
+    # Keyset orders of the lists that show this table (newest or first in order, then id).
+    __table_args__ = (Index("ix_units_county_list", "county_code", "code", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)

@@ -3,7 +3,7 @@ files, and lost-certificate cases with their decisions."""
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Numeric, String, Text
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.platform.extensions import db
@@ -48,6 +48,8 @@ class CaseStatus(StrEnum):
 
 class TrainingRecord(db.Model):
     __tablename__ = "training_records"
+    # Keyset orders of the lists that show this table (newest or first in order, then id).
+    __table_args__ = (Index("ix_training_records_created", "created_at", "id"), Index("ix_training_records_person_kind", "person_id", "kind", "status", "field_code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
@@ -99,6 +101,8 @@ class TrainingRecord(db.Model):
 class LostCertificateCase(db.Model):
     """A unit's request to recognise training whose certificate is lost (docs/rules/training.md#t7, #t8)."""
     __tablename__ = "training_lost_cases"
+    # Keyset orders of the lists that show this table (newest or first in order, then id).
+    __table_args__ = (Index("ix_training_lost_cases_created", "created_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
