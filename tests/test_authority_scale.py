@@ -3,32 +3,16 @@ and rows: completeness at every level, the staff home page, the documents regist
 the record-book lists and the accounts list. Each page is measured, the data grows (more units, people,
 training, documents, cases, requests in every scope), and the page is measured again."""
 import secrets
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event
 
 from portal.documents.models import Document
 from portal.platform.extensions import db
 from portal.platform.timeutil import today_taipei
 from portal.records.models import RecordBookRequest
 from portal.training.models import LostCertificateCase, TrainingRecord
-from tests.conftest import login
-
-
-@contextmanager
-def count_queries():
-    seen = []
-
-    def listener(conn, cursor, statement, *args):
-        if not statement.startswith(("BEGIN", "SAVEPOINT", "RELEASE")):
-            seen.append(statement)
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
+from tests.conftest import count_queries, login
 
 
 def add_rows(unit, people):

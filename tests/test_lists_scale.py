@@ -6,13 +6,12 @@ import hashlib
 import io
 import json
 import re
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
 from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from portal.hours.models import HourEntry
 from portal.insurance.models import InsuranceEnrolment, InsurancePolicy
@@ -23,21 +22,7 @@ from portal.platform.timeutil import today_taipei
 from portal.records.models import RecordBook
 from portal.training.models import TrainingRecord
 from portal.volunteers import roster
-from tests.conftest import login
-
-
-@contextmanager
-def count_queries():
-    seen = []
-
-    def listener(conn, cursor, statement, *args):
-        if not statement.startswith(("BEGIN", "SAVEPOINT", "RELEASE")):
-            seen.append(statement)
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
+from tests.conftest import count_queries, login
 
 
 def entry(person, unit, day, half_hours, status="active", field_code=None):

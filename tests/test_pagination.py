@@ -1,13 +1,12 @@
 """The paginators (platform.pagination): page numbers on both sides of every edge, the bounded count on both
 sides of its cap, keyset pages forward and back in every direction, cursors that are tampered with, the macro."""
-from contextlib import contextmanager
 from datetime import date, datetime
 
 import pytest
 from flask import current_app, render_template_string
 from flask_babel import force_locale
 from itsdangerous import URLSafeSerializer
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from portal.platform.extensions import db
 from portal.platform.pagination import (
@@ -23,20 +22,7 @@ from portal.platform.pagination import (
     paginate,
 )
 from portal.registry.models import Unit
-
-
-@contextmanager
-def count_queries():
-    seen = []
-
-    def listener(conn, cursor, statement, *args):
-        if not statement.startswith("BEGIN"):
-            seen.append(statement)
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
+from tests.conftest import count_queries
 
 
 @pytest.fixture
