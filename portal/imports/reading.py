@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
+from openpyxl.utils import get_column_letter
 from python_calamine import CalamineWorkbook
 
 from portal.registry.identity import mask_id
@@ -66,15 +67,6 @@ class Format:
         return found
 
 
-def column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 @dataclass
 class RowProblem:
     """A bad value: its sheet row (header = row 1), column, the value (ID masked), and why."""
@@ -112,7 +104,7 @@ class Table:
         index = self.columns.get(key)
         if index is None:
             return key, ""
-        return str(self.header[index]).strip(), column_letter(index)
+        return str(self.header[index]).strip(), get_column_letter(index + 1)
 
     def problem(self, row: int, key: str, value, code: str, message_of, masked: bool = False) -> RowProblem:
         name, letter = self.column_name(key)

@@ -19,6 +19,7 @@ from typing import IO
 from flask import Response
 from flask_babel import force_locale
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 _FORMULA_FIRST = frozenset(FORMULA_STARTS)  # every start is one character: a set lookup per cell
@@ -142,15 +143,6 @@ _XML_SPECIAL = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|^\\s|\\s$
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-def _column_letters(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 def _text_cell(ref: str, text: str) -> str:
     if _XML_SPECIAL.search(text):
         text = _XML_ILLEGAL.sub("", text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -179,7 +171,7 @@ def spool_xlsx(title: str, header: list, rows: Iterable[Sequence]) -> Spool:
     """A one-sheet workbook (the cells xlsx_bytes writes) of rows that arrive one by one, streamed into the
     zip entry of its sheet (memory flat)."""
     file = tempfile.TemporaryFile()
-    columns = [_column_letters(i) for i in range(max(len(header), 1))]
+    columns = [get_column_letter(i + 1) for i in range(max(len(header), 1))]
     count = 0
     with zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         for name, text in _XLSX_PARTS.items():
@@ -192,7 +184,7 @@ def spool_xlsx(title: str, header: list, rows: Iterable[Sequence]) -> Spool:
             for row in rows:
                 count += 1
                 if len(row) > len(columns):
-                    columns += [_column_letters(i) for i in range(len(columns), len(row))]
+                    columns += [get_column_letter(i + 1) for i in range(len(columns), len(row))]
                 batch.append(_xlsx_row(count + 1, row, columns))
                 if len(batch) >= 1000:  # a thousand rows per write: fewer, larger compressions
                     sheet.write("".join(batch).encode())
