@@ -4,7 +4,7 @@ Hours count up to the round's cut-off by the entry's last day (an entry ending a
 count). They come from the monthly summaries (hours.summaries.HourMonth, month = the entry's first day)
 for the months before the cut-off's month (and for that month too when the cut-off is its last day), plus
 the single entries that start in the cut-off's month and end by the cut-off, minus the rare entries summed in an earlier month whose range ends after the
-cut-off (honor_cards.facts.crosses_months; the partial index ix_hour_entries_crossing finds them). For a
+cut-off (honor_cards.facts.crosses_months). For a
 unit the people are a subquery (its current members), never a list of thousands of ids.
 tests/test_eligibility_scale.py proves the hours equal a sum over every raw entry.
 """

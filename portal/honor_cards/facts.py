@@ -40,7 +40,7 @@ def month_index(column):
 
 def crosses_months():
     """SQL condition: the entry's range ends in a later month than it starts (rare; summed in the month it
-    starts, judged by its last day). The partial index ix_hour_entries_crossing has this condition."""
+    starts, judged by its last day)."""
     return month_index(HourEntry.start_on) != month_index(HourEntry.end_on)
 
 

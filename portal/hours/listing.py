@@ -133,9 +133,9 @@ def _summary_totals(form, user, person_id: int | None) -> Totals:
 
 
 def crosses_month():
-    """SQL: the entry's first and last days lie in different months. On PostgreSQL it is written exactly
-    as the predicate of the partial index on such entries (ix_hour_entries_cross_month), so that the
-    planner uses it; SQLite needs no index for its sizes."""
+    """SQL: the entry's first and last days lie in different months (on PostgreSQL; SQLite keeps every
+    candidate, which the caller's other conditions bound). Written in the date_trunc form a partial index
+    on such entries would need; that index is not created yet (issue 11's note)."""
     if db.session.get_bind().dialect.name != "postgresql":
         return true()
     month = literal_column("'month'")
