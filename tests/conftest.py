@@ -258,6 +258,7 @@ def live_server(backend, tmp_path):
     app = create_app(config)
     with app.app_context():
         reset_database()
+    app.wsgi_app = _files_read_whole(app.wsgi_app)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -271,6 +272,21 @@ def live_server(backend, tmp_path):
     with app.app_context():
         db.engine.dispose()
     gc.collect()  # a leaked connection then fails this fixture, not whichever test the GC runs in next
+
+
+def _files_read_whole(app):
+    """Werkzeug's development server skips closing a response when the browser drops the
+    connection mid-transfer (a page navigated away while a script was still loading), and the
+    open static file then warns in whichever test the GC runs next. Serving files as one bytes
+    chunk read and closed at once keeps that race out of the suite; only the test server does it."""
+    def read_whole(file, block_size=8192):
+        with file:
+            return [file.read()]
+
+    def wsgi(environ, start_response):
+        environ["wsgi.file_wrapper"] = read_whole
+        return app(environ, start_response)
+    return wsgi
 
 
 def _wait_for_request_threads(timeout=5.0):
