@@ -74,12 +74,15 @@ def register_blueprints(app: Flask):
     from .platform import audit, numbering  # noqa: F401  (tables registered for migrations)
     from .records import bp as records_bp
     from .registry import bp as units_bp
+    from .resolutions import bp as resolutions_bp
+    from .stats import bp as stats_bp
     from .synth import bp as synth_bp
     from .training import bp as training_bp
     from .volunteers import bp as volunteers_bp
 
     for bp in (main_bp, auth_bp, units_bp, volunteers_bp, hours_bp, training_bp, records_bp, insurance_bp,
-               honor_cards_bp, awards_bp, certificates_bp, imports_bp, admin_bp, demo_bp, synth_bp):
+               honor_cards_bp, awards_bp, certificates_bp, imports_bp, admin_bp, resolutions_bp, stats_bp, demo_bp,
+               synth_bp):
         app.register_blueprint(bp)
     from .kinds import install
     install(app)

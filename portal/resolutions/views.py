@@ -1,0 +1,2 @@
+"""Meetings, resolutions and progress."""
+from . import bp  # noqa: F401

@@ -1,0 +1,1 @@
+"""`flask stats ...`: the dashboards' numbers for scripts and checks."""

@@ -1,0 +1,2 @@
+"""The dashboards of the authorities (county, local and central sector, ministry)."""
+from . import bp  # noqa: F401
