@@ -14,9 +14,11 @@ from portal.hours.rules import Draft
 from portal.hours.summaries import (
     HourMonth,
     HourUnitMonth,
+    HourUnitYear,
     rebuild,
     recomputed_months,
     recomputed_unit_months,
+    recomputed_unit_years,
     suspended,
 )
 from portal.platform.extensions import db
@@ -31,7 +33,10 @@ def stored():
     units = sorted(tuple(r) for r in db.session.execute(select(
         HourUnitMonth.unit_id, HourUnitMonth.field_code, HourUnitMonth.year, HourUnitMonth.month,
         HourUnitMonth.half_hours, HourUnitMonth.entries)))
-    return months, units
+    years = sorted(tuple(r) for r in db.session.execute(select(
+        HourUnitYear.unit_id, HourUnitYear.field_code, HourUnitYear.year, HourUnitYear.half_hours,
+        HourUnitYear.entries)))
+    return months, units, years
 
 
 def recomputed():
@@ -39,7 +44,8 @@ def recomputed():
                     for p, u, f, y, m, h, n in db.session.execute(recomputed_months()))
     units = sorted((u, f, int(y), int(m), int(h), int(n))
                    for u, f, y, m, h, n in db.session.execute(recomputed_unit_months()))
-    return months, units
+    years = sorted((u, f, int(y), int(h), int(n)) for u, f, y, h, n in db.session.execute(recomputed_unit_years()))
+    return months, units, years
 
 
 @pytest.fixture
@@ -64,7 +70,7 @@ def test_summaries_equal_a_recomputation_after_any_sequence_of_writes(cast, sequ
     db.session.execute(delete(HourChange))
     db.session.execute(delete(HourEntry))
     db.session.commit()
-    assert stored() == ([], [])  # the deletes emptied the summaries too
+    assert stored() == ([], [], [])  # the deletes emptied the summaries too
     base, serial = date(2024, 11, 20), iter(range(10_000))
 
     def draft(pick, offset, half, field_code):
@@ -124,15 +130,17 @@ def test_a_void_takes_the_hours_away_and_the_emptied_month_disappears(cast):
     entry = record_entry(Draft(person_ids[0], unit_ids[0], day, day, 7, "social"), None)
     record_entry(Draft(person_ids[0], unit_ids[0], day + timedelta(days=1), day + timedelta(days=1), 2, "social"), None)
     db.session.commit()
-    months, units = stored()
+    months, units, years = stored()
     assert months == [(person_ids[0], unit_ids[0], "social", 2026, 3, 7, 1),
                       (person_ids[0], unit_ids[0], "social", 2026, 4, 2, 1)]
     assert units == [(unit_ids[0], "social", 2026, 3, 7, 1), (unit_ids[0], "social", 2026, 4, 2, 1)]
+    assert years == [(unit_ids[0], "social", 2026, 9, 2)]
     void_entry(entry, "typo", None)
     db.session.commit()
-    months, units = stored()
+    months, units, years = stored()
     assert months == [(person_ids[0], unit_ids[0], "social", 2026, 4, 2, 1)]
     assert units == [(unit_ids[0], "social", 2026, 4, 2, 1)]
+    assert years == [(unit_ids[0], "social", 2026, 2, 1)]
 
 
 def test_a_rolled_back_write_leaves_the_summaries_as_they_were(cast):
@@ -152,7 +160,7 @@ def test_pending_and_declined_claims_count_nowhere_until_approved(cast):
     claim = record_entry(Draft(person_ids[2], unit_ids[0], day, day, 6, "social"), None,
                          source=EntrySource.CLAIM, status=EntryStatus.PENDING)
     db.session.commit()
-    assert stored() == ([], [])
+    assert stored() == ([], [], [])
     decide_claim(claim, True, "", None)
     db.session.commit()
     assert stored()[0] == [(person_ids[2], unit_ids[0], "social", 2026, 6, 6, 1)]
@@ -165,6 +173,7 @@ def test_rebuild_repairs_summaries_that_drifted(cast):
     good = stored()
     db.session.execute(update(HourMonth).values(half_hours=999))
     db.session.execute(delete(HourUnitMonth))
+    db.session.execute(delete(HourUnitYear))
     db.session.commit()
     assert stored() != good
     assert rebuild() == 1
@@ -180,7 +189,7 @@ def test_a_suspended_bulk_load_is_invisible_until_rebuilt(cast):
             {"person_id": person_ids[0], "unit_id": unit_ids[0], "start_on": date(2026, 1, d),
              "end_on": date(2026, 1, d), "half_hours": 2, "field_code": "social", "status": "active",
              "source": "import", "version": 1} for d in range(1, 11)])
-    assert stored() == ([], [])
+    assert stored() == ([], [], [])
     # Maintenance is back on after the block: the next write is counted, on top of the rebuilt totals.
     rebuild(connection)
     record_entry(Draft(person_ids[0], unit_ids[0], date(2026, 1, 20), date(2026, 1, 20), 1, "social"), None)

@@ -83,7 +83,8 @@ def test_small_run_is_rule_valid(app, runner, tmp_path):
     voids = {e.id for e in entries if e.status == "void"}
     assert voids == set(db.session.scalars(select(HourChange.entry_id).where(HourChange.action == "void")))
     for table, recomputed in ((summaries.HourMonth, summaries.recomputed_months()),
-                              (summaries.HourUnitMonth, summaries.recomputed_unit_months())):
+                              (summaries.HourUnitMonth, summaries.recomputed_unit_months()),
+                              (summaries.HourUnitYear, summaries.recomputed_unit_years())):
         stored = set(db.session.execute(select(*(table.__table__.c[c.name] for c in recomputed.selected_columns))))
         assert stored and stored == {tuple(int(v) if isinstance(v, (float, Decimal)) else v for v in row)
                                      for row in db.session.execute(recomputed)}, table

@@ -37,11 +37,12 @@ def upgrade():
     sa.Column('entries', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('unit_id', 'field_code', 'year', 'month', name=op.f('pk_hour_unit_months'))
     )
-    from portal.hours.summaries import rebuild, trigger_statements
+    from portal.hours.summaries import TABLE_KEYS, rebuild, trigger_statements
     bind = op.get_bind()
-    for statement in trigger_statements(bind.dialect.name):
+    # The two tables of this revision (0011 adds hour_unit_years to the triggers).
+    for statement in trigger_statements(bind.dialect.name, TABLE_KEYS[:2]):
         bind.exec_driver_sql(statement)
-    rebuild(bind)
+    rebuild(bind, years=False)
 
 
 def downgrade():

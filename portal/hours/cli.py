@@ -11,9 +11,17 @@ from sqlalchemy import select
 from portal.platform.extensions import db
 
 from . import bp
-from .summaries import HourMonth, HourUnitMonth, rebuild, recomputed_months, recomputed_unit_months
+from .summaries import (
+    HourMonth,
+    HourUnitMonth,
+    HourUnitYear,
+    rebuild,
+    recomputed_months,
+    recomputed_unit_months,
+    recomputed_unit_years,
+)
 
-summaries_cli = AppGroup("summaries", help="Hour summaries (hour_months, hour_unit_months).")
+summaries_cli = AppGroup("summaries", help="Hour summaries (hour_months, hour_unit_months, hour_unit_years).")
 
 
 @summaries_cli.command("rebuild")
@@ -39,8 +47,12 @@ def _differences() -> int:
         HourUnitMonth.half_hours, HourUnitMonth.entries))}
     fresh_units = {(u, f, int(y), int(m), int(h), int(n))
                    for u, f, y, m, h, n in db.session.execute(recomputed_unit_months())}
+    stored_years = {tuple(r) for r in db.session.execute(select(
+        HourUnitYear.unit_id, HourUnitYear.field_code, HourUnitYear.year, HourUnitYear.half_hours, HourUnitYear.entries))}
+    fresh_years = {(u, f, int(y), int(h), int(n)) for u, f, y, h, n in db.session.execute(recomputed_unit_years())}
     # Rows that differ, by key: a wrong total is one difference, not two.
-    return len({r[:-2] for r in stored ^ fresh}) + len({r[:-2] for r in stored_units ^ fresh_units})
+    return (len({r[:-2] for r in stored ^ fresh}) + len({r[:-2] for r in stored_units ^ fresh_units})
+            + len({r[:-2] for r in stored_years ^ fresh_years}))
 
 
 bp.record_once(lambda state: state.app.cli.add_command(summaries_cli))

@@ -1,10 +1,12 @@
 """Hour summaries: totals of active entries kept by the database itself, so that no page sums raw rows.
 
-Two tables, both keyed by the month of an entry's first day (the hours screens count an entry in the
-year and month it starts, docs/rules/hours.md):
+Three tables, keyed by the month (or year) of an entry's first day (the hours screens count an entry in
+the year and month it starts, docs/rules/hours.md):
 - `hour_months`: per person × unit × field × month — a volunteer's totals, a roster's hours this year,
   the eligibility engines;
-- `hour_unit_months`: per unit × field × month — a unit's months, county and ministry totals.
+- `hour_unit_months`: per unit × field × month — a unit's months, county and ministry totals of a month;
+- `hour_unit_years`: per unit × field × year — the authorities' hours per year (the ministry's years are
+  ~25,000 rows each instead of twelve times that).
 
 Database triggers on `hour_entries` keep both in the same transaction as every write, correction, void,
 import and claim decision, whatever path made it (ORM, Core bulk insert, a future API): nobody has to
@@ -58,21 +60,37 @@ class HourUnitMonth(db.Model):
     entries: Mapped[int]
 
 
+class HourUnitYear(db.Model):
+    """Active hours entered for one unit in one field, in one year."""
+    __tablename__ = "hour_unit_years"
+    # A year over many units (county, ministry) without the table.
+    __table_args__ = (Index("ix_hour_unit_years_year", "year", "unit_id",
+                            postgresql_include=["field_code", "entries", "half_hours"]),)
+
+    unit_id: Mapped[int] = mapped_column(primary_key=True)
+    field_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    half_hours: Mapped[int]
+    entries: Mapped[int]
+
+
 # -- the triggers ------------------------------------------------------------------------------
 
 _PERSON_KEY = ("person_id", "unit_id", "field_code", "year", "month")
 _UNIT_KEY = ("unit_id", "field_code", "year", "month")
+_UNIT_YEAR_KEY = ("unit_id", "field_code", "year")
+TABLE_KEYS = (("hour_months", _PERSON_KEY), ("hour_unit_months", _UNIT_KEY), ("hour_unit_years", _UNIT_YEAR_KEY))
 
 
-def _sqlite_apply(row: str, sign: str) -> list[str]:
-    """Statements adding (sign '+') or taking away (sign '-') one entry `row` (NEW or OLD) to both tables;
+def _sqlite_apply(row: str, sign: str, tables=TABLE_KEYS) -> list[str]:
+    """Statements adding (sign '+') or taking away (sign '-') one entry `row` (NEW or OLD) to every table;
     a summary row whose last entry went is deleted, so that the tables hold exactly what a recomputation
     would give."""
     year, month = (f"CAST(strftime('%{p}', {row}.start_on) AS INTEGER)" for p in ("Y", "m"))
     values = {"person_id": f"{row}.person_id", "unit_id": f"{row}.unit_id", "field_code": f"{row}.field_code",
               "year": year, "month": month}
     out = []
-    for table, key in (("hour_months", _PERSON_KEY), ("hour_unit_months", _UNIT_KEY)):
+    for table, key in tables:
         where = " AND ".join(f"{k} = {values[k]}" for k in key)
         if sign == "+":
             # "WHERE true" keeps SQLite's parser from reading ON CONFLICT as part of the SELECT.
@@ -87,18 +105,18 @@ def _sqlite_apply(row: str, sign: str) -> list[str]:
     return out
 
 
-def _sqlite_triggers() -> list[str]:
+def _sqlite_triggers(tables=TABLE_KEYS) -> list[str]:
     active_new, active_old = "NEW.status = 'active'", "OLD.status = 'active'"
     return [
         "CREATE TRIGGER hour_summaries_insert AFTER INSERT ON hour_entries "
-        f"WHEN {active_new} BEGIN {' '.join(_sqlite_apply('NEW', '+'))} END",
+        f"WHEN {active_new} BEGIN {' '.join(_sqlite_apply('NEW', '+', tables))} END",
         "CREATE TRIGGER hour_summaries_delete AFTER DELETE ON hour_entries "
-        f"WHEN {active_old} BEGIN {' '.join(_sqlite_apply('OLD', '-'))} END",
+        f"WHEN {active_old} BEGIN {' '.join(_sqlite_apply('OLD', '-', tables))} END",
         # Two update triggers: SQLite runs a trigger's statements unconditionally, so each side has its own WHEN.
         "CREATE TRIGGER hour_summaries_update_old AFTER UPDATE ON hour_entries "
-        f"WHEN {active_old} BEGIN {' '.join(_sqlite_apply('OLD', '-'))} END",
+        f"WHEN {active_old} BEGIN {' '.join(_sqlite_apply('OLD', '-', tables))} END",
         "CREATE TRIGGER hour_summaries_update_new AFTER UPDATE ON hour_entries "
-        f"WHEN {active_new} BEGIN {' '.join(_sqlite_apply('NEW', '+'))} END",
+        f"WHEN {active_new} BEGIN {' '.join(_sqlite_apply('NEW', '+', tables))} END",
     ]
 
 
@@ -131,10 +149,10 @@ def _pg_side(name: str, sign: int) -> str:
             f"{sign} AS entries FROM {name} WHERE status = 'active'")
 
 
-def _pg_function() -> str:
+def pg_function(tables=TABLE_KEYS) -> str:
+    """The PostgreSQL trigger function (CREATE OR REPLACE: a migration adding a table re-runs it alone)."""
     def both(delta: str, deletes: bool) -> str:
-        return (_pg_apply(delta, "hour_months", _PERSON_KEY, deletes) + " "
-                + _pg_apply(delta, "hour_unit_months", _UNIT_KEY, deletes))
+        return " ".join(_pg_apply(delta, table, key, deletes) for table, key in tables)
     added, removed = _pg_side("new_rows", 1), _pg_side("old_rows", -1)
     return (
         "CREATE OR REPLACE FUNCTION hour_summaries_apply() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
@@ -148,9 +166,9 @@ def _pg_function() -> str:
 PG_TRIGGER_NAMES = ("hour_summaries_insert", "hour_summaries_update", "hour_summaries_delete")
 
 
-def _pg_triggers() -> list[str]:
+def _pg_triggers(tables=TABLE_KEYS) -> list[str]:
     return [
-        _pg_function(),
+        pg_function(tables),
         "CREATE TRIGGER hour_summaries_insert AFTER INSERT ON hour_entries REFERENCING NEW TABLE AS new_rows "
         "FOR EACH STATEMENT EXECUTE FUNCTION hour_summaries_apply()",
         "CREATE TRIGGER hour_summaries_update AFTER UPDATE ON hour_entries "
@@ -160,9 +178,12 @@ def _pg_triggers() -> list[str]:
     ]
 
 
-def trigger_statements(dialect: str) -> list[str]:
-    """The DDL that installs the maintenance on `dialect` (used by create_all and by the migration)."""
-    return {"sqlite": _sqlite_triggers, "postgresql": _pg_triggers}.get(dialect, list)()
+def trigger_statements(dialect: str, tables=TABLE_KEYS) -> list[str]:
+    """The DDL that installs the maintenance of `tables` on `dialect` (used by create_all and by the
+    migrations; an older migration passes the tables that existed at its revision)."""
+    if dialect not in ("sqlite", "postgresql"):
+        return []
+    return (_sqlite_triggers if dialect == "sqlite" else _pg_triggers)(tables)
 
 
 for _dialect in ("sqlite", "postgresql"):
@@ -211,11 +232,32 @@ def recomputed_unit_months():
             .group_by(HourEntry.unit_id, HourEntry.field_code, year, month))
 
 
-def rebuild(connection=None) -> int:
-    """Recompute both tables from hour_entries (in the caller's transaction); the number of person rows."""
+def recomputed_unit_years():
+    """hour_unit_years over the raw entries."""
+    year = extract("year", HourEntry.start_on)
+    return (select(HourEntry.unit_id, HourEntry.field_code, year.label("year"),
+                   func.sum(HourEntry.half_hours).label("half_hours"), func.count().label("entries"))
+            .where(HourEntry.status == EntryStatus.ACTIVE)
+            .group_by(HourEntry.unit_id, HourEntry.field_code, year))
+
+
+def roll_up_years(connection=None):
+    """hour_unit_years from hour_unit_months (empty before): a twelfth of the rows, no raw entry read."""
+    month = HourUnitMonth
+    (connection or db.session).execute(insert(HourUnitYear).from_select(
+        ["unit_id", "field_code", "year", "half_hours", "entries"],
+        select(month.unit_id, month.field_code, month.year, func.sum(month.half_hours), func.sum(month.entries))
+        .group_by(month.unit_id, month.field_code, month.year)))
+
+
+def rebuild(connection=None, years: bool = True) -> int:
+    """Recompute every table from hour_entries (in the caller's transaction); the number of person rows.
+    `years=False` leaves hour_unit_years alone (migration 0006 ran before that table existed)."""
     run = (connection or db.session).execute
     run(delete(HourMonth))
     run(delete(HourUnitMonth))
+    if years:
+        run(delete(HourUnitYear))
     run(insert(HourMonth).from_select(
         ["person_id", "unit_id", "field_code", "year", "month", "half_hours", "entries"], recomputed_months()))
     # The unit rollup from the person rows: a tenth of the work of a second pass over the entries.
@@ -224,4 +266,6 @@ def rebuild(connection=None) -> int:
         select(HourMonth.unit_id, HourMonth.field_code, HourMonth.year, HourMonth.month,
                func.sum(HourMonth.half_hours), func.sum(HourMonth.entries))
         .group_by(HourMonth.unit_id, HourMonth.field_code, HourMonth.year, HourMonth.month)))
+    if years:
+        roll_up_years(connection)
     return run(select(func.count()).select_from(HourMonth)).scalar_one()
