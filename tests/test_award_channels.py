@@ -1,0 +1,138 @@
+"""Award-channel statistics (issue 12 part 3): applying bodies, counting applications, classes, scope, the page,
+its downloads, and the seed-shaped 2024 round (36.1 % / 63.9 %, 12 / 26 / 3)."""
+from datetime import date
+
+import pytest
+
+from portal.awards.channels import (
+    SUMMARY_KEYS,
+    BodyClass,
+    body_class,
+    body_rows,
+    channel_unit_scope,
+    round_summary,
+    share,
+)
+from portal.awards.models import AwardApplication, AwardRound, Scheme
+from portal.platform.extensions import db
+from portal.registry.operations import authority_for
+
+
+def make_round(year=2024, scheme=Scheme.HEALTH_WELFARE) -> AwardRound:
+    award_round = AwardRound(scheme=scheme, year=year, cutoff_on=date(year, 1, 31), unit_deadline=date(year, 2, 28),
+                             review_deadline=date(year, 3, 31), ministry_deadline=date(year, 4, 30))
+    db.session.add(award_round)
+    db.session.commit()
+    return award_round
+
+
+def add(award_round, person, unit, channel="online", status="approved") -> AwardApplication:
+    application = AwardApplication(round_id=award_round.id, person_id=person.id, unit_id=unit.id, tier="bronze",
+                                   half_hours=3000, channel=channel, status=status)
+    db.session.add(application)
+    db.session.commit()
+    return application
+
+
+# --- the rules --------------------------------------------------------------------------------------------
+
+def test_class_edges():
+    assert body_class(5, 0) == BodyClass.FULLY_ONLINE          # no paper: fully online
+    assert body_class(1, 1) == BodyClass.PARTLY_ONLINE         # one of each: partly
+    assert body_class(0, 1) == BodyClass.PAPER_ONLY            # no online: paper only
+    assert body_class(1, 0) == BodyClass.FULLY_ONLINE
+    assert body_class(0, 0) is None                            # nothing counts: not an applying body
+
+
+def test_share_rounds_half_up_to_one_decimal():
+    assert share(1935, 5360) == 36.1 and share(3425, 5360) == 63.9
+    assert share(1, 8) == 12.5
+    assert share(1, 16) == 6.3       # 6.25 -> 6.3 (half up), where round-half-even would give 6.2
+    assert share(3, 16) == 18.8      # 18.75 -> 18.8
+    assert share(0, 0) is None
+
+
+# --- the statistics ---------------------------------------------------------------------------------------
+
+@pytest.fixture
+def channels(world, make_unit, make_person):
+    """Round 2024: TPE social body (units A and a second social unit), KHH social body (unit C), the TPE
+    education body (unit B); a TPE health unit without applications."""
+    w = world
+    w.units["A2"] = make_unit("TPE", "social", "public", code="TPE-A2", name="臺北甲二據點")
+    w.units["H"] = make_unit("TPE", "health", "public", code="TPE-H", name="臺北衛生志工隊")
+    award_round = make_round()
+    people = [make_person([w.units["A"]], name=f"甲{n}") for n in range(4)]
+    add(award_round, people[0], w.units["A"], "online")
+    add(award_round, people[1], w.units["A"], "paper", "forwarded")
+    add(award_round, people[2], w.units["A2"], "online", "submitted")
+    add(award_round, people[3], w.units["A"], "paper", "withdrawn")       # does not count
+    add(award_round, w.people["canary"], w.units["C"], "paper")
+    add(award_round, w.people["b"], w.units["B"], "online", "returned")   # does not count
+    w.round = award_round
+    return w
+
+
+def test_rows_per_body_and_totals(channels):
+    w = channels
+    rows = body_rows(w.round.id)
+    tpe_social = authority_for("sector_local", "TPE", "social")
+    khh_social = authority_for("sector_local", "KHH", "social")
+    # Only bodies with a counting application: TPE education (returned only) and TPE health (none) are not there.
+    assert [(r.body_id, r.online, r.paper) for r in rows] == [(tpe_social.id, 2, 1), (khh_social.id, 0, 1)]
+    assert rows[0].body_class == BodyClass.PARTLY_ONLINE and rows[1].body_class == BodyClass.PAPER_ONLY
+    assert rows[0].online_pct == 66.7 and rows[0].paper_pct == 33.3
+    summary = round_summary(w.round.id)
+    assert tuple(summary) == SUMMARY_KEYS
+    assert summary == {"round": w.round.id, "bodies": 2, "eligible": 4, "online": 2, "paper": 2, "online_pct": 50.0,
+                       "paper_pct": 50.0, "fully_online": 0, "partly_online": 1, "paper_only": 1}
+
+
+def test_a_round_without_applications(channels):
+    other = make_round(2023)
+    assert body_rows(other.id) == []
+    assert round_summary(other.id) == {"round": other.id, "bodies": 0, "eligible": 0, "online": 0, "paper": 0,
+                                       "online_pct": None, "paper_pct": None, "fully_online": 0,
+                                       "partly_online": 0, "paper_only": 0}
+
+
+def test_withdrawn_and_returned_do_not_count_but_a_new_application_does(channels):
+    w = channels
+    # The returned volunteer of unit B applies again: the body now counts, fully online.
+    add(w.round, w.people["b"], w.units["B"], "online", "submitted")
+    education = authority_for("sector_local", "TPE", "education")
+    row = next(r for r in body_rows(w.round.id) if r.body_id == education.id)
+    assert (row.online, row.paper, row.body_class) == (1, 0, BodyClass.FULLY_ONLINE)
+
+
+def test_a_volunteer_counts_once_through_the_latest_application(channels):
+    w = channels
+    # The canary's paper bronze was approved; later their unit applied online for silver in the same round.
+    add(w.round, w.people["canary"], w.units["C"], "online", "submitted")
+    summary = round_summary(w.round.id)
+    assert (summary["eligible"], summary["online"], summary["paper"]) == (4, 3, 1)
+    khh = next(r for r in body_rows(w.round.id) if r.name.startswith("高雄"))
+    assert khh.body_class == BodyClass.FULLY_ONLINE
+
+
+def test_other_rounds_do_not_mix_in(channels):
+    w = channels
+    other = make_round(2025)
+    add(other, w.people["a"], w.units["A"], "paper")
+    assert round_summary(w.round.id)["eligible"] == 4
+    assert round_summary(other.id)["eligible"] == 1
+
+
+def test_scope(channels):
+    w, u = channels, channels.users
+    rid = w.round.id
+    assert round_summary(rid, channel_unit_scope(u["ministry"]))["eligible"] == 4
+    # The TPE social sector authority sees its own body; the county of Taipei its county's bodies.
+    mine = round_summary(rid, channel_unit_scope(u["sector_local"]))
+    assert (mine["bodies"], mine["online"], mine["paper"]) == (1, 2, 1)
+    assert round_summary(rid, channel_unit_scope(u["county_tpe"]))["eligible"] == 3
+    assert round_summary(rid, channel_unit_scope(u["county_khh"]))["eligible"] == 1
+    # The central education authority has no application that counts; units and volunteers see nothing.
+    assert round_summary(rid, channel_unit_scope(u["sector_central"]))["bodies"] == 0
+    for name in ("clerk_a", "volunteer", "admin"):
+        assert round_summary(rid, channel_unit_scope(u[name]))["eligible"] == 0
