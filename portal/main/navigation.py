@@ -14,6 +14,7 @@ MENU = [
     ("honor_cards.index", _l("Honor cards")),
     ("awards.index", _l("Awards")),
     ("certificates.index", _l("Documents")),
+    ("resolutions.index", _l("Resolutions")),
     ("imports.index", _l("Imports")),
     ("units.index", _l("Units")),
     ("admin.index", _l("Accounts")),
