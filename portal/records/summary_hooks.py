@@ -20,6 +20,7 @@ from portal.insurance.models import InsuranceEnrolment, InsurancePolicy
 from portal.registry.models import Membership, Person
 from portal.training.models import TrainingRecord
 
+from . import serving
 from .models import CompletenessDay, RecordBook
 from .summaries import FULL, HOURS, refresh
 
@@ -28,7 +29,10 @@ log = logging.getLogger(__name__)
 WATCHED = {Person.__table__.name: FULL, Membership.__table__.name: FULL, TrainingRecord.__table__.name: FULL,
            RecordBook.__table__.name: FULL, InsuranceEnrolment.__table__.name: FULL, HourEntry.__table__.name: HOURS}
 POLICIES = InsurancePolicy.__table__.name
+# The live headcount (serving.py) depends on people (birth date) and memberships only.
+HEADCOUNT_TABLES = {Person.__table__.name, Membership.__table__.name}
 _tables_present: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_headcount_present: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def _present(connection) -> bool:
@@ -39,6 +43,21 @@ def _present(connection) -> bool:
         if not _tables_present[engine]:
             log.warning("completeness summary tables missing: summaries not kept; rebuild after migrating")
     return _tables_present[engine]
+
+
+def _headcount_kept(connection) -> bool:
+    """The headcount tables exist (not before their migration; writes then go on without them)."""
+    engine = connection.engine
+    if engine not in _headcount_present:
+        _headcount_present[engine] = inspect(connection).has_table(serving.HeadcountDay.__tablename__)
+        if not _headcount_present[engine]:
+            log.warning("headcount tables missing: the live headcount is not kept; rebuild after migrating")
+    return _headcount_present[engine]
+
+
+def _refresh_headcount(session, people: set):
+    if people and _headcount_kept(session.connection()):
+        serving.refresh(session.connection(), people)
 
 
 def _mark(marks: dict, person_ids: Iterable, kind: str):
@@ -58,21 +77,25 @@ def _people_of(obj) -> set:
 def _after_flush(session, _context):
     marks: dict[int, str] = {}
     policies = []
+    counted = set()     # people whose headcount may change
     for obj in chain(session.new, session.dirty, session.deleted):
         table = getattr(type(obj), "__tablename__", None)
         if table in WATCHED and not (isinstance(obj, Person) and obj in session.new):
             _mark(marks, _people_of(obj), WATCHED[table])
+            if table in HEADCOUNT_TABLES:
+                counted |= _people_of(obj) - {None}
         elif table == POLICIES and obj not in session.new:
             policies.append(obj.id)
     if not (marks or policies) or session.info.get("completeness_suspended"):
         return
     connection = session.connection()
-    if not _present(connection):
-        return
-    if policies:
-        _mark(marks, connection.execute(select(InsuranceEnrolment.person_id).where(
-            InsuranceEnrolment.policy_id.in_(policies)).distinct()).scalars(), FULL)
-    refresh(connection, marks)
+    if _present(connection):
+        if policies:
+            _mark(marks, connection.execute(select(InsuranceEnrolment.person_id).where(
+                InsuranceEnrolment.policy_id.in_(policies)).distinct()).scalars(), FULL)
+        refresh(connection, marks)
+    # After the completeness refresh, which has locked every marked person in id order already.
+    _refresh_headcount(session, counted)
 
 
 def _statement_people(session, statement, parameters) -> tuple[set, str] | None:
@@ -104,16 +127,21 @@ def _on_statement(state):
     statement = state.statement
     table = getattr(statement, "table", None)
     name = getattr(table, "name", None)
-    if (name not in WATCHED and name != POLICIES) or state.session.info.get("completeness_suspended") \
-            or not _present(state.session.connection()):
+    if (name not in WATCHED and name != POLICIES) or state.session.info.get("completeness_suspended"):
+        return None
+    completeness = _present(state.session.connection())
+    counted = name in HEADCOUNT_TABLES and _headcount_kept(state.session.connection())
+    if not (completeness or counted):
         return None
     found = _statement_people(state.session, statement, state.parameters)
     result = state.invoke_statement()
     people, kind = found
     marks: dict[int, str] = {}
     _mark(marks, people, kind)
-    if marks:
+    if marks and completeness:
         refresh(state.session.connection(), marks)
+    if counted:
+        _refresh_headcount(state.session, people)
     return result
 
 
