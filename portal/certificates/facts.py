@@ -3,7 +3,7 @@ open requests and valid certificates, for one person or a whole unit in a fixed 
 from collections.abc import Callable, Iterable
 from datetime import date
 
-from sqlalchemy import extract, func, select
+from sqlalchemy import and_, extract, func, select
 
 from portal.documents.models import Document, DocumentStatus
 from portal.hours.models import ACTIVE, HourEntry
@@ -134,6 +134,15 @@ def _first_and_total(unit_id: int, ids: list[int]) -> dict[int, ServiceSummary]:
         if pid in summaries:
             summaries[pid].total_half_hours = int(half)
     return summaries
+
+
+# The open requests by the step that waits on the unit (docs/rules/certificates.md#p2): the register's
+# "open" filter and the home page's work list count and list exactly these.
+OPEN_STEPS = {
+    "prepare": and_(CertificateRequest.kind == PERFORMANCE, CertificateRequest.status == RequestStatus.REQUESTED),
+    "countersign": and_(CertificateRequest.kind == PERFORMANCE, CertificateRequest.status == RequestStatus.PREPARED),
+    "english": and_(CertificateRequest.kind != PERFORMANCE, CertificateRequest.status == RequestStatus.REQUESTED),
+}
 
 
 def prepared_requests(unit_id: int) -> list[CertificateRequest]:

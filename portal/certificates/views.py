@@ -22,7 +22,7 @@ from portal.platform.timeutil import today_taipei
 from portal.registry.models import Person
 
 from . import bp
-from .facts import prepared_requests
+from .facts import OPEN_STEPS, prepared_requests
 from .forms import REQUEST_STATUS_LABELS, STATUS_LABELS, ActionForm, RegisterFilter, RevokeForm, UnitEnglishNameForm
 from .models import OPEN_REQUEST_STATUSES, CertificateRequest
 from .scopes import may_reissue, may_sign, register_flags, request_scope
@@ -92,16 +92,17 @@ OPEN_REQUESTS_SHOWN = 100   # an authority's scope may hold thousands; the earli
 def index():
     form = register_filter()
     page = keyset(register_query(form), REGISTER_ORDER, request.args.get(CURSOR_ARG), 25)
+    step = request.args.get("open", "")   # ?open=prepare|countersign|english: the home page's work-list links
     open_requests = db.session.scalars(
         select(CertificateRequest).where(request_scope(current_user),
-                                         CertificateRequest.status.in_(OPEN_REQUEST_STATUSES))
+                                         OPEN_STEPS.get(step, CertificateRequest.status.in_(OPEN_REQUEST_STATUSES)))
         .options(selectinload(CertificateRequest.person), selectinload(CertificateRequest.unit))
         .order_by(CertificateRequest.due_on, CertificateRequest.id).limit(OPEN_REQUESTS_SHOWN + 1)).all()
     more_requests = len(open_requests) > OPEN_REQUESTS_SHOWN
     open_requests = open_requests[:OPEN_REQUESTS_SHOWN]
     role = current_user.role
     context = {"form": form, "page": page, "open_requests": open_requests, "more_requests": more_requests,
-               "today": today_taipei(),
+               "today": today_taipei(), "open_step": step if step in OPEN_STEPS else "",
                **register_flags(current_user, bool(open_requests))}
     if role == access.VOLUNTEER:
         context["past_requests"] = db.session.scalars(

@@ -4,6 +4,7 @@ import logging
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import and_
 
 from portal.platform import access
 from portal.platform.forms import check_version, options
@@ -12,6 +13,7 @@ from portal.platform.timeutil import today_taipei
 
 from . import bp, registry
 from .forms import ConfirmForm, UploadForm
+from .models import BatchStatus, ImportBatch
 from .pipeline import Context
 from .report import batch_status, download, errors_csv
 from .scopes import batch_scope, get_batch_or_404
@@ -58,7 +60,10 @@ def index():
         batch, outcome = preview_upload(registry.get(form.kind.data), context(), form.file.data, form.encoding.data)
         log.info("import %s uploaded by user %s: %s", batch.id, current_user.id, outcome.status)
         return redirect(url_for(".show", batch_id=batch.id))
-    return render_template("imports/index.html", form=form, batches=recent_batches(batch_scope(current_user)),
+    scope = batch_scope(current_user)
+    if request.args.get("waiting"):   # the home page's work list: checked, valid, waiting for confirmation
+        scope = and_(scope, ImportBatch.status == BatchStatus.PREVIEWED, ImportBatch.error_count == 0)
+    return render_template("imports/index.html", form=form, batches=recent_batches(scope),
                            kinds=registry.allowed()), \
         422 if form.errors else 200
 

@@ -8,6 +8,7 @@ from portal.platform import access
 from portal.platform.extensions import db
 from portal.platform.htmx import is_fragment_request, page_or_fragment
 from portal.platform.i18n import LANGUAGES
+from portal.platform.timeutil import today_taipei
 from portal.records.serving import serving
 from portal.registry.models import Unit
 from portal.registry.scopes import unit_scope, visible_memberships
@@ -15,6 +16,7 @@ from portal.volunteers import my_record
 
 from . import bp
 from .navigation import menu_items
+from .worklist import work_list
 
 
 @bp.app_context_processor
@@ -43,8 +45,11 @@ def home():
     # Units: at most ~20,000 rows of one narrow table. Volunteers: kept per scope by every write
     # (records.serving), not a distinct count over a million memberships at each sign-in.
     units = db.session.scalar(select(func.count()).select_from(Unit).where(unit_scope(current_user)))
+    # What waits for this user: one statement for every workflow of the role (main.worklist).
+    today = today_taipei()
     return render_template("main/staff_home.html", unit_count=units, volunteer_count=serving(current_user),
-                           can_register=access.may_call("volunteers.new"))
+                           can_register=access.may_call("volunteers.new"), work=work_list(current_user, today),
+                           today=today)
 
 
 @bp.post("/language")

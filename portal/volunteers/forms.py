@@ -18,6 +18,7 @@ STATUS_CHOICES = [(MembershipStatus.ACTIVE.value, _l("Serving")), (MembershipSta
                   (MembershipStatus.TRAINEE.value, _l("Trainee")), (MembershipStatus.LEFT.value, _l("Left"))]
 FILTER_STATUSES = [("", _l("Any status"))] + STATUS_CHOICES
 YES_NO = [("", _l("Any")), ("yes", _l("Yes")), ("no", _l("No"))]
+PHOTO_FILTER = [("", _l("Any")), ("pending", _l("Waiting for acceptance"))]
 
 _PHONE = re.compile(r"^[0-9+()#\- ]{6,30}$")
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
@@ -127,6 +128,7 @@ class RosterFilter(Form):
     training = SelectField(_l("Training complete?"), choices=options(YES_NO), validators=[Optional()])
     book = SelectField(_l("Record book?"), choices=options(YES_NO), validators=[Optional()])
     insured = SelectField(_l("Insured today?"), choices=options(YES_NO), validators=[Optional()])
+    photo = SelectField(_l("ID photo"), choices=options(PHOTO_FILTER), validators=[Optional()])
     page = IntegerField(validators=[Optional()])
 
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, case, func, not_, or_, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy import and_, case, exists, func, not_, or_, select
+from sqlalchemy.orm import aliased, contains_eager
 
 from portal.hours.summaries import HourMonth
 from portal.insurance.facts import covered
@@ -19,7 +19,7 @@ from portal.platform.extensions import db
 from portal.platform.pagination import KeysetPage, asc, bounded_count, keyset
 from portal.records.operations import valid_book_exists
 from portal.registry.identity import normalise
-from portal.registry.models import Membership, Person, Unit
+from portal.registry.models import Membership, Person, PhotoStatus, Unit
 from portal.registry.scopes import membership_scope
 from portal.training.facts import verified_basic, verified_special
 
@@ -88,6 +88,10 @@ def filtered(query, form, user, today: date):
         query = query.where(Membership.field_code == form.field.data)
     if form.status.data:
         query = query.where(Membership.status == form.status.data)
+    if form.photo.data == PhotoStatus.PENDING:   # photos the unit has to accept (the home page's work list)
+        waiting = aliased(Person)   # never correlated with the Person the list joins
+        query = query.where(exists().where(waiting.id == Membership.person_id,
+                                           waiting.photo_status == PhotoStatus.PENDING))
     flags = conditions(today)
     for key, wanted in flag_filters(form).items():
         query = query.where(flags[key] if wanted else not_(flags[key]))

@@ -54,7 +54,7 @@ def roster_filter() -> RosterFilter:
     form.unit.choices = options([("", _("All my units"))] + [(str(u.id), f"{u.code} {localized(u)}") for u in units])
     form.field.choices = options([("", _("Any field"))]) + field_choices(localized)
     if not form.validate():
-        for f in (form.unit, form.field, form.status, form.q, form.training, form.book, form.insured):
+        for f in (form.unit, form.field, form.status, form.q, form.training, form.book, form.insured, form.photo):
             if f.errors:
                 f.data = ""
     return form
