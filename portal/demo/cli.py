@@ -15,6 +15,7 @@ from portal.registry.operations import authority_for, create_unit, seed_referenc
 from . import bp
 from .awards import load_awards
 from .records import load_insurance, load_photos_and_books, load_records
+from .resolutions import load_resolutions
 
 DEMO_PASSWORD = "demo-password-2026"
 
@@ -130,6 +131,7 @@ def demo_data(volunteers, if_empty):
                                          **account_scope(scope, units))
         click.echo(f"  {username:24} {role}")
     awards = load_awards(people, accounts, today, volunteer)
+    load_resolutions()
     db.session.commit()
     click.echo(f"loaded {len(units)} units, {len(people)} volunteers ({len(trained)} trained), "
                f"{hour_rows} monthly hour rows, {books} record books, {insured} insured, "

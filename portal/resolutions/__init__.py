@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("resolutions", __name__, url_prefix="/resolutions")
 
-from . import views  # noqa: E402,F401
+from . import item_views, views  # noqa: E402,F401
