@@ -8,8 +8,8 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
-from portal.insurance.models import InsuranceEnrolment, InsurancePolicy
 from portal.hours.models import HourEntry
+from portal.insurance.models import InsuranceEnrolment, InsurancePolicy
 from portal.platform.extensions import db
 from portal.platform.timeutil import today_taipei
 from portal.records.serving import HeadcountDay, key_of, keys_of_unit, parse_key, recounted
