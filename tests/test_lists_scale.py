@@ -402,3 +402,16 @@ def test_a_spooled_response_streams_the_file_and_closes_it(app):
     assert len(body) == spool.size == int(response.headers["Content-Length"]) and spool.file.closed
     assert response.headers["Content-Disposition"] == 'attachment; filename="x.csv"'
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_the_all_history_total_of_a_scope_reads_the_years_and_equals_the_months(world, diary, client):
+    """No date filter: the county's and ministry's first view sums hour_unit_years (a twelfth of the month
+    rows); the total is the one the month rows give for a range covering every entry."""
+    login(client, world.users["clerk_a"])
+    english(client)
+    with count_queries() as statements:
+        everything = totals_on(client.get("/hours/").get_data(as_text=True))
+    assert any("hour_unit_years" in s for s in statements)
+    assert not any("hour_unit_months" in s for s in statements)
+    covering = totals_on(client.get("/hours/?start=2001-01-20&end=2100-12-31").get_data(as_text=True))
+    assert everything == covering and everything[0] > 0

@@ -24,7 +24,7 @@ from .models import EntryStatus, HourEntry
 from .rules import MAX_RANGE_DAYS
 from .scopes import entry_scope, writable_entry_scope
 from .spreadsheets import mohw_row, portal_row
-from .summaries import HourMonth, HourUnitMonth
+from .summaries import HourMonth, HourUnitMonth, HourUnitYear
 
 ORDER = (desc(HourEntry.start_on), desc(HourEntry.id))
 # A person's entries are few (a very active volunteer has a few thousand): counted exactly; a unit's or an
@@ -114,9 +114,15 @@ def _summary_totals(form, user, person_id: int | None) -> Totals:
     personal = person_id if person_id is not None else (user.person_id if user.role == access.VOLUNTEER else None)
     if user.role == access.VOLUNTEER and not user.person_id:
         return Totals(0, 0)
-    table = HourMonth if personal is not None else HourUnitMonth
+    if personal is not None:
+        table = HourMonth
+    elif form.start.data or form.end.data:
+        table = HourUnitMonth
+    else:  # all of history, the county's and ministry's first view: years, a twelfth of the month rows
+        table = HourUnitYear
     query = select(func.coalesce(func.sum(table.entries), 0), func.coalesce(func.sum(table.half_hours), 0))
-    query = query.where(*_months(table, form))
+    if table is not HourUnitYear:
+        query = query.where(*_months(table, form))
     if personal is not None:
         query = query.where(HourMonth.person_id == personal)
     if user.role != access.VOLUNTEER:
