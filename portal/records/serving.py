@@ -308,6 +308,31 @@ def rebuild(connection=None, today: date | None = None, step: int = 50_000, prog
     return written
 
 
+def differences(today: date | None = None, step: int = 50_000) -> int:
+    """How many people's stored spans and (scope, birth year, day) sums differ from a recomputation."""
+    today = today or today_taipei()
+    run = db.session.execute
+    keys = _unit_keys(run, run(select(Unit.id)).scalars())
+    expected: dict = defaultdict(int)
+    differ = 0
+    top = run(select(func.max(Membership.person_id))).scalar() or 0
+    stored_top = run(select(func.max(HeadcountPerson.person_id))).scalar() or 0
+    for low in range(0, max(top, stored_top) + 1, step):
+        def people(column, low=low):
+            return and_(column >= low, column < low + step)
+        fresh = load_states(run, people)
+        stored = {p: (y, s) for p, y, s in run(select(HeadcountPerson.person_id, HeadcountPerson.birth_year,
+                                                      HeadcountPerson.spans).where(people(HeadcountPerson.person_id)))}
+        differ += sum(1 for p in set(fresh) | set(stored) if fresh.get(p) != stored.get(p))
+        for state in fresh.values():
+            contribution(state, keys, today, 1, expected)
+    found: dict = defaultdict(int)
+    for scope, year, day, people in run(select(HeadcountDay.scope, HeadcountDay.birth_year, HeadcountDay.day,
+                                               HeadcountDay.people)):
+        found[(scope, year, day if day > today else BASE)] += people
+    return differ + sum(1 for k in set(expected) | set(found) if expected.get(k, 0) != found.get(k, 0))
+
+
 def fold(connection=None, today: date | None = None) -> int:
     """Move the rows of passed days into their base rows (the sums stay the same); the rows moved."""
     connection = connection or db.session.connection()
