@@ -625,3 +625,19 @@ def test_the_marker_keeps_the_access_policy_in_either_order(replica_setup):
     for endpoint in ("probe", "locked"):
         view = app.view_functions[endpoint]
         assert view.reads_from_replica and access.allowed_roles(endpoint) == frozenset(access.EVERYONE)
+
+
+# The read-mostly pages a replica takes off the primary (lists and reports of other people's records,
+# where a moment of lag is harmless; the browser that just wrote stays on the primary anyway).
+REPLICA_PAGES = {"hours.index", "hours.person", "hours.unit", "hours.search", "volunteers.index",
+                 "records.completeness", "honor_cards.eligibility", "honor_cards.person_eligibility",
+                 "awards.index"}
+
+
+def test_the_heavy_read_pages_are_marked_for_the_replica(app):
+    marked = {name for name, view in app.view_functions.items() if getattr(view, "reads_from_replica", False)}
+    assert REPLICA_PAGES <= marked
+    # Marked pages answer GET only: a POST handler on the replica would read what it is about to change.
+    for name in marked:
+        methods = {m for rule in app.url_map.iter_rules(name) for m in rule.methods} - {"HEAD", "OPTIONS"}
+        assert methods == {"GET"}, name

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from portal.platform import access
+from portal.platform.database import reads_from_replica
 from portal.platform.extensions import db
 from portal.platform.forms import check_version
 from portal.platform.htmx import page_or_fragment
@@ -51,6 +52,7 @@ class Row:
 
 @bp.get("/")
 @access.allow(access.VOLUNTEER, *access.RECORD_READERS)
+@reads_from_replica
 def index():
     """Unit staff: who can get an award in the chosen round, and the unit's applications in it."""
     other = elsewhere(current_user)

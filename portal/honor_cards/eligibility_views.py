@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from portal.platform import access
+from portal.platform.database import reads_from_replica
 from portal.platform.extensions import db
 from portal.platform.forms import check_version, options
 from portal.platform.htmx import page_or_fragment
@@ -52,6 +53,7 @@ def eligibility_filter():
 
 @bp.get("/eligibility")
 @access.allow(*READERS)
+@reads_from_replica
 def eligibility():
     form, unit = eligibility_filter()
     today = today_taipei()
@@ -64,6 +66,7 @@ def eligibility():
 
 @bp.get("/people/<int:person_id>/eligibility")
 @access.allow(access.VOLUNTEER, *READERS)
+@reads_from_replica
 def person_eligibility(person_id):
     """One volunteer's checklist; htmx requests get the fragment (for the volunteer record page)."""
     person = get_person_or_404(person_id, current_user)

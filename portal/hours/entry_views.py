@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
 from portal.platform import access
+from portal.platform.database import reads_from_replica
 from portal.platform.extensions import db
 from portal.platform.forms import check_version
 from portal.platform.htmx import is_fragment_request, page_or_fragment
@@ -116,6 +117,7 @@ def check():
 
 @bp.get("/search")
 @access.allow(*access.UNIT_STAFF)
+@reads_from_replica
 def search():
     people = search_roster(current_user.unit_id, request.args.get("q", ""))
     return render_template("hours/_people.html", candidates=people, person=None,

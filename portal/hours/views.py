@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.platform import access, audit
-from portal.platform.database import expect_write
+from portal.platform.database import expect_write, reads_from_replica
 from portal.platform.exports import spool_csv, spool_xlsx
 from portal.platform.extensions import db
 from portal.platform.forms import options
@@ -46,6 +46,7 @@ def hours_filter(form_class=HoursFilter):
 
 @bp.get("/")
 @access.allow(*READERS)
+@reads_from_replica
 def index():
     form = hours_filter()
     page = entries_page(form, current_user, request.args.get(CURSOR_ARG))
@@ -88,6 +89,7 @@ def export():
 
 @bp.get("/people/<int:person_id>")
 @access.allow(*READERS)
+@reads_from_replica
 def person(person_id):
     person = get_person_or_404(person_id, current_user)
     totals = person_totals(person.id, totals_row_units(current_user))
@@ -99,6 +101,7 @@ def person(person_id):
 
 @bp.get("/units/<int:unit_id>")
 @access.allow(*access.RECORD_READERS)
+@reads_from_replica
 def unit(unit_id):
     unit = get_unit_or_404(unit_id, current_user)
     months = unit_monthly_totals(unit.id)

@@ -14,7 +14,7 @@ from flask_login import current_user
 from sqlalchemy import and_, select
 
 from portal.platform import access, audit
-from portal.platform.database import expect_write
+from portal.platform.database import expect_write, reads_from_replica
 from portal.platform.exports import csv_response
 from portal.platform.extensions import db
 from portal.platform.forms import options
@@ -67,6 +67,7 @@ def chosen_county(form) -> str | None:
 
 @bp.get("/completeness")
 @access.allow(*access.RECORD_READERS)
+@reads_from_replica
 def completeness():
     form = ListFilter(request.args)
     form.unit.choices = options([("", _("All units"))])

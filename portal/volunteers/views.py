@@ -7,7 +7,7 @@ from flask_login import current_user
 from wtforms.validators import ValidationError
 
 from portal.platform import access, audit, uploads
-from portal.platform.database import expect_write
+from portal.platform.database import expect_write, reads_from_replica
 from portal.platform.exports import spool_csv
 from portal.platform.extensions import db
 from portal.platform.forms import check_version, options
@@ -62,6 +62,7 @@ def roster_filter() -> RosterFilter:
 
 @bp.get("/")
 @access.allow(*access.RECORD_READERS)
+@reads_from_replica
 def index():
     form = roster_filter()
     today = today_taipei()
