@@ -226,6 +226,28 @@ def award_ids(name):
     return lambda w: {key: ids[name] for key, ids in _awards(w).items()}
 
 
+def _resolutions(w):
+    """Per unit: a liaison meeting (ROC 111, 112, 113) with one item whose responsible body is the unit's
+    county (A: Taipei, C: Kaohsiung) or, for B, the central education authority; its assignment (made once)."""
+    if not hasattr(w, "resolutions"):
+        from portal.registry.operations import authority_for
+        from portal.resolutions.operations import create_meeting, create_resolution
+        bodies = {"A": authority_for("county", "TPE", None), "B": authority_for("sector_central", None, "education"),
+                  "C": authority_for("county", "KHH", None)}
+        w.resolutions = {}
+        for year, key in ((111, "A"), (112, "B"), (113, "C")):
+            meeting = create_meeting({"roc_year": year}, None)
+            item = create_resolution(meeting, {"seq": 1, "subject": "案由", "decision": "決議"}, [bodies[key].id], None)
+            w.resolutions[key] = {"meeting_id": meeting.id, "resolution_id": item.id,
+                                  "assignment_id": item.bodies[0].id}
+        db.session.commit()
+    return w.resolutions
+
+
+def resolution_ids(name):
+    return lambda w: {key: ids[name] for key, ids in _resolutions(w).items()}
+
+
 # parameter name -> function(world) -> {"A"|"B"|"C": id of an object belonging to that unit}
 OBJECTS = {
     "person_id": person_ids,
@@ -250,7 +272,11 @@ OBJECTS = {
     "card_batch_id": honor_card_ids("card_batch_id"),
     "award_application_id": award_ids("award_application_id"),
     "round_id": award_ids("round_id"),
+    "channel_round_id": award_ids("round_id"),
     "award_id": award_ids("award_id"),
+    "meeting_id": resolution_ids("meeting_id"),
+    "resolution_id": resolution_ids("resolution_id"),
+    "assignment_id": resolution_ids("assignment_id"),
 }
 
 # Which units' objects each persona may NOT reach (the volunteer is person "a", who serves in A).
@@ -269,7 +295,9 @@ FOREIGN = {
 
 def string_params(w) -> dict:
     """Values for the non-integer URL parameters, so that every page can be opened in tests."""
-    return {"kind": "performance", "name": "hours-template.xlsx", "token": _token_of_a(w)}
+    return {"kind": "performance", "name": "hours-template.xlsx", "token": _token_of_a(w),
+            # the dashboards (stats): unit A's county, one of its tables as CSV
+            "code": "TPE", "table": "summary", "fmt": "csv"}
 
 
 def _token_of_a(w):
@@ -281,6 +309,16 @@ def _token_of_a(w):
 # Award applications go to the unit's sector authority: unit B (Taipei, education) has a local one, so the
 # central education authority reviews none of the world's units.
 FOREIGN_BY_PARAM = {("admin", "user_id"): set(), ("sector_central", "award_application_id"): {"A", "B", "C"}}
+# Award rounds are national: every authority opens any round's channel statistics (counting only its own units).
+FOREIGN_BY_PARAM.update({(p, "channel_round_id"): set()
+                         for p in ("county_tpe", "county_khh", "sector_local", "sector_central")})
+
+# Liaison meetings' minutes are public: every authority reads every meeting and item. Progress is posted by
+# the item's own body only (A: Taipei county, B: the central education authority, C: Kaohsiung county).
+FOREIGN_BY_PARAM.update({(p, name): set() for p in ("county_tpe", "county_khh", "sector_local", "sector_central")
+                         for name in ("meeting_id", "resolution_id")})
+FOREIGN_BY_PARAM.update({("county_tpe", "assignment_id"): {"B", "C"}, ("sector_local", "assignment_id"): {"A", "B", "C"},
+                         ("ministry", "assignment_id"): {"A", "B", "C"}})
 
 
 def foreign(persona: str, params) -> set:

@@ -1,8 +1,12 @@
 """Award-channel statistics (issue 12 part 3): applying bodies, counting applications, classes, scope, the page,
 its downloads, and the seed-shaped 2024 round (36.1 % / 63.9 %, 12 / 26 / 3)."""
+import csv
+import io
 from datetime import date
 
 import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
 
 from portal.awards.channels import (
     SUMMARY_KEYS,
@@ -14,8 +18,10 @@ from portal.awards.channels import (
     share,
 )
 from portal.awards.models import AwardApplication, AwardRound, Scheme
+from portal.platform.audit import AuditLog
 from portal.platform.extensions import db
 from portal.registry.operations import authority_for
+from tests.conftest import login
 
 
 def make_round(year=2024, scheme=Scheme.HEALTH_WELFARE) -> AwardRound:
@@ -136,3 +142,63 @@ def test_scope(channels):
     assert round_summary(rid, channel_unit_scope(u["sector_central"]))["bodies"] == 0
     for name in ("clerk_a", "volunteer", "admin"):
         assert round_summary(rid, channel_unit_scope(u[name]))["eligible"] == 0
+
+
+# --- the page and its downloads ---------------------------------------------------------------------------
+
+def test_page_shows_the_scope_s_table_totals_and_chart(app, channels):
+    w = channels
+    client = login(app.test_client(), w.users["ministry"])
+    page = client.get(f"/awards/rounds/{w.round.id}/channels").get_data(as_text=True)
+    assert "臺北市社會福利主管機關" in page and "高雄市社會福利主管機關" in page
+    assert "50.0" in page and 'role="img"' in page and "<svg" in page
+    assert "教育" not in page.split("<tbody>")[1].split("</tbody>")[0]     # no counting application
+    # The sector authority of Taipei's social units sees its own body only; the other county's body is not there.
+    client = login(app.test_client(), w.users["sector_local"])
+    page = client.get(f"/awards/rounds/{w.round.id}/channels").get_data(as_text=True)
+    assert "臺北市社會福利主管機關" in page and "高雄市" not in page
+    assert "66.7" in page and "33.3" in page
+    # Units and volunteers may not open it at all.
+    for name in ("clerk_a", "volunteer", "admin"):
+        assert login(app.test_client(), w.users[name]).get(
+            f"/awards/rounds/{w.round.id}/channels").status_code == 403
+    assert login(app.test_client(), w.users["ministry"]).get("/awards/rounds/987654/channels").status_code == 404
+
+
+def test_english_page(app, channels):
+    w = channels
+    w.users["ministry"].locale = "en"
+    db.session.commit()
+    page = login(app.test_client(), w.users["ministry"]).get(
+        f"/awards/rounds/{w.round.id}/channels").get_data(as_text=True)
+    assert "Online and paper applications" in page and "Taipei City Social welfare Authority" in page
+    assert "Paper only" in page and "Partly online" in page
+
+
+def test_csv_and_xlsx_downloads_are_audited(app, channels):
+    w = channels
+    client = login(app.test_client(), w.users["ministry"])
+    response = client.get(f"/awards/rounds/{w.round.id}/channels.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    lines = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+    assert lines[0][:3] == ["申請單位", "符合獎勵規定人數", "線上申請"]
+    assert lines[1][:7] == ["臺北市社會福利主管機關", "3", "2", "66.7", "1", "33.3", "部分線上化"]
+    assert lines[-1][:6] == ["合計", "4", "2", "50.0", "2", "50.0"]
+    response = client.get(f"/awards/rounds/{w.round.id}/channels.xlsx")
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.get_data()))
+    table = list(book.worksheets[0].iter_rows(values_only=True))
+    assert table[-1][:6] == ("合計", 4, 2, "50.0", 2, "50.0")
+    exports = db.session.scalars(select(AuditLog).where(AuditLog.action == "award.channels_export")).all()
+    assert len(exports) == 2 and all(e.object_id == w.round.id for e in exports)
+
+
+def test_latest_round_redirect(app, channels):
+    w = channels
+    client = login(app.test_client(), w.users["county_tpe"])
+    response = client.get("/awards/channels")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/rounds/{w.round.id}/channels")
+    other = make_round(2025)
+    assert client.get("/awards/channels").headers["Location"].endswith(f"/rounds/{other.id}/channels")
+    assert client.get(f"/awards/channels?round={w.round.id}").headers["Location"].endswith(
+        f"/rounds/{w.round.id}/channels")

@@ -7,6 +7,7 @@ bp = Blueprint("awards", __name__, url_prefix="/awards", cli_group="awards")
 from . import (  # noqa: E402,F401
     application_views,
     award_views,
+    channel_views,
     import_views,
     paper_views,
     review_views,
