@@ -3,7 +3,7 @@ issued by a background job whose progress an htmx page polls, without blocking t
 import random
 import re
 import time
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
@@ -15,6 +15,7 @@ from portal.documents.operations import document_file
 from portal.hours.models import HourEntry
 from portal.platform.extensions import db
 from portal.platform.jobs import Job, wait
+from portal.platform.timeutil import utcnow
 from portal.registry.models import Membership, Person
 from tests.conftest import login
 
@@ -125,3 +126,21 @@ def test_ineligible_volunteers_are_not_prepared(threaded_app, make_unit, make_us
     client = login(threaded_app.test_client(), clerk)
     client.post("/documents/batches/prepare")
     assert db.session.scalar(select(func.count()).select_from(CertificateRequest)) == 0
+
+
+def test_the_progress_page_gives_up_on_a_batch_whose_worker_died(app, client, make_unit, make_user):
+    """A worker killed mid-batch stops reporting; the page the clerk polls notices it past the staleness
+    limit and shows the job failed (its last attempt) instead of a bar frozen for ever."""
+    app.config.update(JOB_STALE_SECONDS=300, JOB_MAX_ATTEMPTS=1)
+    unit = make_unit("TPE", "social", "private", code="TPE-DEAD", name="臺北停擺協會")
+    clerk = make_user("dead.clerk", "unit_clerk", unit_id=unit.id)
+    beat = utcnow() - timedelta(seconds=301)
+    job = Job(kind=batch.JOB_KIND, status="running", attempts=1, started_at=beat, heartbeat_at=beat,
+              locale="en", backend="rq", unit_id=unit.id, created_by_id=clerk.id, total=10, done=4)
+    db.session.add(job)
+    db.session.commit()
+    job_id = job.id
+    login(client, clerk)
+    assert client.get(f"/documents/jobs/{job_id}").status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Job, job_id).status == "failed"

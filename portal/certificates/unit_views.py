@@ -87,6 +87,9 @@ def issue_batch():
 @bp.get("/documents/jobs/<int:job_id>")
 @access.allow(*access.UNIT_STAFF)
 def job_progress(job_id):
+    # The page polled while a batch runs is where a dead worker would be noticed: give up on stale jobs
+    # (two small indexed queries when none is) so the clerk sees "failed" instead of a frozen bar.
+    jobs.reap_stale()
     job = get_job_or_404(job_id, current_user)
     return page_or_fragment("certificates/job.html", "progress", job=job)
 
