@@ -34,7 +34,7 @@ class Page:
     key: str                         # for BENCH_PAGES
     label: str                       # may name manifest values: {volunteer_entries}, {big_members}
     persona: str | None              # manifest account signed in, None for public pages
-    path: str                        # may name manifest values: {big_unit}, {round}, {token}
+    path: str                        # may name manifest values: {big_unit}, {round}, {token}, {county}
     concurrency: tuple | None = None  # None: BENCH_CONCURRENCY
 
 
@@ -54,6 +54,16 @@ PAGES = [
     Page("ministry-completeness", "ministry completeness", "ministry", "/records/completeness"),
     Page("ministry-hours", "ministry hours list", "ministry", "/hours/"),
     Page("verify", "verification page (/verify/<token>)", None, "/verify/{token}"),
+    # Issue 12: what the authorities run the system for.
+    Page("dash-county", "county dashboard", "county", "/stats/"),
+    Page("dash-sector", "local sector authority dashboard", "sector", "/stats/"),
+    Page("dash-ministry", "ministry dashboard (every county)", "ministry", "/stats/"),
+    Page("dash-drill-county", "ministry dashboard, one county", "ministry", "/stats/county/{county}"),
+    Page("dash-drill-unit", "county dashboard, the big unit", "county", "/stats/unit/{big_unit}"),
+    Page("channels", "award channels of a round (ministry)", "ministry", "/awards/rounds/{round}/channels"),
+    Page("home-clerk", "unit home page with its work list", "clerk", "/"),
+    Page("home-county", "county home page with its work list", "county", "/"),
+    Page("home-ministry", "ministry home page with its work list", "ministry", "/"),
     Page("post", "hours entry POST", "clerk", "/hours/new"),
 ]
 
@@ -141,6 +151,7 @@ class PortalRun:
     def values(self, **extra) -> dict:
         m = self.manifest
         return {"big_unit": m["big_unit"]["id"], "big_members": m["big_unit"].get("members", 0),
+                "county": m["accounts"]["county"].get("county_code", ""),
                 "round": m.get("award_round_id", ""), "token": m.get("verify_token", ""),
                 "volunteer_entries": m["accounts"]["volunteer"].get("entries", 0), **extra}
 
