@@ -11,8 +11,7 @@ from .facts import Row, carried_rows, own_rows
 from .labels import bodies_text, meeting_line, meeting_title, outcome_label, status_label
 from .models import Meeting, Status
 
-COLUMNS = (_l("No."), _l("Subject"), _l("Decision"), _l("Responsible bodies"), _l("Progress"), _l("Assessment"))
-PARTS = ("previous", "own")
+COLUMNS = (_l("No."), _l("Subject"), _l("Decision taken"), _l("Responsible bodies"), _l("Progress"), _l("Assessment"))
 
 
 def part_title(part: str) -> str:

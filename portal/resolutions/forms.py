@@ -10,7 +10,7 @@ from portal.platform.i18n import localized
 from portal.platform.timeutil import today_taipei
 from portal.registry.models import Authority, AuthorityKind
 
-from .models import OUTCOME_LABELS, STATUS_LABELS, Outcome, Status
+from .models import OUTCOME_LABELS, STATUS_LABELS, Status
 from .rules import EARLIEST_ROC_YEAR, LATEST_ROC_YEAR
 
 TEXT_MAX = 4000
@@ -53,7 +53,7 @@ class ResolutionForm(Form):
     seq = IntegerField(_l("Number at the meeting"), validators=[DataRequired(), NumberRange(1, 999)],
                        description=_l("The n of 113-n."))
     subject = TextAreaField(_l("Subject"), filters=[clean_text], validators=[DataRequired(), Length(max=TEXT_MAX)])
-    decision = TextAreaField(_l("Decision"), filters=[clean_text], validators=[DataRequired(), Length(max=TEXT_MAX)])
+    decision = TextAreaField(_l("Decision taken"), filters=[clean_text], validators=[DataRequired(), Length(max=TEXT_MAX)])
     bodies = SelectMultipleField(_l("Responsible bodies"), coerce=str, validators=[DataRequired()],
                                  description=_l("Their accounts report progress on the item."))
     version = HiddenField()
@@ -90,5 +90,3 @@ class ItemFilter(Form):
     body = SelectField(_l("Responsible body"), validators=[Optional()],
                        choices=options([("", _l("Any body")), ("mine", _l("My body"))]))
 
-
-OUTCOMES = tuple(Outcome)

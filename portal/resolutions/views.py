@@ -1,6 +1,6 @@
 """Meetings: the list, recording and editing one (ministry), its page with both lists, and the lists as
 PDF and XLSX (the minutes' annex table)."""
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -96,19 +96,15 @@ def meeting(meeting_id):
                            part_title=annex.part_title, columns=annex.header())
 
 
-def _part(part: str) -> str:
-    if part not in annex.PARTS:
-        abort(404)
-    return part
-
-
-@bp.get("/meetings/<int:meeting_id>/<part>.pdf")
+# One URL per list and format (the list is in the path, not a parameter to guess).
+@bp.get("/meetings/<int:meeting_id>/previous.pdf", defaults={"part": "previous"})
+@bp.get("/meetings/<int:meeting_id>/own.pdf", defaults={"part": "own"})
 @access.allow(*access.AUTHORITIES)
 def meeting_pdf(meeting_id, part):
     expect_write()
     meeting = get_meeting_or_404(meeting_id, current_user)
     try:
-        body = annex.render_pdf(meeting, _part(part))
+        body = annex.render_pdf(meeting, part)
     except MissingGlyphError as exc:
         for message in exc.messages():
             flash(message, "error")
@@ -121,12 +117,13 @@ def meeting_pdf(meeting_id, part):
     return response
 
 
-@bp.get("/meetings/<int:meeting_id>/<part>.xlsx")
+@bp.get("/meetings/<int:meeting_id>/previous.xlsx", defaults={"part": "previous"})
+@bp.get("/meetings/<int:meeting_id>/own.xlsx", defaults={"part": "own"})
 @access.allow(*access.AUTHORITIES)
 def meeting_xlsx(meeting_id, part):
     expect_write()
     meeting = get_meeting_or_404(meeting_id, current_user)
-    body, rows = annex.xlsx(meeting, _part(part))
+    body, rows = annex.xlsx(meeting, part)
     audit.record("resolutions.export", meeting, part=part, format="xlsx", rows=rows)
     db.session.commit()
     response = Response(body, mimetype=XLSX_TYPE)
