@@ -16,6 +16,7 @@ from . import bp
 from .awards import load_awards
 from .records import load_insurance, load_photos_and_books, load_records
 from .resolutions import load_resolutions
+from .round_2024 import AlreadyLoaded, RoundTaken, load_round_2024
 
 DEMO_PASSWORD = "demo-password-2026"
 
@@ -102,8 +103,13 @@ def make_people(rng: random.Random, count: int, units: list[Unit]):
 @bp.cli.command("demo-data")
 @click.option("--volunteers", default=500, show_default=True)
 @click.option("--if-empty", is_flag=True, help="do nothing when the database already holds units")
-def demo_data(volunteers, if_empty):
+@click.option("--seed-round-2024", is_flag=True,
+              help="only add the 2024 health-and-welfare round shaped like the ministry's statistics "
+                   "(41 applying bodies, 5,360 eligible, 36.1 %% on paper); once per database")
+def demo_data(volunteers, if_empty, seed_round_2024):
     """Load the demo data set and print the demo logins."""
+    if seed_round_2024:
+        return load_seed_round()
     if db.session.scalar(select(func.count()).select_from(Unit)):
         if if_empty:
             click.echo("database not empty; demo data not loaded")
@@ -137,6 +143,21 @@ def demo_data(volunteers, if_empty):
                f"{hour_rows} monthly hour rows, {books} record books, {insured} insured, "
                f"{awards['rounds']} award rounds, {awards['awards']} awards, "
                f"{awards['applications']} open applications")
+
+
+def load_seed_round():
+    try:
+        loaded = load_round_2024()
+    except AlreadyLoaded:
+        click.echo("the 2024 demo round is already loaded; nothing changed")
+        return
+    except RoundTaken:
+        raise click.ClickException("a health-and-welfare round of 2024 already exists; the demo round "
+                                   "goes into a database without one") from None
+    db.session.commit()
+    click.echo(f"loaded the 2024 health-and-welfare round (id {loaded['round']}): {loaded['bodies']} applying bodies, "
+               f"{loaded['applications']} applications of {loaded['people']} volunteers, "
+               f"{loaded['hour_entries']} hour entries")
 
 
 def account_scope(scope: dict, units: list[Unit]) -> dict:
