@@ -87,7 +87,8 @@ def _check_seq(meeting_id: int, seq: int, resolution_id: int | None):
 
 
 def _set_bodies(resolution: Resolution, authority_ids: list[int], user) -> dict:
-    """Add, re-add or take off bodies (marked, never deleted); return {"added": [...], "removed": [...]}."""
+    """Add, re-add or take off bodies (marked, never deleted; the caller flushes); return
+    {"added": [...], "removed": [...]}."""
     rows = {b.authority_id: b for b in db.session.scalars(
         select(ResolutionBody).where(ResolutionBody.resolution_id == resolution.id))}
     added, removed, now, actor = [], [], utcnow(), getattr(user, "id", None)
@@ -106,8 +107,6 @@ def _set_bodies(resolution: Resolution, authority_ids: list[int], user) -> dict:
         if authority_id not in authority_ids and row.removed_at is None:
             row.removed_at, row.removed_by_id = now, actor
             removed.append(authority_id)
-    db.session.flush()
-    db.session.expire(resolution, ["bodies"])
     return {"added": added, "removed": removed} if added or removed else {}
 
 
@@ -119,6 +118,8 @@ def create_resolution(meeting: Meeting, values: dict, authority_ids: list[int], 
     db.session.add(resolution)
     db.session.flush()
     _set_bodies(resolution, ids, user)
+    db.session.flush()
+    db.session.expire(resolution, ["bodies"])
     audit.record("resolutions.item_create", resolution, number=resolution.number, bodies=ids,
                  subject=resolution.subject, decision=resolution.decision)
     return resolution
@@ -129,13 +130,14 @@ def update_resolution(resolution: Resolution, values: dict, authority_ids: list[
         raise ResolutionError(_l("This item was withdrawn."))
     ids = _authorities(authority_ids)
     _check_seq(resolution.meeting_id, values["seq"], resolution.id)
+    bodies = _set_bodies(resolution, ids, user)  # reads first: its query would flush the field changes apart
     changed = _changes(resolution, values, ITEM_FIELDS)
-    bodies = _set_bodies(resolution, ids, user)
     if bodies:
         changed["bodies"] = bodies
     if changed:
-        resolution.updated_at = utcnow()
+        resolution.updated_at = utcnow()  # one UPDATE (one version step) for fields and bodies together
         db.session.flush()
+        db.session.expire(resolution, ["bodies"])
         audit.record("resolutions.item_update", resolution, number=resolution.number, changes=changed)
     return changed
 
