@@ -1,21 +1,23 @@
 """The KPI definitions (docs/kpi.md, portal/stats/kpi.py) on a small hand-made data set whose numbers were
 worked out by hand: active volunteers on 31 December, 65+, growth, "n/a", breakdowns, the edges of leaving
 and joining days and of 65th birthdays, completeness; the frozen, live and recounted figures agree."""
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import select
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, insert, select, update
 
 from portal.hours.models import HourEntry
 from portal.insurance.models import InsuranceEnrolment, InsurancePolicy
 from portal.platform.extensions import db
 from portal.platform.timeutil import today_taipei
-from portal.records.serving import HeadcountDay, key_of, keys_of_unit, parse_key, recounted
+from portal.records.serving import HeadcountDay, fold, key_of, keys_of_unit, live_counts, parse_key, rebuild
 from portal.registry.models import Membership, Person
 from portal.stats import kpi
-from portal.stats.headcounts import HeadcountYear, freeze
+from portal.stats.headcounts import HeadcountYear, differences, freeze, recounted
 from tests.conftest import login
 from tests.test_records import issue_for, make_ready
 
@@ -243,3 +245,95 @@ def test_completeness_of_a_scope(world, client):
     assert kpi.completeness_counts("county:TPE", today) == (4, 1)
     assert kpi.completeness_pct("county:TPE", date(today.year, 12, 31)) == Decimal("25.0")  # cover lasts the year
     assert kpi.completeness_pct("county:TPE", date(today.year + 1, 1, 1)) == Decimal("0.0")
+
+
+# --- the live summary equals the recomputation after any sequence of writes -------------------------------
+
+@pytest.fixture
+def crowd(app, make_unit, make_person):
+    units = [make_unit("TPE", "social", "private"), make_unit("TPE", "education", "public"),
+             make_unit("KHH", "social", "public")]
+    people = [make_person([units[i % 3]], name=f"志工{i}", birth_date=date(1955 + 5 * i, 12, 31)) for i in range(4)]
+    return units, [p.id for p in people]
+
+
+writes = st.lists(st.tuples(
+    st.sampled_from(["join", "join_later", "leave", "leave_today", "left_no_date", "pause", "rejoin", "birth",
+                     "no_birth", "bulk_leave", "bulk_status", "insert", "delete"]),
+    st.integers(0, 11), st.integers(-800, 800)), min_size=1, max_size=15)
+
+
+def write(op, pick, offset, units, person_ids, today):
+    person_id, unit = person_ids[pick % 4], units[pick % 3]
+    person = db.session.get(Person, person_id)
+    memberships = db.session.scalars(select(Membership).where(Membership.person_id == person_id)
+                                     .order_by(Membership.id)).all()
+    chosen = memberships[pick % len(memberships)] if memberships else None
+    day = today + timedelta(days=offset)
+    if op in ("join", "join_later"):
+        joined = day if op == "join_later" else today - timedelta(days=abs(offset))
+        joined -= timedelta(days=len(memberships))
+        if not any(m.unit_id == unit.id and m.field_code == unit.field_code and m.joined_on == joined
+                   for m in memberships):
+            db.session.add(Membership(person_id=person_id, unit_id=unit.id, field_code=unit.field_code,
+                                      joined_on=joined, status="active"))
+    elif op in ("leave", "leave_today") and chosen:
+        chosen.left_on = max(chosen.joined_on, today if op == "leave_today" else day)
+        chosen.status = "left"
+    elif op == "left_no_date" and chosen:
+        chosen.left_on, chosen.status = None, "left"
+    elif op == "pause" and chosen:
+        chosen.status = "paused"
+    elif op == "rejoin" and chosen:
+        chosen.left_on, chosen.status = None, "trainee"
+    elif op == "birth":
+        person.birth_date = date(1940 + pick * 3, 1 + pick, 1)
+    elif op == "no_birth":
+        person.birth_date = None
+    elif op == "bulk_leave":
+        db.session.execute(update(Membership).where(Membership.unit_id == unit.id)
+                           .values(status="left", left_on=today - timedelta(days=abs(offset) % 30),
+                                   version=Membership.version + 1))
+    elif op == "bulk_status":
+        db.session.execute(update(Membership).where(Membership.person_id == person_id)
+                           .values(status="active", left_on=None, version=Membership.version + 1))
+    elif op == "insert":
+        if not any(m.unit_id == unit.id and m.field_code == "health" and m.joined_on == day for m in memberships):
+            db.session.execute(insert(Membership), [{"person_id": person_id, "unit_id": unit.id, "field_code": "health",
+                                                     "joined_on": day, "status": "active", "version": 1}])
+    elif op == "delete" and chosen:
+        db.session.execute(delete(Membership).where(Membership.id == chosen.id))
+
+
+def all_keys(units):
+    keys = set()
+    for unit in units:
+        keys |= keys_of_unit(unit.id, unit.county_code, unit.field_code, unit.sector)
+    return sorted(keys | {"county:KHH", "county:HUA", "field:health"})
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sequence=writes)
+def test_the_live_headcount_equals_a_recount_after_any_writes(crowd, sequence):
+    units, person_ids = crowd
+    db.session.execute(delete(Membership).where(Membership.person_id.in_(person_ids[1:])))
+    db.session.commit()
+    today = today_taipei()
+    for op, pick, offset in sequence:
+        write(op, pick, offset, units, person_ids, today)
+        db.session.flush()
+        db.session.expire_all()
+    db.session.commit()
+    keys = all_keys(units)
+    days = [today, today + timedelta(days=1), today + timedelta(days=30), today + timedelta(days=801)]
+    for day in days:
+        for year in (today.year, today.year + 1, today.year + 30):
+            live = live_counts(keys, day, year)
+            assert live == {k: recounted(k, day, year) for k in keys}, (day, year)
+    assert differences() == 0
+    fold(today=today + timedelta(days=30))
+    assert live_counts(keys, today + timedelta(days=30), today.year) == {
+        k: recounted(k, today + timedelta(days=30), today.year) for k in keys}
+    rebuild()
+    assert differences() == 0
+    db.session.rollback()

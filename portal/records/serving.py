@@ -15,13 +15,12 @@ combination: "county:C", "field:F", "sector:S", "county_field:C:F", "county_sect
 "all", "unit:ID", "county:C", "county_field:C:F", "field:F"; the others are the dashboards' breakdowns).
 
 The live summary (`headcount_days`), kept in the write's transaction by summary_hooks.py: per scope key,
-birth year (0: unknown) and day, how the number of people serving changes on that day. The number
-serving on day D >= today is the sum of the rows with day <= D: changes up to the day they were written
-sit in the base row (BASE), later ones already known (a future joining day, the day after a leaving day)
-in the row of their day, so nothing runs at midnight (`fold` tidies passed days; the sums are right
-without it). Keeping the birth year gives "aged 65+ on 31 December of Y" (born in Y - 65 or before) for
-any year. `headcount_people` holds each person's counted spans, what the next write compares against.
-Units do not change county, field or sector in the portal; if one ever does, rebuild.
+birth year (0: unknown) and day, how the number of people serving changes that day; the number serving on
+D >= today is the sum of the rows with day <= D. Changes up to the day written sit in the base row (BASE),
+later ones already known (a future joining day, the day after a leaving day) in their day's row: nothing
+runs at midnight (`fold` tidies passed days). The birth year gives "aged 65+ on 31 December of Y" (born in
+Y - 65 or before) for any year. `headcount_people` keeps each person's counted spans for the next write to
+compare with. Units do not change county, field or sector in the portal; if one ever does, rebuild.
 
 The older `serving_counts` (current pairs, no dates; kept by summaries.py) is read by nothing any more.
 """
@@ -30,7 +29,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from itertools import combinations
 
-from sqlalchemy import Date, SmallInteger, String, Text, and_, case, delete, distinct, false, func, or_, select, true
+from sqlalchemy import Date, SmallInteger, String, Text, and_, case, delete, false, func, or_, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -128,19 +127,6 @@ def user_key(user) -> str | None:
             access.SECTOR_CENTRAL: f"field:{authority.field_code}"}.get(role)
 
 
-# --- the recomputation (the definition run over the raw tables) -------------------------------------------
-
-def recounted(key: str, day: date, year: int) -> tuple[int, int]:
-    """(people serving, of them aged 65+ on 31 December of `year`) in the scope on `day`, from the raw
-    memberships: what the summaries must give, and too slow for a page at national size."""
-    older = case((Person.birth_date <= age_65_cutoff(year), Membership.person_id))
-    row = db.session.execute(
-        select(func.count(distinct(Membership.person_id)), func.count(distinct(older)))
-        .select_from(Membership).join(Unit, Unit.id == Membership.unit_id).join(Person, Person.id == Membership.person_id)
-        .where(serving_on(day), unit_condition(key))).one()
-    return int(row[0]), int(row[1])
-
-
 # --- the live summary -----------------------------------------------------------------------------------
 
 class HeadcountDay(db.Model):
@@ -206,7 +192,7 @@ def load_states(run, people) -> dict[int, tuple[int, str]]:
     return {p: (years[p], encode({u: merged(s) for u, s in units.items()})) for p, units in by_person.items()}
 
 
-def _unit_keys(run, unit_ids: Iterable[int]) -> dict[int, set[str]]:
+def unit_keys_of(run, unit_ids: Iterable[int]) -> dict[int, set[str]]:
     ids = sorted(set(unit_ids))
     out = {}
     for start in range(0, len(ids), CHUNK):
@@ -268,7 +254,7 @@ def refresh(connection, person_ids: Iterable[int], today: date | None = None):
         changed = sorted(p for p in set(stored) | set(fresh) if stored.get(p) != fresh.get(p))
         if not changed:
             continue
-        keys = _unit_keys(run, {u for p in changed for s in (stored.get(p), fresh.get(p)) if s for u in decode(s[1])})
+        keys = unit_keys_of(run, {u for p in changed for s in (stored.get(p), fresh.get(p)) if s for u in decode(s[1])})
         changes: dict = defaultdict(int)
         for p in changed:
             contribution(stored.get(p), keys, today, -1, changes)
@@ -290,7 +276,7 @@ def rebuild(connection=None, today: date | None = None, step: int = 50_000, prog
         connection.exec_driver_sql("LOCK TABLE headcount_people, headcount_days IN EXCLUSIVE MODE")
     run(delete(HeadcountPerson.__table__))
     run(delete(HeadcountDay.__table__))
-    keys = _unit_keys(run, run(select(Unit.id)).scalars())
+    keys = unit_keys_of(run, run(select(Unit.id)).scalars())
     top = run(select(func.max(Membership.person_id))).scalar() or 0
     changes: dict = defaultdict(int)
     written = 0
@@ -306,31 +292,6 @@ def rebuild(connection=None, today: date | None = None, step: int = 50_000, prog
             progress(written)
     apply_changes(connection, changes)
     return written
-
-
-def differences(today: date | None = None, step: int = 50_000) -> int:
-    """How many people's stored spans and (scope, birth year, day) sums differ from a recomputation."""
-    today = today or today_taipei()
-    run = db.session.execute
-    keys = _unit_keys(run, run(select(Unit.id)).scalars())
-    expected: dict = defaultdict(int)
-    differ = 0
-    top = run(select(func.max(Membership.person_id))).scalar() or 0
-    stored_top = run(select(func.max(HeadcountPerson.person_id))).scalar() or 0
-    for low in range(0, max(top, stored_top) + 1, step):
-        def people(column, low=low):
-            return and_(column >= low, column < low + step)
-        fresh = load_states(run, people)
-        stored = {p: (y, s) for p, y, s in run(select(HeadcountPerson.person_id, HeadcountPerson.birth_year,
-                                                      HeadcountPerson.spans).where(people(HeadcountPerson.person_id)))}
-        differ += sum(1 for p in set(fresh) | set(stored) if fresh.get(p) != stored.get(p))
-        for state in fresh.values():
-            contribution(state, keys, today, 1, expected)
-    found: dict = defaultdict(int)
-    for scope, year, day, people in run(select(HeadcountDay.scope, HeadcountDay.birth_year, HeadcountDay.day,
-                                               HeadcountDay.people)):
-        found[(scope, year, day if day > today else BASE)] += people
-    return differ + sum(1 for k in set(expected) | set(found) if expected.get(k, 0) != found.get(k, 0))
 
 
 def fold(connection=None, today: date | None = None) -> int:

@@ -151,7 +151,7 @@ def rebuild_command(check):
     """Rebuild the live headcount (headcount_people, headcount_days) from the raw tables."""
     started = time.monotonic()
     if check:
-        differ = serving.differences()
+        differ = headcounts.differences()
         click.echo(f"stats: {differ:,} people or scope rows differ ({time.monotonic() - started:.1f} s)")
         raise SystemExit(1 if differ else 0)
     people = serving.rebuild(progress=lambda n: click.echo(f"  {n:,} people", err=True))

@@ -6,15 +6,28 @@ not yet frozen. The current year is read live from records.serving (kept by ever
 A frozen year does not move when a past membership is corrected later: freezing it again
 (`stats freeze --year Y`) takes the correction in, on purpose.
 """
+from collections import defaultdict
 from datetime import date, datetime
 from itertools import combinations
 
-from sqlalchemy import SmallInteger, String, case, cast, delete, distinct, func, literal, select, union_all
+from sqlalchemy import SmallInteger, String, and_, case, cast, delete, distinct, func, literal, select, union_all
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.platform.extensions import db
-from portal.platform.timeutil import utcnow
-from portal.records.serving import COLUMNS, DIMENSIONS, age_65_cutoff, serving_on
+from portal.platform.timeutil import today_taipei, utcnow
+from portal.records.models import BASE
+from portal.records.serving import (
+    COLUMNS,
+    DIMENSIONS,
+    HeadcountDay,
+    HeadcountPerson,
+    age_65_cutoff,
+    contribution,
+    load_states,
+    serving_on,
+    unit_condition,
+    unit_keys_of,
+)
 from portal.registry.models import Membership, Person, Unit
 
 
@@ -87,3 +100,41 @@ def past_years(today: date) -> range:
     """The years that can be frozen: from the first year anyone joined to last year."""
     first = db.session.scalar(select(func.min(Membership.joined_on)))
     return range(first.year, today.year) if first else range(0)
+
+
+# --- the recomputation (the definition run over the raw tables) ---------------------------------------
+
+def recounted(key: str, day: date, year: int) -> tuple[int, int]:
+    """(people serving, of them aged 65+ on 31 December of `year`) in the scope on `day`, from the raw
+    memberships: what the summaries must give, and too slow for a page at national size."""
+    older = case((Person.birth_date <= age_65_cutoff(year), Membership.person_id))
+    row = db.session.execute(
+        select(func.count(distinct(Membership.person_id)), func.count(distinct(older)))
+        .select_from(Membership).join(Unit, Unit.id == Membership.unit_id).join(Person, Person.id == Membership.person_id)
+        .where(serving_on(day), unit_condition(key))).one()
+    return int(row[0]), int(row[1])
+
+
+def differences(today: date | None = None, step: int = 50_000) -> int:
+    """How many people's stored spans and (scope, birth year, day) sums differ from a recomputation."""
+    today = today or today_taipei()
+    run = db.session.execute
+    keys = unit_keys_of(run, run(select(Unit.id)).scalars())
+    expected: dict = defaultdict(int)
+    differ = 0
+    top = max(run(select(func.max(Membership.person_id))).scalar() or 0,
+              run(select(func.max(HeadcountPerson.person_id))).scalar() or 0)
+    for low in range(0, top + 1, step):
+        def people(column, low=low):
+            return and_(column >= low, column < low + step)
+        fresh = load_states(run, people)
+        stored = {p: (y, s) for p, y, s in run(select(HeadcountPerson.person_id, HeadcountPerson.birth_year,
+                                                      HeadcountPerson.spans).where(people(HeadcountPerson.person_id)))}
+        differ += sum(1 for p in set(fresh) | set(stored) if fresh.get(p) != stored.get(p))
+        for state in fresh.values():
+            contribution(state, keys, today, 1, expected)
+    found: dict = defaultdict(int)
+    for scope, year, day, people in run(select(HeadcountDay.scope, HeadcountDay.birth_year, HeadcountDay.day,
+                                               HeadcountDay.people)):
+        found[(scope, year, day if day > today else BASE)] += people
+    return differ + sum(1 for k in set(expected) | set(found) if expected.get(k, 0) != found.get(k, 0))

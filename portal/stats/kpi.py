@@ -22,7 +22,6 @@ from portal.records.serving import (
     key_of,
     live_counts,
     parse_key,
-    recounted,
     span_of,
     unit_condition,
     user_key,
@@ -30,7 +29,7 @@ from portal.records.serving import (
 from portal.registry.catalog import COUNTIES, FIELDS
 from portal.registry.models import SECTORS, Unit
 
-from .headcounts import frozen, year_end
+from .headcounts import frozen, recounted, year_end
 
 log = logging.getLogger(__name__)
 
