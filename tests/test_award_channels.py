@@ -2,11 +2,12 @@
 its downloads, and the seed-shaped 2024 round (36.1 % / 63.9 %, 12 / 26 / 3)."""
 import csv
 import io
+import json
 from datetime import date
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.awards.channels import (
     SUMMARY_KEYS,
@@ -17,7 +18,7 @@ from portal.awards.channels import (
     round_summary,
     share,
 )
-from portal.awards.models import AwardApplication, AwardRound, Scheme
+from portal.awards.models import Award, AwardApplication, AwardRound, Scheme
 from portal.platform.audit import AuditLog
 from portal.platform.extensions import db
 from portal.registry.operations import authority_for
@@ -202,3 +203,59 @@ def test_latest_round_redirect(app, channels):
     assert client.get("/awards/channels").headers["Location"].endswith(f"/rounds/{other.id}/channels")
     assert client.get(f"/awards/channels?round={w.round.id}").headers["Location"].endswith(
         f"/rounds/{w.round.id}/channels")
+
+
+# --- the seed-shaped 2024 round (demo-data --seed-round-2024) ---------------------------------------------
+
+MINUTES_FULLY_ONLINE = ["雲林縣政府社會處", "嘉義縣政府社會局"] + [f"{c}衛生局" for c in (
+    "臺北市政府", "高雄市政府", "新竹縣", "彰化縣", "雲林縣", "嘉義縣", "屏東縣", "花蓮縣", "基隆市", "嘉義市")]
+MINUTES_PAPER_ONLY = ["臺北市政府社會局", "宜蘭縣政府社會處", "新竹市衛生局"]
+SEED_SUMMARY = {"bodies": 41, "eligible": 5360, "online": 3425, "paper": 1935, "online_pct": 63.9, "paper_pct": 36.1,
+                "fully_online": 12, "partly_online": 26, "paper_only": 3}
+
+
+def test_the_seed_shaped_round_everywhere(app, runner, make_unit, make_user):
+    # A demo unit already under Taipei's social authority: the load reuses (and names) that authority.
+    earlier = make_unit("TPE", "social", code="TPE-SW-01")
+    ministry = make_user("ministry", "ministry", authority_id=authority_for("ministry", None, None).id)
+    result = runner.invoke(args=["demo-data", "--seed-round-2024"])
+    assert result.exit_code == 0, result.output
+    round_id = db.session.scalar(select(AwardRound.id).where(AwardRound.year == 2024))
+    assert round_summary(round_id) == {"round": round_id, **SEED_SUMMARY}
+    assert earlier.sector_authority.name == "臺北市政府社會局"
+    classes = {r.name: r.body_class for r in body_rows(round_id)}
+    assert [classes[n] for n in MINUTES_FULLY_ONLINE] == [BodyClass.FULLY_ONLINE] * 12
+    assert [classes[n] for n in MINUTES_PAPER_ONLY] == [BodyClass.PAPER_ONLY] * 3
+    # 24 returned and 11 withdrawn applications exist and do not count; every counting one has its award.
+    statuses = dict(db.session.execute(select(AwardApplication.status, func.count()).where(
+        AwardApplication.round_id == round_id).group_by(AwardApplication.status)).all())
+    assert statuses == {"approved": 5360, "returned": 24, "withdrawn": 11}
+    assert db.session.scalar(select(func.count()).select_from(Award).where(Award.year == 2024)) == 5360
+    # The page (Chinese), the CSV and the command give the same figures.
+    client = login(app.test_client(), ministry)
+    page = client.get(f"/awards/rounds/{round_id}/channels").get_data(as_text=True)
+    cards = page.split('class="cards"')[1] + page.split('class="cards"')[2]
+    for figure in ("41", "5,360", "63.9%", "36.1%", "3,425", "1,935"):
+        assert figure in cards, figure
+    assert [n for n in ("12", "26", "3") if f'card-number">{n}<' in page] == ["12", "26", "3"]
+    assert all(name in page for name in MINUTES_FULLY_ONLINE + MINUTES_PAPER_ONLY)
+    lines = list(csv.reader(io.StringIO(client.get(f"/awards/rounds/{round_id}/channels.csv")
+                                         .get_data().decode("utf-8-sig"))))
+    assert len(lines) == 1 + 41 + 1
+    assert lines[-1] == ["合計", "5360", "3425", "63.9", "1935", "36.1", "完全線上化 12; 部分線上化 26; 完全紙本 3"]
+    assert sum(1 for line in lines[1:-1] if line[6] == "完全線上化") == 12
+    result = runner.invoke(args=["stats", "awards", "--round", str(round_id), "--user", "ministry", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"round": round_id, **SEED_SUMMARY}
+    # A second run changes nothing.
+    result = runner.invoke(args=["demo-data", "--seed-round-2024"])
+    assert result.exit_code == 0 and "already loaded" in result.output
+    assert db.session.scalar(select(func.count()).select_from(AwardRound)) == 1
+    assert round_summary(round_id)["eligible"] == 5360
+
+
+def test_the_seed_round_refuses_a_database_with_its_own_2024_round(app, runner):
+    make_round(2024)
+    result = runner.invoke(args=["demo-data", "--seed-round-2024"])
+    assert result.exit_code != 0 and "already exists" in result.output
+    assert db.session.scalar(select(func.count()).select_from(AwardApplication)) == 0
