@@ -6,6 +6,7 @@ from portal.platform.access import may_call
 # Items whose endpoint does not exist yet are simply not shown (may_call is False).
 MENU = [
     ("main.home", _l("Home")),
+    ("stats.index", _l("Dashboard")),
     ("volunteers.index", _l("Volunteers")),
     ("hours.index", _l("Service hours")),
     ("training.index", _l("Training")),
