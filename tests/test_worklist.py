@@ -1,11 +1,15 @@
 """The work list of the staff home pages (portal/main/worklist.py): per role the waiting items with their
 counts, oldest and due dates; scope; due-date edges in Taipei days; the filtered lists the items link to;
 a fixed number of statements whatever the amount of waiting work."""
+import json
+import re
 from datetime import date, datetime, timedelta
 
 import pytest
 from freezegun import freeze_time
+from sqlalchemy import event, select
 
+from portal.auth.models import User
 from portal.awards.models import AwardApplication, AwardRound
 from portal.certificates.models import CertificateRequest
 from portal.honor_cards.models import HonorCardApplication
@@ -18,6 +22,7 @@ from portal.records.models import RecordBookRequest
 from portal.registry.models import Unit
 from portal.training.models import LostCertificateCase, TrainingRecord
 from tests.conftest import count_queries, login
+from tests.test_query_guard import PLANNER_SETTINGS, seq_scans, synthetic  # noqa: F401 (the set, a fixture)
 
 DAY = date(2026, 3, 10)
 
@@ -260,3 +265,41 @@ def test_counts_stop_at_the_cap(app, world, monkeypatch):
     item = items(app, world.users["county_tpe"])["record_books"]
     assert (item.count, item.more, item.count_text, item.since) == (3, True, "3+", date(2026, 3, 1))
     assert COUNT_CAP == 1000
+
+
+# --- at scale: the query guard's synthetic set ------------------------------------------------------
+
+@pytest.mark.parametrize("persona", ["clerk", "county", "ministry"])
+def test_home_page_reads_no_big_table_whole(synthetic, persona):  # noqa: F811 (the imported fixture)
+    """The home page of each authority level on the guard's synthetic set: a fixed handful of statements,
+    and on PostgreSQL (sequential scans, hash and merge joins off) no plan reads the hour, membership or
+    people tables whole."""
+    app, manifest = synthetic
+    client = app.test_client()
+    login(client, db.session.scalar(select(User).where(User.username == manifest["accounts"][persona]["username"])))
+    statements = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        response = client.get("/")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+        db.session.rollback()
+    assert response.status_code == 200
+    assert len(statements) <= 8, "\n".join(s[:200] for s, _ in statements)
+    if db.engine.dialect.name != "postgresql":
+        return
+    scans = {}
+    with db.engine.connect() as conn:
+        for setting in PLANNER_SETTINGS:
+            conn.exec_driver_sql(setting)
+        for statement, parameters in statements:
+            if re.match(r"\s*(WITH|SELECT)\b", statement, re.I):
+                plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters).scalar_one()
+                plan = plan if isinstance(plan, list) else json.loads(plan)
+                if tables := seq_scans(plan[0]["Plan"]):
+                    scans[statement[:300]] = sorted(tables)
+    assert not scans, json.dumps(scans, ensure_ascii=False, indent=1)
