@@ -3,12 +3,15 @@ its downloads, and the seed-shaped 2024 round (36.1 % / 63.9 %, 12 / 26 / 3)."""
 import csv
 import io
 import json
+import os
 from datetime import date
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from portal.auth.operations import create_user
 from portal.awards.channels import (
     SUMMARY_KEYS,
     BodyClass,
@@ -19,10 +22,13 @@ from portal.awards.channels import (
     share,
 )
 from portal.awards.models import Award, AwardApplication, AwardRound, Scheme
+from portal.demo.round_2024 import load_round_2024
 from portal.platform.audit import AuditLog
 from portal.platform.extensions import db
 from portal.registry.operations import authority_for
-from tests.conftest import login
+from tests.conftest import PASSWORD, login
+from tests.test_accessibility import violations
+from tests.test_records_browser import sign_in
 
 
 def make_round(year=2024, scheme=Scheme.HEALTH_WELFARE) -> AwardRound:
@@ -259,3 +265,33 @@ def test_the_seed_round_refuses_a_database_with_its_own_2024_round(app, runner):
     result = runner.invoke(args=["demo-data", "--seed-round-2024"])
     assert result.exit_code != 0 and "already exists" in result.output
     assert db.session.scalar(select(func.count()).select_from(AwardApplication)) == 0
+
+
+# --- a real browser: both languages, a phone and a desktop ---------------------------------------------------
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_page_in_a_browser(page, live_server, lang):
+    with live_server.app.app_context():
+        round_id = load_round_2024()["round"]
+        create_user("ministry.ch", PASSWORD, "ministry", authority_id=authority_for("ministry", None, None).id,
+                    display_name="衛福部承辦")
+        db.session.commit()
+    sign_in(page, live_server, "ministry.ch", lang)
+    folder = os.environ.get("SCREENSHOT_DIR")
+    for width, height in ((360, 780), (1280, 900)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(f"{live_server.url}/awards/rounds/{round_id}/channels")
+        expect = {"zh": ("獎勵申請線上化統計", "完全紙本"), "en": ("Online and paper applications", "Paper only")}[lang]
+        assert all(text in page.content() for text in expect)
+        assert "63.9%" in page.inner_text(".cards >> nth=0") and "36.1%" in page.inner_text(".cards >> nth=0")
+        assert violations(page) == []
+        # The chart fits the phone's width: no sideways scrolling of the page.
+        assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+        svg = page.locator("figure.chart svg").bounding_box()
+        assert svg["width"] <= width
+        if folder:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(Path(folder) / f"channels-{lang}-{width}.png"), full_page=False)
+            page.locator("figure.chart").screenshot(path=str(Path(folder) / f"channels-chart-{lang}-{width}.png"))
+            page.locator("table.data").screenshot(path=str(Path(folder) / f"channels-table-{lang}-{width}.png"))

@@ -165,3 +165,16 @@ def test_number_text():
     assert number_text(36.1, "%") == "36.1%"
     assert number_text(5.0, "人") == "5 人"
     assert number_text(None) == "n/a"
+
+
+def test_long_titles_wrap_and_long_labels_are_shortened_within_the_width():
+    title = "各申請單位符合獎勵規定人數（線上與紙本）以及各縣市目標達成情形之比較"
+    label = "Units without a sector authority of their own in the central field list of the ministry"
+    root = parse(bar_chart([(label, 3)], title=title))
+    heading = [t for t in texts(root) if t and t[0] in title]
+    assert len(heading) == 2 and "".join(heading) == title
+    shown = [t for t in texts(root) if t.startswith("Units")]
+    assert shown[0].endswith("…") and len(shown[0]) < len(label)
+    assert label in root.find(f".//{SVG}rect[@class='bar']/{SVG}title").text   # the whole label stays readable
+    for text in texts(root):
+        assert charts._text_width(text, charts.FONT) <= charts.WIDTH

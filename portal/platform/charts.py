@@ -18,10 +18,10 @@ from collections.abc import Sequence
 from flask_babel import gettext
 from markupsafe import Markup, escape
 
-WIDTH = 400
+WIDTH = 320
 FONT = 13
 SMALL = 11
-MAX_WIDTH = "36rem"
+MAX_WIDTH = "30rem"
 # Contrast against white (WCAG relative luminance): 7.1, 4.8, 5.9, 9.6, 6.3, 5.5; white text on them the same.
 PALETTE = ("#1d5c96", "#b0470a", "#2a7437", "#5b2a86", "#8a4a1c", "#a1205c")
 TARGET_COLOUR = "#a40e26"
@@ -55,8 +55,36 @@ def _chart_id() -> str:
     return f"chart-{next(_ids)}"
 
 
+def _lines(text: str, size: float, width: float) -> list[str]:
+    """The text broken into lines no wider than `width` (at spaces when there are any, else anywhere)."""
+    lines, line = [], ""
+    for word in text.split(" ") if " " in text else list(text):
+        joined = f"{line} {word}" if line and " " in text else line + word
+        if line and _text_width(joined, size) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = joined
+    return lines + [line]
+
+
+def _fit(text: str, size: float, width: float = WIDTH) -> str:
+    """One line: the text, or as much of it as fits with an ellipsis (the full text is in the <title>s)."""
+    if _text_width(text, size) <= width:
+        return text
+    while text and _text_width(text + "…", size) > width:
+        text = text[:-1]
+    return text + "…"
+
+
 def _svg(chart_id: str, height: float, title: str, desc: str, body: list[str], defs: str = "") -> Markup:
-    height = math.ceil(height)
+    """The chart's frame: the title on top (wrapped to the width), then the body moved down below it."""
+    lines = _lines(str(title), FONT, WIDTH)
+    shift = (len(lines) - 1) * (FONT + 4)
+    height = math.ceil(height + shift)
+    heading = "".join(f'<text x="0" y="{FONT + n * (FONT + 4)}" font-weight="bold">{escape(line)}</text>'
+                      for n, line in enumerate(lines))
+    body = [heading, f'<g transform="translate(0 {shift})">', *body, "</g>"]
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {WIDTH} {height}"'
         f' width="100%" preserveAspectRatio="xMinYMin meet"'
@@ -77,7 +105,6 @@ def _empty(title: str) -> Markup:
     chart_id = _chart_id()
     no_data = gettext("No data")
     body = [
-        f'<text x="0" y="{FONT + 4}" font-weight="bold">{escape(title)}</text>',
         f'<rect x="0.5" y="{FONT + 14}" width="{WIDTH - 1}" height="48" fill="none" stroke="{MUTED}"'
         ' stroke-dasharray="4 3"/>',
         f'<text x="{WIDTH / 2}" y="{FONT + 14 + 29}" text-anchor="middle" fill="{MUTED}">{escape(no_data)}</text>',
@@ -119,13 +146,13 @@ def bar_chart(rows: Sequence[tuple[str, float | None]], *, title: str, unit: str
 
     zero = x(0)
     top = FONT + 6
-    body = [f'<text x="0" y="{FONT}" font-weight="bold">{escape(title)}</text>']
+    body: list[str] = []
     if target is not None:
         top += SMALL + 4
     row_height, bar_height = FONT + 22, 14
     for index, (label, value) in enumerate(rows):
         y = top + index * row_height
-        body.append(f'<text x="0" y="{y + FONT}">{escape(label)}</text>')
+        body.append(f'<text x="0" y="{y + FONT}">{escape(_fit(label, FONT))}</text>')
         bar_y = y + FONT + 4
         value_text = escape(number_text(value, unit))
         if value is None:
@@ -174,8 +201,7 @@ def line_chart(points: Sequence[tuple[str, float | None]], *, title: str, unit: 
 
     widest = max(max(_text_width(label, SMALL), _text_width(number_text(v, unit), SMALL)) for label, v in points)
     every = max(1, math.ceil((widest + 6) / step)) if len(points) > 1 else 1
-    body = [f'<text x="0" y="{FONT}" font-weight="bold">{escape(title)}</text>',
-            f'<line x1="{plot_left}" x2="{plot_right}" y1="{plot_bottom}" y2="{plot_bottom}" stroke="{MUTED}"/>']
+    body = [f'<line x1="{plot_left}" x2="{plot_right}" y1="{plot_bottom}" y2="{plot_bottom}" stroke="{MUTED}"/>']
     if target is not None:
         _, ty = xy(0, target)
         target_text = gettext("Target %(value)s", value=number_text(target, unit))
@@ -263,7 +289,7 @@ def stacked_bar_chart(rows: Sequence[tuple[str, Sequence[float]]], series: Seque
     plot_left, plot_right = 1.0, WIDTH - longest - 8
     high = max([*totals, 0.0]) or 1.0
     scale = (plot_right - plot_left) / high
-    body = [f'<text x="0" y="{FONT}" font-weight="bold">{escape(title)}</text>']
+    body: list[str] = []
     # Legend: swatch and name, wrapping to a new line when the next would pass the right edge.
     lx, ly = 0.0, FONT + 8
     for index, name in enumerate(series):
@@ -278,7 +304,7 @@ def stacked_bar_chart(rows: Sequence[tuple[str, Sequence[float]]], series: Seque
     row_height, bar_height = FONT + 22, 14
     for row_index, ((label, parts), text) in enumerate(zip(rows, texts, strict=True)):
         y = top + row_index * row_height
-        body.append(f'<text x="0" y="{y + FONT}">{escape(label)}</text>')
+        body.append(f'<text x="0" y="{y + FONT}">{escape(_fit(label, FONT))}</text>')
         bar_y, x = y + FONT + 4, plot_left
         for index, value in enumerate(parts):
             width = value * scale
