@@ -296,8 +296,7 @@ FOREIGN = {
 def string_params(w) -> dict:
     """Values for the non-integer URL parameters, so that every page can be opened in tests."""
     return {"kind": "performance", "name": "hours-template.xlsx", "token": _token_of_a(w),
-            # the dashboards (stats): unit A's county, one of its tables as CSV
-            "code": "TPE", "table": "summary", "fmt": "csv"}
+            "code": "TPE"}     # the dashboards (stats): unit A's county
 
 
 def _token_of_a(w):
