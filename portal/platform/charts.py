@@ -1,7 +1,8 @@
 """Charts drawn on the server as inline SVG: no JavaScript, every text escaped, readable by screen readers.
 
 Each chart is an `<svg role="img">` labelled by its own `<title>` and `<desc>` (aria-labelledby), scales to
-its container (a viewBox, width 100 %, capped at 36rem so a desktop page does not blow it up) and stays
+its container (a viewBox and width 100 %, no style attribute, which the CSP would refuse: the page's
+`figure.chart` rule caps the width on a desktop) and stays
 readable on a 360 px phone: row labels sit above their bars instead of eating the bar's width, and the
 font is sized for the phone's scale. Values are printed as text at the end of every bar and at every
 point, so nothing is told by colour alone; the colours have at least 3:1 contrast against white (and
@@ -21,7 +22,6 @@ from markupsafe import Markup, escape
 WIDTH = 320
 FONT = 13
 SMALL = 11
-MAX_WIDTH = "30rem"
 # Contrast against white (WCAG relative luminance): 7.1, 4.8, 5.9, 9.6, 6.3, 5.5; white text on them the same.
 PALETTE = ("#1d5c96", "#b0470a", "#2a7437", "#5b2a86", "#8a4a1c", "#a1205c")
 TARGET_COLOUR = "#a40e26"
@@ -88,7 +88,6 @@ def _svg(chart_id: str, height: float, title: str, desc: str, body: list[str], d
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {WIDTH} {height}"'
         f' width="100%" preserveAspectRatio="xMinYMin meet"'
-        f' style="max-width:{MAX_WIDTH};height:auto;display:block"'
         f' aria-labelledby="{chart_id}-title {chart_id}-desc" font-size="{FONT}" fill="{INK}"'
         f' font-family="\'Noto Sans TC\',\'Noto Sans CJK TC\',\'Microsoft JhengHei\',sans-serif">',
         f'<title id="{chart_id}-title">{escape(title)}</title>',
