@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, func, select, true, update
+from sqlalchemy import delete, select, true, update
 
 from portal.hours.models import HourChange, HourEntry
 from portal.hours.operations import correct_entry, insert_imported, record_entry, void_entry
@@ -18,7 +18,6 @@ from portal.platform.extensions import db
 from portal.platform.timeutil import today_taipei
 from portal.records import completeness, rates
 from portal.records.models import RecordBook
-from portal.records.serving import ServingCount, unit_keys
 from portal.records.summaries import (
     BASE,
     CompletenessDay,
@@ -77,22 +76,6 @@ def edges(today):
     for until in db.session.scalars(select(CompletenessPair.hours_until).where(CompletenessPair.hours_until.isnot(None))):
         days |= {until - timedelta(days=1), until}
     return sorted(d for d in days if d >= today)
-
-
-def serving_stored():
-    return {scope: int(n) for scope, n in db.session.execute(
-        select(ServingCount.scope, func.sum(ServingCount.people)).group_by(ServingCount.scope)) if n}
-
-
-def serving_recounted():
-    """Distinct people with a current membership, per scope a unit belongs to."""
-    people = defaultdict(set)
-    for person_id, unit_id, county, field_code in db.session.execute(
-            select(Membership.person_id, Unit.id, Unit.county_code, Unit.field_code)
-            .join(Unit, Unit.id == Membership.unit_id).where(Membership.is_current)):
-        for key in unit_keys(unit_id, county, field_code):
-            people[key].add(person_id)
-    return {key: len(ids) for key, ids in people.items()}
 
 
 def stored_pairs():
@@ -219,7 +202,6 @@ def test_the_summary_equals_a_recomputation_after_any_sequence_of_writes(cast, s
         db.session.expire_all()
     db.session.commit()
     assert stored_pairs() == load_pairs(db.session.execute, lambda column: column.isnot(None))
-    assert serving_stored() == serving_recounted()
     for day in days_to_check(today) + edges(today):
         assert summarised(day) == recomputed(day), day
         stored, expected = by_county(day)
@@ -230,7 +212,6 @@ def test_the_summary_equals_a_recomputation_after_any_sequence_of_writes(cast, s
     assert summarised(later) == recomputed(later)
     assert by_county(later)[0] == by_county(later)[1]
     rebuild(today=today)
-    assert serving_stored() == serving_recounted()
     for day in days_to_check(today):
         assert summarised(day) == recomputed(day), day
         assert by_county(day)[0] == by_county(day)[1], day

@@ -21,15 +21,13 @@ later ones already known (a future joining day, the day after a leaving day) in 
 runs at midnight (`fold` tidies passed days). The birth year gives "aged 65+ on 31 December of Y" (born in
 Y - 65 or before) for any year. `headcount_people` keeps each person's counted spans for the next write to
 compare with. Units do not change county, field or sector in the portal; if one ever does, rebuild.
-
-The older `serving_counts` (current pairs, no dates; kept by summaries.py) is read by nothing any more.
 """
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, timedelta
 from itertools import combinations
 
-from sqlalchemy import Date, SmallInteger, String, Text, and_, case, delete, false, func, or_, select, true
+from sqlalchemy import Date, SmallInteger, String, Text, and_, case, delete, func, or_, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -40,7 +38,6 @@ from portal.registry.models import Membership, MembershipStatus, Person, Unit
 
 from .models import BASE
 
-SHARDS = 16
 DIMENSIONS = ("county", "field", "sector")          # in the order they appear in a key
 COLUMNS = {"county": Unit.county_code, "field": Unit.field_code, "sector": Unit.sector}
 UNKNOWN_YEAR = 0
@@ -332,38 +329,7 @@ def serving(user) -> int:
     return live_counts([key], today_taipei(), today_taipei().year)[key][0] if key else 0
 
 
-# --- the older summary, still kept by summaries.py (read by nothing; see the module docstring) ---------------
-
-class ServingCount(db.Model):
-    """People with a current membership in a unit of `scope` whose id falls in `shard`."""
-    __tablename__ = "serving_counts"
-
-    scope: Mapped[str] = mapped_column(String(40), primary_key=True)
-    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    people: Mapped[int]
-
-
 def unit_keys(unit_id: int, county_code: str, field_code: str) -> set[str]:
     """The role scopes a unit belongs to (each matches one branch of registry.scopes.unit_scope)."""
     return {"all", f"unit:{unit_id}", f"county:{county_code}", f"county_field:{county_code}:{field_code}",
             f"field:{field_code}"}
-
-
-def changes(run, before: dict[int, set[int]], after: dict[int, set[int]]) -> dict[tuple[str, int], int]:
-    """(scope, shard) -> change, for people whose units went from `before` to `after` (person -> unit ids)."""
-    moved = {p for p in before.keys() | after.keys() if before.get(p, set()) != after.get(p, set())}
-    ids = sorted({u for p in moved for u in before.get(p, set()) | after.get(p, set())})
-    keys = {u: unit_keys(u, c, f) for u, c, f in run(
-        select(Unit.id, Unit.county_code, Unit.field_code).where(Unit.id.in_(ids) if ids else false()))}
-    out: dict[tuple[str, int], int] = defaultdict(int)
-    for person_id in moved:
-        old = set().union(*(keys.get(u, set()) for u in before.get(person_id, set())))
-        new = set().union(*(keys.get(u, set()) for u in after.get(person_id, set())))
-        for key in old ^ new:
-            out[(key, person_id % SHARDS)] += 1 if key in new else -1
-    return {k: v for k, v in out.items() if v}
-
-
-def counted(run, units_by_person: dict[int, set[int]]) -> dict[tuple[str, int], int]:
-    """(scope, shard) -> people, for these people from nothing (a rebuild)."""
-    return changes(run, {}, units_by_person)

@@ -38,13 +38,12 @@ from portal.platform.extensions import db
 from portal.platform.timeutil import today_taipei
 from portal.registry.models import Membership, Person, Unit
 
-from . import serving
 from .completeness import COUNTS, STATIC_ITEMS, static_conditions
 from .models import BASE, CompletenessCountyDay, CompletenessDay, CompletenessPair
-from .serving import SHARDS, ServingCount
 
 ALL_STATIC = (1 << len(STATIC_ITEMS)) - 1
 CHUNK = 1000                   # people per refresh query (IN lists stay short)
+SHARDS = 16                    # rows per county in completeness_county_days (two units' writers rarely share one)
 
 
 # --- one pair ----------------------------------------------------------------------------------
@@ -173,14 +172,6 @@ def _add(connection, table, key: tuple, counts: tuple, rows: list[dict]):
     connection.execute(statement, sorted(rows, key=lambda r: tuple(r[k] for k in key)))
 
 
-def _add_serving(connection, changes: dict[tuple[str, int], int]):
-    table = ServingCount.__table__
-    _add(connection, table, ("scope", "shard"), ("people",),
-         [{"scope": k, "shard": n, "people": v} for (k, n), v in changes.items()])
-    if changes:
-        connection.execute(delete(table).where(table.c.scope.in_(sorted({k for k, _n in changes})), table.c.people == 0))
-
-
 def _apply(connection, table, key: tuple[str, ...], changes: dict, today: date, fold=()):
     """Write changes {(key values, day): counts} to a table of days: days up to today into the key's base
     row, later ones to their days, in one statement; then fold the passed days of the touched keys (and of
@@ -245,15 +236,6 @@ def _differences(old: dict, new: dict) -> dict[tuple[int, date], list[int]]:
 FULL, HOURS = "full", "hours"
 
 
-def _units_of(pairs: dict, people: Iterable[int]) -> dict[int, set[int]]:
-    """person -> the units of their pairs, for these people."""
-    out = {p: set() for p in people}
-    for person_id, unit_id in pairs:
-        if person_id in out:
-            out[person_id].add(unit_id)
-    return out
-
-
 def refresh(connection, marks: dict[int, str], today: date | None = None):
     """Bring the pairs of the marked people (person id -> FULL or HOURS, what changed) and their units'
     rows up to date with the raw tables, in the caller's transaction."""
@@ -284,7 +266,6 @@ def refresh(connection, marks: dict[int, str], today: date | None = None):
         counties = {u: pair.county for (_p, u), pair in chain(old.items(), fresh.items())}
         apply_changes(connection, _differences({k: old[k] for k in changed if k in old},
                                                {k: fresh[k] for k in changed if k in fresh}), today, counties)
-        _add_serving(connection, serving.changes(run, _units_of(old, full), _units_of(fresh, full)))
         gone = sorted(k for k in changed if k not in fresh)
         if gone:
             run(delete(pairs).where(tuple_(pairs.c.person_id, pairs.c.unit_id).in_(gone)))
@@ -317,8 +298,8 @@ def _lock_tables(connection):
     if connection.dialect.name == "postgresql":
         # Pages keep reading the old rows; refreshers wait (they read the pairs FOR UPDATE) and then
         # apply their change to the rebuilt rows.
-        connection.exec_driver_sql("LOCK TABLE completeness_pairs, completeness_days, completeness_county_days, "
-                                   "serving_counts IN EXCLUSIVE MODE")
+        connection.exec_driver_sql("LOCK TABLE completeness_pairs, completeness_days, completeness_county_days "
+                                   "IN EXCLUSIVE MODE")
 
 
 def rebuild(connection=None, today: date | None = None, step: int = 100_000, progress=None) -> int:
@@ -330,11 +311,10 @@ def rebuild(connection=None, today: date | None = None, step: int = 100_000, pro
     if connection.dialect.name == "postgresql":
         # The chunk queries are big enough for PostgreSQL to compile them (JIT), which costs more than it saves.
         connection.exec_driver_sql("SET LOCAL jit = off")
-    for table in (CompletenessPair, CompletenessDay, CompletenessCountyDay, ServingCount):
+    for table in (CompletenessPair, CompletenessDay, CompletenessCountyDay):
         run(delete(table.__table__))
     top = run(select(func.max(Membership.person_id))).scalar() or 0
     totals: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0] * len(COUNTS))   # (unit, day)
-    people_in: dict[tuple[str, int], int] = defaultdict(int)
     counties: dict[int, str] = {}
     written = 0
     for low in range(0, top + 1, step):
@@ -345,15 +325,12 @@ def rebuild(connection=None, today: date | None = None, step: int = 100_000, pro
         for (unit_id, day), counts in _differences({}, pairs).items():
             day = BASE if day <= today else day
             totals[(unit_id, day)] = [a + b for a, b in zip(totals[(unit_id, day)], counts, strict=True)]
-        for key, n in serving.counted(run, _units_of(pairs, {p for p, _u in pairs})).items():
-            people_in[key] += n
         if pairs:
             _bulk_insert(connection, CompletenessPair.__table__, [pair.stored(*key) for key, pair in sorted(pairs.items())])
         written += len(pairs)
         if progress:
             progress(written)
     apply_changes(connection, totals, today, counties)
-    _add_serving(connection, people_in)
     return written
 
 

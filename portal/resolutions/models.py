@@ -35,7 +35,7 @@ OUTCOME_LABELS = {Outcome.CLOSE: _l("Release from tracking"), Outcome.KEEP: _l("
 class Meeting(db.Model):
     """One national liaison meeting; one a year, so the ROC year names it and numbers its resolutions."""
     __tablename__ = "resolution_meetings"
-    __table_args__ = (CheckConstraint("roc_year between 1 and 999", name="ck_resolution_meetings_year"),)
+    __table_args__ = (CheckConstraint("roc_year between 1 and 999", name="roc_year_range"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     roc_year: Mapped[int] = mapped_column(unique=True)
@@ -61,7 +61,7 @@ class Resolution(db.Model):
     """A resolution (決議事項) of a meeting, numbered `<ROC year>-<seq>` like 113-1."""
     __tablename__ = "resolutions"
     __table_args__ = (UniqueConstraint("meeting_id", "seq", name="uq_resolutions_meeting_seq"),
-                      CheckConstraint("seq > 0", name="ck_resolutions_seq"),
+                      CheckConstraint("seq > 0", name="positive_seq"),
                       Index("ix_resolutions_status_meeting", "status", "meeting_id", "seq"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
