@@ -10,9 +10,10 @@ from flask import has_request_context, url_for
 from flask_babel import gettext as _
 
 from portal.awards.labels import round_label
+from portal.awards.models import APPLICATION_STATUS_LABELS
 from portal.platform.access import may_call
 from portal.platform.charts import bar_chart, line_chart, stacked_bar_chart
-from portal.platform.i18n import format_date, localized
+from portal.platform.i18n import format_date, localized, year_label
 from portal.records.completeness import Rate
 from portal.registry.catalog import FIELD_BY_CODE
 from portal.registry.labels import sector_label
@@ -20,7 +21,19 @@ from portal.registry.labels import sector_label
 from . import figures, trend
 from .kpi import headcounts, headcounts_by, targets
 from .scopes import UNIT, View
-from .tables import NUMBER, PCT, TEXT, Table, complete_pct, decimal, hours, insured_pct, pct, period_label
+from .tables import (
+    NUMBER,
+    PCT,
+    TEXT,
+    Table,
+    complete_pct,
+    decimal,
+    hours,
+    insured_pct,
+    pct,
+    period_label,
+    short_month,
+)
 
 
 def completeness_of_year(view: View, year: int, today: date) -> tuple[Rate | None, date | None]:
@@ -61,12 +74,14 @@ def summary(view: View, year: int, today: date) -> Table:
     # No target: an empty cell (not "n/a", which says a value cannot be computed).
     rows = [[label, value, "" if target is None else target, _reached(value, target)]
             for _key, label, value, target in lines]
+    percent = {i for i, line in enumerate(lines) if line[0] not in ("volunteers", "volunteers_65", "guided_units")}
     note = _("Completeness and insurance on %(day)s.", day=format_date(as_of)) if as_of else \
         _("No completeness was recorded at the end of this year.")
     if count.provisional:
         note += " " + _("The year is not over: the headcount is the one of today and may still change.")
-    return Table("summary", _("Key figures"), [_("Indicator"), _("Value"), _("Target"), _("Status")],
-                 [TEXT, NUMBER, NUMBER, TEXT], rows, note=note, keys=[line[0] for line in lines])
+    return Table("summary", _("Key figures"), [_("Indicator"), _("Figure"), _("Target"), _("Status")],
+                 [TEXT, NUMBER, NUMBER, TEXT], rows, note=note, keys=[line[0] for line in lines],
+                 row_kinds={i: [TEXT, PCT, PCT, TEXT] for i in percent})
 
 
 def months(view: View, year: int, today: date) -> Table:
@@ -82,16 +97,16 @@ def months(view: View, year: int, today: date) -> Table:
             rate, as_of = recorded[month].rate, recorded[month].as_of
         else:
             rate, as_of = None, None
-        label = period_label(year, month)
-        rows.append([label, rate.people if rate else None, rate.complete if rate else None, complete_pct(rate),
-                     rate.items.get("insurance") if rate else None, insured_pct(rate),
-                     format_date(as_of) if as_of else None])
-        points.append((label, complete_pct(rate)))
-        insured.append((label, insured_pct(rate)))
+        rows.append([period_label(year, month), rate.people if rate else None, rate.complete if rate else None,
+                     complete_pct(rate), rate.items.get("insurance") if rate else None, insured_pct(rate),
+                     format_date(as_of) if as_of else _("not recorded")])
+        # The chart's axis has room for short labels only (the year is in its title).
+        points.append((short_month(month), complete_pct(rate)))
+        insured.append((short_month(month), insured_pct(rate)))
     title = _("Completeness by month")
-    charts = [line_chart(points, title=_("Complete records (%) by month"), unit="%",
+    charts = [line_chart(points, title=_("Complete records (%%) by month, %(year)s", year=year_label(year)), unit="%",
                          target=decimal(goals.completeness_pct)),
-              line_chart(insured, title=_("Insured (%) by month"), unit="%")]
+              line_chart(insured, title=_("Insured (%%) by month, %(year)s", year=year_label(year)), unit="%")]
     return Table("months", title,
                  [_("Month"), _("Volunteers"), _("Complete records"), _("Complete records (%)"), _("Insured"),
                   _("Insured (%)"), _("Recorded on")],
@@ -169,7 +184,7 @@ def awards(view: View, year: int, today: date) -> Table:
     chart = stacked_bar_chart([(row[0], [row[6], row[7]]) for row in rows], [_("Online"), _("Paper")],
                               title=_("Award applications per round: online and paper"))
     return Table("awards", _("Award applications per round"),
-                 [_("Round"), _("Submitted"), _("Forwarded"), _("Approved"), _("Returned"), _("Withdrawn"),
+                 [_("Round"), *[str(APPLICATION_STATUS_LABELS.get(s, s)) for s in figures.STATUSES],
                   _("Online"), _("Paper"), _("Total"), _("Online (%)")],
                  [TEXT] + [NUMBER] * 8 + [PCT], rows, links, [chart] if rows else [],
                  note="" if rows else _("No award round in this year."), keys=[r.round.id for r in rounds])

@@ -5,15 +5,15 @@ A value is an int, a float (one decimal: a percentage or half an hour), text, a 
 ("n/a": a growth over no volunteers, a month not recorded). `cell_text` is how the page and the
 downloads print them.
 """
+import calendar
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 
 from flask_babel import gettext as _
 from markupsafe import Markup
 
 from portal.platform.charts import number_text
-from portal.platform.i18n import month_label, year_label
+from portal.platform.i18n import is_chinese, month_label, year_label
 from portal.records.completeness import Rate
 
 NUMBER, PCT, TEXT = "number", "pct", "text"
@@ -30,6 +30,10 @@ class Table:
     charts: list[Markup] = field(default_factory=list)
     note: str = ""
     keys: list = field(default_factory=list)    # per row: what it is (a year, a county code, a unit id), not shown
+    row_kinds: dict = field(default_factory=dict)   # row index -> its own kinds (a list of figures of mixed kinds)
+
+    def kind(self, row: int, column: int) -> str:
+        return self.row_kinds.get(row, self.kinds)[column]
 
     def by_key(self) -> dict:
         """key -> the row's values after its label (for readers and tests that do not go by words)."""
@@ -95,5 +99,6 @@ def period_label(year: int, month: int | None = None) -> str:
     return month_label(year, month, "long") if month else year_label(year)
 
 
-def day_text(day: date | None) -> str:
-    return day.isoformat() if day else ""
+def short_month(month: int) -> str:
+    """A month on a chart's axis: 3月 / Mar."""
+    return f"{month}月" if is_chinese() else calendar.month_abbr[month]
