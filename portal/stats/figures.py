@@ -18,6 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask import g
 from sqlalchemy import and_, distinct, extract, func, select
 
 from portal.awards.models import ApplicationStatus, AwardApplication, AwardRound, Channel
@@ -50,6 +51,15 @@ def _where(query, *conditions):
 # --- completeness --------------------------------------------------------------------------------
 
 def completeness_now(view: View, today: date) -> Rate:
+    """The scope's counts today; read once per request (the key figures, the month and the year tables all
+    show it)."""
+    memo = g.setdefault("stats_completeness", {})
+    if (view.key, today) not in memo:
+        memo[(view.key, today)] = _completeness_now(view, today)
+    return memo[(view.key, today)]
+
+
+def _completeness_now(view: View, today: date) -> Rate:
     if view.key == "all":
         row = db.session.execute(select(*[func.coalesce(func.sum(getattr(CompletenessCountyDay, c)), 0).label(c)
                                           for c in COUNTS]).where(CompletenessCountyDay.day <= today)).one()
