@@ -57,7 +57,7 @@ def counties(view: View, year: int, today: date) -> Table:
     chart = bar_chart([(r[0], r[5]) for r in rows], title=_("Complete records (%) by county"), unit="%",
                       target=target)
     return Table("counties", _("Counties"),
-                 [_("County"), _("Units"), _("Active volunteers"), _("Growth (%)"), _("Growth of 65+ (%)"),
+                 [_("County"), _("Number of units"), _("Active volunteers"), _("Growth (%)"), _("Growth of 65+ (%)"),
                   _("Complete records (%)"), _("Insured (%)"), _("Service hours"),
                   _("Units with hours for %(month)s", month=period_label(y, m)), _("Units online (%)")],
                  [TEXT, NUMBER, NUMBER, PCT, PCT, PCT, PCT, NUMBER, NUMBER, PCT], rows, links, [chart], keys=codes,
