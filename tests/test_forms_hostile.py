@@ -47,7 +47,7 @@ def pages_with_forms(world):
         for role in PERSONA_FOR_ROLE:
             if role in roles:
                 values = {n: objects[n]["A"] for n in rule.arguments if n in OBJECTS}
-                values |= {n: strings[n] for n in rule.arguments if n not in OBJECTS}
+                values |= {n: strings[n] for n in rule.arguments if n not in OBJECTS and n not in (rule.defaults or {})}
                 yield PERSONA_FOR_ROLE[role], rule.build(values)[1]
 
 

@@ -16,7 +16,8 @@ from .models import (
 # The awards sub-menu, in order; scopes.nav_items keeps the items the user may open.
 NAV = [("awards.mine", _l("My awards")), ("awards.index", _l("Apply for awards")),
        ("awards.review", _l("Applications")), ("awards.paper", _l("Paper applications")),
-       ("awards.rounds", _l("Award rounds")), ("awards.other_import", _l("Import award data"))]
+       ("awards.rounds", _l("Award rounds")), ("awards.channels_latest", _l("Online and paper applications")),
+       ("awards.other_import", _l("Import award data"))]
 
 APPLICATION_BADGES = {ApplicationStatus.SUBMITTED: "badge-pending", ApplicationStatus.FORWARDED: "badge-pending",
                       ApplicationStatus.APPROVED: "badge-valid", ApplicationStatus.RETURNED: "badge-rejected",
