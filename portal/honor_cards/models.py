@@ -86,6 +86,9 @@ _SUBMITTED_ONLY = text("status = 'submitted'")
 
 class HonorCard(db.Model):
     __tablename__ = "honor_cards"
+    # Cards approved per year, nationally and per county (the authorities' dashboards).
+    __table_args__ = (Index("ix_honor_cards_approved", "approved_on", "id"),
+                      Index("ix_honor_cards_county_approved", "county_code", "approved_on"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)

@@ -45,7 +45,9 @@ REQUEST_STATUS_LABELS = {PENDING: _l("Waiting for the county"), ISSUED: _l("Issu
 class RecordBook(db.Model):
     __tablename__ = "record_books"
     # Keyset orders of the lists that show this table (newest or first in order, then id).
-    __table_args__ = (Index("ix_record_books_issued", "issued_on", "id"), Index("ix_record_books_authority_issued", "authority_id", "issued_on", "id"),)
+    __table_args__ = (Index("ix_record_books_issued", "issued_on", "id"), Index("ix_record_books_authority_issued", "authority_id", "issued_on", "id"),
+                      # A scope's books per year below the ministry (the dashboards).
+                      Index("ix_record_books_unit_issued", "unit_id", "issued_on"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), unique=True)

@@ -54,7 +54,7 @@ class Unit(db.Model):
     county_code: Mapped[str] = mapped_column(String(3), index=True)
     field_code: Mapped[str] = mapped_column(String(20), index=True)
     sector: Mapped[str] = mapped_column(String(10))
-    sector_authority_id: Mapped[int | None] = mapped_column(ForeignKey("authorities.id"))
+    sector_authority_id: Mapped[int | None] = mapped_column(ForeignKey("authorities.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
