@@ -25,6 +25,8 @@ from portal.platform.timeutil import today_taipei
 from portal.records.models import RecordBook
 from portal.registry.identity import classify
 from portal.registry.models import Membership, Person, Unit
+from portal.stats.headcounts import HeadcountYear
+from portal.stats.trend import CompletenessMonth
 from portal.synth.load import roles_for
 from portal.synth.people import Roles, profile
 from portal.synth.plan import COUNTY_WEIGHTS, MAX_UNIT, MIN_UNIT, Plan
@@ -150,7 +152,9 @@ def test_accounts_sign_in_and_pages_answer(app, runner, tmp_path):
     pages = {"volunteer": ["/"], "clerk": ["/volunteers/", f"/hours/units/{manifest['big_unit']['id']}", "/hours/",
                                            "/honor-cards/eligibility", f"/awards/?round={manifest['award_round_id']}"],
              "supervisor": ["/volunteers/"], "county": ["/records/completeness", "/hours/"],
-             "sector": [f"/awards/?round={manifest['award_round_id']}"], "ministry": ["/records/completeness"]}
+             "sector": [f"/awards/?round={manifest['award_round_id']}", "/stats/"],
+             "ministry": ["/records/completeness", "/stats/", f"/awards/rounds/{manifest['award_round_id']}/channels"]}
+    pages["county"] += ["/stats/", "/"]
     for key, paths in pages.items():
         client = app.test_client()
         sign_in(client, manifest, key)
@@ -160,6 +164,18 @@ def test_accounts_sign_in_and_pages_answer(app, runner, tmp_path):
     answer = app.test_client().get(f"/verify/{manifest['verify_token']}")
     document = db.session.scalar(select(Document).where(Document.token == manifest["verify_token"]))
     assert answer.status_code == 200 and document.short_code.encode() in answer.data
+
+
+def test_the_summaries_kept_by_writes_are_complete_after_a_load(app, runner, tmp_path):
+    """The load bypasses the session events: completeness, the live headcount and the year-end headcounts are
+    rebuilt from the loaded rows, so they equal a recomputation and the dashboards have past years."""
+    synth(runner, tmp_path)
+    for check in (["completeness", "rebuild", "--check"], ["stats", "rebuild", "--check"]):
+        result = runner.invoke(args=check)
+        assert result.exit_code == 0, (check, result.output)
+    frozen = set(db.session.scalars(select(HeadcountYear.year).where(HeadcountYear.scope == "all")))
+    assert frozen and max(frozen) == today_taipei().year - 1
+    assert db.session.scalar(select(func.count()).select_from(CompletenessMonth)) > 0
 
 
 def test_refuses_a_database_with_people_and_a_weak_password(app, runner, tmp_path):

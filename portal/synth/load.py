@@ -11,8 +11,11 @@ from sqlalchemy import func, insert, select
 from portal.hours import summaries
 from portal.platform.extensions import db
 from portal.platform.timeutil import today_taipei
+from portal.records import serving
+from portal.records import summaries as completeness
 from portal.registry.models import Authority, AuthorityKind, Person
 from portal.registry.operations import authority_for, seed_reference_data
+from portal.stats import headcounts, trend
 
 from . import tables
 from .hours import CARD_COLUMNS, CHANGE_COLUMNS, HOUR_COLUMNS, MONTH_COLUMNS, HoursPass
@@ -114,9 +117,27 @@ def load(options: Options, echo) -> dict:
     sink.finish(id_tables())
     with sink.timed("accounts, documents"):
         bench = set_up_benchmark(options, plan, layout, roles, today)
+    with sink.timed("completeness, headcounts"):
+        derived_summaries(connection, today)
     db.session.commit()
     analyse(sink)
     return manifest(options, plan, layout, hours, bench, sink, time.monotonic() - started)
+
+
+# Kept by session events on every portal write; the bulk load passed them by, so they are rebuilt whole.
+DERIVED = ("completeness_pairs", "completeness_days", "completeness_county_days", "headcount_days",
+           "headcount_people", "headcount_years", "stats_completeness_months")
+
+
+def derived_summaries(connection, today: date):
+    """Completeness, the live headcount, the frozen year-end headcounts of past years and this month's
+    completeness row of every scope, from the loaded rows (what `flask completeness rebuild`,
+    `flask stats rebuild`, `flask stats refresh` and `flask dashboards record` do by hand)."""
+    completeness.rebuild(connection, today)
+    serving.rebuild(connection, today)
+    for year in headcounts.past_years(today):
+        headcounts.freeze(year, connection)
+    trend.record_all(today)
 
 
 def unit_months(connection):
@@ -133,7 +154,7 @@ def analyse(sink: Sink):
     if db.engine.dialect.name != "postgresql":
         return
     with sink.timed("vacuum analyze"), db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        for table in (*LOADED, "users", "documents"):
+        for table in (*LOADED, *DERIVED, "users", "documents"):
             conn.exec_driver_sql(f"VACUUM (ANALYZE) {table}")
 
 
