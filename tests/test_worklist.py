@@ -20,6 +20,7 @@ from portal.platform.extensions import db
 from portal.platform.timeutil import today_taipei
 from portal.records.models import RecordBookRequest
 from portal.registry.models import Unit
+from portal.resolutions.models import Meeting, Resolution, ResolutionBody
 from portal.training.models import LostCertificateCase, TrainingRecord
 from tests.conftest import count_queries, login
 from tests.test_query_guard import PLANNER_SETTINGS, seq_scans, synthetic  # noqa: F401 (the set, a fixture)
@@ -303,3 +304,23 @@ def test_home_page_reads_no_big_table_whole(synthetic, persona):  # noqa: F811 (
                 if tables := seq_scans(plan[0]["Plan"]):
                     scans[statement[:300]] = sorted(tables)
     assert not scans, json.dumps(scans, ensure_ascii=False, indent=1)
+
+
+def test_responsible_bodies_see_the_resolutions_they_report_on(app, world, client):
+    """An item under tracking waits for each of its responsible bodies (not for other authorities) until the
+    ministry releases it; the link opens the body's own open items."""
+    county, other = world.users["county_tpe"], world.users["county_khh"]
+    meeting = Meeting(roc_year=115, held_on=date(2026, 3, 1))
+    item = Resolution(meeting=meeting, seq=1, subject="案由", decision="決議")
+    db.session.add_all([meeting, item])
+    db.session.flush()
+    db.session.add(ResolutionBody(resolution_id=item.id, authority_id=county.authority_id))
+    db.session.commit()
+    found = items(app, county)["resolutions"]
+    assert found.count == 1 and "resolutions" not in items(app, other)
+    assert "status=open" in found.url and "body=mine" in found.url
+    login(client, county)
+    assert item.subject in client.get(found.url).get_data(as_text=True)
+    item.status = "closed"
+    db.session.commit()
+    assert "resolutions" not in items(app, county)

@@ -19,7 +19,9 @@ Who acts where (the route policies and loaders of each feature decide the same):
 - the county: record-book requests to issue, honor-card applications to review, lost-certificate cases;
 - the local sector authority: lost-certificate cases, award applications to forward (due on the round's
   review deadline); the central sector authority: award applications to forward;
-- the ministry: forwarded award applications to decide (due on the round's ministry deadline).
+- the ministry: forwarded award applications to decide (due on the round's ministry deadline);
+- every authority named as a responsible body of a meeting resolution still under tracking: progress to
+  report (resolutions; the ministry reviews them at the next meeting).
 """
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,6 +50,9 @@ from portal.records.models import PENDING as BOOK_PENDING
 from portal.records.models import RecordBookRequest
 from portal.registry.models import Membership, Person, PhotoStatus, Unit
 from portal.registry.scopes import unit_scope
+from portal.resolutions.models import Resolution
+from portal.resolutions.models import Status as ResolutionStatus
+from portal.resolutions.scopes import mine as my_resolutions
 from portal.training.facts import verified_basic, verified_special
 from portal.training.models import CaseStatus, LostCertificateCase, TrainingRecord, TrainingStatus
 from portal.training.scopes import case_scope
@@ -189,6 +194,11 @@ def _awards(user, today):
         AwardApplication.status == waiting_stage(user.role), review_scope(user))
 
 
+def _resolutions(user, today):
+    return _rows(since_at=Resolution.created_at).where(Resolution.status == ResolutionStatus.OPEN,
+                                                       my_resolutions(user))
+
+
 def _own_unit(endpoint, **args):
     return lambda user: (endpoint, {**args, "unit": user.unit_id})
 
@@ -227,6 +237,8 @@ SOURCES = (
            (access.SECTOR_LOCAL, access.SECTOR_CENTRAL), _awards, _plain("awards.review"), has_due=True),
     Source("awards_decide", _l("Award applications to decide"), (access.MINISTRY,), _awards,
            _plain("awards.review"), has_due=True),
+    Source("resolutions", _l("Meeting resolutions to report progress on"), access.AUTHORITIES, _resolutions,
+           _plain("resolutions.items", status=ResolutionStatus.OPEN.value, body="mine")),
 )
 
 
