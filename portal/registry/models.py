@@ -5,7 +5,7 @@ People (one record per volunteer, for life) and their memberships of using units
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -114,6 +114,9 @@ PHOTO_STATUSES = tuple(PhotoStatus)
 
 class Person(db.Model):
     __tablename__ = "people"
+    # The few photos waiting for a unit to accept them, without reading a million people (the work list).
+    __table_args__ = (Index("ix_people_photo_pending", "id", postgresql_where=text("photo_status = 'pending'"),
+                            sqlite_where=text("photo_status = 'pending'")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(60), index=True)
