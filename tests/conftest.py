@@ -83,6 +83,9 @@ def base_config(tmp_path, uri):
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Each test builds its own data: figures kept from another test's data would be wrong here
+        # (tests/test_stats_dashboards.py turns the memo on where it tests it).
+        "STATS_PAST_SECONDS": 0,
     }
 
 

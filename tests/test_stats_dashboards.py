@@ -18,7 +18,7 @@ from portal.platform.extensions import db
 from portal.platform.timeutil import today_taipei
 from portal.records.models import RecordBook
 from portal.registry.operations import authority_for
-from portal.stats import dashboard, drill, scopes, trend
+from portal.stats import dashboard, drill, figures, memo, scopes, trend
 from portal.stats.kpi import headcounts
 from tests.conftest import login
 
@@ -298,3 +298,31 @@ def test_unknown_tables_and_formats_are_not_found(app, data):
     ministry = client_of(data, "ministry")
     assert ministry.get("/stats/download?table=units").status_code == 404
     assert ministry.get(f"/stats/unit/{data.units['C'].id}/download?table=units").status_code == 404
+
+
+def test_past_years_are_kept_for_a_while_and_this_year_is_always_live(app, data, monkeypatch, make_person):
+    """memo.py: with STATS_PAST_SECONDS on, a past year's books are read once per worker and period (a book
+    backdated into last year shows only when the period ends), this year's at every view."""
+    app.config["STATS_PAST_SECONDS"] = 600
+    memo.forget()
+    clock = [1000.0]
+    monkeypatch.setattr(memo.time, "monotonic", lambda: clock[0])
+    view = scopes.own(data.users["ministry"])
+    first = figures.books_by_year(view, [Y - 1, Y])
+    assert first == {Y - 1: 1, Y: 1}
+    db.session.add_all([RecordBook(person_id=data.people[who].id, number=f"TPE-{n}", unit_id=data.units["B"].id,
+                                   issued_on=day, authority_id=authority_for("county", "TPE", None).id)
+                        for n, who, day in ((2, "b", date(Y - 1, 6, 1)), (3, "new", date(Y, 2, 1)))])
+    db.session.commit()
+    assert figures.books_by_year(view, [Y - 1, Y]) == {Y - 1: 1, Y: 2}      # this year live, last year kept
+    clock[0] += 599.9
+    assert figures.books_by_year(view, [Y - 1, Y])[Y - 1] == 1
+    clock[0] += 0.2                                                          # 600.1 s later: read again
+    assert figures.books_by_year(view, [Y - 1, Y]) == {Y - 1: 2, Y: 2}
+    app.config["STATS_PAST_SECONDS"] = 0                                     # off: always read
+    late = make_person([data.units["A"]], name="補登志工")
+    db.session.add(RecordBook(person_id=late.id, number="TPE-4", unit_id=data.units["A"].id,
+                              issued_on=date(Y - 1, 7, 1), authority_id=authority_for("county", "TPE", None).id))
+    db.session.commit()
+    assert figures.books_by_year(view, [Y - 1, Y])[Y - 1] == 3
+    memo.forget()

@@ -91,6 +91,8 @@ def from_environment(instance_path: str) -> dict:
         "JOB_MAX_ATTEMPTS": _int("JOB_MAX_ATTEMPTS"),
         # After a write, the same browser reads from the primary for this long (replication lag).
         "REPLICA_STICKY_SECONDS": _int("REPLICA_STICKY_SECONDS"),
+        # How long a worker keeps the dashboards' figures of past years (portal/stats/memo.py); 0: never.
+        "STATS_PAST_SECONDS": _int("STATS_PAST_SECONDS"),
         # Host names the portal answers to; any other Host header gets 400 (poisoned links, caches).
         "TRUSTED_HOSTS": [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()] or None,
         # Reverse proxies in front of the app (e.g. 1 for nginx). Only that many X-Forwarded-For hops
@@ -123,4 +125,5 @@ DEFAULTS = {
     "JOB_STALE_SECONDS": 300,
     "JOB_MAX_ATTEMPTS": 2,
     "REPLICA_STICKY_SECONDS": 15,
+    "STATS_PAST_SECONDS": 600,
 }

@@ -6,7 +6,7 @@ returns a tables.Table; the page and the downloads call the same builder.
 """
 from datetime import date
 
-from flask import has_request_context, url_for
+from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
 
 from portal.awards.labels import round_label
@@ -134,7 +134,7 @@ def years(view: View, year: int, today: date) -> Table:
                  [_("Year"), _("Complete records at year end (%)"), _("Service hours"), _("Record books issued"),
                   _("Honor cards issued")],
                  [TEXT, PCT, NUMBER, NUMBER, NUMBER], rows, charts=charts, keys=shown,
-                 note=_("This year's completeness is today's; hours count in the year an entry starts."))
+                 note=_years_note())
 
 
 def _headcount_row(label: str, group: str, count) -> list:
@@ -191,3 +191,12 @@ def awards(view: View, year: int, today: date) -> Table:
 
 
 BUILDERS = {"summary": summary, "months": months, "years": years, "volunteers": volunteers, "awards": awards}
+
+
+def _years_note() -> str:
+    note = _("This year's completeness is today's; hours count in the year an entry starts.")
+    kept = current_app.config.get("STATS_PAST_SECONDS", 600)
+    if kept > 0:    # memo.py
+        note += " " + _("Past years' hours, record books and honor cards may be up to %(minutes)d minutes old.",
+                        minutes=max(1, kept // 60))
+    return note

@@ -10,6 +10,7 @@ What each reads at the ministry's scope (19,500 units, 1.2 M volunteers, 97 M ho
 - insured share: the `insurance` count of the completeness summary (covered for the unit's service today);
 - record books and honor cards issued per year: index ranges over issue days (ix_record_books_issued,
   honor_cards by approved_on), counted per year;
+- hours, books and cards of past years: kept by each worker for a while (memo.py), this year's read live;
 - award applications per round: the applications of the year's rounds (a few thousand each), by status
   and channel.
 No figure reads hour entries, memberships or people.
@@ -25,11 +26,13 @@ from portal.awards.models import ApplicationStatus, AwardApplication, AwardRound
 from portal.honor_cards.models import HonorCard, HonorCardApplication
 from portal.hours.summaries import HourUnitMonth, HourUnitYear
 from portal.platform.extensions import db
+from portal.platform.timeutil import today_taipei
 from portal.records.completeness import COUNTS, Rate, totals
 from portal.records.models import CompletenessCountyDay, RecordBook
 from portal.records.rates import scope_total, unit_counts
 from portal.registry.models import Unit
 
+from . import memo
 from .scopes import View
 
 YEARS_SHOWN = 5     # this year and the four before
@@ -89,7 +92,12 @@ def guided(view: View, today: date) -> Guided | None:
 # --- hours ---------------------------------------------------------------------------------------
 
 def hours_by_year(view: View, years: list[int]) -> dict[int, int]:
-    """Half-hours entered per year (the year an entry starts), 0 for a year without any."""
+    """Half-hours entered per year (the year an entry starts), 0 for a year without any; past years from the
+    worker's memo (memo.py)."""
+    return memo.per_year(("hours", view.key), years, today_taipei().year, lambda ys: _hours_by_year(view, ys))
+
+
+def _hours_by_year(view: View, years: list[int]) -> dict[int, int]:
     query = _where(select(HourUnitYear.year, func.sum(HourUnitYear.half_hours))
                    .where(HourUnitYear.year.in_(years)).group_by(HourUnitYear.year),
                    _in_scope(view, HourUnitYear.unit_id))
@@ -137,13 +145,19 @@ def _per_year(column, years: list[int], *conditions) -> dict[int, int]:
 
 
 def books_by_year(view: View, years: list[int]) -> dict[int, int]:
-    """Record books issued per year (a cancelled book was still issued), counted for the unit that asked."""
-    return _per_year(RecordBook.issued_on, years, _in_scope(view, RecordBook.unit_id))
+    """Record books issued per year (a cancelled book was still issued), counted for the unit that asked;
+    past years from the worker's memo (memo.py)."""
+    return memo.per_year(("books", view.key), years, today_taipei().year,
+                         lambda ys: _per_year(RecordBook.issued_on, ys, _in_scope(view, RecordBook.unit_id)))
 
 
 def cards_by_year(view: View, years: list[int]) -> dict[int, int]:
     """Honor cards approved per year: for the county that issued them, and for a narrower scope (a field, a
-    unit) the cards applied for through its units."""
+    unit) the cards applied for through its units; past years from the worker's memo (memo.py)."""
+    return memo.per_year(("cards", view.key), years, today_taipei().year, lambda ys: _cards_by_year(view, ys))
+
+
+def _cards_by_year(view: View, years: list[int]) -> dict[int, int]:
     if view.key == "all":
         condition = None
     elif view.key.startswith("county:"):
