@@ -415,3 +415,23 @@ def test_the_all_history_total_of_a_scope_reads_the_years_and_equals_the_months(
     assert not any("hour_unit_months" in s for s in statements)
     covering = totals_on(client.get("/hours/?start=2001-01-20&end=2100-12-31").get_data(as_text=True))
     assert everything == covering and everything[0] > 0
+
+
+def test_past_a_few_hundred_units_the_unit_filter_takes_a_code(world, diary, client, monkeypatch):
+    """A scope with more units than UNIT_CHOICES types a unit's code instead of choosing among thousands of
+    options; the code is found within the scope only (a county cannot narrow to another county's unit)."""
+    monkeypatch.setattr("portal.hours.scopes.UNIT_CHOICES", 1)
+    login(client, world.users["county_tpe"])
+    english(client)
+    html = client.get("/hours/").get_data(as_text=True)
+    box = re.search(r'<input[^>]*name="unit"[^>]*>', html)
+    assert box and 'type="text"' in box.group(0) and '<select id="unit"' not in html
+    everything = totals_on(html)
+    by_code = client.get("/hours/?unit=tpe-a").get_data(as_text=True)
+    assert 'value="TPE-A"' in by_code
+    unit_a = [e for e in diary if e.unit_id == world.units["A"].id and e.status == "active"]
+    assert totals_on(by_code) == expected(unit_a, status="")
+    assert totals_on(client.get(f"/hours/?unit={world.units['A'].id}").get_data(as_text=True)) == expected(unit_a, status="")
+    # Another county's unit is not found: the filter is dropped with its error, the list stays the scope's.
+    elsewhere = client.get("/hours/?unit=KHH-C").get_data(as_text=True)
+    assert totals_on(elsewhere) == everything and 'aria-invalid="true"' in elsewhere
