@@ -92,6 +92,8 @@ def test_freeze_refresh_and_rebuild(runner, accounts):
         assert result.exit_code == 0, result.output
         years = set(db.session.scalars(select(HeadcountYear.year).where(HeadcountYear.scope == "all")))
         assert years == set(range(2019, 2026))                  # from the first joining year to last year
+        stored = db.session.scalar(select(func.count()).select_from(HeadcountYear).where(HeadcountYear.year == 2025))
+        assert f"2025 frozen, {stored:,} scope rows" in result.output and stored > 1
         assert "0 passed day rows folded" in result.output
         before = db.session.execute(select(HeadcountDay.scope, HeadcountDay.people)).all()
         assert runner.invoke(args=["stats", "rebuild", "--check"]).exit_code == 0

@@ -74,11 +74,12 @@ def freeze(year: int, connection=None) -> int:
     table = HeadcountYear.__table__
     connection.execute(delete(table).where(table.c.year == year))
     counts = _groupings(year).subquery()
-    written = connection.execute(table.insert().from_select(
+    connection.execute(table.insert().from_select(
         ["scope", "year", "people", "people_65", "frozen_at"],
         select(counts.c.scope, literal(year), counts.c.people, counts.c.people_65, literal(utcnow()))
-        .where((counts.c.scope == "all") | (counts.c.people > 0)))).rowcount
-    return written
+        .where((counts.c.scope == "all") | (counts.c.people > 0))))
+    # Counted, not the statement's rowcount: PostgreSQL reports -1 for this INSERT ... SELECT.
+    return connection.execute(select(func.count()).select_from(table).where(table.c.year == year)).scalar_one()
 
 
 def frozen(keys, year: int) -> dict[str, tuple[int, int]] | None:
