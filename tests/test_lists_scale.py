@@ -420,7 +420,7 @@ def test_the_all_history_total_of_a_scope_reads_the_years_and_equals_the_months(
 def test_past_a_few_hundred_units_the_unit_filter_takes_a_code(world, diary, client, monkeypatch):
     """A scope with more units than UNIT_CHOICES types a unit's code instead of choosing among thousands of
     options; the code is found within the scope only (a county cannot narrow to another county's unit)."""
-    monkeypatch.setattr("portal.hours.scopes.UNIT_CHOICES", 1)
+    monkeypatch.setattr("portal.registry.unit_filter.UNIT_CHOICES", 1)
     login(client, world.users["county_tpe"])
     english(client)
     html = client.get("/hours/").get_data(as_text=True)
@@ -435,3 +435,21 @@ def test_past_a_few_hundred_units_the_unit_filter_takes_a_code(world, diary, cli
     # Another county's unit is not found: the filter is dropped with its error, the list stays the scope's.
     elsewhere = client.get("/hours/?unit=KHH-C").get_data(as_text=True)
     assert totals_on(elsewhere) == everything and 'aria-invalid="true"' in elsewhere
+
+
+@pytest.mark.parametrize("path", ["/volunteers/", "/training/", "/training/missing", "/honor-cards/review",
+                                  "/honor-cards/eligibility"])
+def test_every_unit_filter_takes_a_code_past_the_limit(world, client, monkeypatch, path):
+    """The roster, training and honor-card lists share the unit filter (registry.unit_filter): past
+    UNIT_CHOICES units a code box, the typed code kept in it and found within the scope only."""
+    monkeypatch.setattr("portal.registry.unit_filter.UNIT_CHOICES", 1)
+    login(client, world.users["county_tpe"])
+    english(client)
+    page = client.get(path)
+    assert page.status_code == 200
+    box = re.search(r'<input[^>]*name="unit"[^>]*>', page.get_data(as_text=True))
+    assert box and 'type="text"' in box.group(0) and 'value=""' in box.group(0)
+    chosen = client.get(f"{path}?unit=tpe-a").get_data(as_text=True)
+    assert re.search(r'<input[^>]*name="unit"[^>]*value="TPE-A"', chosen)
+    refused = client.get(f"{path}?unit=KHH-C")
+    assert refused.status_code == 200 and 'aria-invalid="true"' in refused.get_data(as_text=True)

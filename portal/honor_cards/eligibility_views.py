@@ -10,13 +10,13 @@ from sqlalchemy.orm import selectinload
 from portal.platform import access
 from portal.platform.database import reads_from_replica
 from portal.platform.extensions import db
-from portal.platform.forms import check_version, options
+from portal.platform.forms import check_version
 from portal.platform.htmx import page_or_fragment
-from portal.platform.i18n import localized
 from portal.platform.pagination import CURSOR_ARG, desc, keyset
 from portal.platform.timeutil import today_taipei
 from portal.platform.uploads import UploadRefused, send_stored
-from portal.registry.scopes import get_person_or_404, visible_units
+from portal.registry.scopes import get_person_or_404
+from portal.registry.unit_filter import fill_unit_filter
 
 from . import bp
 from .facts import eligibility as eligibility_of_people
@@ -42,8 +42,7 @@ OUTLOOK_MONTHS = 12     # a volunteer's own page looks a year ahead
 
 def eligibility_filter():
     form = EligibilityFilter(request.args)
-    units = db.session.scalars(visible_units(current_user)).all()
-    form.unit.choices = options([("", _("Choose a unit"))] + [(str(u.id), f"{u.code} {localized(u)}") for u in units])
+    units = fill_unit_filter(form.unit, current_user, _("Choose a unit"), request.args.get("unit", ""))
     if not form.validate():
         for f in (form.unit, form.within, form.q, form.page):
             if f.errors:

@@ -9,14 +9,14 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal.platform import access
 from portal.platform.extensions import db
-from portal.platform.forms import check_version, options
+from portal.platform.forms import check_version
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import format_date, localized
 from portal.platform.pagination import CURSOR_ARG, asc, keyset
 from portal.platform.timeutil import today_taipei
 from portal.registry.catalog import FIELD_BY_CODE
 from portal.registry.models import Unit
-from portal.registry.scopes import visible_units
+from portal.registry.unit_filter import fill_unit_filter
 
 from . import bp
 from .documents import issue_documents
@@ -36,8 +36,7 @@ from .views import PER_PAGE, county_authority
 
 def review_filter() -> ReviewFilter:
     form = ReviewFilter(request.args)
-    units = db.session.scalars(visible_units(current_user)).all()
-    form.unit.choices = options([("", _("All units"))] + [(str(u.id), f"{u.code} {localized(u)}") for u in units])
+    fill_unit_filter(form.unit, current_user, _("All units"), request.args.get("unit", ""))
     form.field.choices = field_choices(localized, _("Any field"))
     if not form.validate():
         for f in (form.unit, form.field, form.applied_from, form.applied_to, form.status, form.page):

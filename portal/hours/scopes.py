@@ -5,12 +5,12 @@ the units in their scope. Another unit's entries for a shared volunteer are neve
 a unit: they only reach it as a total per unit (see operations.person_totals).
 """
 from flask import abort
-from sqlalchemy import false, func, select
+from sqlalchemy import false, select
 
 from portal.platform import access
 from portal.platform.extensions import db
 from portal.registry.models import Membership, Unit
-from portal.registry.scopes import visible_unit_ids, visible_units, writable_unit_ids
+from portal.registry.scopes import visible_unit_ids, writable_unit_ids
 
 from .models import EntryStatus, HourEntry
 
@@ -44,29 +44,6 @@ def may_change_entry(entry: HourEntry, user) -> bool:
 def may_export_full_ids(user) -> bool:
     """Full ID numbers leave the portal only with the unit's own staff (the download is audited)."""
     return user.role in access.UNIT_STAFF
-
-
-# Above this many units a filter asks for a unit's code instead of listing them all (a county has ~1,000,
-# the ministry ~20,000: building and sending that many options cost the ministry's list 0.8 s).
-UNIT_CHOICES = 300
-
-
-def filter_units(user) -> list[Unit] | None:
-    """The units a list may be narrowed to: none for a volunteer (own entries from every unit); None when the
-    scope has more than UNIT_CHOICES (the filter then takes a unit code, `unit_by_reference`)."""
-    if user.role == access.VOLUNTEER:
-        return []
-    units = db.session.scalars(visible_units(user).limit(UNIT_CHOICES + 1)).all()
-    return None if len(units) > UNIT_CHOICES else units
-
-
-def unit_by_reference(user, text: str) -> Unit | None:
-    """The unit of the user's scope with this code (any case) or id, or None."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    match = Unit.id == int(text) if text.isdigit() and len(text) < 10 else func.upper(Unit.code) == text.upper()
-    return db.session.scalar(select(Unit).where(match, Unit.id.in_(visible_unit_ids(user))))
 
 
 def totals_row_units(user) -> set[int] | None:

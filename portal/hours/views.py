@@ -4,7 +4,6 @@ Entering hours (form, grid, corrections, voids) is in entry_views.py, claims in 
 from flask import render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from wtforms.widgets import TextInput
 
 from portal.platform import access, audit
 from portal.platform.database import expect_write, reads_from_replica
@@ -12,17 +11,17 @@ from portal.platform.exports import spool_csv, spool_xlsx
 from portal.platform.extensions import db
 from portal.platform.forms import options
 from portal.platform.htmx import page_or_fragment
-from portal.platform.i18n import localized
 from portal.platform.pagination import CURSOR_ARG
 from portal.platform.timeutil import today_taipei
 from portal.registry.scopes import get_person_or_404, get_unit_or_404
+from portal.registry.unit_filter import fill_unit_filter
 
 from . import bp
 from .forms import ExportForm, HoursFilter, field_options
 from .labels import FILTERS, GLOBALS
 from .listing import entries_page, export_rows, filter_totals, pending_claims
 from .operations import person_totals, unit_monthly_totals
-from .scopes import READERS, filter_units, may_export_full_ids, totals_row_units, unit_by_reference
+from .scopes import READERS, may_export_full_ids, totals_row_units
 from .spreadsheets import headers
 
 for _name, _filter in FILTERS.items():
@@ -31,24 +30,15 @@ for _name, _global in GLOBALS.items():
     bp.add_app_template_global(_global, _name)
 
 
-def code_input(shown: str):
-    """The unit filter as a text box showing the code (its value is still the unit's id once found)."""
-    return lambda field, **kwargs: TextInput()(field, value=shown, autocomplete="off", **kwargs)
-
-
 def hours_filter(form_class=HoursFilter):
     form = form_class(request.args)
     if current_user.role == access.VOLUNTEER and "status" not in request.args:
         form.status.data = ""  # a volunteer sees claims and voided entries too
     form.field.choices = options([("", _("Any field"))]) + field_options()
-    units = filter_units(current_user)
-    if units is None:   # too many to list: the unit's code, typed
-        typed = request.args.get("unit", "")
-        units = [u for u in [unit_by_reference(current_user, typed)] if u]
-        form.unit.data = str(units[0].id) if units else typed
-        form.unit.widget = code_input(units[0].code if units else typed)
-        form.unit.description = _("A unit code, e.g. %(code)s; empty for all my units.", code="TPE-SOC-0001")
-    form.unit.choices = options([("", _("All my units"))] + [(str(u.id), f"{u.code} {localized(u)}") for u in units])
+    if current_user.role == access.VOLUNTEER:    # own entries from every unit: no unit to narrow to
+        form.unit.choices = options([("", _("All my units"))])
+    else:
+        fill_unit_filter(form.unit, current_user, _("All my units"), request.args.get("unit", ""))
     if not form.validate():
         for f in (form.q, form.start, form.end, form.field, form.status, form.unit):
             if f.errors:

@@ -14,15 +14,15 @@ from portal.platform import access, audit, filecheck, uploads
 from portal.platform.database import expect_write
 from portal.platform.exports import csv_response
 from portal.platform.extensions import db
-from portal.platform.forms import options
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import format_date, localized
 from portal.platform.pagination import CURSOR_ARG, desc, keyset
 from portal.platform.timeutil import today_taipei
 from portal.registry.catalog import FIELD_BY_CODE
 from portal.registry.identity import normalise
-from portal.registry.models import Person, Unit
-from portal.registry.scopes import get_person_or_404, visible_memberships, visible_units
+from portal.registry.models import Person
+from portal.registry.scopes import get_person_or_404, visible_memberships
+from portal.registry.unit_filter import fill_unit_filter
 
 from . import bp, rules
 from .facts import room_for_files, verified_starts
@@ -50,19 +50,8 @@ def labels():
 
 # --- shared by the training screens --------------------------------------------------------
 
-# A scope with more units than this (a big county, a central authority, the ministry) is not offered
-# a list of every unit to choose from: thousands of options would cost more than the list they filter.
-# Its users reach one unit's list from links that carry ?unit=<id> (the chosen unit stays the one option).
-UNIT_CHOICES_MAX = 500
-
-
 def unit_choices(form_field, blank_label):
-    units = db.session.scalars(visible_units(current_user).limit(UNIT_CHOICES_MAX + 1)).all()
-    if len(units) > UNIT_CHOICES_MAX:
-        chosen = request.args.get(form_field.name, "")
-        units = db.session.scalars(visible_units(current_user).where(Unit.id == int(chosen))).all() \
-            if chosen.isdigit() else []
-    form_field.choices = options([("", blank_label)] + [(str(u.id), f"{u.code} {localized(u)}") for u in units])
+    fill_unit_filter(form_field, current_user, blank_label, request.args.get(form_field.name, ""))
 
 
 def clear_invalid(form, names):

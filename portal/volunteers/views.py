@@ -29,7 +29,8 @@ from portal.registry.operations import (
     update_person,
 )
 from portal.registry.photos import photo_file, placeholder_photo, review_photo, save_photo
-from portal.registry.scopes import get_membership_or_404, get_person_or_404, visible_memberships, visible_units
+from portal.registry.scopes import get_membership_or_404, get_person_or_404, visible_memberships
+from portal.registry.unit_filter import fill_unit_filter
 
 from . import bp, roster, sections
 from .forms import (
@@ -50,8 +51,7 @@ from .section_names import SECTIONS
 
 def roster_filter() -> RosterFilter:
     form = RosterFilter(request.args)
-    units = db.session.scalars(visible_units(current_user)).all()
-    form.unit.choices = options([("", _("All my units"))] + [(str(u.id), f"{u.code} {localized(u)}") for u in units])
+    fill_unit_filter(form.unit, current_user, _("All my units"), request.args.get("unit", ""))
     form.field.choices = options([("", _("Any field"))]) + field_choices(localized)
     if not form.validate():
         for f in (form.unit, form.field, form.status, form.q, form.training, form.book, form.insured, form.photo):
