@@ -142,7 +142,7 @@ class CompletenessPair(db.Model):
     cover: Mapped[str] = mapped_column(Text, default="")   # "start/end,start/end" (ISO days, merged)
 
 
-class _Counts:
+class CompletenessCounts:
     """The counts of completeness.COUNTS: people (current pairs), people per item, complete records."""
     people: Mapped[int] = mapped_column(default=0)
     id_number: Mapped[int] = mapped_column(default=0)
@@ -155,7 +155,7 @@ class _Counts:
     complete: Mapped[int] = mapped_column(default=0)
 
 
-class CompletenessDay(_Counts, db.Model):
+class CompletenessDay(CompletenessCounts, db.Model):
     """The change of one unit's counts on `day` (the base row, BASE, holds all changes up to its last fold)."""
     __tablename__ = "completeness_days"
 
@@ -163,7 +163,7 @@ class CompletenessDay(_Counts, db.Model):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
 
 
-class CompletenessCountyDay(_Counts, db.Model):
+class CompletenessCountyDay(CompletenessCounts, db.Model):
     """The same per county, split over shards by unit id (two units' writers rarely share a row): the
     ministry's rows per county without adding up 20,000 units."""
     __tablename__ = "completeness_county_days"

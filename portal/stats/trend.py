@@ -27,14 +27,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 from portal.platform.extensions import db
 from portal.platform.timeutil import today_taipei
 from portal.records.completeness import COUNTS, Rate
-from portal.records.models import CompletenessDay
+from portal.records.models import CompletenessCounts, CompletenessDay
 from portal.records.serving import unit_keys
 from portal.registry.models import Unit
 
 from . import bp
 
 
-class CompletenessMonth(db.Model):
+class CompletenessMonth(CompletenessCounts, db.Model):
     """A scope's completeness counts in one month, as last written in that month (on `as_of`)."""
     __tablename__ = "stats_completeness_months"
 
@@ -42,15 +42,6 @@ class CompletenessMonth(db.Model):
     year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     month: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     as_of: Mapped[date] = mapped_column(Date)
-    people: Mapped[int] = mapped_column(default=0)
-    id_number: Mapped[int] = mapped_column(default=0)
-    birth_date: Mapped[int] = mapped_column(default=0)
-    photo: Mapped[int] = mapped_column(default=0)
-    training: Mapped[int] = mapped_column(default=0)
-    record_book: Mapped[int] = mapped_column(default=0)
-    hours: Mapped[int] = mapped_column(default=0)
-    insurance: Mapped[int] = mapped_column(default=0)
-    complete: Mapped[int] = mapped_column(default=0)
 
     @property
     def rate(self) -> Rate:
