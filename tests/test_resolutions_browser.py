@@ -63,6 +63,9 @@ def shoot(page: Page, name: str, lang: str, found: dict):
 
 def sign_in(page: Page, live_server, username: str, lang: str):
     t = TEXT[lang]
+    # Leave the page first: a request still in flight from it could answer after the cookies are cleared
+    # and set the previous account's session again (then /login redirects home and the form never comes).
+    page.goto("about:blank")
     page.context.clear_cookies()
     page.goto(live_server.url + "/login")
     if lang == "en":
