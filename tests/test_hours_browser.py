@@ -123,6 +123,7 @@ def test_clerk_enters_approves_corrects_and_the_volunteer_sees_the_history(brows
     page.wait_for_load_state("networkidle")
 
     # The volunteer sees who entered the entry and the correction, old and new value.
+    page.goto("about:blank")        # no request of the last page may set its session again
     context.clear_cookies()
     sign_in(page, url, "vol.hr")
     page.goto(url + "/hours/")
