@@ -15,6 +15,7 @@ from portal.insurance.models import InsuranceEnrolment, InsurancePolicy
 from portal.platform.extensions import db
 from portal.platform.timeutil import today_taipei
 from portal.records.serving import HeadcountDay, fold, key_of, keys_of_unit, live_counts, parse_key, rebuild
+from portal.records.summaries import hours_until
 from portal.registry.models import Membership, Person
 from portal.stats import kpi
 from portal.stats.headcounts import HeadcountYear, differences, freeze, recounted
@@ -243,7 +244,11 @@ def test_completeness_of_a_scope(world, client):
     assert kpi.completeness_pct("county:KHH", today) == Decimal("0.0")
     assert kpi.completeness_pct("county:HUA", today) is None          # no records at all
     assert kpi.completeness_counts("county:TPE", today) == (4, 1)
-    assert kpi.completeness_pct("county:TPE", date(today.year, 12, 31)) == Decimal("25.0")  # cover lasts the year
+    # Complete while both the cover (the whole year) and today's hours (until hours_until) last.
+    last = min(date(today.year, 12, 31), hours_until(today) - timedelta(days=1))
+    assert kpi.completeness_pct("county:TPE", last) == Decimal("25.0")
+    if last < date(today.year, 12, 31):     # a clock early in the year: the hours go stale before the cover
+        assert kpi.completeness_pct("county:TPE", last + timedelta(days=1)) == Decimal("0.0")
     assert kpi.completeness_pct("county:TPE", date(today.year + 1, 1, 1)) == Decimal("0.0")
 
 
