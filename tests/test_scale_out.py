@@ -631,7 +631,7 @@ def test_the_marker_keeps_the_access_policy_in_either_order(replica_setup):
 # where a moment of lag is harmless; the browser that just wrote stays on the primary anyway).
 REPLICA_PAGES = {"hours.index", "hours.person", "hours.unit", "hours.search", "volunteers.index",
                  "records.completeness", "honor_cards.eligibility", "honor_cards.person_eligibility",
-                 "awards.index"}
+                 "awards.index", "stats.index", "stats.county_dashboard", "stats.unit_dashboard"}
 
 
 def test_the_heavy_read_pages_are_marked_for_the_replica(app):

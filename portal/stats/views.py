@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.platform import access, audit
-from portal.platform.database import expect_write
+from portal.platform.database import expect_write, reads_from_replica
 from portal.platform.exports import csv_response, xlsx_bytes
 from portal.platform.extensions import db
 from portal.platform.htmx import is_fragment_request, page_or_fragment
@@ -101,18 +101,21 @@ def render(view: View):
 
 @bp.get("/")
 @access.allow(*access.AUTHORITIES)
+@reads_from_replica
 def index():
     return render(scopes.own(current_user))
 
 
 @bp.get("/county/<code>")
 @access.allow(*access.AUTHORITIES)
+@reads_from_replica
 def county_dashboard(code):
     return render(scopes.county(current_user, code))
 
 
 @bp.get("/unit/<int:unit_id>")
 @access.allow(*access.AUTHORITIES)
+@reads_from_replica
 def unit_dashboard(unit_id):
     return render(scopes.unit(current_user, unit_id))
 
