@@ -178,3 +178,22 @@ def test_long_titles_wrap_and_long_labels_are_shortened_within_the_width():
     assert label in root.find(f".//{SVG}rect[@class='bar']/{SVG}title").text   # the whole label stays readable
     for text in texts(root):
         assert charts._text_width(text, charts.FONT) <= charts.WIDTH
+
+
+@pytest.mark.parametrize("labels", [[f"{m}月" for m in range(1, 13)], [f"115年{m}月" for m in range(1, 13)],
+                                    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]])
+def test_line_chart_axis_labels_never_overlap(labels):
+    """The first label is drawn from its point rightwards and the last leftwards: the labels beside them
+    must leave room for that, not only for centred neighbours (Jan and Feb were printed as "JanFeb")."""
+    svg = str(charts.line_chart([(label, float(i)) for i, label in enumerate(labels)], title="t"))
+    root = ET.fromstring(svg)
+    spans = []
+    for text in root.iter("{http://www.w3.org/2000/svg}text"):
+        if text.text in labels:
+            x, width = float(text.get("x")), charts._text_width(text.text, float(text.get("font-size")))
+            anchor = text.get("text-anchor")
+            left = x if anchor == "start" else x - width if anchor == "end" else x - width / 2
+            spans.append((left, left + width))
+    spans.sort()
+    assert len(spans) >= 2 and spans[0][0] >= 0
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False)), spans

@@ -199,7 +199,10 @@ def line_chart(points: Sequence[tuple[str, float | None]], *, title: str, unit: 
         return x, plot_bottom - (value - low) / (high - low) * (plot_bottom - plot_top)
 
     widest = max(max(_text_width(label, SMALL), _text_width(number_text(v, unit), SMALL)) for label, v in points)
-    every = max(1, math.ceil((widest + 6) / step)) if len(points) > 1 else 1
+    # The first label starts at its point and the last ends at its own (they stay inside the frame), so a
+    # centred label beside either needs one and a half widths of room, not one.
+    room = 1.5 * widest + 6
+    every = max(1, math.ceil(room / step)) if len(points) > 1 else 1
     body = [f'<line x1="{plot_left}" x2="{plot_right}" y1="{plot_bottom}" y2="{plot_bottom}" stroke="{MUTED}"/>']
     if target is not None:
         _, ty = xy(0, target)
@@ -226,7 +229,7 @@ def line_chart(points: Sequence[tuple[str, float | None]], *, title: str, unit: 
                         ' stroke-width="2.5"/>')
     last = len(points) - 1
     for index, (label, value) in enumerate(points):
-        shown = index % every == 0 or index == last
+        shown = (index % every == 0 and (index == 0 or (last - index) * step >= room)) or index == last
         x = plot_left + index * step if len(points) > 1 else WIDTH / 2
         if shown:
             anchor = "start" if index == 0 and len(points) > 1 else "end" if index == last and len(points) > 1 \
