@@ -303,6 +303,26 @@ _totp_secrets: dict = {}
 _totp_last_steps: dict = {}
 
 
+SIGN_IN_TEXT = {"zh": ("帳號", "密碼", "登入"), "en": ("Username", "Password", "Sign in")}
+
+
+def sign_in_page(page, base_url: str, username: str, lang: str, on_setup_page=None):
+    """Sign in through the page in `lang` as a person would, after leaving the page (a request still in
+    flight from it could answer after the cookies are cleared and set the previous session again), then
+    the second step where the account has one."""
+    user_label, password_label, button = SIGN_IN_TEXT[lang]
+    page.goto("about:blank")
+    page.context.clear_cookies()
+    page.goto(base_url + "/login")
+    if lang == "en":
+        page.get_by_role("button", name="English").click()
+    page.get_by_label(user_label).fill(username)
+    page.get_by_label(password_label).fill(PASSWORD)
+    page.get_by_role("button", name=button).click()
+    page.wait_for_load_state("networkidle")
+    complete_second_step(page, base_url, username, on_setup_page=on_setup_page)
+
+
 def complete_second_step(page, base_url: str, username: str, on_setup_page=None):
     """After the password of an authority or admin account: set up the authenticator on the first
     sign-in (reading the key off the page like a person would), or enter the current code later.

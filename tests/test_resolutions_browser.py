@@ -13,7 +13,7 @@ from portal.auth.operations import create_user
 from portal.platform.extensions import db
 from portal.registry.operations import authority_for
 from portal.resolutions.operations import create_meeting, create_resolution
-from tests.conftest import PASSWORD, complete_second_step
+from tests.conftest import PASSWORD, sign_in_page
 from tests.test_accessibility import violations
 
 pytestmark = pytest.mark.browser
@@ -62,19 +62,7 @@ def shoot(page: Page, name: str, lang: str, found: dict):
 
 
 def sign_in(page: Page, live_server, username: str, lang: str):
-    t = TEXT[lang]
-    # Leave the page first: a request still in flight from it could answer after the cookies are cleared
-    # and set the previous account's session again (then /login redirects home and the form never comes).
-    page.goto("about:blank")
-    page.context.clear_cookies()
-    page.goto(live_server.url + "/login")
-    if lang == "en":
-        page.get_by_role("button", name="English").click()
-    page.get_by_label(t["username"]).fill(username)
-    page.get_by_label(t["password"]).fill(PASSWORD)
-    page.get_by_role("button", name=t["sign_in"]).click()
-    page.wait_for_load_state("networkidle")
-    complete_second_step(page, live_server.url, username)
+    sign_in_page(page, live_server.url, username, lang)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

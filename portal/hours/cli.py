@@ -38,21 +38,16 @@ def rebuild_command(check):
 
 
 def _differences() -> int:
-    stored = {tuple(r) for r in db.session.execute(select(
-        HourMonth.person_id, HourMonth.unit_id, HourMonth.field_code, HourMonth.year, HourMonth.month,
-        HourMonth.half_hours, HourMonth.entries))}
-    fresh = {(p, u, f, int(y), int(m), int(h), int(n)) for p, u, f, y, m, h, n in db.session.execute(recomputed_months())}
-    stored_units = {tuple(r) for r in db.session.execute(select(
-        HourUnitMonth.unit_id, HourUnitMonth.field_code, HourUnitMonth.year, HourUnitMonth.month,
-        HourUnitMonth.half_hours, HourUnitMonth.entries))}
-    fresh_units = {(u, f, int(y), int(m), int(h), int(n))
-                   for u, f, y, m, h, n in db.session.execute(recomputed_unit_months())}
-    stored_years = {tuple(r) for r in db.session.execute(select(
-        HourUnitYear.unit_id, HourUnitYear.field_code, HourUnitYear.year, HourUnitYear.half_hours, HourUnitYear.entries))}
-    fresh_years = {(u, f, int(y), int(h), int(n)) for u, f, y, h, n in db.session.execute(recomputed_unit_years())}
-    # Rows that differ, by key: a wrong total is one difference, not two.
-    return (len({r[:-2] for r in stored ^ fresh}) + len({r[:-2] for r in stored_units ^ fresh_units})
-            + len({r[:-2] for r in stored_years ^ fresh_years}))
+    """Rows that differ between each table and its recomputation, by key: a wrong total is one difference."""
+    differ = 0
+    for table, fresh_query in ((HourMonth, recomputed_months()), (HourUnitMonth, recomputed_unit_months()),
+                               (HourUnitYear, recomputed_unit_years())):
+        columns = [table.__table__.c[column.name] for column in fresh_query.selected_columns]
+        stored = {tuple(row) for row in db.session.execute(select(*columns))}
+        # extract() gives floats or decimals on some backends; the keys and totals are whole numbers.
+        fresh = {tuple(v if isinstance(v, str) else int(v) for v in row) for row in db.session.execute(fresh_query)}
+        differ += len({row[:-2] for row in stored ^ fresh})
+    return differ
 
 
 bp.record_once(lambda state: state.app.cli.add_command(summaries_cli))
