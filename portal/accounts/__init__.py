@@ -1,0 +1,1 @@
+"""Self-service accounts: activation by volunteers a unit registered, password recovery (issue 13)."""

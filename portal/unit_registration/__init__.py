@@ -1,0 +1,1 @@
+"""Unit registration: a new using unit applies on the web; its county or sector authority decides (issue 13)."""
