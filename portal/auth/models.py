@@ -28,6 +28,10 @@ class User(UserMixin, db.Model):
     authority_id: Mapped[int | None] = mapped_column(ForeignKey("authorities.id"))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), unique=True)
     locale: Mapped[str | None] = mapped_column(String(10))
+    # Where the portal reaches a staff account (recovery, notifications); a volunteer's account falls back
+    # to the contact details of the person record (contact_email / contact_phone).
+    email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    phone: Mapped[str] = mapped_column(String(30), default="", server_default="")
     active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
@@ -54,6 +58,14 @@ class User(UserMixin, db.Model):
     @property
     def previous_password_hashes(self) -> list[str]:
         return [h for h in (self.password_history or "").split("\n") if h]
+
+    @property
+    def contact_email(self) -> str:
+        return self.email or (self.person.email if self.person is not None else "") or ""
+
+    @property
+    def contact_phone(self) -> str:
+        return self.phone or (self.person.phone if self.person is not None else "") or ""
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"
