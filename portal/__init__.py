@@ -7,7 +7,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .platform import access, config, database, errors, htmx, i18n, security
-from .platform.extensions import babel, csrf, db, limiter, login_manager, migrate
+from .platform.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,6 +45,7 @@ def configure_extensions(app: Flask):
                    locale_selector=i18n.select_locale)
     csrf.init_app(app)
     limiter.init_app(app)
+    mail.init_app(app)
 
 
 def configure_jinja(app: Flask):
@@ -71,6 +72,8 @@ def register_blueprints(app: Flask):
     from .imports import bp as imports_bp
     from .insurance import bp as insurance_bp
     from .main import bp as main_bp
+    from .notifications import bp as notifications_bp
+    from .notifications import init_app as init_notifications
     from .platform import audit, numbering  # noqa: F401  (tables registered for migrations)
     from .records import bp as records_bp
     from .registry import bp as units_bp
@@ -82,8 +85,9 @@ def register_blueprints(app: Flask):
 
     for bp in (main_bp, auth_bp, units_bp, volunteers_bp, hours_bp, training_bp, records_bp, insurance_bp,
                honor_cards_bp, awards_bp, certificates_bp, imports_bp, admin_bp, resolutions_bp, stats_bp, demo_bp,
-               synth_bp):
+               synth_bp, notifications_bp):
         app.register_blueprint(bp)
+    init_notifications(app)   # account-event receivers, the header's unread count, delivery after commit
     from .kinds import install
     install(app)
 

@@ -13,6 +13,7 @@ from portal.honor_cards.importing import KIND as HONOR_CARDS_IMPORT
 from portal.hours.importing import HOURS as HOURS_IMPORT
 from portal.imports import registry
 from portal.imports.models import BatchStatus
+from portal.notifications import dispatch as notifications
 from portal.platform import jobs
 from portal.platform.jobs import JobStatus
 from portal.records.models import BookKind
@@ -40,6 +41,7 @@ DOCUMENT_KINDS = (
 
 JOBS = {
     batch.JOB_KIND: batch.issue_prepared,   # countersign and issue a unit's prepared certificates
+    notifications.JOB_KIND: notifications.deliver,   # send the outbox's due e-mails and SMS
 }
 
 

@@ -86,6 +86,9 @@ def base_config(tmp_path, uri):
         # Each test builds its own data: figures kept from another test's data would be wrong here
         # (tests/test_stats_dashboards.py turns the memo on where it tests it).
         "STATS_PAST_SECONDS": 0,
+        # Queued e-mail and SMS stay in the outbox unless a test sends them (deliver_due) or uses the
+        # smtp_server fixture, which turns on sending right after each request ("inline").
+        "NOTIFY_SEND_AFTER_COMMIT": "off",
     }
 
 
@@ -406,3 +409,71 @@ def threaded_app(app, backend, tmp_path):
         wait_for_jobs(timeout=60)
         db.session.remove()
         db.engine.dispose()
+
+
+# --- e-mail --------------------------------------------------------------------------------------
+
+class SmtpServer:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 and a free port, keeping what arrives in `messages`
+    (email.message.EmailMessage, headers decoded). stop() and start() again on the same port simulate an
+    outage; wait_for(n) waits until n messages arrived and returns them."""
+
+    def __init__(self):
+        import socket
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.messages: list = []
+        self.envelopes: list = []   # (mail from, [rcpt to]) of each message, in order
+        self._lock = threading.Lock()
+        self._controller = None
+        self.start()
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        from email import policy
+        message = email.message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+        with self._lock:
+            self.messages.append(message)
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 Message accepted for delivery"
+
+    def start(self):
+        from aiosmtpd.controller import Controller
+        if self._controller is None:
+            self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+            self._controller.start()
+
+    def stop(self):
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    @property
+    def running(self) -> bool:
+        return self._controller is not None
+
+    def wait_for(self, n: int, timeout: float = 10) -> list:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < n:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{len(self.messages)} e-mails arrived, {n} expected")
+            time.sleep(0.02)
+        return list(self.messages)
+
+    def configure(self, app):
+        """Send this app's e-mail here, right after each request that queued some (tests read it at once)."""
+        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=self.port, MAIL_USE_TLS=False, MAIL_USE_SSL=False,
+                          MAIL_USERNAME="", MAIL_PASSWORD="", NOTIFY_SEND_AFTER_COMMIT="inline")
+
+
+@pytest.fixture
+def smtp_server(request):
+    """The SMTP server; the test's app (app, threaded_app and/or live_server, whichever the test uses) sends to it."""
+    server = SmtpServer()
+    for name in ("app", "threaded_app", "live_server"):
+        if name in request.fixturenames:
+            target = request.getfixturevalue(name)
+            server.configure(target.app if name == "live_server" else target)
+    yield server
+    server.stop()

@@ -85,6 +85,23 @@ def from_environment(instance_path: str) -> dict:
         # "thread" (in-process) or "rq" (Redis); rq by default when REDIS_URL is set.
         "JOBS_BACKEND": os.environ.get("JOBS_BACKEND", ""),
         "JOBS_QUEUE": os.environ.get("JOBS_QUEUE", "portal"),
+        # E-mail (Flask-Mailman, SMTP). No MAIL_SERVER: e-mails are written to the log ("portal.mail") and
+        # count as sent (development); the inbox gets every notification either way (docs/notifications.md).
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": _int("MAIL_PORT"),
+        "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS", "0") == "1",
+        "MAIL_USE_SSL": os.environ.get("MAIL_USE_SSL", "0") == "1",
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER") or DEFAULTS["MAIL_DEFAULT_SENDER"],
+        # Text messages: "console" writes them to the log (portal/notifications/sms.py lists the providers).
+        "SMS_PROVIDER": os.environ.get("SMS_PROVIDER", "console"),
+        # The outbox: a failed send waits 1, 2, 4 ... minutes (at most NOTIFY_BACKOFF_CAP_MINUTES) and fails
+        # for good after NOTIFY_MAX_ATTEMPTS tries; after a commit that queued messages the delivery is
+        # started as a job ("job"), at once ("inline") or left to `flask notify send` ("off").
+        "NOTIFY_MAX_ATTEMPTS": _int("NOTIFY_MAX_ATTEMPTS"),
+        "NOTIFY_BACKOFF_CAP_MINUTES": _int("NOTIFY_BACKOFF_CAP_MINUTES"),
+        "NOTIFY_SEND_AFTER_COMMIT": os.environ.get("NOTIFY_SEND_AFTER_COMMIT", "job"),
         # A running job whose worker has not reported for this long is taken to be dead: it is queued
         # again while it has had fewer than JOB_MAX_ATTEMPTS runs, else it fails (jobs.reap_stale).
         "JOB_STALE_SECONDS": _int("JOB_STALE_SECONDS"),
@@ -126,4 +143,18 @@ DEFAULTS = {
     "JOB_MAX_ATTEMPTS": 2,
     "REPLICA_STICKY_SECONDS": 15,
     "STATS_PAST_SECONDS": 600,
+    "MAIL_SERVER": "",
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,
+    "MAIL_USE_SSL": False,
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_DEFAULT_SENDER": "志願服務紀錄入口 <no-reply@localhost>",
+    "MAIL_TIMEOUT": 30,
+    "SMS_PROVIDER": "console",
+    "NOTIFY_MAX_ATTEMPTS": 12,
+    "NOTIFY_BACKOFF_CAP_MINUTES": 60,
+    # A claimed message not settled after this long (its deliverer died mid-send) is claimed again.
+    "NOTIFY_LEASE_SECONDS": 600,
+    "NOTIFY_SEND_AFTER_COMMIT": "job",
 }
