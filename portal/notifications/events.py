@@ -53,7 +53,8 @@ CHANGES = {"corrected": _l("corrected"), "voided": _l("voided")}
 HOWS = {"change": _l("by you"), "reset": _l("reset by an administrator"),
         "recovery": _l("through password recovery")}
 CARD_KINDS = {"first": _l("first issue"), "renewal": _l("renewal"), "reissue": _l("reissue")}
-IMPORT_KINDS = {"hours": _l("service hours"), "roster": _l("volunteer roster"), "training": _l("training records"),
+IMPORT_KINDS = {"hours": _l("service hours"), "roster": _l("volunteer roster"), "volunteers": _l("volunteer roster"),
+                "training": _l("training records"),
                 "honor_cards": _l("honor cards"), "other_awards": _l("other awards")}
 IMPORT_STATUSES = {"previewed": _l("checked, waiting for your confirmation"), "committed": _l("saved"),
                    "discarded": _l("discarded"), "failed": _l("failed")}
