@@ -248,6 +248,29 @@ def resolution_ids(name):
     return lambda w: {key: ids[name] for key, ids in _resolutions(w).items()}
 
 
+def _notifications(w):
+    """Per unit: a notification in the inbox of a clerk of unit C (no persona's: an inbox is its owner's only)
+    and an outbox message (made once)."""
+    if not hasattr(w, "notifications"):
+        from portal.auth.models import User
+        from portal.notifications.models import Notification, OutboxMessage
+        owner = db.session.get(User, user_ids(w)["C"])
+        w.notifications = {}
+        for key in "ABC":
+            note = Notification(user_id=owner.id, event="certificates.requested", params={"person": key}, link="/")
+            message = OutboxMessage(channel="email", address=f"{key.lower()}@example.org", subject="s", body="b",
+                                    user_id=owner.id, purpose="certificates.requested", status="failed", attempts=12)
+            db.session.add_all([note, message])
+            db.session.flush()
+            w.notifications[key] = {"notification_id": note.id, "message_id": message.id}
+        db.session.commit()
+    return w.notifications
+
+
+def notification_ids(name):
+    return lambda w: {key: ids[name] for key, ids in _notifications(w).items()}
+
+
 # parameter name -> function(world) -> {"A"|"B"|"C": id of an object belonging to that unit}
 OBJECTS = {
     "person_id": person_ids,
@@ -277,6 +300,8 @@ OBJECTS = {
     "meeting_id": resolution_ids("meeting_id"),
     "resolution_id": resolution_ids("resolution_id"),
     "assignment_id": resolution_ids("assignment_id"),
+    "notification_id": notification_ids("notification_id"),
+    "message_id": notification_ids("message_id"),
 }
 
 # Which units' objects each persona may NOT reach (the volunteer is person "a", who serves in A).
@@ -318,6 +343,10 @@ FOREIGN_BY_PARAM.update({(p, name): set() for p in ("county_tpe", "county_khh", 
                          for name in ("meeting_id", "resolution_id")})
 FOREIGN_BY_PARAM.update({("county_tpe", "assignment_id"): {"B", "C"}, ("sector_local", "assignment_id"): {"A", "B", "C"},
                          ("ministry", "assignment_id"): {"A", "B", "C"}})
+
+# Notifications are their owner's alone (another user's id answers 404); the outbox is the system admin's.
+FOREIGN_BY_PARAM.update({(p, "notification_id"): {"A", "B", "C"} for p in FOREIGN})
+FOREIGN_BY_PARAM[("admin", "message_id")] = set()
 
 
 def foreign(persona: str, params) -> set:
