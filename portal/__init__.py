@@ -62,6 +62,7 @@ def configure_jinja(app: Flask):
 
 
 def register_blueprints(app: Flask):
+    from .accounts import bp as accounts_bp
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .awards import bp as awards_bp
@@ -85,7 +86,7 @@ def register_blueprints(app: Flask):
 
     for bp in (main_bp, auth_bp, units_bp, volunteers_bp, hours_bp, training_bp, records_bp, insurance_bp,
                honor_cards_bp, awards_bp, certificates_bp, imports_bp, admin_bp, resolutions_bp, stats_bp, demo_bp,
-               synth_bp, notifications_bp):
+               synth_bp, notifications_bp, accounts_bp):
         app.register_blueprint(bp)
     init_notifications(app)   # account-event receivers, the header's unread count, delivery after commit
     from .kinds import install

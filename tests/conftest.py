@@ -416,7 +416,8 @@ def threaded_app(app, backend, tmp_path):
 class SmtpServer:
     """A real SMTP server (aiosmtpd) on 127.0.0.1 and a free port, keeping what arrives in `messages`
     (email.message.EmailMessage, headers decoded). stop() and start() again on the same port simulate an
-    outage; wait_for(n) waits until n messages arrived and returns them."""
+    outage; wait_for(n) waits until n messages arrived and returns them; addresses in `refuse` are refused
+    for good (550)."""
 
     def __init__(self):
         import socket
@@ -425,9 +426,16 @@ class SmtpServer:
             self.port = probe.getsockname()[1]
         self.messages: list = []
         self.envelopes: list = []   # (mail from, [rcpt to]) of each message, in order
+        self.refuse: set = set()    # recipients answered "550 no such mailbox" (a permanent refusal)
         self._lock = threading.Lock()
         self._controller = None
         self.start()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         import email
@@ -477,3 +485,7 @@ def smtp_server(request):
             server.configure(target.app if name == "live_server" else target)
     yield server
     server.stop()
+    # A commit outside a request asked for a send at the end of the app context, which the app fixture ends
+    # after disposing of its engine: the test sent what it wanted already (deliver_due).
+    if has_app_context():
+        g.pop("notifications_kick", None)
