@@ -44,13 +44,24 @@ def test_main_pages_have_no_serious_violations(browser, live_server, seeded, lan
     found = {}
     page.goto(live_server.url + "/login")
     found["login"] = violations(page)
+    for path in ["/accounts/activate", "/accounts/activate/code", "/accounts/forgot", "/accounts/recover"]:
+        page.goto(live_server.url + path)
+        found[path] = violations(page)
+    page.click("main form button[type=submit]")  # the code page of recovery, with its errors
+    page.wait_for_load_state("networkidle")
+    found["recovery code with errors"] = violations(page)
+    page.goto(live_server.url + "/login")
     page.fill("#username", "clerk.ax")
     page.fill("#password", PASSWORD)
     page.click("main form button[type=submit]")
     page.wait_for_load_state("networkidle")
-    for path in ["/", "/volunteers/", f"/volunteers/{seeded}", f"/volunteers/{seeded}/edit", "/units/"]:
+    for path in ["/", "/volunteers/", f"/volunteers/{seeded}", f"/volunteers/{seeded}/edit", "/units/",
+                 f"/accounts/activation-code/{seeded}"]:
         page.goto(live_server.url + path)
         found[path] = violations(page)
+    page.click("main form button[type=submit]")  # the printed activation code
+    page.wait_for_load_state("networkidle")
+    found["printed activation code"] = violations(page)
     page.goto(live_server.url + "/volunteers/new")
     page.click("main form button[type=submit]")
     page.wait_for_load_state("networkidle")
