@@ -287,4 +287,5 @@ def template() -> tuple[bytes, str, str]:
 KIND = ImportKind(
     key=IMPORT_KIND, label=_l("Other awards"), roles=ROLES, formats=(AWARDS,), validate=validate, write=write,
     scope="authority", templates={TEMPLATE_NAME: (_l("Other-award template with instructions (Excel)"), template)},
+    page=("awards.other_import", None),
 )

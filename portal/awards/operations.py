@@ -5,13 +5,20 @@ language) when the step is not possible; the caller commits or rolls back.
 """
 from datetime import date
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from portal.notifications.events import path_for
+from portal.notifications.operations import notify
+from portal.notifications.recipients import authority_staff, unit_staff, volunteer_accounts
 from portal.platform import audit
 from portal.platform.extensions import db
+from portal.platform.i18n import DEFAULT as DEFAULT_LOCALE
 from portal.platform.timeutil import utcnow
+from portal.registry.models import Authority, AuthorityKind
 
+from .labels import round_label
 from .models import TIERS, Award, AwardApplication, AwardRound, AwardSource, AwardStatus, Channel
 from .rules import Result, Step, may_take, status_after
 
@@ -27,6 +34,21 @@ class AwardError(Exception):
 
 def _user_id(user):
     return getattr(user, "id", None)
+
+
+def round_name(award_round: AwardRound) -> str:
+    """The round as notifications name it: in Chinese (115年度 …), like the names of units and people they carry,
+    whatever the language of the one who acted."""
+    with force_locale(DEFAULT_LOCALE):
+        return round_label(award_round)
+
+
+def _tell(users, event: str, application: AwardApplication, link: str, **params):
+    notify(users, event, link=link, round=round_name(application.round), person=application.person.name, **params)
+
+
+def _application_link(application: AwardApplication) -> str:
+    return path_for("awards.show_application", award_application_id=application.id)
 
 
 def apply(award_round: AwardRound, result: Result, unit, merit: str, user, today: date,
@@ -72,6 +94,8 @@ def forward(application: AwardApplication, user, note: str = ""):
     application.reviewed_at, application.reviewed_by_id = utcnow(), _user_id(user)
     application.review_note = (note or "").strip()[:REASON_MAX]
     audit.record("award.forward", application, person_id=application.person_id)
+    ministry = db.session.scalars(select(Authority.id).where(Authority.kind == AuthorityKind.MINISTRY)).all()
+    _tell(authority_staff(ministry), "awards.forwarded", application, _application_link(application))
 
 
 def return_application(application: AwardApplication, reason: str, user):
@@ -86,6 +110,8 @@ def return_application(application: AwardApplication, reason: str, user):
     application.return_reason = reason
     application.decided_at, application.decided_by_id = utcnow(), _user_id(user)
     audit.record("award.return", application, person_id=application.person_id, reason=reason)
+    _tell(unit_staff([application.unit_id]), "awards.returned", application, _application_link(application),
+          reason=reason)
 
 
 def approve(application: AwardApplication, user, on: date) -> Award:
@@ -106,6 +132,9 @@ def approve(application: AwardApplication, user, on: date) -> Award:
     db.session.flush()
     audit.record("award.approve", application, person_id=application.person_id, award_id=award.id,
                  tier=application.tier)
+    _tell(volunteer_accounts([application.person_id]), "awards.approved", application,
+          path_for("awards.show_award", award_id=award.id))
+    _tell(unit_staff([application.unit_id]), "awards.approved", application, _application_link(application))
     return award
 
 

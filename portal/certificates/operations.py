@@ -7,6 +7,9 @@ from flask_babel import gettext as _
 
 from portal.documents.models import Document
 from portal.documents.operations import WorkflowError, actor_id, issue_document
+from portal.notifications.events import path_for
+from portal.notifications.operations import notify
+from portal.notifications.recipients import unit_staff, volunteer_accounts
 from portal.platform import audit, pdf
 from portal.platform.extensions import db
 from portal.platform.timeutil import today_taipei, utcnow
@@ -42,6 +45,9 @@ def create_request(kind: str, person: Person, unit: Unit, *, origin: str, user=N
     db.session.flush()
     audit.record("certificate_request.create", req, kind=kind, person_id=person.id, unit_id=unit.id, origin=origin,
                  purpose=purpose, due_on=req.due_on, status=req.status)
+    if origin == RequestOrigin.VOLUNTEER:   # a request the unit starts itself needs no telling
+        notify(unit_staff([unit.id]), "certificates.requested",
+               link=path_for("certificates.show_request", request_id=req.id), person=person.name, kind=kind)
     return req
 
 
@@ -76,6 +82,8 @@ def mark_issued(req: CertificateRequest, document: Document, user=None):
     db.session.flush()
     audit.record("certificate_request.issue", req, document_id=document.id, code=document.short_code,
                  by_user=actor_id(user))
+    notify(volunteer_accounts([req.person_id]), "certificates.issued",
+           link=path_for("certificates.show", document_id=document.id), kind=req.kind)
 
 
 def issue_for_request(req: CertificateRequest, user=None, *, hours_source: HoursSource | None = None,

@@ -258,4 +258,5 @@ KIND = ImportKind(
     key=IMPORT_KIND, label=_l("Honor cards"), roles=frozenset({access.COUNTY}), formats=(CARDS,),
     validate=validate, write=write, scope="authority",
     templates={"honor-cards-template.csv": (_l("Honor-card template (CSV)"), template)},
+    page=("honor_cards.import_show", "card_batch_id"),
 )

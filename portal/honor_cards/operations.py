@@ -11,6 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from portal.notifications.events import path_for
+from portal.notifications.operations import notify
+from portal.notifications.recipients import unit_staff, volunteer_accounts
 from portal.platform import audit
 from portal.platform.extensions import db
 from portal.platform.i18n import hours_text
@@ -99,6 +102,12 @@ def return_application(application, reason: str, user):
     application.decided_at, application.decided_by_id = utcnow(), _user_id(user)
     db.session.flush()
     audit.record("honor_card.return", application, person=application.person_id, reason=application.return_reason)
+    # The volunteer on their card page; the applying unit's staff on the application, where they may apply again.
+    params = {"card_kind": application.kind, "reason": application.return_reason}
+    notify(volunteer_accounts([application.person_id]), "honor_cards.returned", link=path_for("honor_cards.mine"),
+           **params)
+    notify(unit_staff([application.unit_id]), "honor_cards.returned",
+           link=path_for("honor_cards.show_application", application_id=application.id), **params)
 
 
 class Decision(StrEnum):
@@ -175,6 +184,8 @@ def approve_application(application, authority, user, *, on: date):
     audit.record("honor_card.issue", card, person=card.person_id, number=card.number, kind=card.kind,
                  valid=f"{card.valid_from}..{card.valid_to}", window=f"{card.window_start}..{card.window_end}",
                  hours=hours_text(card.half_hours or 0, grouped=False))
+    notify(volunteer_accounts([card.person_id]), "honor_cards.approved", link=path_for("honor_cards.mine"),
+           card_kind=card.kind)
     return card
 
 

@@ -6,8 +6,12 @@ from datetime import date
 
 from sqlalchemy import func, insert, select
 
+from portal.notifications.events import path_for
+from portal.notifications.operations import notify
+from portal.notifications.recipients import volunteer_accounts
 from portal.platform import audit
 from portal.platform.extensions import db
+from portal.platform.i18n import hours_text
 from portal.platform.timeutil import utcnow
 from portal.registry.models import Unit
 from portal.registry.operations import lock_people
@@ -65,6 +69,12 @@ def _change(entry: HourEntry, action: str, user, reason: str, before: dict, afte
     return change
 
 
+def _tell_volunteer(entry: HourEntry, event: str, **params):
+    """The volunteer's account hears of a decision on or a change to their entry, in this transaction."""
+    notify(volunteer_accounts([entry.person_id]), event, link=path_for("hours.show", entry_id=entry.id),
+           unit=entry.unit.name, date=entry.start_on, hours=hours_text(entry.half_hours), **params)
+
+
 def correct_entry(entry: HourEntry, values: dict, reason: str, user) -> HourChange | None:
     """Change dates, hours, field or content; the old and new values, who and why are kept."""
     before, after = {}, {}
@@ -78,6 +88,7 @@ def correct_entry(entry: HourEntry, values: dict, reason: str, user) -> HourChan
     db.session.flush()
     audit.record("hours.correct", entry, reason=reason, before={k: _shown(k, v) for k, v in before.items()},
                  after={k: _shown(k, v) for k, v in after.items()})
+    _tell_volunteer(entry, "hours.entry_changed", change="corrected", reason=reason)
     return change
 
 
@@ -86,6 +97,7 @@ def void_entry(entry: HourEntry, reason: str, user) -> HourChange:
     entry.status = EntryStatus.VOID
     db.session.flush()
     audit.record("hours.void", entry, reason=reason, hours=entry.hours)
+    _tell_volunteer(entry, "hours.entry_changed", change="voided", reason=reason)
     return change
 
 
@@ -97,6 +109,7 @@ def decide_claim(entry: HourEntry, approve: bool, reason: str, user) -> HourChan
     db.session.flush()
     audit.record("hours.claim_approve" if approve else "hours.claim_decline", entry, reason=reason,
                  hours=entry.hours, person_id=entry.person_id)
+    _tell_volunteer(entry, "hours.claim_decided", decision="approved" if approve else "rejected", reason=reason)
     return change
 
 

@@ -20,6 +20,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from portal.notifications.events import path_for
+from portal.notifications.operations import notify
 from portal.platform import audit
 from portal.platform.extensions import db
 from portal.platform.timeutil import utcnow
@@ -69,6 +71,8 @@ class ImportKind:
     write: Callable[[Plan, Context, ImportBatch], dict]
     scope: str = "unit"
     templates: dict = field(default_factory=dict)   # name → (label, builder() -> (bytes, filename, mimetype))
+    # Where a batch is shown (the "import finished" notification links there): endpoint, batch id argument or None.
+    page: tuple[str, str | None] = ("imports.show", "batch_id")
 
 
 # -- running an import ------------------------------------------------------------------
@@ -189,6 +193,10 @@ def run(kind: ImportKind, data: bytes, ctx: Context, encoding: str | None = None
         return outcome
     audit.record(f"import.{kind.key}", batch, rows=outcome.rows, committed=outcome.committed,
                  duplicates=outcome.duplicates, hours=outcome.half_hours / 2, sha256=digest, format=outcome.fmt)
+    if ctx.user is not None:
+        endpoint, argument = kind.page
+        notify([ctx.user], "imports.finished", link=path_for(endpoint, **({argument: batch.id} if argument else {})),
+               kind=kind.key, rows=outcome.committed, status=BatchStatus.COMMITTED)
     outcome.status, outcome.batch = OutcomeStatus.COMMITTED, batch
     return outcome
 

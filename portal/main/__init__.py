@@ -1,6 +1,7 @@
-"""Home pages per role, the language switch, and the navigation built from the route policy."""
+"""Home pages per role, the language switch, the navigation built from the route policy, and the daily
+reminders and staff digests (`flask notify daily`)."""
 from flask import Blueprint
 
 bp = Blueprint("main", __name__)
 
-from . import views  # noqa: E402,F401
+from . import cli, models, views  # noqa: E402,F401  (models: the reminders_sent table for create_all)

@@ -11,6 +11,9 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
 
+from portal.notifications.events import path_for
+from portal.notifications.operations import notify
+from portal.notifications.recipients import volunteer_accounts
 from portal.platform import audit
 from portal.platform.extensions import db
 from portal.platform.i18n import format_date, localized
@@ -206,6 +209,8 @@ def issue_request(req: RecordBookRequest, authority: Authority, user, day: date 
     db.session.flush()
     audit.record("record_book.issue", book, person_id=book.person_id, number=book.number, kind=book.kind,
                  edition=book.edition, unit_id=req.unit_id, request_id=req.id)
+    notify(volunteer_accounts([book.person_id]), "records.book_issued", link=path_for("records.book", book_id=book.id),
+           unit=req.unit.name, number=book.number)
     return book
 
 

@@ -10,12 +10,17 @@ import os
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from portal.notifications.events import path_for
+from portal.notifications.operations import notify
+from portal.notifications.recipients import unit_staff, volunteer_accounts
 from portal.platform import audit, filecheck, uploads
 from portal.platform.extensions import db
+from portal.platform.i18n import DEFAULT as DEFAULT_LOCALE
 from portal.platform.timeutil import today_taipei, utcnow
 
 from . import facts, rules
@@ -250,6 +255,7 @@ def file_case(person, unit_id: int, values: dict, user) -> LostCertificateCase:
         effective_on, evidence = rule
         _accept(case, Basis.RECORD_BOOK_RULE, effective_on, None, None,
                 note=f"T7: health-and-welfare volunteer holding a record book ({evidence})")
+        _tell_decision(case, staff=False)   # the staff who filed it see the decision on the page
     return case
 
 
@@ -276,6 +282,23 @@ def decide(case: LostCertificateCase, user, accepted: bool, effective_on: date |
         case.decided_at = utcnow()
         db.session.flush()
         audit.record("training.case_refuse", case, reason=reason)
+    _tell_decision(case)
+
+
+def _course(case: LostCertificateCase) -> str:
+    """The course as the notification names it: its name, else the kind of training in Chinese, like the
+    names of units and people that notifications carry."""
+    if case.course_name:
+        return case.course_name
+    with force_locale(DEFAULT_LOCALE):
+        return _("Basic training") if case.kind == TrainingKind.BASIC else _("Special training")
+
+
+def _tell_decision(case: LostCertificateCase, staff: bool = True):
+    """The volunteer (and the unit's staff) hear that the case was accepted or refused, in this transaction."""
+    users = volunteer_accounts([case.person_id]) + (unit_staff([case.unit_id]) if staff else [])
+    notify(users, "training.case_decided", link=path_for("training.case", lost_case_id=case.id), course=_course(case),
+           decision="accepted" if case.status == CaseStatus.ACCEPTED else "refused", reason=case.refusal_reason)
 
 
 def _accept(case: LostCertificateCase, basis: str, effective_on: date, user, authority_id, note: str = ""):
