@@ -82,11 +82,12 @@ def register_blueprints(app: Flask):
     from .stats import bp as stats_bp
     from .synth import bp as synth_bp
     from .training import bp as training_bp
+    from .unit_registration import bp as unit_registration_bp
     from .volunteers import bp as volunteers_bp
 
     for bp in (main_bp, auth_bp, units_bp, volunteers_bp, hours_bp, training_bp, records_bp, insurance_bp,
                honor_cards_bp, awards_bp, certificates_bp, imports_bp, admin_bp, resolutions_bp, stats_bp, demo_bp,
-               synth_bp, notifications_bp, accounts_bp):
+               synth_bp, notifications_bp, accounts_bp, unit_registration_bp):
         app.register_blueprint(bp)
     init_notifications(app)   # account-event receivers, the header's unread count, delivery after commit
     from .kinds import install

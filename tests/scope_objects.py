@@ -271,6 +271,34 @@ def notification_ids(name):
     return lambda w: {key: ids[name] for key, ids in _notifications(w).items()}
 
 
+def unit_registration_ids(w):
+    """Per unit: an application of a new unit in the unit's county and main field (A: Taipei social, B: Taipei
+    education, C: Kaohsiung social), decided by that county or the local sector authority of that field."""
+    if not hasattr(w, "unit_registrations"):
+        import io
+
+        import pikepdf
+
+        from portal.platform.uploads import check_file, store
+        from portal.unit_registration.models import UnitApplication
+        plan = io.BytesIO()
+        with pikepdf.new() as doc:
+            doc.add_blank_page()
+            doc.save(plan)
+        w.unit_registrations = {}
+        for key, unit in w.units.items():
+            stored = store(check_file("計畫.pdf", plan.getvalue()), "unit_plan", None)
+            application = UnitApplication(reference=f"UR-SCOPE-{key}", name=f"新單位{key}", county_code=unit.county_code,
+                                          field_code=unit.field_code, sector="private", contact_name="聯絡人",
+                                          contact_email=f"{key.lower()}@example.org", contact_phone="02-1234-5678",
+                                          plan_file_id=stored.id)
+            db.session.add(application)
+            db.session.flush()
+            w.unit_registrations[key] = application.id
+        db.session.commit()
+    return w.unit_registrations
+
+
 # parameter name -> function(world) -> {"A"|"B"|"C": id of an object belonging to that unit}
 OBJECTS = {
     "person_id": person_ids,
@@ -300,6 +328,7 @@ OBJECTS = {
     "meeting_id": resolution_ids("meeting_id"),
     "resolution_id": resolution_ids("resolution_id"),
     "assignment_id": resolution_ids("assignment_id"),
+    "registration_id": unit_registration_ids,
     "notification_id": notification_ids("notification_id"),
     "message_id": notification_ids("message_id"),
 }
@@ -333,6 +362,10 @@ def _token_of_a(w):
 # Award applications go to the unit's sector authority: unit B (Taipei, education) has a local one, so the
 # central education authority reviews none of the world's units.
 FOREIGN_BY_PARAM = {("admin", "user_id"): set(), ("sector_central", "award_application_id"): {"A", "B", "C"}}
+# The accounts of user_ids are clerks: only the admin and the clerk's own unit supervisor manage them
+# (docs/rules/accounts.md#am1); to every authority they answer 404 like a missing account.
+FOREIGN_BY_PARAM.update({(p, "user_id"): {"A", "B", "C"}
+                         for p in ("county_tpe", "county_khh", "sector_local", "sector_central", "ministry")})
 # Award rounds are national: every authority opens any round's channel statistics (counting only its own units).
 FOREIGN_BY_PARAM.update({(p, "channel_round_id"): set()
                          for p in ("county_tpe", "county_khh", "sector_local", "sector_central")})

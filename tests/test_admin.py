@@ -11,11 +11,13 @@ from portal.platform.timeutil import utcnow
 from tests.conftest import PASSWORD, login
 
 ACCOUNT = {"username": "new.clerk", "display_name": "新承辦人", "role": "unit_clerk", "unit_code": "TPE-A",
-           "county": "", "field": "", "person_id_number": "", "active": "y", "password": "initial-password-1"}
+           "county": "", "field": "", "person_id_number": "", "active": "y", "password": "initial-password-1",
+           "email": "new.clerk@example.org", "phone": ""}
 
 
-def test_only_the_admin_manages_accounts(world, client):
-    for persona in ("clerk_a", "county_tpe", "ministry", "volunteer"):
+def test_the_admin_manages_every_account(world, client):
+    # Supervisors, counties and the ministry manage some accounts too (tests/test_account_delegation.py).
+    for persona in ("clerk_a", "sector_local", "volunteer"):
         login(client, world.users[persona])
         assert client.get("/admin/users").status_code == 403
     login(client, world.users["admin"])
@@ -46,6 +48,7 @@ def test_create_an_account_that_must_change_its_password(world, app, client):
     ({"username": "clerk.a"}, "This username is taken"),
     ({"password": "short"}, "at least 12"),
     ({"username": "Bad Name!"}, "lower-case letters"),
+    ({"email": ""}, "Enter the e-mail address"),
 ])
 def test_account_form_refuses_incomplete_scopes(world, client, changes, field):
     login(client, world.users["admin"])

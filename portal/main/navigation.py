@@ -18,6 +18,7 @@ MENU = [
     ("resolutions.index", _l("Resolutions")),
     ("imports.index", _l("Imports")),
     ("units.index", _l("Units")),
+    ("unit_registration.index", _l("Unit registrations")),
     ("admin.index", _l("Accounts")),
 ]
 
