@@ -350,6 +350,20 @@ def test_recovery_takes_as_long_for_an_unknown_name_as_for_a_known_one(world, cl
     assert len(codes_sent()) == 55 * len(seen)
 
 
+def test_both_answers_start_the_background_delivery(app, client, volunteer, monkeypatch):
+    """In production (NOTIFY_SEND_AFTER_COMMIT="job") a committed message starts the delivery job after the
+    request; an answer that queued nothing starts it too, so that step takes the same time on both sides."""
+    from portal.notifications import dispatch
+    started = []
+    monkeypatch.setattr(dispatch, "start_delivery", lambda: started.append(True))
+    app.config["NOTIFY_SEND_AFTER_COMMIT"] = "job"
+    ask_activation(client)
+    assert len(started) == 1 and len(codes_sent()) == 1
+    ask_activation(client, id_number="B123456780")
+    ask_recovery(client, "nobody.here")
+    assert len(started) == 3 and len(codes_sent()) == 1
+
+
 # --- rate limits ---------------------------------------------------------------------------------------------
 
 @pytest.fixture

@@ -40,11 +40,13 @@ def _code_field(description):
                                   "spellcheck": "false"})
 
 
-def _new_password_fields():
+ANY_ACCOUNT = _l("At least 12 characters for staff accounts, 8 for volunteers. "
+                 "A long phrase is easier to remember than symbols.")
+
+
+def _new_password_fields(description=ANY_ACCOUNT):
     new = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=MAX_LENGTH)],
-                        description=_l("At least 12 characters for staff accounts, 8 for volunteers. "
-                                       "A long phrase is easier to remember than symbols."),
-                        render_kw={"autocomplete": "new-password"})
+                        description=description, render_kw={"autocomplete": "new-password"})
     confirm = PasswordField(_l("Repeat the new password"),
                             validators=[DataRequired(), EqualTo("new", message=_l("The two passwords differ."))],
                             render_kw={"autocomplete": "new-password"})
@@ -62,7 +64,8 @@ class ActivationRequestForm(Form):
 class ActivationForm(Form):
     id_number = _id_field()
     code = _code_field(_l("The 6-digit code from the e-mail or text message, or the 8 characters your unit printed."))
-    new, confirm = _new_password_fields()
+    new, confirm = _new_password_fields(_l("At least 8 characters. A long phrase is easier to remember than "
+                                           "symbols; not your name, birth date or ID number."))
 
 
 class RecoveryRequestForm(Form):
