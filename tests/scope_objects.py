@@ -249,17 +249,16 @@ def resolution_ids(name):
 
 
 def _notifications(w):
-    """Per unit: a notification in the inbox of a clerk of unit C (no persona's: an inbox is its owner's only)
-    and an outbox message (made once)."""
+    """Per unit: a notification in the inbox of one account (A: the volunteer of A, B: clerk B, C: a clerk of C
+    who is no persona: an inbox is its owner's only) and an outbox message (made once)."""
     if not hasattr(w, "notifications"):
-        from portal.auth.models import User
         from portal.notifications.models import Notification, OutboxMessage
-        owner = db.session.get(User, user_ids(w)["C"])
+        owners = {"A": w.users["volunteer"].id, "B": w.users["clerk_b"].id, "C": user_ids(w)["C"]}
         w.notifications = {}
-        for key in "ABC":
-            note = Notification(user_id=owner.id, event="certificates.requested", params={"person": key}, link="/")
+        for key, owner in owners.items():
+            note = Notification(user_id=owner, event="certificates.requested", params={"person": key}, link="/")
             message = OutboxMessage(channel="email", address=f"{key.lower()}@example.org", subject="s", body="b",
-                                    user_id=owner.id, purpose="certificates.requested", status="failed", attempts=12)
+                                    user_id=owner, purpose="certificates.requested", status="failed", attempts=12)
             db.session.add_all([note, message])
             db.session.flush()
             w.notifications[key] = {"notification_id": note.id, "message_id": message.id}
@@ -379,6 +378,7 @@ FOREIGN_BY_PARAM.update({("county_tpe", "assignment_id"): {"B", "C"}, ("sector_l
 
 # Notifications are their owner's alone (another user's id answers 404); the outbox is the system admin's.
 FOREIGN_BY_PARAM.update({(p, "notification_id"): {"A", "B", "C"} for p in FOREIGN})
+FOREIGN_BY_PARAM.update({("volunteer", "notification_id"): {"B", "C"}, ("clerk_b", "notification_id"): {"A", "C"}})
 FOREIGN_BY_PARAM[("admin", "message_id")] = set()
 
 
