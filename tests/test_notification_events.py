@@ -372,6 +372,16 @@ def test_an_honor_card_is_reminded_sixty_days_before_it_ends_once(app, world, ma
     assert reminders.honor_cards_expiring(today + timedelta(days=2)) == 0
 
 
+def test_cards_are_reminded_in_chunks_of_accounts(app, world, make_user, monkeypatch):
+    monkeypatch.setattr(reminders, "CHUNK", 1)
+    today = date(2026, 3, 1)
+    shared = make_user("volunteer.shared", "volunteer", person_id=world.people["shared"].id)
+    add_card(world.people["a"], today + timedelta(days=5))
+    add_card(world.people["shared"], today + timedelta(days=6))
+    assert reminders.honor_cards_expiring(today) == 2
+    assert notified() == {world.users["volunteer"].id: ["honor_cards.expiring"], shared.id: ["honor_cards.expiring"]}
+
+
 def test_a_renewed_cancelled_or_ended_card_is_not_reminded(app, world, make_user):
     today = date(2026, 3, 1)
     make_user("volunteer.b", "volunteer", person_id=world.people["b"].id)
@@ -508,7 +518,8 @@ def digests() -> dict[str, OutboxMessage]:
                                                                                  "digest.daily"))}
 
 
-def test_the_digest_goes_once_to_staff_with_unread_notifications_of_yesterday(app, digest_world):
+def test_the_digest_goes_once_to_staff_with_unread_notifications_of_yesterday(app, digest_world, monkeypatch):
+    monkeypatch.setattr(reminders, "CHUNK", 1)      # the accounts' preferences are read in chunks
     assert reminders.send_digests(digest_world.today) == 2
     db.session.commit()
     sent = digests()

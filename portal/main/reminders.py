@@ -56,6 +56,7 @@ DUE_NOTICE_DAYS = 2
 ROUND_NOTICES = (7, 1)          # days before the units' deadline; each is a stage of its own
 DIGEST = "digest.daily"         # the digest's preference key (notifications.events)
 DIGEST_MAX_ITEMS = 20           # notifications listed in one digest; the rest are counted
+CHUNK = 1000                    # ids per query (PostgreSQL takes at most 65,535 parameters)
 
 
 # --- the rules of the windows (pure) ---------------------------------------------------------------
@@ -112,12 +113,14 @@ def honor_cards_expiring(today: date) -> int:
         HonorCard.status == CardStatus.VALID, HonorCard.valid_to >= today,
         HonorCard.valid_to <= today + timedelta(days=EXPIRY_NOTICE_DAYS), ~followed,
         not_sent("honor_cards.expiring", HonorCard.id)).order_by(HonorCard.valid_to, HonorCard.id)).all()
-    accounts = _accounts_by_person(c.person_id for c in cards)
     link = events.path_for("honor_cards.mine")
-    for card in cards:
-        users = accounts.get(card.person_id, [])
-        if claim("honor_cards.expiring", card.id, today, recipients=len(users)):
-            notify(users, "honor_cards.expiring", link=link, expires_on=card.valid_to)
+    for start in range(0, len(cards), CHUNK):      # the first run may find tens of thousands of cards
+        chunk = cards[start:start + CHUNK]
+        accounts = _accounts_by_person(c.person_id for c in chunk)
+        for card in chunk:
+            users = accounts.get(card.person_id, [])
+            if claim("honor_cards.expiring", card.id, today, recipients=len(users)):
+                notify(users, "honor_cards.expiring", link=link, expires_on=card.valid_to)
     return len(cards)
 
 
@@ -196,11 +199,14 @@ class Digest:
 def digest_users(day: date) -> list[tuple[User, int]]:
     """Active staff accounts with unread notifications made on `day` (Taipei), with how many."""
     start, end = taipei_day_utc(day)
+    # Read per staff account through the inbox index (user, created_at), not the whole day of every inbox.
+    staff = select(User.id).where(User.active.is_(True), User.role != access.VOLUNTEER)
     unread = (select(Notification.user_id, func.count().label("n"))
-              .where(Notification.created_at >= start, Notification.created_at < end, Notification.read_at.is_(None))
+              .where(Notification.user_id.in_(staff), Notification.created_at >= start, Notification.created_at < end,
+                     Notification.read_at.is_(None))
               .group_by(Notification.user_id).subquery())
-    rows = db.session.execute(select(User, unread.c.n).join(unread, unread.c.user_id == User.id).where(
-        User.active.is_(True), User.role != access.VOLUNTEER).order_by(User.id)).all()
+    rows = db.session.execute(select(User, unread.c.n).join(unread, unread.c.user_id == User.id)
+                              .order_by(User.id)).all()
     return [(user, n) for user, n in rows]
 
 
@@ -258,7 +264,9 @@ def send_digests(today: date) -> int:
     """One digest e-mail per staff account with unread notifications of yesterday; returns how many."""
     day = today - timedelta(days=1)
     found = digest_users(day)
-    wanted = digest_wanted([user for user, _n in found])
+    wanted = set()
+    for start in range(0, len(found), CHUNK):
+        wanted |= digest_wanted([user for user, _n in found[start:start + CHUNK]])
     sent = 0
     for user, _n in found:
         address = user.contact_email
