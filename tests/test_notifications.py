@@ -15,6 +15,7 @@ from portal.auth.models import User
 from portal.notifications import dispatch, events, rules, sms
 from portal.notifications.models import Notification, OutboxMessage, Preference
 from portal.notifications.operations import (
+    SECRET_WIPED,
     _claim,
     deliver_due,
     mark_all_read,
@@ -245,6 +246,28 @@ def test_delivery_through_the_smtp_server(app, world, clerk, smtp_server):
     assert message["Message-ID"] == f"<outbox.{row.id}.{row.created_at:%Y%m%d%H%M%S}@localhost>"
     assert deliver_due() == (0, 0)   # nothing twice
     assert len(smtp_server.messages) == 1
+
+
+def test_a_one_time_code_leaves_the_outbox_once_sent_and_other_texts_stay(app, world, smtp_server):
+    queue_message("email", "mei@example.org", "驗證碼", "您的驗證碼是 482913，10 分鐘內有效。", purpose="code")
+    queue_message("email", "mei@example.org", "申請已收到", "收件編號 UR-0001", purpose="unit_registration.submitted")
+    db.session.commit()
+    assert deliver_due() == (2, 0)
+    arrived = {m["Subject"]: m.get_content() for m in smtp_server.wait_for(2)}
+    assert "482913" in arrived["驗證碼"]
+    rows = {row.purpose: row for row in outbox()}
+    assert rows["code"].status == "sent" and "482913" not in rows["code"].body
+    assert rows["code"].body == SECRET_WIPED
+    assert rows["unit_registration.submitted"].body == "收件編號 UR-0001"
+
+
+def test_a_code_that_cannot_be_sent_is_wiped_when_given_up(app, world, smtp_server):
+    smtp_server.refuse.add("gone@example.org")      # "550 no such mailbox": given up at once
+    message = queue_message("email", "gone@example.org", "驗證碼", "您的驗證碼是 482913", purpose="code")
+    db.session.commit()
+    assert deliver_due() == (0, 1)
+    row = db.session.get(OutboxMessage, message.id, populate_existing=True)
+    assert row.status == "failed" and row.body == SECRET_WIPED
 
 
 def test_the_outage_loses_nothing_and_sends_nothing_twice(app, world, smtp_server):

@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 QUEUED, SENDING, SENT, FAILED = OutboxStatus
 # session.info key: this transaction queued messages; dispatch.py starts the delivery after its commit.
 PENDING = "notifications_pending"
+# Messages that carry a one-time code or link: once sent (or given up), their text is wiped from the outbox,
+# so a database reader or a backup never holds a working code (the code row keeps only its HMAC).
+SECRET_PURPOSES = frozenset({"code"})
+SECRET_WIPED = "[sent: one-time code removed]"
 UNREAD_CAP = 99   # the header says "99+" beyond this: the count stops reading there
 
 
@@ -148,7 +152,7 @@ def _failed(message: OutboxMessage, attempt: int, exc: Exception, permanent: boo
     config = current_app.config
     error = f"{type(exc).__name__}: {exc}"[:2000]
     if permanent or rules.gives_up(attempt, config["NOTIFY_MAX_ATTEMPTS"]):
-        _settle(message.id, attempt, status=FAILED, last_error=error)
+        _settle(message.id, attempt, status=FAILED, last_error=error, **_wiped(message))
         log.error("outbox %s (%s to %s) failed after %s attempts: %s", message.id, message.channel,
                   message.address, attempt, error)
     else:
@@ -156,6 +160,10 @@ def _failed(message: OutboxMessage, attempt: int, exc: Exception, permanent: boo
         _settle(message.id, attempt, status=QUEUED, last_error=error, next_attempt_at=utcnow() + wait)
         log.warning("outbox %s (%s) attempt %s failed, next in %s: %s", message.id, message.channel, attempt,
                     wait, error)
+
+
+def _wiped(message: OutboxMessage) -> dict:
+    return {"body": SECRET_WIPED} if message.purpose in SECRET_PURPOSES else {}
 
 
 def deliver_due(limit: int = 200) -> tuple[int, int]:
@@ -190,7 +198,7 @@ def deliver_due(limit: int = 200) -> tuple[int, int]:
                 _failed(message, attempt, exc)
                 failed += 1
             else:
-                if _settle(message_id, attempt, status=SENT, sent_at=utcnow(), last_error=""):
+                if _settle(message_id, attempt, status=SENT, sent_at=utcnow(), last_error="", **_wiped(message)):
                     sent += 1
     return sent, failed
 
