@@ -298,6 +298,22 @@ def unit_registration_ids(w):
     return w.unit_registrations
 
 
+def passkey_ids(w):
+    """Per unit: a passkey of its clerk (a passkey is its own account's alone)."""
+    if not hasattr(w, "passkeys"):
+        from portal.auth.models import Passkey
+        owners = {"A": w.users["clerk_a"].id, "B": w.users["clerk_b"].id, "C": user_ids(w)["C"]}
+        w.passkeys = {}
+        for key, owner in owners.items():
+            passkey = Passkey(user_id=owner, credential_id=f"scope-{key}", public_key=b"-", user_handle=f"h-{key}",
+                              name=f"key {key}")
+            db.session.add(passkey)
+            db.session.flush()
+            w.passkeys[key] = passkey.id
+        db.session.commit()
+    return w.passkeys
+
+
 # parameter name -> function(world) -> {"A"|"B"|"C": id of an object belonging to that unit}
 OBJECTS = {
     "person_id": person_ids,
@@ -330,6 +346,7 @@ OBJECTS = {
     "registration_id": unit_registration_ids,
     "notification_id": notification_ids("notification_id"),
     "message_id": notification_ids("message_id"),
+    "passkey_id": passkey_ids,
 }
 
 # Which units' objects each persona may NOT reach (the volunteer is person "a", who serves in A).
@@ -380,6 +397,10 @@ FOREIGN_BY_PARAM.update({("county_tpe", "assignment_id"): {"B", "C"}, ("sector_l
 FOREIGN_BY_PARAM.update({(p, "notification_id"): {"A", "B", "C"} for p in FOREIGN})
 FOREIGN_BY_PARAM.update({("volunteer", "notification_id"): {"B", "C"}, ("clerk_b", "notification_id"): {"A", "C"}})
 FOREIGN_BY_PARAM[("admin", "message_id")] = set()
+
+# A passkey is its account's alone: clerk A owns A's, clerk B owns B's, nobody else any.
+FOREIGN_BY_PARAM.update({(p, "passkey_id"): {"A", "B", "C"} for p in FOREIGN})
+FOREIGN_BY_PARAM.update({("clerk_a", "passkey_id"): {"B", "C"}, ("clerk_b", "passkey_id"): {"A", "C"}})
 
 
 def foreign(persona: str, params) -> set:

@@ -1,9 +1,9 @@
 """Sign-in and password forms."""
 from flask_babel import lazy_gettext as _l
-from wtforms import PasswordField, StringField, SubmitField
+from wtforms import HiddenField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from portal.platform.forms import Form
+from portal.platform.forms import Form, clean_text, no_markup
 
 
 class LoginForm(Form):
@@ -33,3 +33,23 @@ class CodeForm(Form):
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autocapitalize": "none",
                                   "spellcheck": "false"})
     submit = SubmitField(_l("Continue"))
+
+
+class PasskeyResponseForm(Form):
+    """What the browser's passkey answered (JSON, filled in by static/js/passkeys.js)."""
+    credential = HiddenField(validators=[Length(max=20000)])
+    next = HiddenField(validators=[Length(max=500)])
+
+
+class PasskeyNameForm(PasskeyResponseForm):
+    name = StringField(_l("Name of the passkey"), validators=[DataRequired(), Length(max=60), no_markup],
+                       filters=[clean_text],
+                       description=_l("So that you can tell your passkeys apart, for example “my phone” or "
+                                      "“office security key”."),
+                       render_kw={"autocomplete": "off", "maxlength": 60})
+
+
+class PasskeyAddForm(PasskeyNameForm):
+    # A stolen session alone must not add a way into the account.
+    password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=128)],
+                             render_kw={"autocomplete": "current-password"})

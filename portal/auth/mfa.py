@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from portal.platform import access
 from portal.platform.timeutil import utcnow
 
+from . import passkeys
 from .models import User
 
 MFA_ROLES = access.AUTHORITIES + (access.ADMIN,)
@@ -26,6 +27,11 @@ ISSUER = "志願服務紀錄入口"
 
 def requires_mfa(user: User) -> bool:
     return current_app.config["MFA_REQUIRED"] and user.role in MFA_ROLES
+
+
+def enrolled(user: User) -> bool:
+    """A second factor is set up: the authenticator app's key, or a passkey (docs/rules/accounts.md#pk1)."""
+    return bool(user.totp_secret) or passkeys.has_passkey(user)
 
 
 def grouped(secret: str) -> str:
@@ -85,4 +91,6 @@ def enrol(user: User, secret: str, code: str) -> bool:
 
 
 def reset(user: User):
+    """Lost phone or key: the app's key is forgotten and every passkey disabled; set up again at next sign-in."""
     user.totp_secret = user.totp_last_step = user.mfa_enrolled_at = None
+    passkeys.disable_all(user, "mfa_reset")

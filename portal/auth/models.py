@@ -3,7 +3,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.platform.extensions import db
@@ -46,6 +46,9 @@ class User(UserMixin, db.Model):
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     mfa_enrolled_at: Mapped[datetime | None]
+    # SHA-256 hashes of the device cookies this account signed in from, newest first (at most
+    # rules.KNOWN_DEVICES): a sign-in from any other device is reported as new (auth.devices).
+    known_devices: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
@@ -76,3 +79,39 @@ class User(UserMixin, db.Model):
 
     def __repr__(self):
         return f"<User {self.username} {self.role}>"
+
+
+class Passkey(db.Model):
+    """A WebAuthn credential of an account (docs/rules/accounts.md#pk1): the public key the authenticator
+    made for this portal, never a secret. Removing one disables it; the row stays for the record."""
+    __tablename__ = "passkeys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # base64url, as the browser names it (at most 1,023 bytes by the specification).
+    credential_id: Mapped[str] = mapped_column(String(1400), unique=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)  # COSE_Key
+    sign_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    transports: Mapped[str] = mapped_column(String(200), default="")  # comma-separated hints for the browser
+    # The WebAuthn user handle given at registration (random, the same for every passkey of the account).
+    user_handle: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    disabled_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class PasskeyChallenge(db.Model):
+    """A challenge handed to a browser for one WebAuthn ceremony: valid for 5 minutes, used once (the
+    conditional UPDATE of passkeys.take_challenge), so a replayed response or session cookie fails.
+    Throw-away rows: those older than an hour are deleted when new ones are made."""
+    __tablename__ = "passkey_challenges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    challenge: Mapped[str] = mapped_column(String(128), unique=True)  # base64url
+    purpose: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    used_at: Mapped[datetime | None]

@@ -34,6 +34,28 @@ def safe_next(target: str | None) -> str | None:
     return target if not parts.scheme and not parts.netloc else None
 
 
+# PK1: a WebAuthn challenge is good for this long after it was handed out, and once.
+CHALLENGE_SECONDS = 300
+# PK2: how many devices an account remembers (the oldest is forgotten first).
+KNOWN_DEVICES = 10
+
+
+def challenge_is_fresh(created_at: datetime, now: datetime) -> bool:
+    """PK1: 4:59 after it was made a challenge is still good, 5:00 after it is not."""
+    return now - created_at < timedelta(seconds=CHALLENGE_SECONDS)
+
+
+def is_new_device(known: list[str], device: str) -> bool:
+    """PK2: a sign-in from a device the account has not used before, once it has used some device
+    (an account's very first sign-in, or its first since devices were recorded, is not news)."""
+    return bool(known) and device not in known
+
+
+def remember_device(known: list[str], device: str, limit: int = KNOWN_DEVICES) -> list[str]:
+    """PK2: the device first, then the others it already knew, newest first, at most `limit`."""
+    return [device, *[d for d in known if d != device]][:limit]
+
+
 # What anchors each role's scope (docs/rules/accounts.md): unit staff a unit, a volunteer their person
 # record, a county its county, a local sector authority a county and a field, a central one a field.
 SCOPE_NEEDS = {

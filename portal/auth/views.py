@@ -16,8 +16,8 @@ from portal.platform.extensions import db, limiter, login_manager
 from portal.platform.htmx import is_htmx_request
 from portal.platform.timeutil import utcnow
 
-from . import bp, mfa
-from .forms import ChangePasswordForm, CodeForm, LoginForm
+from . import bp, devices, mfa, passkeys, signals
+from .forms import ChangePasswordForm, CodeForm, LoginForm, PasskeyNameForm, PasskeyResponseForm
 from .models import User
 from .operations import authenticate, end_sessions, new_password_problems, record_failure, record_success, set_password
 from .passwords import verify_password
@@ -67,26 +67,36 @@ def login():
             if mfa.requires_mfa(user):
                 start_second_step(user, next_url)
                 db.session.commit()
-                return redirect(url_for(".second_step" if user.totp_secret else ".mfa_setup"))
+                return redirect(url_for(".second_step" if mfa.enrolled(user) else ".mfa_setup"))
             return finish_sign_in(user, next_url, mfa_done=False)
         db.session.commit()  # the failure counts although the sign-in is refused
         form.password.errors.append(_("The username or password is incorrect, or the account is "
                                       "locked for 15 minutes after 5 failed attempts."))
-    return render_template("auth/login.html", form=form), 422 if form.errors else 200
+    return login_page(form), 422 if form.errors else 200
+
+
+def login_page(form: LoginForm, passkey_error: str | None = None):
+    passkey_form = PasskeyResponseForm(formdata=None, next=safe_next(request.args.get("next")) or "")
+    return render_template("auth/login.html", form=form, passkey_form=passkey_form, passkey_error=passkey_error)
 
 
 def finish_sign_in(user: User, next_url: str | None, mfa_done: bool):
+    """The account is in: a new session, the failure count cleared, the device remembered, and the packages
+    above auth told (a new device is reported to the account: docs/rules/accounts.md#pk2)."""
     lang = session.get("lang")
     session.clear()  # a new session: nothing from before sign-in survives (fixation)
     if lang and not user.locale:
         user.locale = lang
     record_success(user)
+    new_device, device_token = devices.recognise(user, devices.current_token())
     login_user(user)
     session.permanent = True
     session["started_at"] = session["last_seen"] = int(time.time())
     session["mfa"] = mfa_done
+    # Receivers only queue work (flushed), committed with the sign-in itself.
+    signals.signed_in.send(user, new_device=new_device, user_agent=devices.user_agent())
     db.session.commit()
-    return redirect(next_url or url_for("main.home"))
+    return devices.keep_cookie(redirect(next_url or url_for("main.home")), device_token)
 
 
 def start_second_step(user: User, next_url: str | None):
@@ -132,7 +142,7 @@ def second_step():
     user = pending_user()
     if user is None:
         return sign_in_again()
-    if not user.totp_secret:
+    if not mfa.enrolled(user):
         return redirect(url_for(".mfa_setup"))
     form = CodeForm()
     if form.validate_on_submit():
@@ -147,7 +157,14 @@ def second_step():
                 return sign_in_again()
             form.code.errors.append(_("The code is not correct or was already used. Wait for the next code "
                                       "in your app and enter it."))
-    return render_template("auth/second_step.html", form=form), 422 if form.errors else 200
+    return second_step_page(user, form), 422 if form.errors else 200
+
+
+def second_step_page(user: User, form: CodeForm, passkey_error: str | None = None):
+    """The code field where the account has the app, the passkey button where it has a passkey."""
+    return render_template("auth/second_step.html", form=form, has_totp=bool(user.totp_secret),
+                           has_passkey=passkeys.has_passkey(user), passkey_error=passkey_error,
+                           passkey_form=PasskeyResponseForm(formdata=None))
 
 
 @bp.route("/login/setup", methods=["GET", "POST"])
@@ -157,7 +174,7 @@ def mfa_setup():
     user = pending_user()
     if user is None:
         return sign_in_again()
-    if user.totp_secret:
+    if mfa.enrolled(user):
         return redirect(url_for(".second_step"))
     secret = enrolment_secret(user)
     form = CodeForm()
@@ -169,9 +186,15 @@ def mfa_setup():
             return finish_sign_in(user, session["mfa_pending"].get("next"), mfa_done=True)
         form.code.errors.append(_("The code does not match. Check that the app shows the account you just "
                                   "added and that the phone's clock is right."))
-    uri = mfa.provisioning_uri(user, secret)
+    return setup_page(user, form, PasskeyNameForm(formdata=None)), 422 if form.errors else 200
+
+
+def setup_page(user: User, form: CodeForm, passkey_form: PasskeyNameForm, passkey_error: str | None = None):
+    """Set-up of the second step: the authenticator app's QR code, or a passkey instead."""
+    uri = mfa.provisioning_uri(user, enrolment_secret(user))
     return render_template("auth/mfa_setup.html", form=form, qr=Markup(mfa.qr_svg(uri)),
-                           key=mfa.grouped(secret)), 422 if form.errors else 200
+                           key=mfa.grouped(enrolment_secret(user)), passkey_form=passkey_form,
+                           passkey_error=passkey_error)
 
 
 @bp.post("/logout")
@@ -200,6 +223,7 @@ def change_password():
             user = current_user._get_current_object()
             set_password(user, form.new.data)
             user.must_change_password = False
+            signals.password_changed.send(user, how="change")  # receivers queue the e-mail with this commit
             db.session.commit()
             login_user(user)  # this session carries the new token; all others end
             flash(_("Your password has been changed. Other sessions have been signed out."), "success")

@@ -82,6 +82,11 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
         # Printed in QR codes of issued documents; the request's host when unset.
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),
+        # Passkeys (WebAuthn): the host name they are bound to and the address the browser shows; the
+        # request's when unset. Set both in production (docs/deployment.md): a passkey made for one host
+        # name never works on another.
+        "WEBAUTHN_RP_ID": os.environ.get("WEBAUTHN_RP_ID", ""),
+        "WEBAUTHN_ORIGIN": os.environ.get("WEBAUTHN_ORIGIN", ""),
         # "thread" (in-process) or "rq" (Redis); rq by default when REDIS_URL is set.
         "JOBS_BACKEND": os.environ.get("JOBS_BACKEND", ""),
         "JOBS_QUEUE": os.environ.get("JOBS_QUEUE", "portal"),
