@@ -615,6 +615,7 @@ def test_a_volunteer_activates_the_account_in_a_browser(page, live_server):
         person.memberships.append(Membership(unit=unit, field_code="social", joined_on=date(2024, 1, 5)))
         db.session.add(person)
         db.session.commit()
+        unit_id, person_id = unit.id, person.id
     page.goto(live_server.url + "/login")
     page.get_by_role("link", name="啟用帳號").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("啟用志工帳號")
@@ -635,3 +636,29 @@ def test_a_volunteer_activates_the_account_in_a_browser(page, live_server):
     page.get_by_label("密碼").fill(NEW_PASSWORD)
     page.get_by_role("button", name="登入").click()
     expect(page.locator(".who")).to_contain_text("林美玲")
+
+    # Signed in, the volunteer has a claim waiting; the unit's clerk approves it in another browser; the
+    # volunteer's header and inbox say so.
+    from portal.auth.operations import create_user
+    from portal.hours.models import EntrySource, EntryStatus
+    from portal.hours.operations import record_entry
+    from portal.hours.rules import Draft
+    from tests.conftest import PASSWORD, sign_in_page
+    with live_server.app.app_context():
+        volunteer = db.session.scalar(select(User).where(User.username == "a123456789"))
+        create_user("clerk.br", PASSWORD, "unit_clerk", unit_id=unit_id)
+        record_entry(Draft(person_id, unit_id, date(2025, 5, 1), date(2025, 5, 1), 8, "social"), volunteer,
+                     source=EntrySource.CLAIM, status=EntryStatus.PENDING)
+        db.session.commit()
+    clerk_page = page.context.browser.new_context(locale="zh-TW").new_page()
+    sign_in_page(clerk_page, live_server.url, "clerk.br", "zh")
+    clerk_page.goto(live_server.url + "/hours/claims")
+    clerk_page.get_by_role("button", name="核准", exact=True).click()
+    expect(clerk_page.locator(".flash-success")).to_be_visible()
+    clerk_page.context.close()
+    page.reload()
+    # Unread: the decision, and the account's own notice from the activation.
+    header_link = page.get_by_role("link", name=re.compile(r"^通知（[12] 則未讀）$"))
+    expect(header_link).to_be_visible()
+    header_link.click()
+    expect(page.locator("main")).to_contain_text("您的服務時數申報已核准")
