@@ -133,7 +133,10 @@ def demo_data(volunteers, if_empty, seed_round_2024):
     click.echo("Demo logins (password for all: %s)" % DEMO_PASSWORD)
     accounts = {}
     for username, role, scope, name in ACCOUNTS + [("volunteer", "volunteer", {"person": volunteer}, volunteer.name)]:
-        accounts[username] = create_user(username, DEMO_PASSWORD, role, display_name=name,
+        # Staff accounts have an e-mail address (recovery, notifications; the account form asks for one);
+        # without MAIL_SERVER the mails go to the log. The volunteer is reached through the person record.
+        email = "" if role == "volunteer" else f"{username.replace('_', '.')}@demo.example.org"
+        accounts[username] = create_user(username, DEMO_PASSWORD, role, display_name=name, email=email,
                                          **account_scope(scope, units))
         click.echo(f"  {username:24} {role}")
     awards = load_awards(people, accounts, today, volunteer)
