@@ -1,5 +1,6 @@
 """axe-core (WCAG 2.1 A/AA rules) on the main pages in both languages, including a form with
 errors: no serious or critical violations (docs/rules/platform.md#pl3)."""
+import os
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,21 @@ def violations(page: Page):
     assert len(result["passes"]) > 10  # the rules really ran
     return [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
             if v["impact"] in ("serious", "critical")]
+
+
+def checked_at_both_widths(page: Page, name: str, lang: str, found: dict):
+    """axe-core (found[name-lang]: the serious or critical violations), no sideways scrolling at 360 px or at
+    desktop width, and a full-page screenshot of each when SCREENSHOT_DIR is set."""
+    found[f"{name}-{lang}"] = violations(page)
+    folder = os.environ.get("SCREENSHOT_DIR")
+    for width, height, suffix in ((360, 780, "360"), (1280, 900, "desktop")):
+        page.set_viewport_size({"width": width, "height": height})
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 1, f"{name} is wider than the {width}px screen by {overflow}px"
+        if folder:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(Path(folder) / f"{name}-{lang}-{suffix}.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 @pytest.mark.parametrize("lang", ["zh-TW", "en-US"])

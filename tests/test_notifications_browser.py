@@ -1,9 +1,7 @@
 """Real browser: the inbox (mark one read with the keyboard, focus kept, the header's count follows; mark all
 read), the notification settings and the admin's outbox, in both languages, at phone and desktop width,
 axe-core clean. Set SCREENSHOT_DIR to keep screenshots of each page."""
-import os
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -15,7 +13,7 @@ from portal.platform.extensions import db
 from portal.platform.timeutil import utcnow
 from portal.registry.operations import create_unit
 from tests.conftest import PASSWORD, sign_in_page
-from tests.test_accessibility import violations
+from tests.test_accessibility import checked_at_both_widths as shoot
 
 pytestmark = pytest.mark.browser
 
@@ -50,17 +48,6 @@ def inbox(live_server):
         return failed.id
 
 
-def shoot(page: Page, name: str, lang: str, found: dict):
-    found[f"{name}-{lang}"] = violations(page)
-    folder = os.environ.get("SCREENSHOT_DIR")
-    for width, height, suffix in ((360, 780, "360"), (1280, 900, "desktop")):
-        page.set_viewport_size({"width": width, "height": height})
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 1, f"{name} is wider than the {width}px screen by {overflow}px"
-        if folder:
-            Path(folder).mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(Path(folder) / f"{name}-{lang}-{suffix}.png"), full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

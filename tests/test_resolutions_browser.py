@@ -2,9 +2,7 @@
 meeting, and the meeting's annex shows it, in both languages, at phone and desktop width, axe-core clean.
 
 Set SCREENSHOT_DIR to keep screenshots of each page."""
-import os
 from datetime import date
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -14,7 +12,7 @@ from portal.platform.extensions import db
 from portal.registry.operations import authority_for
 from portal.resolutions.operations import create_meeting, create_resolution
 from tests.conftest import PASSWORD, sign_in_page
-from tests.test_accessibility import violations
+from tests.test_accessibility import checked_at_both_widths as shoot
 
 pytestmark = pytest.mark.browser
 
@@ -47,18 +45,6 @@ def tracked(live_server):
         return {"item": item.id, "m113": m113.id}
 
 
-def shoot(page: Page, name: str, lang: str, found: dict):
-    """axe-core (no serious or critical violations) and, when asked, a screenshot at phone and desktop width."""
-    found[f"{name}-{lang}"] = violations(page)
-    folder = os.environ.get("SCREENSHOT_DIR")
-    for width, height, suffix in ((360, 780, "360"), (1280, 900, "desktop")):
-        page.set_viewport_size({"width": width, "height": height})
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 1, f"{name} is wider than the {width}px screen by {overflow}px"
-        if folder:
-            Path(folder).mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(Path(folder) / f"{name}-{lang}-{suffix}.png"), full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def sign_in(page: Page, live_server, username: str, lang: str):
