@@ -200,7 +200,7 @@ def count_queries(run):
     return len(statements)
 
 
-def test_the_unit_list_runs_at_most_27_queries_for_5_or_40_volunteers(units, world, client):
+def test_the_unit_list_runs_at_most_28_queries_for_5_or_40_volunteers(units, world, client):
     unit, other = world.units["A"], world.units["B"]
     rng = random.Random(5)
     on = date.today()
@@ -211,8 +211,9 @@ def test_the_unit_list_runs_at_most_27_queries_for_5_or_40_volunteers(units, wor
             random_volunteer(rng, unit, other, on)
         db.session.commit()
         counts.append(count_queries(lambda: client.get("/honor-cards/eligibility?within=all")))
-    # 19 queries; 8 more (the engine's loader) when some volunteer's totals cannot place them.
-    assert max(counts) <= 27, counts
+    # 20 queries (one of them the header's unread-notification count); 8 more (the engine's loader) when some
+    # volunteer's totals cannot place them. None grows with the number of volunteers.
+    assert max(counts) <= 28, counts
 
 
 def test_a_range_crossing_the_end_of_last_month_below_300_hours_goes_to_the_engine(units, make_person):
