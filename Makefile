@@ -64,7 +64,8 @@ clean:
 CLOCK_INSTANTS := 2028-02-29T09:00:00+08:00 2026-12-31T23:59:00+08:00
 CLOCK_TESTS := $(addprefix tests/test_,$(addsuffix .py,dates identity awards_rules honor_cards_rules hours training \
   records insurance certificates honor_cards awards awards_record awards_import imports volunteers_record my_record \
-  auth mfa sessions stats_kpi stats_cli stats_dashboards worklist resolutions award_channels))
+  auth mfa sessions stats_kpi stats_cli stats_dashboards worklist resolutions award_channels \
+  notification_events accounts_selfservice unit_registration))
 test-clock: $(VENV)/.installed compile-translations
 	@for instant in $(CLOCK_INSTANTS); do echo "== PORTAL_TEST_CLOCK=$$instant"; \
 	  env -u TEST_DATABASE_URL -u REQUIRE_POSTGRES PORTAL_TEST_CLOCK=$$instant \
