@@ -14,6 +14,8 @@ import unicodedata
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from portal.registry.identity import mask_email, mask_phone
+
 
 class Purpose(StrEnum):
     ACTIVATE = "activate"
@@ -121,20 +123,6 @@ def choose_channel(preferred: str, email: str, phone: str) -> tuple[str, str]:
         if options[channel]:
             return channel, options[channel]
     return Channel.NONE, ""
-
-
-def mask_email(address: str) -> str:
-    """w***@example.com: enough for the person to recognise it, too little to learn it."""
-    local, _at, domain = (address or "").partition("@")
-    if not domain:
-        return ""
-    return f"{local[:1]}***@{domain}"
-
-
-def mask_phone(number: str) -> str:
-    """The last three digits only: ******678."""
-    digits = re.sub(r"\D", "", number or "")
-    return "*" * max(len(digits) - 3, 3) + digits[-3:] if digits else ""
 
 
 def masked(channel: str, address: str) -> str:

@@ -1,6 +1,8 @@
 """Translated labels of the notifications' templates."""
 from flask_babel import lazy_gettext as _l
 
+from portal.registry.identity import mask_email
+
 from . import events
 from .models import Channel, OutboxStatus
 
@@ -29,8 +31,7 @@ def purpose_label(purpose: str) -> str:
 def masked_address(address: str) -> str:
     """An address as the admin's outbox shows it: enough to recognise, not enough to harvest."""
     if "@" in address:
-        name, _, domain = address.partition("@")
-        return f"{name[:1]}***@{domain}"
+        return mask_email(address)
     return f"{address[:2]}****{address[-3:]}" if len(address) > 5 else "****"
 
 

@@ -91,3 +91,17 @@ def mask_name(name: str | None) -> str:
     if len(chars) == 2:
         return chars[0] + "○"
     return chars[0] + "○" * (len(chars) - 2) + chars[-1]
+
+
+def mask_email(address: str) -> str:
+    """w***@example.com: enough for the person to recognise it, too little to learn it."""
+    local, _at, domain = (address or "").partition("@")
+    if not domain:
+        return ""
+    return f"{local[:1]}***@{domain}"
+
+
+def mask_phone(number: str) -> str:
+    """The last three digits only: ******678."""
+    digits = re.sub(r"\D", "", number or "")
+    return "*" * max(len(digits) - 3, 3) + digits[-3:] if digits else ""
