@@ -54,11 +54,12 @@ def configure_jinja(app: Flask):
     app.jinja_env.lstrip_blocks = True
     from .registry.labels import JINJA_GLOBALS
     app.jinja_env.globals.update(
-        html_lang=i18n.html_lang, localized=i18n.localized, LANGUAGES=i18n.LANGUAGES,
+        html_lang=i18n.html_lang, localized=i18n.localized_shown, LANGUAGES=i18n.LANGUAGES,
         current_language=i18n.current_language, year_label=i18n.year_label, month_label=i18n.month_label,
         **JINJA_GLOBALS,
     )
-    app.jinja_env.filters.update(date=i18n.format_date, datetime=i18n.format_datetime, half_hours=i18n.hours_text)
+    app.jinja_env.filters.update(date=i18n.format_date, datetime=i18n.format_datetime, half_hours=i18n.hours_text,
+                                 join_list=i18n.join_list)
 
 
 def register_blueprints(app: Flask):

@@ -96,7 +96,7 @@ def test_the_book_page_lists_every_award_with_its_source_and_revoked_ones_marked
     client.post("/language", data={"lang": "en"})
     page = client.get(f"/records/books/{book.id}").get_data(as_text=True)
     assert "No awards recorded." not in page
-    assert "Volunteer service award (general): bronze medal (銅牌)" in page and "衛生福利部" in page
+    assert "Volunteer service award (general): bronze medal (銅牌)" in page and "Ministry of Health and Welfare" in page   # the issuer's English name
     assert "approved application" in page
     assert "教育部志願服務績優獎 金質" in page and f"imported from {FILE} by Taipei City" in page
     assert "<s>文化部志願服務獎</s>" in page and "Reason: 誤植，非本人" in page
@@ -113,10 +113,11 @@ def test_my_record_shows_awards_open_applications_and_progress_above_the_tier_re
     person, _book = with_awards(world, client)
     login(client, world.users["volunteer"])
     client.post("/language", data={"lang": "en"})
-    page = client.get("/").get_data(as_text=True)
-    assert "Awards received" in page and "教育部志願服務績優獎 金質" in page and "<s>文化部志願服務獎</s>" in page
+    page = client.get("/").get_data(as_text=True)   # the home page: progress in one line, the lists on My awards
     assert "bronze medal (銅牌) received; 4,100 of 5,000 h toward the silver medal (銀牌): 900 h to go." in page
-    assert "Award applications in progress" in page and "gold badge (金質徽章)" in page
+    page = client.get("/awards/mine").get_data(as_text=True)
+    assert "Awards received" in page and "教育部志願服務績優獎" in page and "文化部志願服務獎" in page and "Revoked" in page
+    assert "Applications by my units" in page and "gold badge (金質徽章)" in page
     assert "Forwarded to the ministry" in page
 
 
@@ -167,8 +168,9 @@ def test_my_record_loads_awards_in_a_fixed_number_of_queries(world, client, make
     add(this_year - 2, 5)
     with count_queries() as many:
         page = client.get("/").get_data(as_text=True)
-    assert f"績優獎{this_year - 2}-4" in page and page.count("Waiting for the sector authority") == 3
     assert many["n"] == few["n"]
+    mine = client.get("/awards/mine").get_data(as_text=True)   # the lists themselves are on My awards
+    assert f"績優獎{this_year - 2}-4" in mine and mine.count("Waiting for the sector authority") == 3
 
 
 def test_the_printed_record_book_shows_the_awards_in_chinese(world, client):

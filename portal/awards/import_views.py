@@ -8,7 +8,7 @@ the form and load it through the authority's scope (404 outside it, like a missi
 import logging
 
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -85,7 +85,8 @@ def other_import_confirm():
     batch = posted_batch()
     outcome = confirm_batch(batch, KIND, context())
     if outcome is not None:
-        flash(_("Import saved: %(n)s awards written.", n=outcome.committed), "success")
+        flash(ngettext("Import saved: %(num)s award written.",
+                       "Import saved: %(num)s awards written.", outcome.committed), "success")
     return redirect(url_for(".other_import"))
 
 

@@ -1,6 +1,7 @@
 """Words and badges the award pages show for rounds, deadlines and statuses (no database)."""
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from portal.platform.i18n import year_label
 
@@ -37,7 +38,7 @@ def deadline_note(day, today) -> str:
         return _("deadline passed")
     if days == 0:
         return _("ends today")
-    return _("%(n)d days left", n=days)
+    return ngettext("%(num)d day left", "%(num)d days left", days)
 
 
 def application_badge(status: str) -> str:

@@ -4,6 +4,7 @@ import hashlib
 
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
@@ -166,9 +167,12 @@ def decide_many():
             refused.append(_("%(name)s: someone changed this application at the same moment; reload the list and "
                              "try again.", name=name))
     db.session.commit()
-    message = {Step.FORWARD: _("%(n)d applications forwarded to the ministry.", n=done),
-               Step.APPROVE: _("%(n)d applications approved; the awards are in the volunteers' records.", n=done),
-               Step.RETURN: _("%(n)d applications returned to their units.", n=done)}[step]
+    message = {Step.FORWARD: ngettext("%(num)d application forwarded to the ministry.",
+                                      "%(num)d applications forwarded to the ministry.", done),
+               Step.APPROVE: ngettext("%(num)d application approved; the award is in the volunteer's record.",
+                                      "%(num)d applications approved; the awards are in the volunteers' records.", done),
+               Step.RETURN: ngettext("%(num)d application returned to its unit.",
+                                     "%(num)d applications returned to their units.", done)}[step]
     flash(message, "success" if done else "info")
     for text in refused:
         flash(text, "error")

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -149,8 +150,9 @@ def apply():
                     "list and try again."), "error")
         else:
             db.session.commit()
-            flash(_("%(n)d applications were sent to the sector authority. You can withdraw them until it "
-                    "handles them.", n=len(people)), "success")
+            flash(ngettext("%(num)d application was sent to the sector authority. You can withdraw it until it "
+                           "handles it.", "%(num)d applications were sent to the sector authority. You can "
+                           "withdraw them until it handles them.", len(people)), "success")
             return redirect(url_for(".index", round=award_round.id))
     for entry in form.entries:
         person = by_id.get(entry.form.person_id.data)

@@ -3,13 +3,15 @@ step with its commit or its message. The pages are split by workflow: unit_views
 applications), application_views (one application and the decisions on it), review_views (the review
 queue, its roster and bulk decisions), paper_views, round_views, award_views (awards received and
 revocation) and import_views."""
-from flask import abort, flash, redirect
+from flask import abort, flash, g, redirect
 from flask_login import current_user
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.platform.extensions import db
-from portal.platform.i18n import hours_text
+from portal.platform.i18n import chinese_only, hours_text, is_chinese
+from portal.registry.models import Authority
 
 from . import bp
 from .labels import (
@@ -25,6 +27,19 @@ from .operations import AwardError
 from .scopes import nav_items
 
 PER_PAGE = 50
+
+
+@bp.app_template_global()
+def award_issuer(name: str) -> str:
+    """Who gave an award, in the page's language. Awards store the body's name as text (imported awards name
+    bodies outside the portal); an authority of that name gives its English name, else the text is marked."""
+    if is_chinese() or not name:
+        return name
+    if "award_issuers_en" not in g:
+        g.award_issuers_en = {}
+    if name not in g.award_issuers_en:
+        g.award_issuers_en[name] = db.session.scalar(select(Authority.name_en).where(Authority.name == name).limit(1))
+    return g.award_issuers_en[name] or chinese_only(name)
 
 
 @bp.app_context_processor

@@ -2,6 +2,7 @@
 supervisor's batch as a background job with its progress page, and the unit's English name."""
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from portal.documents.operations import public_base_url
@@ -61,7 +62,8 @@ def prepare_batch():
     if form.validate_on_submit():
         created = prepare_all_eligible(current_user.unit, current_user)
         db.session.commit()
-        flash(_("%(n)d performance certificates prepared for countersigning.", n=len(created)), "success")
+        flash(ngettext("%(num)d performance certificate prepared for countersigning.",
+                       "%(num)d performance certificates prepared for countersigning.", len(created)), "success")
     return redirect(url_for(".candidates"))
 
 

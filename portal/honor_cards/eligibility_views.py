@@ -2,6 +2,7 @@
 applying for the ticked volunteers, the list of applications, one application, its letter and its cancellation."""
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -127,8 +128,9 @@ def apply():
                     "again."), "error")
         else:
             db.session.commit()
-            flash(_("%(n)d applications were sent to the county. You can cancel them until the county reviews "
-                    "them.", n=len(applications)), "success")
+            flash(ngettext("%(num)d application was sent to the county. You can cancel it until the county "
+                           "reviews it.", "%(num)d applications were sent to the county. You can cancel them until "
+                           "the county reviews them.", len(applications)), "success")
             return redirect(url_for(".applications"))
     return render_template("honor_cards/apply.html", form=form, people=people, results=results), \
         422 if request.method == "POST" else 200

@@ -6,7 +6,7 @@ authority. Unit accounts are refused by the route policy (403) and never see the
 import logging
 
 from flask import flash, redirect, render_template, url_for
-from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -69,7 +69,8 @@ def import_confirm(card_batch_id):
     check_version(batch, VersionForm())
     outcome = confirm_batch(batch, KIND, context())
     if outcome is not None:
-        flash(_("Import saved: %(n)s cards written.", n=outcome.committed), "success")
+        flash(ngettext("Import saved: %(num)s card written.",
+                       "Import saved: %(num)s cards written.", outcome.committed), "success")
         for problem in issue_imported(batch, current_user._get_current_object(), today_taipei())[1]:
             flash(problem, "error")
     return redirect(url_for(".import_show", card_batch_id=batch.id))

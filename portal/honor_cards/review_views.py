@@ -1,6 +1,7 @@
 """The county's review: the queue of its units' applications, bulk decisions, approving or returning one."""
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -95,8 +96,10 @@ def decide_many():
     db.session.commit()
     if action == Decision.APPROVE:
         refused += issue_documents([card.id for card in done], current_user._get_current_object())[1]
-    message = _("%(n)d applications approved.", n=len(done)) if action == Decision.APPROVE else \
-        _("%(n)d applications returned to their units.", n=len(done))
+    message = ngettext("%(num)d application approved.",
+                       "%(num)d applications approved.", len(done)) if action == Decision.APPROVE else \
+        ngettext("%(num)d application returned to its unit.",
+                 "%(num)d applications returned to their units.", len(done))
     flash(message, "success" if done else "info")
     for text in refused:
         flash(text, "error")

@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
+from portal.imports.models import ImportBatch
 from portal.platform import access
 from portal.platform.database import reads_from_replica
 from portal.platform.extensions import db
@@ -173,8 +174,9 @@ def batch():
 def show(entry_id):
     entry = get_entry_or_404(entry_id, current_user)
     void_form = VoidForm(formdata=None, version=entry.version)
+    batch = db.session.get(ImportBatch, entry.import_batch_id) if entry.import_batch_id else None
     return render_template("hours/show.html", entry=entry, may_change=may_change_entry(entry, current_user),
-                           void_form=void_form)
+                           void_form=void_form, import_batch=batch)
 
 
 @bp.route("/<int:entry_id>/correct", methods=["GET", "POST"])

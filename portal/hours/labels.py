@@ -29,8 +29,9 @@ def entry_status(status: str) -> str:
 
 
 def who(user) -> str:
+    """The person who entered or changed a row; rows written by an import run on the server have none."""
     if user is None:
-        return _("the command-line import")
+        return _("an import file")
     return f"{user.display_name or user.username} ({role_label(user.role)})"
 
 

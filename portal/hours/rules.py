@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 
 from portal.imports.values import MESSAGES as VALUE_MESSAGES
 from portal.imports.values import Refused, cell_text
-from portal.platform.i18n import format_date, hours_text, localized
+from portal.platform.i18n import format_date, hours_text, join_list, localized
 from portal.registry.catalog import FIELD_BY_CODE
 
 EARLIEST = date(2001, 1, 20)  # the Volunteer Service Act took effect (docs/rules/hours.md#h6)
@@ -177,7 +177,7 @@ def code_value(value) -> str:
 
 
 def field_names(codes: Iterable[str]) -> str:
-    return "、".join(localized(FIELD_BY_CODE.get(c)) or c for c in codes)
+    return join_list(localized(FIELD_BY_CODE.get(c)) or c for c in codes)
 
 
 # -- the checker ------------------------------------------------------------------------

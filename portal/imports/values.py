@@ -19,8 +19,10 @@ MESSAGES: dict[str, Callable[..., str]] = {
     "checksum": lambda **p: _("The check digit of this ID number does not match. Please compare each character "
                               "with the ID card."),
     "id_format": lambda **p: _("Use 1 letter and 9 digits, e.g. A123456789."),
-    "unknown_volunteer": lambda **p: _("No volunteer with this ID number is registered. Import or register the "
-                                       "volunteer first."),
+    # The row is usually right and the roster is missing: say so, so that no one edits a good file.
+    "unknown_volunteer": lambda **p: _("This person is not on a roster yet: no volunteer with this ID number is "
+                                       "registered. The row can stay as it is; import your unit's roster (or "
+                                       "register the volunteer) first, then upload this file again."),
     "name_mismatch": lambda **p: _("The name does not match the name registered with this ID number (%(name)s).",
                                    name=p["name"]),
     "too_long": lambda **p: _("At most %(n)s characters.", n=p["n"]),

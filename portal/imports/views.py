@@ -2,7 +2,7 @@
 import logging
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import and_
 
@@ -49,6 +49,8 @@ def context() -> Context:
 def upload_form() -> UploadForm:
     form = UploadForm()
     form.kind.choices = options((k.key, str(k.label)) for k in registry.allowed())
+    if request.method == "GET" and registry.get(request.args.get("kind", "")) in registry.allowed():
+        form.kind.data = request.args["kind"]   # a link such as "import the roster first" chooses the kind
     return form
 
 
@@ -85,7 +87,9 @@ def show(batch_id):
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     shown = errors[(page - 1) * ERRORS_PER_PAGE: page * ERRORS_PER_PAGE]
     kind = registry.get(batch.kind)
+    not_on_roster = sum(1 for e in errors if e.get("code") == "unknown_volunteer")
     return render_template("imports/show.html", batch=batch, errors=shown, error_total=len(errors), page=page,
+                           not_on_roster=not_on_roster, roster_kind="volunteers" if registry.get("volunteers") else None,
                            pages=max((len(errors) - 1) // ERRORS_PER_PAGE + 1, 1), lang=current_language(),
                            kind=kind, confirm_form=ConfirmForm(formdata=None, version=batch.version),
                            may_confirm=may_confirm(batch),
@@ -99,7 +103,8 @@ def confirm(batch_id):
     check_version(batch, ConfirmForm())
     outcome = confirm_batch(batch, registry.get(batch.kind), context())
     if outcome is not None:
-        flash(_("Import saved: %(n)s rows written.", n=outcome.committed), "success")
+        flash(ngettext("Import saved: %(num)s row written.",
+                       "Import saved: %(num)s rows written.", outcome.committed), "success")
     return redirect(url_for(".show", batch_id=batch.id))
 
 

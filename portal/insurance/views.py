@@ -1,13 +1,14 @@
 """Insurance screens: policies of a unit or county, enrolling members (age caps), ending cover, caps."""
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import case, func, select
 
 from portal.platform import access
 from portal.platform.extensions import db
 from portal.platform.forms import check_version, options
-from portal.platform.i18n import localized
+from portal.platform.i18n import chinese_only, is_chinese, localized
 from portal.platform.timeutil import today_taipei
 from portal.registry.models import Membership
 from portal.registry.scopes import visible_unit_ids
@@ -22,6 +23,17 @@ from .scopes import get_enrolment_or_404, get_policy_or_404, may_manage_policy, 
 
 MANAGERS = (*access.UNIT_STAFF, access.COUNTY)
 SETTINGS = (access.MINISTRY, access.ADMIN)
+
+
+@bp.app_template_global()
+def insurer_name(policy: InsurancePolicy) -> str:
+    """The policy's insurer in the page's language: the English name where the insurer has one (looked up
+    once per request, only on English pages), else the Chinese name marked as such."""
+    if is_chinese():
+        return policy.insurer_name
+    if "insurer_names_en" not in g:
+        g.insurer_names_en = {i.code: i.name_en for i in insurers()}
+    return g.insurer_names_en.get(policy.insurer_code) or chinese_only(policy.insurer_name)
 
 
 def insurer_label(info) -> str:
@@ -136,7 +148,7 @@ def enrol_members(policy_id):
             refusals.append(str(exc))
     db.session.commit()
     if done:
-        flash(_("%(n)d volunteers enrolled.", n=done), "success")
+        flash(ngettext("%(num)d volunteer enrolled.", "%(num)d volunteers enrolled.", done), "success")
     if refusals:
         return show_policy(policy, enrol_form(policy, candidates.values()), refusals=refusals,
                            status=200 if done else 422)

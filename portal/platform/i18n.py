@@ -1,12 +1,13 @@
 """Locale choice, the HTML lang tag, and date/label formatting for both languages."""
 from datetime import date, datetime, timezone
 
+from babel.lists import format_list
 from flask import has_request_context, request, session
 from flask_babel import get_locale, gettext
 from flask_login import current_user
 
 from .dates import ROC_OFFSET, format_roc_long, format_roc_short
-from .timeutil import TAIPEI
+from .timeutil import TAIPEI, taipei_date
 
 # Keys are what Babel accepts and Werkzeug's best_match understands; the catalog folder
 # is still zh_Hant_TW because Babel normalises zh_TW to that (docs/rules/platform.md#pl5).
@@ -37,16 +38,26 @@ def html_lang() -> str:
 
 
 def format_date(value, style: str = "short") -> str:
-    """ROC calendar in Chinese (114/03/05 or 民國114年3月5日), ISO 8601 in English."""
+    """ROC calendar in Chinese (114/03/05 or 民國114年3月5日), ISO 8601 in English. A timestamp is the
+    day in Taipei: stored naive UTC, a case filed at 00:30 Taipei time is still that day, not the one before."""
     if value is None or value == "":
         return ""
     if isinstance(value, datetime):
-        value = value.date()
+        value = taipei_date(value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value)
     if not isinstance(value, date):
         return str(value)
     if is_chinese():
         return format_roc_long(value) if style == "long" else format_roc_short(value)
     return value.isoformat()
+
+
+def join_list(items) -> str:
+    """Names in one phrase, punctuated for the reader: 甲、乙、丙 in Chinese, "a, b, and c" in English
+    (a "、" glued into an English sentence reads as a typo)."""
+    items = [str(item) for item in items if item not in (None, "")]
+    if not items:
+        return ""
+    return "、".join(items) if is_chinese() else format_list(items, locale="en")
 
 
 def hours_text(half_hours: int | None, *, grouped: bool = True) -> str:
@@ -95,3 +106,18 @@ def localized(entry, attr: str = "name") -> str:
         if english:
             return english
     return getattr(entry, attr, "") or ""
+
+
+def chinese_only(name: str) -> str:
+    """A Chinese name on an English page, marked so that it does not read as a missing translation.
+    Plain text, because names also go into page titles, attributes and options."""
+    return gettext("%(name)s (Chinese only)", name=name) if name and not is_chinese() else (name or "")
+
+
+def localized_shown(entry, attr: str = "name") -> str:
+    """localized() for pages: on an English page a bilingual name without its English variant is marked
+    (chinese_only). Files and messages keep localized(), which never adds words."""
+    name = localized(entry, attr)
+    if entry is None or is_chinese() or not hasattr(entry, f"{attr}_en") or getattr(entry, f"{attr}_en", ""):
+        return name
+    return chinese_only(name)

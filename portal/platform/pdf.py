@@ -23,6 +23,8 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from .i18n import join_list
+
 FONT_FAMILIES = {"serif": "Portal Serif TC", "sans": "Portal Sans TC"}
 # Characters that never reach the fonts as glyphs (layout only).
 IGNORED = {"\n", "\r", "\t", "\u200b", "\u200c", "\u200d", "\ufeff"}
@@ -57,7 +59,7 @@ class GlyphProblem:
     chars: tuple[str, ...]
 
     def message(self) -> str:
-        chars = "、".join(f"{ch} (U+{ord(ch):04X})" for ch in self.chars)
+        chars = join_list(f"{ch} (U+{ord(ch):04X})" for ch in self.chars)
         return _("%(label)s “%(text)s” contains %(chars)s, which the certificate font cannot print. "
                  "Please check the spelling or ask the system administrator to add a font for it.",
                  label=self.label, text=self.text, chars=chars)

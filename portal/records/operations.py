@@ -16,7 +16,7 @@ from portal.notifications.operations import notify
 from portal.notifications.recipients import volunteer_accounts
 from portal.platform import audit
 from portal.platform.extensions import db
-from portal.platform.i18n import format_date, localized
+from portal.platform.i18n import format_date, join_list, localized
 from portal.platform.numbering import next_in_sequence
 from portal.platform.timeutil import today_taipei, utcnow
 from portal.registry.catalog import FIELD_BY_CODE
@@ -96,7 +96,7 @@ def requirements(person: Person, unit_id: int | None = None) -> list[Requirement
         TrainingRecord.person_id == person.id, TrainingRecord.kind == TrainingKind.SPECIAL,
         TrainingRecord.status == TrainingStatus.VERIFIED)))
     special = bool(fields & special_fields)
-    field_names = "、".join(localized(FIELD_BY_CODE.get(f)) or f for f in sorted(fields)) or _("the unit's field")
+    field_names = join_list(localized(FIELD_BY_CODE.get(f)) or f for f in sorted(fields)) or _("the unit's field")
     return [
         Requirement("basic_data", _("Basic data: ID number, sex and date of birth"),
                     bool(person.id_number and person.sex and person.birth_date),

@@ -1,6 +1,7 @@
 """Record-book screens: unit requests, county issuance (single and bulk), the book page, completeness."""
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import case, func, not_, select
 from sqlalchemy.orm import contains_eager
@@ -155,7 +156,8 @@ def make_requests():
             refusals.append(str(exc))
     db.session.commit()
     if done:
-        flash(_("%(n)d record-book requests sent to the county authority.", n=done), "success")
+        flash(ngettext("%(num)d record-book request sent to the county authority.",
+                       "%(num)d record-book requests sent to the county authority.", done), "success")
     for message in refusals:
         flash(message, "error")
     return redirect(back)

@@ -29,7 +29,8 @@ def meeting_title(meeting: Meeting) -> str:
 
 def meeting_line(meeting: Meeting) -> str:
     """Date and place in one line, leaving out what is not known."""
-    return "　".join(part for part in (format_date(meeting.held_on, "long"), meeting.place) if part)
+    separator = "　" if is_chinese() else " · "   # an ideographic space is a gap only between Chinese words
+    return separator.join(part for part in (format_date(meeting.held_on, "long"), meeting.place) if part)
 
 
 def bodies_text(authorities) -> str:

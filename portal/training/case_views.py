@@ -2,6 +2,7 @@
 it at once), supporting files, and the authority's decision."""
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
@@ -22,7 +23,15 @@ from .forms import CaseFilter, CaseForm, DecideForm, FilesForm, VersionForm
 from .models import LostCertificateCase, TrainingRecord
 from .operations import TrainingError, attach_case_files, decide, file_case
 from .scopes import case_actions, case_scope, get_case_or_404, get_case_to_decide_or_404
-from .views import CASE_STATUS_LABELS, KIND_LABELS, clear_invalid, field_in_my_unit, store_uploads, unit_choices
+from .views import (
+    CASE_STATUS_LABELS,
+    KIND_LABELS,
+    basis_label,
+    clear_invalid,
+    field_in_my_unit,
+    store_uploads,
+    unit_choices,
+)
 
 
 def case_filter() -> CaseFilter:
@@ -67,7 +76,7 @@ def cases_export():
     header = [_("Unit"), _("Name"), _("ID number"), _("Kind of training"), _("Field"), _("Filed on"), _("Status"),
               _("Basis"), _("Training counts from"), _("Reason for refusing")]
     body = [[localized(c.unit), c.person.name, c.person.masked_id, str(KIND_LABELS[c.kind]), localized(c.field),
-             format_date(c.created_at), str(CASE_STATUS_LABELS.get(c.status, c.status)), c.basis,
+             format_date(c.created_at), str(CASE_STATUS_LABELS.get(c.status, c.status)), basis_label(c.basis),
              format_date(c.effective_on), c.refusal_reason] for c in rows]
     audit.record("training.cases_export", current_user._get_current_object(), rows=len(body))
     db.session.commit()
@@ -128,7 +137,7 @@ def case_upload(lost_case_id):
         if stored:
             attach_case_files(case, stored, current_user)
             db.session.commit()
-            flash(_("%(n)d files uploaded.", n=len(stored)), "success")
+            flash(ngettext("%(num)d file uploaded.", "%(num)d files uploaded.", len(stored)), "success")
     return redirect(url_for(".case", lost_case_id=case.id))
 
 

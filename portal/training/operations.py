@@ -253,8 +253,7 @@ def file_case(person, unit_id: int, values: dict, user) -> LostCertificateCase:
     rule = _record_book_decision(case)
     if rule:
         effective_on, evidence = rule
-        _accept(case, Basis.RECORD_BOOK_RULE, effective_on, None, None,
-                note=f"T7: health-and-welfare volunteer holding a record book ({evidence})")
+        _accept(case, Basis.RECORD_BOOK_RULE, effective_on, None, None, note=f"{rules.AUTO_NOTE}{evidence}")
         _tell_decision(case, staff=False)   # the staff who filed it see the decision on the page
     return case
 

@@ -2,6 +2,7 @@
 files, verification or rejection (T4), and certificate files matched by number after an import."""
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from portal.platform import access, audit, uploads
@@ -48,7 +49,8 @@ def new_record(person_id):
             db.session.commit()
             flash(_("Training record saved."), "success")
             if stored:
-                flash(_("%(n)d certificate files uploaded.", n=len(stored)), "success")
+                flash(ngettext("%(num)d certificate file uploaded.",
+                               "%(num)d certificate files uploaded.", len(stored)), "success")
             return redirect(url_for(".show", training_id=record.id))
     return render_template("training/record_form.html", form=form, person=person, record=None), \
         422 if form.errors or form.form_errors else 200
@@ -133,7 +135,8 @@ def upload(training_id):
         if stored:
             attach_files(record, stored, current_user)
             db.session.commit()
-            flash(_("%(n)d certificate files uploaded.", n=len(stored)), "success")
+            flash(ngettext("%(num)d certificate file uploaded.",
+                           "%(num)d certificate files uploaded.", len(stored)), "success")
     return redirect(url_for(".show", training_id=record.id))
 
 

@@ -3,6 +3,7 @@
 No database and no request here: facts.py loads what these functions need, operations.py and
 the views act on their answers. Reasons come back as messages in the current language.
 """
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
@@ -147,14 +148,34 @@ def record_book_rule(case: LostCertificateCase, serves_in_field: bool,
                      portal_book_issued_on: date | None) -> tuple[date, str] | None:
     """T7: a health-and-welfare volunteer who holds a record book is deemed to have completed that
     field's special training. (effective date, evidence) when it applies: the issue date of the book
-    in the portal, else of the paper book the unit recorded."""
+    in the portal, else of the paper book the unit recorded. The evidence is a key with its parameter
+    ("portal", or "paper:<book number>"), stored as the case's note and worded in the reader's language."""
     if not record_book_rule_may_apply(case.kind, case.field_code) or not serves_in_field:
         return None
     if portal_book_issued_on:
-        return portal_book_issued_on, "record book in the portal"
+        return portal_book_issued_on, "portal"
     if case.holds_record_book and case.record_book_no and case.record_book_issued_on:
-        return case.record_book_issued_on, f"paper record book {case.record_book_no}"
+        return case.record_book_issued_on, f"paper:{case.record_book_no}"
     return None
+
+
+# The note of a case the portal decided itself (T7) is a key with its parameter, never a sentence in one
+# language: the page words it for whoever reads it.
+AUTO_NOTE = "T7:"
+_LEGACY_PAPER = re.compile(r"\(paper record book (.+)\)$")
+
+
+def automatic_note(note: str) -> tuple[str, str] | None:
+    """What the portal's own note says: ("portal", "") or ("paper", book number); None for a person's words.
+    Notes stored before keys ("T7: health-and-welfare volunteer holding a record book (paper record book X)")
+    read the same way."""
+    if not (note or "").startswith(AUTO_NOTE):
+        return None
+    rest = note[len(AUTO_NOTE):]
+    if rest.startswith("paper:"):
+        return "paper", rest[len("paper:"):]
+    legacy = _LEGACY_PAPER.search(rest)
+    return ("paper", legacy[1]) if legacy else ("portal", "")
 
 
 def may_decide(user, case: LostCertificateCase) -> bool:

@@ -36,13 +36,29 @@ CASE_STATUS_LABELS = dict(CASE_STATUS_CHOICES)
 PURPOSE = "training_certificate"
 
 
+def case_note(case: LostCertificateCase) -> str:
+    """The note on a decision: the authority's own words, or the portal's T7 note in the reader's language."""
+    auto = rules.automatic_note(case.decision_note) if case.basis == Basis.RECORD_BOOK_RULE else None
+    if auto is None:
+        return case.decision_note
+    evidence, number = auto
+    if evidence == "paper":
+        return _("Decided automatically: the volunteer serves in a health-and-welfare field and holds paper "
+                 "record book %(number)s.", number=number)
+    return _("Decided automatically: the volunteer serves in a health-and-welfare field and holds a record book "
+             "issued in the portal.")
+
+
+def basis_label(basis: str) -> str:
+    return {Basis.CERTIFICATE: _("Uploaded certificate"),
+            Basis.RECORD_BOOK_RULE: _("Rule for health-and-welfare record-book holders"),
+            Basis.AUTHORITY_DECISION: _("Authority decision on a lost certificate")}.get(basis, basis)
+
+
 @bp.context_processor
 def labels():
-    def basis_label(basis):
-        return {Basis.CERTIFICATE: _("Uploaded certificate"),
-                Basis.RECORD_BOOK_RULE: _("Rule for health-and-welfare record-book holders"),
-                Basis.AUTHORITY_DECISION: _("Authority decision on a lost certificate")}.get(basis, basis)
     return {"training_status_label": lambda s: str(STATUS_LABELS.get(s, s)),
+            "case_note": case_note,
             "kind_label": lambda k: str(KIND_LABELS.get(k, k)),
             "case_status_label": lambda s: str(CASE_STATUS_LABELS.get(s, s)),
             "basis_label": basis_label}
