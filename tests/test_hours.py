@@ -390,7 +390,8 @@ def test_corrections_follow_the_same_rules_and_need_a_reason(world, client):
 def test_void_keeps_the_entry_and_it_stops_counting(world, client):
     entry = add_entry(world.people["a"], world.units["A"], half=6)
     login(client, world.users["clerk_a"])
-    assert client.post(f"/hours/{entry.id}/void", data={"reason": "重複登錄", "version": entry.version}).status_code == 302
+    assert client.post(f"/hours/{entry.id}/void", data={"reason": "重複登錄", "version": entry.version,
+                                                     "confirm": "1"}).status_code == 302
     db.session.expire_all()
     assert entry.status == "void" and entry.changes[0].action == "void"
     assert person_totals(world.people["a"].id, None).total == 0
@@ -526,7 +527,7 @@ def test_every_entry_change_writes_history_rows_not_deletes(world, client):
     client.post(f"/hours/{entry.id}/correct", data={"start_on": "2025-03-06", "hours": "3", "field_code": "social",
                                                     "reason": "日期誤植", "version": entry.version})
     db.session.expire_all()
-    client.post(f"/hours/{entry.id}/void", data={"reason": "作廢", "version": entry.version})
+    client.post(f"/hours/{entry.id}/void", data={"reason": "作廢", "version": entry.version, "confirm": "1"})
     changes = db.session.scalars(select(HourChange).order_by(HourChange.id)).all()
     assert [c.action for c in changes] == ["correct", "void"]
     assert changes[0].before_values == {"start_on": "2025-03-05", "end_on": "2025-03-05"}

@@ -202,7 +202,8 @@ def test_add_and_end_membership(world, client):
     assert too_early.status_code == 302
     db.session.expire_all()
     assert added.status == "active"
-    client.post(f"/volunteers/memberships/{added.id}/end", data={"left_on": "2025-06-30", "version": added.version})
+    client.post(f"/volunteers/memberships/{added.id}/end", data={"left_on": "2025-06-30", "version": added.version,
+                                                                 "confirm": "1"})
     db.session.expire_all()
     assert (added.status, added.left_on) == ("left", date(2025, 6, 30))
     assert db.session.get(Membership, added.id) is not None          # ended, never deleted

@@ -9,12 +9,14 @@ from sqlalchemy.orm import contains_eager
 
 from portal.imports.models import ImportBatch
 from portal.platform import access
+from portal.platform.confirm import ask, confirmed
 from portal.platform.database import reads_from_replica
 from portal.platform.extensions import db
-from portal.platform.forms import check_version
+from portal.platform.forms import VersionForm, check_version
 from portal.platform.htmx import is_fragment_request, page_or_fragment
-from portal.platform.i18n import localized
-from portal.platform.timeutil import today_taipei
+from portal.platform.i18n import format_date, hours_text, localized
+from portal.platform.timeutil import today_taipei, utcnow
+from portal.platform.undo import undo_deadline, undo_note, undo_open
 from portal.registry.catalog import FIELD_BY_CODE
 from portal.registry.models import Membership, Person
 from portal.registry.operations import lock_people
@@ -24,9 +26,10 @@ from .facts import entry_checker
 from .forms import CorrectionForm, EntryForm, VoidForm, attach, field_options, problem_label
 from .grid import MAX_ROWS, check_rows, empty_row, rows_from_form
 from .models import EntryStatus, HourEntry
-from .operations import correct_entry, draft_of, record_entry, void_entry
+from .operations import correct_entry, draft_of, last_void, record_entry, undo_void, void_entry
 from .roster import roster_suggestions, search_roster
 from .rules import Draft, Problem, unit_fields, window_of
+from .safe_actions import void_consequences
 from .scopes import READERS, get_entry_or_404, may_change_entry
 
 # -- single entry -------------------------------------------------------------------------
@@ -133,7 +136,7 @@ def batch():
     unit = current_user.unit
     status, saved, focus = 200, None, None
     if request.method == "GET":
-        rows = [empty_row(unit) for _i in range(5)]
+        rows, focus = [empty_row(unit) for _i in range(5)], 0   # the grid starts on its first cell
     else:
         rows = rows_from_form(request.form, unit)
         action = request.form.get("action", "check")
@@ -141,11 +144,14 @@ def batch():
             if len(rows) < MAX_ROWS:
                 rows.append(empty_row(unit, rows[-1]))
             focus = len(rows) - 1
-        elif action.startswith("remove-") and action[7:].isdigit():
-            index = int(action[7:])
+        elif action == "remove" or (action.startswith("remove-") and action[7:].isdigit()):
+            # remove-<index> from a row's ✕; "remove" with the row number chosen below the grid (keyboard users)
+            chosen = request.form.get("remove_row", "")
+            index = int(action[7:]) if action != "remove" else (int(chosen) - 1 if chosen.isdigit() else -1)
             if 0 <= index < len(rows):
                 del rows[index]
             rows = rows or [empty_row(unit)]
+            focus = min(max(index, 0), len(rows) - 1)   # the row that took its place, or the new last row
         else:
             drafts = check_rows(rows, unit)
             if action == "save" and drafts:
@@ -175,8 +181,11 @@ def show(entry_id):
     entry = get_entry_or_404(entry_id, current_user)
     void_form = VoidForm(formdata=None, version=entry.version)
     batch = db.session.get(ImportBatch, entry.import_batch_id) if entry.import_batch_id else None
+    voided = last_void(entry) if current_user.role in access.UNIT_STAFF and entry.unit_id == current_user.unit_id \
+        else None
+    undo_until = undo_deadline(voided.at) if voided and undo_open(voided.at, utcnow()) else None
     return render_template("hours/show.html", entry=entry, may_change=may_change_entry(entry, current_user),
-                           void_form=void_form, import_batch=batch)
+                           void_form=void_form, import_batch=batch, undo_until=undo_until)
 
 
 @bp.route("/<int:entry_id>/correct", methods=["GET", "POST"])
@@ -217,15 +226,45 @@ def correct(entry_id):
 @bp.post("/<int:entry_id>/void")
 @access.allow(*access.UNIT_STAFF)
 def void(entry_id):
+    """Void after a confirmation page that says what the void changes (docs/rules/platform.md#pl9)."""
     entry = get_entry_or_404(entry_id, current_user, for_write=True)
     form = VoidForm()
     if entry.status != EntryStatus.ACTIVE:
         flash(_("Only counted entries can be voided."), "error")
     elif form.validate_on_submit():
         check_version(entry, form)
+        if not confirmed():
+            return ask(_("Void this entry"), void_consequences(entry), _("Yes, void the entry"),
+                       url_for(".show", entry_id=entry.id), undo_note=undo_note(utcnow()),
+                       lead=_("%(hours)s hours of %(name)s on %(date)s, %(unit)s.", hours=hours_text(entry.half_hours),
+                              name=entry.person.name, date=format_date(entry.start_on), unit=localized(entry.unit)))
         void_entry(entry, form.reason.data, current_user)
         db.session.commit()
-        flash(_("The entry was voided. It no longer counts, and stays in the history."), "success")
+        flash(_("The entry was voided. It no longer counts, and stays in the history.") + " "
+              + undo_note(utcnow()), "success")
     else:
         flash(_("Please give a reason for voiding the entry."), "error")
+    return redirect(url_for(".show", entry_id=entry.id))
+
+
+@bp.post("/<int:entry_id>/undo-void")
+@access.allow(*access.UNIT_STAFF)
+def undo_void_view(entry_id):
+    """Count a voided entry again within 7 days of the void, if every entry rule still allows it."""
+    entry = get_entry_or_404(entry_id, current_user, for_write=True)
+    check_version(entry, VersionForm())
+    voided = last_void(entry)
+    if voided is None or not undo_open(voided.at, utcnow()):
+        flash(_("This void can no longer be undone: undo is possible for 7 days after it."), "error")
+        return redirect(url_for(".show", entry_id=entry.id))
+    lock_people([entry.person_id])
+    draft = draft_of(entry)
+    problems = entry_checker([entry.person_id], window_of([draft]), today_taipei(), ignore_entry_ids=[entry.id],
+                             unit_fields=unit_fields([entry.unit])).refusals(draft)
+    if problems:
+        flash(_("The entry cannot count again:") + " " + " ".join(p.message for p in problems), "error")
+    else:
+        undo_void(entry, voided, current_user)
+        db.session.commit()
+        flash(_("The void was undone: the entry counts again."), "success")
     return redirect(url_for(".show", entry_id=entry.id))

@@ -16,7 +16,8 @@ from .models import ChangeAction, EntryStatus
 ENTRY_STATUS = {EntryStatus.ACTIVE: _l("Counted"), EntryStatus.PENDING: _l("Claim pending"),
                 EntryStatus.DECLINED: _l("Claim declined"), EntryStatus.VOID: _l("Voided")}
 CHANGE_LABELS = {ChangeAction.CORRECT: _l("Corrected"), ChangeAction.VOID: _l("Voided"),
-                 ChangeAction.APPROVE: _l("Claim approved"), ChangeAction.DECLINE: _l("Claim declined")}
+                 ChangeAction.APPROVE: _l("Claim approved"), ChangeAction.DECLINE: _l("Claim declined"),
+                 ChangeAction.RESTORE: _l("Void undone, counted again")}
 VALUE_LABELS = {"start_on": _l("Service date"), "end_on": _l("Until"), "half_hours": _l("Hours"),
                 "field_code": _l("Service field"), "content": _l("Service content"),
                 "persons_served": _l("Persons served"), "status": _l("Status")}

@@ -33,6 +33,7 @@ class ChangeAction(StrEnum):
     VOID = "void"
     APPROVE = "approve"
     DECLINE = "decline"
+    RESTORE = "restore"    # a void undone within 7 days (docs/rules/platform.md#pl9)
 
 
 # Other features count hours with these names.
@@ -115,7 +116,7 @@ class HourEntry(db.Model):
 
 
 class HourChange(db.Model):
-    """One correction, void or claim decision: old and new values, who, when and why."""
+    """One correction, void, undone void or claim decision: old and new values, who, when and why."""
     __tablename__ = "hour_changes"
 
     id: Mapped[int] = mapped_column(primary_key=True)

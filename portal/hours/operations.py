@@ -101,6 +101,26 @@ def void_entry(entry: HourEntry, reason: str, user) -> HourChange:
     return change
 
 
+def last_void(entry: HourEntry) -> HourChange | None:
+    """The change that voided the entry, when the entry is void and that void was the entry's last change."""
+    if entry.status != EntryStatus.VOID or not entry.changes or entry.changes[-1].action != ChangeAction.VOID:
+        return None
+    return entry.changes[-1]
+
+
+def undo_void(entry: HourEntry, void: HourChange, user) -> HourChange:
+    """Count a voided entry again (the undo of `void`, within the undo window the view checks). The status goes
+    back through the ORM like every hour write, so the summary triggers add the hours back exactly; the void and
+    its undo both stay in the history and the audit trail."""
+    change = _change(entry, ChangeAction.RESTORE, user, "", {"status": EntryStatus.VOID},
+                     {"status": EntryStatus.ACTIVE})
+    entry.status = EntryStatus.ACTIVE
+    db.session.flush()
+    audit.record("hours.void_undo", entry, undoes=void.id, hours=entry.hours)
+    _tell_volunteer(entry, "hours.entry_changed", change="restored", reason="")
+    return change
+
+
 def decide_claim(entry: HourEntry, approve: bool, reason: str, user) -> HourChange:
     new_status = EntryStatus.ACTIVE if approve else EntryStatus.DECLINED
     change = _change(entry, ChangeAction.APPROVE if approve else ChangeAction.DECLINE, user, reason,

@@ -49,7 +49,7 @@ class Event:
 # Lost-certificate cases are accepted or refused: said as approved or declined, like claims.
 DECISIONS = {"approved": _l("approved"), "rejected": _l("declined"), "accepted": _l("approved"),
              "refused": _l("declined"), "returned": _l("returned")}
-CHANGES = {"corrected": _l("corrected"), "voided": _l("voided")}
+CHANGES = {"corrected": _l("corrected"), "voided": _l("voided"), "restored": _l("counted again (the void was undone)")}
 HOWS = {"change": _l("by you"), "reset": _l("reset by an administrator"),
         "recovery": _l("through password recovery")}
 CARD_KINDS = {"first": _l("first issue"), "renewal": _l("renewal"), "reissue": _l("reissue")}

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import DDL, String, Text, event
+from sqlalchemy import DDL, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 class AuditLog(db.Model):
     __tablename__ = "audit_log"
+    # An object's own rows (e.g. whether a membership's end can still be undone) in one indexed read.
+    __table_args__ = (Index("ix_audit_log_object", "object_type", "object_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -9,7 +9,7 @@ from flask import abort
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, StringField
+from wtforms import HiddenField, SelectChoice, StringField
 from wtforms.i18n import get_translations
 from wtforms.validators import ValidationError
 
@@ -67,6 +67,11 @@ def options(pairs) -> list[SelectChoice]:
 def same_version(obj, posted: str | None) -> bool:
     """The record is still as the page that posted `posted` (its hidden version field) showed it."""
     return str(obj.version) == (posted or "")
+
+
+class VersionForm(Form):
+    """A post that carries only the record's version (and the CSRF token), e.g. an undo button."""
+    version = HiddenField()
 
 
 def check_version(obj, form):

@@ -2,11 +2,13 @@
 
 Registering volunteers and their memberships, with an audit row for each change.
 """
+import json
 from datetime import date
 
 from sqlalchemy import select
 
 from portal.platform import audit
+from portal.platform.audit import AuditLog
 from portal.platform.extensions import db
 
 from .catalog import COUNTIES, COUNTY_BY_CODE, FIELD_BY_CODE
@@ -118,11 +120,37 @@ def add_membership(person: Person, unit_id: int, field_code: str, joined_on: dat
 
 
 def end_membership(membership: Membership, left_on: date):
+    """End a membership; the audit row keeps the status and leaving date before, so that
+    `undo_end_membership` can put them back within the undo window (docs/rules/platform.md#pl9)."""
+    status_before, left_on_before = membership.status, membership.left_on
     membership.left_on = left_on
     membership.status = MembershipStatus.LEFT
     db.session.flush()
     audit.record("membership.end", membership, person_id=membership.person_id, unit_id=membership.unit_id,
-                 left_on=left_on)
+                 left_on=left_on, status_before=status_before, left_on_before=left_on_before)
+
+
+def last_end(membership: Membership) -> AuditLog | None:
+    """The audit row of the membership's end when that end is the membership's latest end-or-undo and the
+    membership is still ended, else None (one indexed read: audit_log by object)."""
+    if membership.status != MembershipStatus.LEFT:
+        return None
+    row = db.session.scalar(
+        select(AuditLog).where(AuditLog.object_type == "Membership", AuditLog.object_id == membership.id,
+                               AuditLog.action.in_(("membership.end", "membership.end_undo")))
+        .order_by(AuditLog.id.desc()).limit(1))
+    return row if row is not None and row.action == "membership.end" else None
+
+
+def undo_end_membership(membership: Membership, ended: AuditLog):
+    """Take back an end (`ended`, from `last_end`): the membership is current again with its status and leaving
+    date from before; the end's audit row stays and this undo writes its own."""
+    before = json.loads(ended.detail)
+    membership.status = before.get("status_before") or MembershipStatus.ACTIVE
+    membership.left_on = date.fromisoformat(before["left_on_before"]) if before.get("left_on_before") else None
+    db.session.flush()
+    audit.record("membership.end_undo", membership, person_id=membership.person_id, unit_id=membership.unit_id,
+                 undoes=ended.id, left_on_undone=before.get("left_on"), status=membership.status)
 
 
 def has_current_membership(person: Person, unit_id: int) -> bool:

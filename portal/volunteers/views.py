@@ -7,14 +7,16 @@ from flask_login import current_user
 from wtforms.validators import ValidationError
 
 from portal.platform import access, audit, uploads
+from portal.platform.confirm import ask, confirmed
 from portal.platform.database import expect_write, reads_from_replica
 from portal.platform.exports import spool_csv
 from portal.platform.extensions import db
-from portal.platform.forms import check_version, options
+from portal.platform.forms import VersionForm, check_version, options
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import format_date, hours_text, localized
 from portal.platform.pagination import CURSOR_ARG
-from portal.platform.timeutil import today_taipei
+from portal.platform.timeutil import today_taipei, utcnow
+from portal.platform.undo import undo_note, undo_open
 from portal.registry.catalog import FIELD_BY_CODE
 from portal.registry.identity import mask_id
 from portal.registry.models import Person
@@ -24,8 +26,10 @@ from portal.registry.operations import (
     end_membership,
     find_person_by_id_number,
     has_current_membership,
+    last_end,
     log_id_reveal,
     register_person,
+    undo_end_membership,
     update_person,
 )
 from portal.registry.photos import photo_file, placeholder_photo, review_photo, save_photo
@@ -33,6 +37,7 @@ from portal.registry.scopes import get_membership_or_404, get_person_or_404, vis
 from portal.registry.unit_filter import fill_unit_filter
 
 from . import bp, roster, sections
+from .ending import end_consequences, undoable_ends
 from .forms import (
     STATUS_CHOICES,
     ContactForm,
@@ -145,7 +150,8 @@ def unified_context(person):
     membership_form.joined_on.data = today_taipei()
     own = [m for m in memberships if m.unit_id == current_user.unit_id] if current_user.unit_id else []
     return dict(person=person, memberships=memberships, membership_form=membership_form, may_edit=bool(own),
-                add_membership=bool(own), end_actions={m.id for m in own if m.is_current}, today=today_taipei(),
+                add_membership=bool(own), end_actions={m.id for m in own if m.is_current},
+                undo_ends=undoable_ends(m for m in own if not m.is_current), today=today_taipei(),
                 sections=SECTIONS)
 
 
@@ -319,12 +325,37 @@ def end(membership_id):
     form = EndMembershipForm()
     if form.validate_on_submit():
         check_version(membership, form)
+        back = url_for(".show", person_id=membership.person_id)
         if form.left_on.data < membership.joined_on:
             flash(_("The leaving date cannot be before the joining date."), "error")
+        elif not confirmed():
+            return ask(_("End the membership"), end_consequences(membership, form.left_on.data),
+                       _("Yes, end the membership"), back, undo_note=undo_note(utcnow()),
+                       lead=_("%(name)s in %(unit)s, serving since %(date)s.", name=membership.person.name,
+                              unit=localized(membership.unit), date=format_date(membership.joined_on)))
         else:
             end_membership(membership, form.left_on.data)
             db.session.commit()
-            flash(_("Membership ended."), "success")
+            flash(_("Membership ended.") + " " + undo_note(utcnow()), "success")
     else:
         flash(_("Please correct the marked fields."), "error")
+    return redirect(url_for(".show", person_id=membership.person_id))
+
+
+@bp.post("/memberships/<int:membership_id>/undo-end")
+@access.allow(*access.UNIT_STAFF)
+def undo_end(membership_id):
+    """Take back the end of a membership within 7 days (docs/rules/platform.md#pl9); audited as its own action."""
+    membership = get_membership_or_404(membership_id, current_user, for_write=True)
+    check_version(membership, VersionForm())
+    ended = last_end(membership)
+    if ended is None or not undo_open(ended.at, utcnow()):
+        flash(_("This end can no longer be undone: undo is possible for 7 days after it."), "error")
+    elif any(m.id != membership.id and m.unit_id == membership.unit_id and m.field_code == membership.field_code
+             and m.is_current for m in membership.person.memberships):
+        flash(_("The volunteer already serves in your unit in that field again; this end stays."), "error")
+    else:
+        undo_end_membership(membership, ended)
+        db.session.commit()
+        flash(_("The end of the membership was undone; the volunteer serves in your unit again."), "success")
     return redirect(url_for(".show", person_id=membership.person_id))

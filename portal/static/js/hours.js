@@ -27,9 +27,6 @@
       if (add) { add.click(); }
     }
   });
-
-  document.addEventListener("htmx:afterSwap", function () {
-    var focus = document.querySelector("#grid [autofocus]");
-    if (focus) { focus.focus(); }
-  });
+  // After a swap htmx focuses the cell marked autofocus (a new row, the row after a removed one); static/js/app.js
+  // moves focus to the error summary when there are problems, whose links lead to each bad cell.
 })();
