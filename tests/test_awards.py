@@ -619,7 +619,9 @@ def test_ministry_revokes_with_a_reason_and_the_volunteer_sees_it(app, ready, cl
     assert db.session.get(Award, award.id).status == "valid"                      # no reason, not revoked
     assert client.post(f"/awards/{award.id}/revoke", data={"version": award.version + 1,
                                                            "reason": "x"}).status_code == 409
-    client.post(f"/awards/{award.id}/revoke", data={"version": award.version, "reason": "資料不實"})
+    asked = client.post(f"/awards/{award.id}/revoke", data={"version": award.version, "reason": "資料不實"})
+    assert "不能復原" in asked.get_data(as_text=True) and db.session.get(Award, award.id).status == "valid"
+    client.post(f"/awards/{award.id}/revoke", data={"version": award.version, "reason": "資料不實", "confirm": "1"})
     db.session.refresh(award)
     assert (award.status, award.revoke_reason) == ("revoked", "資料不實")
     assert "資料不實" in audit_actions("award.revoke")[0].detail

@@ -504,7 +504,9 @@ def test_cancel_card_revokes_its_verification(app, ready, client, fast_pdf):
     login(client, ready.users["county_tpe"])
     client.post(f"/honor-cards/cards/{card.id}/cancel", data={"version": card.version, "reason": ""})
     assert db.session.get(HonorCard, card.id).status == "valid"
-    client.post(f"/honor-cards/cards/{card.id}/cancel", data={"version": card.version, "reason": "冒用"})
+    asked = client.post(f"/honor-cards/cards/{card.id}/cancel", data={"version": card.version, "reason": "冒用"})
+    assert "立即失效" in asked.get_data(as_text=True) and db.session.get(HonorCard, card.id).status == "valid"
+    client.post(f"/honor-cards/cards/{card.id}/cancel", data={"version": card.version, "reason": "冒用", "confirm": "1"})
     card = db.session.get(HonorCard, card.id)
     assert card.status == "cancelled" and card.document.status == "revoked"
     assert "verify-revoked" in client.get(f"/verify/{card.document.token}").get_data(as_text=True)

@@ -137,6 +137,11 @@ def test_ending_cover_keeps_the_record(world, client):
     response = client.post(f"/insurance/enrolments/{enrolment.id}/end",
                            data={"ends_on": YEAR_START.isoformat(), "reason": "退出志工隊",
                                  "version": enrolment.version})
+    assert response.status_code == 200 and "不再由此保單承保" in response.get_data(as_text=True)
+    assert db.session.get(InsuranceEnrolment, enrolment.id).ends_on != YEAR_START
+    response = client.post(f"/insurance/enrolments/{enrolment.id}/end",
+                           data={"ends_on": YEAR_START.isoformat(), "reason": "退出志工隊",
+                                 "version": enrolment.version, "confirm": "1"})
     assert response.status_code == 302
     ended = db.session.get(InsuranceEnrolment, enrolment.id)
     assert ended.ends_on == YEAR_START and ended.end_reason == "退出志工隊" and ended.status == "active"

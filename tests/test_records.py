@@ -212,7 +212,9 @@ def test_cancelled_books_are_kept_and_can_be_reissued(world, client):
     login(client, world.users["county_tpe"])
     client.post(f"/records/books/{book.id}/cancel", data={"reason": "", "version": book.version})
     assert db.session.get(RecordBook, book.id).kind == "first"
-    client.post(f"/records/books/{book.id}/cancel", data={"reason": "志工已退出", "version": book.version})
+    asked = client.post(f"/records/books/{book.id}/cancel", data={"reason": "志工已退出", "version": book.version})
+    assert "補發" in asked.get_data(as_text=True) and db.session.get(RecordBook, book.id).kind == "first"
+    client.post(f"/records/books/{book.id}/cancel", data={"reason": "志工已退出", "version": book.version, "confirm": "1"})
     cancelled = db.session.get(RecordBook, book.id)
     assert cancelled.kind == "cancelled" and cancelled.cancel_reason == "志工已退出"
     assert issued_record_book(person.id) is None

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.platform import access
+from portal.platform.confirm import ask, confirmed
 from portal.platform.extensions import db
 from portal.platform.forms import check_version
 
@@ -48,6 +49,12 @@ def revoke(award_id):
     if not form.validate():
         flash(_("Please give the reason for revoking the award (at most 300 characters)."), "error")
         return redirect(url_for(".show_award", award_id=award.id))
+    if not confirmed():   # docs/rules/platform.md#pl9: the consequence in words first
+        return ask(_("Revoke the award"), [
+            _("The award of %(name)s is shown as revoked on the volunteer's record and record book from now on.",
+              name=award.person.name),
+            _("A revocation cannot be undone.")],
+            _("Yes, revoke the award"), url_for(".show_award", award_id=award.id))
     return run_step(lambda: operations.revoke(award, form.reason.data, current_user),
                     lambda: _("The award was revoked; the volunteer's record now shows it as revoked."),
                     url_for(".show_award", award_id=award.id))

@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.documents.operations import document_file
 from portal.platform import access, pdf
+from portal.platform.confirm import ask, confirmed
 from portal.platform.dates import format_roc_short
 from portal.platform.extensions import db
 from portal.platform.forms import check_version
@@ -86,6 +87,12 @@ def cancel_card_view(card_id):
     if not form.validate():
         flash(_("Please give the reason for cancelling the card."), "error")
         return redirect(url_for(".show_card", card_id=card.id))
+    if not confirmed():   # docs/rules/platform.md#pl9: the consequence in words first
+        return ask(_("Cancel card %(number)s", number=card.number), [
+            _("Card %(number)s of %(name)s stops being valid at once; its verification page and the e-card say it "
+              "was cancelled, so venues no longer accept it.", number=card.number, name=card.person.name),
+            _("A cancellation cannot be undone.")],
+            _("Yes, cancel the card"), url_for(".show_card", card_id=card.id))
     try:
         cancel_card(card, form.reason.data, current_user, on=today_taipei())
     except HonorCardError as exc:

@@ -6,9 +6,10 @@ from flask_login import current_user
 from sqlalchemy import case, func, select
 
 from portal.platform import access
+from portal.platform.confirm import ask, confirmed
 from portal.platform.extensions import db
 from portal.platform.forms import check_version, options
-from portal.platform.i18n import chinese_only, is_chinese, localized
+from portal.platform.i18n import chinese_only, format_date, is_chinese, localized
 from portal.platform.timeutil import today_taipei
 from portal.registry.models import Membership
 from portal.registry.scopes import visible_unit_ids
@@ -18,7 +19,7 @@ from .facts import candidate_memberships, covered, insurer, insurers
 from .forms import EndCoverForm, EnrolForm, InsurerForm, PolicyForm
 from .models import EnrolmentStatus, InsuranceEnrolment, InsurancePolicy, PolicyStatus
 from .operations import InsuranceError, create_policy, end_enrolment, enrol, set_insurer
-from .rules import CoverState, age_refusal, cover_state, default_start, open_cover
+from .rules import CoverState, age_refusal, cover_state, default_start, end_problem, end_voids, open_cover
 from .scopes import get_enrolment_or_404, get_policy_or_404, may_manage_policy, policy_holder_for, policy_scope
 
 MANAGERS = (*access.UNIT_STAFF, access.COUNTY)
@@ -162,6 +163,16 @@ def end(enrolment_id):
     form = EndCoverForm()
     if form.validate_on_submit():
         check_version(enrolment, form)
+        ends_on, name = form.ends_on.data, enrolment.person.name
+        if not confirmed() and not end_problem(enrolment, ends_on):   # docs/rules/platform.md#pl9
+            return ask(_("End the insurance cover"), [
+                _("The cover of %(name)s is void: it ends before it started on %(start)s.", name=name,
+                  start=format_date(enrolment.starts_on)) if end_voids(enrolment, ends_on)
+                else _("The cover of %(name)s ends on %(date)s instead of %(end)s; service after that day is not "
+                       "insured by this policy.", name=name, date=format_date(ends_on),
+                       end=format_date(enrolment.ends_on)),
+                _("Ending cover cannot be undone; enrol the volunteer again if needed.")],
+                _("Yes, end the cover"), url_for(".show", policy_id=enrolment.policy_id))
         try:
             end_enrolment(enrolment, form.ends_on.data, form.reason.data, current_user)
         except InsuranceError as exc:

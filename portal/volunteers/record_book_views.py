@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.platform import access, audit
+from portal.platform.confirm import ask, confirmed
 from portal.platform.extensions import db
 from portal.platform.forms import check_version
 from portal.platform.pdf import MissingGlyphError
@@ -65,6 +66,12 @@ def cancel(book_id):
     form = CancelForm()
     if form.validate_on_submit():
         check_version(book, form)
+        if not confirmed():   # docs/rules/platform.md#pl9: the consequence in words first
+            return ask(_("Cancel record book %(number)s", number=book.number), [
+                _("Record book %(number)s of %(name)s is no longer valid from today; it stays on record with its "
+                  "number.", number=book.number, name=book.person.name),
+                _("Only a reissue can make a book valid again.")],
+                _("Yes, cancel the record book"), url_for(".book", book_id=book.id))
         try:
             cancel_book(book, form.reason.data, current_user)
             db.session.commit()
