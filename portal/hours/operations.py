@@ -1,10 +1,10 @@
 """Writing hour entries, corrections, voids and claim decisions (flush, never commit), and totals."""
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import extract, func, insert, select
 
 from portal.notifications.events import path_for
 from portal.notifications.operations import notify
@@ -178,33 +178,49 @@ class PersonTotals:
     by_field: list[tuple]  # (field code, half-hours), within the units whose rows the viewer may see
     by_year: list[tuple]   # (year, half-hours), idem
     hidden_units: int      # how many units appear only as a total
+    unit_years: dict = field(default_factory=dict)   # (unit, year) -> half-hours, idem
+
+    def year_by_unit(self, year: int) -> list[tuple]:
+        """(unit, half-hours) of one year, biggest first: "how many hours this year, in which units"."""
+        return sorted(((unit, half) for (unit, yr), half in self.unit_years.items() if yr == year),
+                      key=lambda item: (-item[1], item[0].code))
 
 
-def person_totals(person_id: int, row_unit_ids: set[int] | None) -> PersonTotals:
-    """Totals of one volunteer: all units, by unit, by field and by year, in one query of the hour
-    summaries (a few rows per month served, not every entry).
+def person_totals(person_id: int, row_unit_ids: set[int] | None, start: date | None = None,
+                  end: date | None = None) -> PersonTotals:
+    """Totals of one volunteer: all units, by unit, by field and by year, in one grouped query of the
+    hour summaries (a few rows per month served, not every entry). An entry counts in the year it starts.
 
     `row_unit_ids`: units whose breakdown the viewer may see (None = all, for the volunteer
     and the ministry); other units contribute only their total per unit.
+    `start`, `end`: only the active entries that touch those days, as the hours list filters them; grouped
+    the same way from the volunteer's own entries (the summaries hold whole months, a filter may cut one).
     """
     unit_columns = (Unit.id, Unit.code, Unit.name, Unit.name_en)
-    rows = db.session.execute(
-        select(*unit_columns, HourMonth.field_code, HourMonth.year, func.sum(HourMonth.half_hours))
-        .join(Unit, Unit.id == HourMonth.unit_id)
-        .where(HourMonth.person_id == person_id)
-        .group_by(*unit_columns, HourMonth.field_code, HourMonth.year)).all()
-    units, fields, years = {}, {}, {}
-    for unit_id, code, name, name_en, field_code, yr, half in rows:
+    if start is None and end is None:
+        query = (select(*unit_columns, HourMonth.field_code, HourMonth.year, func.sum(HourMonth.half_hours))
+                 .join(Unit, Unit.id == HourMonth.unit_id).where(HourMonth.person_id == person_id)
+                 .group_by(*unit_columns, HourMonth.field_code, HourMonth.year))
+    else:
+        year = extract("year", HourEntry.start_on)
+        query = (select(*unit_columns, HourEntry.field_code, year, func.sum(HourEntry.half_hours))
+                 .join(Unit, Unit.id == HourEntry.unit_id)
+                 .where(HourEntry.person_id == person_id, HourEntry.status == EntryStatus.ACTIVE,
+                        *([HourEntry.end_on >= start] if start else []), *([HourEntry.start_on <= end] if end else []))
+                 .group_by(*unit_columns, HourEntry.field_code, year))
+    units, fields, years, unit_years = {}, {}, {}, {}
+    for unit_id, code, name, name_en, field_code, yr, half in db.session.execute(query):
         unit = UnitLabel(unit_id, code, name, name_en)
         units[unit] = units.get(unit, 0) + half
         if row_unit_ids is None or unit.id in row_unit_ids:
             fields[field_code] = fields.get(field_code, 0) + half
             years[int(yr)] = years.get(int(yr), 0) + half
+            unit_years[unit, int(yr)] = unit_years.get((unit, int(yr)), 0) + half
     hidden = sum(1 for u in units if row_unit_ids is not None and u.id not in row_unit_ids)
     return PersonTotals(total=sum(units.values()),
                         by_unit=sorted(units.items(), key=lambda item: (-item[1], item[0].code)),
                         by_field=sorted(fields.items(), key=lambda item: -item[1]),
-                        by_year=sorted(years.items(), reverse=True), hidden_units=hidden)
+                        by_year=sorted(years.items(), reverse=True), hidden_units=hidden, unit_years=unit_years)
 
 
 def unit_monthly_totals(unit_id: int, year: int | None = None) -> list:

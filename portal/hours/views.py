@@ -53,9 +53,10 @@ def index():
     form = hours_filter()
     page = entries_page(form, current_user, request.args.get(CURSOR_ARG))
     totals = filter_totals(form, current_user)
-    if current_user.role == access.VOLUNTEER:
-        mine = person_totals(current_user.person_id, None) if current_user.person_id else None
-        return page_or_fragment("hours/mine.html", "results", form=form, page=page, totals=mine,
+    if current_user.role == access.VOLUNTEER:  # the summary follows the filter's dates (by unit, field, year)
+        period = (form.start.data, form.end.data) if form.start.data or form.end.data else None
+        mine = person_totals(current_user.person_id, None, *(period or ())) if current_user.person_id else None
+        return page_or_fragment("hours/mine.html", "results", form=form, page=page, totals=mine, period=period,
                                 filter_totals=totals, link_to_person_pages=False)
     return page_or_fragment("hours/index.html", "results", form=form, page=page, filter_totals=totals,
                             pending=pending_claims(current_user), staff=current_user.role in access.UNIT_STAFF,

@@ -33,13 +33,14 @@ def home():
         person = current_user.person
         if person is None:
             return render_template("main/volunteer_home.html", person=None)
+        # Every entry with its history is read only when asked for (?page=N): the summary comes first.
+        page = request.args.get("page", type=int)
+        entries = my_record.entries_page(person.id, page) if page else None
+        if entries is not None and is_fragment_request():  # htmx opening or paging the entries: that block
+            return page_or_fragment("main/volunteer_home.html", "entries", entries=entries)
         memberships = visible_memberships(current_user, person)
-        page = request.args.get("page", 1, type=int)
-        if is_fragment_request():  # htmx paging through the entries: only that block
-            return page_or_fragment("main/volunteer_home.html", "entries",
-                                    entries=my_record.entries_page(person.id, page))
-        return render_template("main/volunteer_home.html", person=person, memberships=memberships,
-                               **my_record.context(person, page))
+        return render_template("main/volunteer_home.html", person=person, memberships=memberships, entries=entries,
+                               **my_record.context(person, memberships))
     if current_user.role == access.ADMIN:
         return render_template("main/admin_home.html")
     # Units: at most ~20,000 rows of one narrow table. Volunteers: kept per scope by every write

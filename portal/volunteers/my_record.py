@@ -1,20 +1,23 @@
-"""The volunteer's own record (their home page): totals with a bar chart, every entry with who entered
-or corrected it, training and documents, record book, insurance, honor-card and award progress, and
-what is missing for each next step. Only the signed-in volunteer's own person is ever loaded."""
+"""The volunteer's own record (their home page), summary first, for a phone: this year's hours per unit and
+in total, the next steps with who acts on each, honor-card and award progress in one line each, then links to
+the full lists (hours, training, documents, record book, cards, awards) and, below, the volunteer's details,
+photo and units. Every entry with who entered or corrected it loads only when asked for (`entries_page`).
+Only the signed-in volunteer's own person is ever loaded."""
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from portal.awards.record import award_lines, open_applications, received_tiers
-from portal.documents.kinds import kind_label
-from portal.documents.models import Document
+from portal.awards.record import award_lines, received_tiers
+from portal.honor_cards.operations import latest_card
+from portal.honor_cards.rules import BASIC, ENTERED, HOURS, SPECIAL, YEARS
 from portal.hours.models import EntryStatus, HourChange, HourEntry
 from portal.hours.operations import person_totals
 from portal.insurance.facts import cover_of
 from portal.platform.extensions import db
-from portal.platform.i18n import format_date, hours_text, year_label
+from portal.platform.i18n import format_date
 from portal.platform.pagination import paginate
 from portal.platform.timeutil import today_taipei
 from portal.records.operations import book_of, pending_request, requirements
@@ -22,35 +25,20 @@ from portal.registry.models import PhotoStatus
 
 from .forms import PhotoForm
 from .progress import award_progress, honor_card_progress
-from .record_book import training_of
 
-CHART_WIDTH, BAR_HEIGHT, BAR_GAP, LABEL_WIDTH = 640, 22, 8, 150
 PER_PAGE = 25
 
-
-@dataclass
-class Bar:
-    label: str
-    value: str
-    y: int
-    width: int
+# Who acts on a next step: the volunteer, their unit (enters hours, records and verifies training, accepts the
+# photo, requests the record book, applies for cards and awards, enrols in insurance) or the county authority.
+YOU, UNIT, COUNTY = _l("You"), _l("Your unit"), _l("The county authority")
+# Honor-card checks the unit must act on, and those only time and service settle (docs/rules/honor-cards.md).
+UNIT_CHECKS, SERVICE_CHECKS = (ENTERED, BASIC, SPECIAL), (YEARS, HOURS)
 
 
-@dataclass
-class Chart:
-    bars: list
-    height: int
-    label_width: int = LABEL_WIDTH
-    width: int = CHART_WIDTH
-
-
-def bar_chart(items: list[tuple[str, int]]) -> Chart:
-    """Horizontal bars (label, half-hours) scaled to the largest, as plain numbers for an inline SVG."""
-    biggest = max((half for _label, half in items), default=0) or 1
-    room = CHART_WIDTH - LABEL_WIDTH - 80
-    bars = [Bar(label, hours_text(half), i * (BAR_HEIGHT + BAR_GAP), max(2, round(room * half / biggest)))
-            for i, (label, half) in enumerate(items)]
-    return Chart(bars, max(BAR_HEIGHT, len(bars) * (BAR_HEIGHT + BAR_GAP)))
+@dataclass(frozen=True)
+class Step:
+    actor: str
+    text: str
 
 
 def entries_page(person_id: int, page: int):
@@ -62,66 +50,80 @@ def entries_page(person_id: int, page: int):
     return paginate(query, page, PER_PAGE)
 
 
-def documents_of(person_id: int):
-    docs = db.session.scalars(select(Document).where(Document.person_id == person_id)
-                              .order_by(Document.issued_at.desc(), Document.id.desc()).limit(20)).all()
-    return docs, kind_label
+def year_units(year_rows: list[tuple], current_units) -> list[tuple]:
+    """This year's (unit, half-hours), biggest first, then every unit served today that has none yet (0): a
+    volunteer in two units sees both, also the one whose clerk has not entered anything this year."""
+    shown = {unit.id for unit, _half in year_rows}
+    waiting = sorted({u.id: u for u in current_units if u.id not in shown}.values(), key=lambda u: u.code)
+    return list(year_rows) + [(unit, 0) for unit in waiting]
 
 
-def next_steps(person, book, pending, reqs, honor, awards, cover_today) -> list[str]:
-    """What is missing for each next step, in plain words, in the order a volunteer meets them."""
+def honor_card_steps(honor, has_book: bool) -> list[Step]:
+    """The honor card's missing checks: those the unit acts on (hours not entered yet, training to verify), then
+    those only more service settles (years, hours)."""
+    if honor.eligible:
+        return [Step(UNIT, _("You meet the conditions for an honor card; your unit applies for it."))]
+    # Without a record book, the book's own step above already names the photo and the training.
+    unit_checks = [m for code, m in honor.missing if code in UNIT_CHECKS and (code == ENTERED or has_book)]
+    service = [m for code, m in honor.missing if code in SERVICE_CHECKS]
+    return ([Step(UNIT, _("Honor card: %(items)s.", items=_("; ").join(unit_checks)))] if unit_checks else []) + \
+        ([Step(YOU, _("Honor card: %(items)s.", items=_("; ").join(service)))] if service else [])
+
+
+def next_steps(person, book, pending, reqs, honor, awards, insured_today: bool, card_in_force: bool = False) -> list[Step]:
+    """What is missing for each next step, in plain words, with who acts, in the order a volunteer meets them.
+    While a card is in force the next card is years away: its checks are on the honor-card page, not here."""
     steps = []
     if person.photo_status == PhotoStatus.NONE:
-        steps.append(_("Upload an ID photo below; your unit accepts it. The record book and the honor card "
-                       "need it.") + (" " + _("Your last photo was refused: %(note)s", note=person.photo_note)
-                                      if person.photo_note else ""))
+        steps.append(Step(YOU, _("Upload an ID photo below; your unit accepts it. The record book and the honor "
+                                 "card need it.") + (" " + _("Your last photo was refused: %(note)s",
+                                                             note=person.photo_note) if person.photo_note else "")))
     elif person.photo_status == PhotoStatus.PENDING:
-        steps.append(_("Your photo waits for your unit to accept it."))
-    if book is None or book.is_cancelled:
+        steps.append(Step(UNIT, _("Your photo waits for your unit to accept it.")))
+    has_book = book is not None and not book.is_cancelled
+    if not has_book:
         if pending is not None:
-            steps.append(_("Your record book was requested on %(date)s and waits for the county authority.",
-                           date=format_date(pending.requested_on)))
+            steps.append(Step(COUNTY, _("Your record book was requested on %(date)s and waits for the county "
+                                        "authority.", date=format_date(pending.requested_on))))
         else:
             missing = [r for r in reqs if not r.met and r.key != "photo"]
             if missing:
-                steps.append(_("Record book: %(items)s.", items=_("; ").join(r.hint for r in missing)))
+                steps.append(Step(UNIT, _("Record book: %(items)s.", items=_("; ").join(r.hint for r in missing))))
             elif not [r for r in reqs if not r.met]:
-                steps.append(_("Everything for your record book is ready: ask your unit to request it."))
-    if not honor.eligible:
-        unmet = [message for met, message in honor.checks if not met]
-        if unmet:
-            steps.append(_("Honor card: %(items)s.", items=_("; ").join(unmet)))
-    else:
-        steps.append(_("You meet the conditions for an honor card: ask your unit to apply for it."))
+                steps.append(Step(UNIT, _("Everything for your record book is ready: ask your unit to request it.")))
+    if not card_in_force:
+        steps += honor_card_steps(honor, has_book)
     for tier in awards:
-        if tier.next_half_hours is not None and tier.half_hours:
-            steps.append(_("%(scheme)s: %(progress)s", scheme=tier.label, progress=tier.words))
-    if not cover_today:
-        steps.append(_("You are not insured today. Ask your unit to enrol you in its volunteer accident "
-                       "insurance before you serve."))
+        if tier.ready:
+            steps.append(Step(UNIT, _("You have enough hours for the %(tier)s: your unit applies for it in the next "
+                                      "award round.", tier=tier.ready)))
+    if not insured_today:
+        steps.append(Step(UNIT, _("You are not insured today. Ask your unit to enrol you in its volunteer accident "
+                                  "insurance before you serve.")))
     return steps
 
 
-def context(person, page: int = 1) -> dict:
+def context(person, memberships) -> dict:
+    """The home page, summary first. This year's hours per unit come from the same grouped query of the hour
+    summaries as every total (person × unit × field × month rows, never the entries)."""
     today = today_taipei()
     totals = person_totals(person.id, None)
-    first = db.session.scalar(select(func.min(HourEntry.start_on)).where(HourEntry.person_id == person.id,
-                                                                         HourEntry.status == EntryStatus.ACTIVE))
     book, pending = book_of(person.id), pending_request(person.id)
     reqs = requirements(person)
-    cover = cover_of(person.id)
-    cover_today = [e for e in cover if e.starts_on <= today <= e.ends_on]
+    cover_today = cover_of(person.id, today)
+    card = latest_card(person.id)
+    first = db.session.scalar(select(func.min(HourEntry.start_on)).where(HourEntry.person_id == person.id,
+                                                                         HourEntry.status == EntryStatus.ACTIVE))
     honor = honor_card_progress(person.id, totals.total, first, today)
-    lines = award_lines(person.id)
-    awards = award_progress(totals.total, dict(totals.by_field), received_tiers(lines))
-    documents, kind_label = documents_of(person.id)
+    awards = award_progress(totals.total, dict(totals.by_field), received_tiers(award_lines(person.id)))
+    current_units = [m.unit for m in memberships if m.is_current]
     return {
-        "today": today, "totals": totals,
-        "year_chart": bar_chart([(year_label(y, style="with_ad"), half) for y, half in sorted(totals.by_year)]),
-        "entries": entries_page(person.id, page), "training": training_of(person.id),
-        "documents": documents, "kind_label": kind_label, "book": book, "pending": pending,
-        "requirements": reqs, "cover": cover, "cover_today": cover_today, "honor": honor, "awards": awards,
-        "award_lines": lines, "award_applications": open_applications(person.id),
-        "steps": next_steps(person, book, pending, reqs, honor, awards, bool(cover_today)),
+        "today": today, "totals": totals, "year": today.year,
+        "year_units": year_units(totals.year_by_unit(today.year), current_units),
+        "year_total": sum(half for year, half in totals.by_year if year == today.year),
+        "book": book, "pending": pending, "cover_today": cover_today, "honor": honor, "awards": awards,
+        "card": card,
+        "steps": next_steps(person, book, pending, reqs, honor, awards, bool(cover_today),
+                            card is not None and card.in_force_on(today)),
         "photo_form": PhotoForm(formdata=None),
     }

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from portal.awards.models import SCHEME_LABELS, SCHEMES, TIERS, Scheme, tier_label
 from portal.awards.rules import HEALTH_AND_WELFARE_FIELDS, THRESHOLDS, highest_received
 from portal.honor_cards.facts import eligibility_of
-from portal.honor_cards.rules import window_words
+from portal.honor_cards.rules import HOURS, YEARS, window_words
 from portal.platform.i18n import hours_text
 
 
@@ -88,6 +88,7 @@ class HonorCardProgress:
     checks: list = field(default_factory=list)   # (met, message)
     notes: list = field(default_factory=list)
     years_start: date | None = None
+    missing: list = field(default_factory=list)  # (check code, message) of each unmet check: who acts depends on it
 
     @property
     def percent(self) -> int:
@@ -100,7 +101,7 @@ def honor_card_progress(person_id: int, total_half_hours: int, first_service: da
     if result is not None:
         return HonorCardProgress(True, result.eligible, result.half_hours, window_words(result),
                                  [(c.met, c.message) for c in result.checks], list(result.notes),
-                                 result.window_start)
+                                 result.window_start, [(c.code, c.message) for c in result.checks if not c.met])
     years = None
     if first_service:
         years = today.year - first_service.year - ((today.month, today.day) < (first_service.month, first_service.day))
@@ -108,4 +109,5 @@ def honor_card_progress(person_id: int, total_half_hours: int, first_service: da
               (bool(years and years >= 3), _("%(n)d of 3 years since the first recorded service", n=years or 0))]
     return HonorCardProgress(False, all(met for met, _m in checks), total_half_hours,
                              _("All recorded hours (the counting window is applied when the unit applies)."),
-                             checks, [], first_service)
+                             checks, [], first_service,
+                             [(code, message) for code, (met, message) in zip((HOURS, YEARS), checks, strict=True) if not met])
