@@ -53,8 +53,9 @@
     return parts.filter(Boolean).join(" ");
   }
 
-  // Focus moves only after what the user did on purpose (a click, a submitted form): a list that refreshes while
-  // a filter is typed, a live check, or a section that loads when opened leaves focus where it is.
+  // Focus moves after what the user did on purpose (a click, a submitted form), or when the focused element was
+  // itself replaced: a list that refreshes while a filter is typed, a live check, or a section that loads when
+  // opened leaves focus where it is.
   var MOVING_EVENTS = { click: true, submit: true };
 
   function afterSwap(detail, element) {
@@ -65,7 +66,9 @@
     var config = detail.requestConfig || {};
     var trigger = config.triggeringEvent ? config.triggeringEvent.type : "";
     var boosted = !!detail.boosted || region === document.body;
-    if (!boosted && !MOVING_EVENTS[trigger]) { return; }
+    // The element the user acted on was replaced (polling, which no user event triggers, never moves focus).
+    var lost = !!trigger && (!document.activeElement || document.activeElement === document.body);
+    if (!boosted && !MOVING_EVENTS[trigger] && !lost) { return; }
     var summary = focusErrors(region);
     if (summary) {
       announce((summary.querySelector(HEADINGS) || summary).textContent);
