@@ -150,8 +150,8 @@ MEASURE = """() => {
     }
     return most;
   };
-  const shown = c => c.offsetParent !== null &&   // the headings of a list shown as cards are visually hidden
-    !(c.closest('thead') && getComputedStyle(c.closest('thead')).position === 'absolute');
+  // (the headings of a list shown as cards are visually hidden: one pixel wide)
+  const shown = c => c.offsetParent !== null && c.getBoundingClientRect().width > 1;
   const narrow = [...document.querySelectorAll('main td, main th')].filter(shown).filter(c => {
     const s = getComputedStyle(c);
     const room = c.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight);
