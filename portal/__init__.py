@@ -59,7 +59,7 @@ def configure_jinja(app: Flask):
         **JINJA_GLOBALS,
     )
     app.jinja_env.filters.update(date=i18n.format_date, datetime=i18n.format_datetime, half_hours=i18n.hours_text,
-                                 join_list=i18n.join_list)
+                                 join_list=i18n.join_list, mark_chinese=i18n.mark_chinese)
 
 
 def register_blueprints(app: Flask):

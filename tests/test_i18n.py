@@ -5,9 +5,11 @@ from datetime import date
 import pytest
 from babel.messages.pofile import read_po
 from flask import current_app
+from flask_babel import force_locale
 
 from portal.platform import access
 from portal.platform.extensions import db
+from portal.platform.i18n import mark_chinese
 from tests.conftest import ROOT, login
 from tests.scope_objects import OBJECTS, string_params
 
@@ -125,3 +127,14 @@ def test_every_page_renders_in_both_languages(world, app, lang):
                 assert re.search(r"[\u4e00-\u9fff]", headings), f"{url}: untranslated heading {headings!r}"
         seen += 1
     assert seen >= 8
+
+
+def test_chinese_words_in_an_english_text_are_marked_for_screen_readers(app):
+    """docs/rules/platform.md#pl3: a Chinese column name inside an English help text is spoken in Chinese."""
+    with app.test_request_context():
+        with force_locale("en"):
+            assert str(mark_chinese("Columns: 姓名, 卡號 <b>")) == (
+                'Columns: <span lang="zh-Hant-TW">姓名</span>, <span lang="zh-Hant-TW">卡號</span> &lt;b&gt;')
+            assert str(mark_chinese("No Chinese here")) == "No Chinese here"
+        with force_locale("zh_TW"):
+            assert str(mark_chinese("欄位：姓名 <b>")) == "欄位：姓名 &lt;b&gt;"

@@ -1,10 +1,12 @@
 """Locale choice, the HTML lang tag, and date/label formatting for both languages."""
+import re
 from datetime import date, datetime, timezone
 
 from babel.lists import format_list
 from flask import has_request_context, request, session
 from flask_babel import get_locale, gettext
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from .dates import ROC_OFFSET, format_roc_long, format_roc_short
 from .timeutil import TAIPEI, taipei_date
@@ -106,6 +108,19 @@ def localized(entry, attr: str = "name") -> str:
         if english:
             return english
     return getattr(entry, attr, "") or ""
+
+
+_CHINESE_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+
+
+def mark_chinese(text) -> Markup:
+    """Escaped text in which, on an English page, each run of Chinese characters (a file's Chinese column names
+    in an English help text) is marked lang="zh-Hant-TW", so that screen readers speak it in Chinese
+    (WCAG 3.1.2, language of parts). Unchanged on a Chinese page."""
+    text = escape(text)
+    if is_chinese():
+        return text
+    return Markup(_CHINESE_RUN.sub(lambda run: f'<span lang="zh-Hant-TW">{run.group(0)}</span>', str(text)))
 
 
 def chinese_only(name: str) -> str:
