@@ -37,19 +37,18 @@ def test_the_lock_follows_the_configured_numbers(failed, max_failures, minutes, 
     assert after_failure(failed, max_failures, minutes, NOW) == expected
 
 
-@pytest.mark.parametrize("target", ["/", "/hours/?page=2", "/awards/rounds/3#top", "/a//b"])
+@pytest.mark.parametrize("target", ["/", "/hours/?page=2", "/awards/rounds/3#top", "/a/b"])
 def test_same_site_paths_are_followed(target):
     assert safe_next(target) == target
 
 
 @pytest.mark.parametrize("target", [
     None, "", "hours", "https://evil.example/", "//evil.example/x", "/\\evil.example", "/ok\\x",
-    "/\x00x", "/x\ny", "/x\ty", "/\x1f", "http:/x", "javascript:alert(1)",
+    "/\x00x", "/x\ny", "/x\ty", "/\x1f", "http:/x", "javascript:alert(1)", "/a//b", "/x\x7f",
 ])
 def test_other_targets_are_refused(target):
     assert safe_next(target) is None
 
 
-def test_printable_characters_and_spaces_are_allowed():
+def test_printable_characters_and_spaces_in_the_query_are_allowed():
     assert safe_next("/search?q=a b") == "/search?q=a b"     # a space (32) is not a control character
-    assert safe_next("/x\x7f") == "/x\x7f"

@@ -3,8 +3,10 @@
 operations.py applies the lockout to an account with the configured numbers; views.py and the home
 page's language switch only redirect to targets safe_next lets through.
 """
+import re
+import unicodedata
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from portal.platform import access
 
@@ -24,14 +26,66 @@ def after_failure(failed_logins: int, max_failures: int, lock_minutes: int,
     return failed, None
 
 
+# AC9: the longest redirect target followed, and how many layers of percent-encoding are peeled off
+# before a target that still decodes further is refused (%252f is "/" encoded twice).
+MAX_NEXT_LENGTH = 2000
+MAX_DECODINGS = 3
+# Characters a path (before "?" or "#") may hold as typed: RFC 3986 unreserved, sub-delims, ":", "@",
+# "/" and "%" of an encoding. The portal's own paths are ASCII (url_for encodes the rest), so a full-width
+# solidus, an ideographic full stop or any other look-alike in the path is refused, not interpreted.
+_PATH_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*")
+
+
+def _control_or_backslash(text: str) -> bool:
+    """C0 controls, DEL, C1 controls, line and paragraph separators, zero-width and bidi marks, and the
+    backslash: browsers drop or reinterpret all of them inside URLs (a tab or a "\\" becomes nothing or "/")."""
+    return any(ch == "\\" or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in text)
+
+
+def _decodings(target: str) -> list[str] | None:
+    """The target and each percent-decoding of it until nothing changes; None if it still changes after
+    MAX_DECODINGS rounds (nobody encodes a real link four times)."""
+    layers = [target]
+    for _round in range(MAX_DECODINGS + 1):
+        decoded = unquote(layers[-1])
+        if decoded == layers[-1]:
+            return layers
+        layers.append(decoded)
+    return None
+
+
+def _leaves_the_site(path: str) -> bool:
+    """A path a browser, or a server that tidies paths, could read as another host or a scheme: one not
+    starting with "/", one with an empty segment ("//host", "/https://host") or a dot segment ("/.//host"
+    resolves to "//host"). The portal's own paths have neither."""
+    segments = path.split("/")[1:]
+    return not path.startswith("/") or "" in segments[:-1] or "." in segments or ".." in segments
+
+
 def safe_next(target: str | None) -> str | None:
-    """Only same-site paths: no scheme, no host, no protocol-relative or backslash tricks."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """AC9: `target` if it is a path on this site, else None (the caller then uses its default page).
+
+    Refused: anything not starting with exactly one "/"; a scheme or a host in any form; control
+    characters, tabs, line breaks, invisible format characters and backslashes anywhere, typed or
+    percent-encoded; dot segments; spaces and non-ASCII look-alikes in the path (a full-width "／", "。");
+    more than MAX_DECODINGS layers of encoding; more than MAX_NEXT_LENGTH characters. The query and the
+    fragment may hold any other printable text (Chinese search words), which the redirect encodes."""
+    if not isinstance(target, str) or not target or len(target) > MAX_NEXT_LENGTH:
         return None
-    if any(ord(ch) < 32 for ch in target):
+    if not _PATH_CHARACTERS.fullmatch(_path_of(target)):
         return None
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc else None
+    layers = _decodings(target)
+    if layers is None:
+        return None
+    for text in layers:
+        parts = urlsplit(text)
+        if _control_or_backslash(text) or _leaves_the_site(_path_of(text)) or parts.scheme or parts.netloc:
+            return None
+    return target
+
+
+def _path_of(target: str) -> str:
+    return re.split(r"[?#]", target, maxsplit=1)[0]
 
 
 # PK1: a WebAuthn challenge is good for this long after it was handed out, and once.

@@ -11,11 +11,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
 from portal.platform import access
-from portal.platform.extensions import db
 from portal.platform.htmx import is_htmx_request
 
 from .mfa import requires_mfa
-from .operations import end_sessions
 
 WARNING_SECONDS = 120
 # Reachable while a new or reset password still has to be changed.
@@ -45,9 +43,9 @@ def enforce_session_limits():
     too_idle = now - last_seen > idle_limit_seconds(current_user.role)
     too_old = now - started > current_app.config["SESSION_ABSOLUTE_HOURS"] * 3600
     if too_idle or too_old:
-        user = current_user._get_current_object()
-        end_sessions(user)
-        db.session.commit()
+        # Only this session ends: its times are in its own signed cookie, so a copy of it stays idle (or
+        # old) for good, while the user's other sessions go on. Ending them all here would let anyone
+        # holding an old cookie sign the user out everywhere at will (docs/rules/accounts.md#ac6).
         logout_user()
         session.clear()
         flash(_("You were signed out after a period of inactivity.") if too_idle

@@ -96,7 +96,8 @@ def finish_sign_in(user: User, next_url: str | None, mfa_done: bool):
     # Receivers only queue work (flushed), committed with the sign-in itself.
     signals.signed_in.send(user, new_device=new_device, user_agent=devices.user_agent())
     db.session.commit()
-    return devices.keep_cookie(redirect(next_url or url_for("main.home")), device_token)
+    # Checked again here: the target waited in the session through the second step (AC9).
+    return devices.keep_cookie(redirect(safe_next(next_url) or url_for("main.home")), device_token)
 
 
 def start_second_step(user: User, next_url: str | None):

@@ -6,6 +6,7 @@ from flask_login import current_user
 from sqlalchemy import case, func, not_, select
 from sqlalchemy.orm import contains_eager
 
+from portal.auth.rules import safe_next
 from portal.platform import access
 from portal.platform.extensions import db
 from portal.platform.forms import options
@@ -136,8 +137,7 @@ def books_index():
 @access.allow(*access.UNIT_STAFF)
 def make_requests():
     form = RequestForm()
-    back = form.next.data if form.next.data and form.next.data.startswith("/") and not \
-        form.next.data.startswith("//") else url_for(".index")
+    back = safe_next(form.next.data) or url_for(".index")   # docs/rules/accounts.md#ac9
     if not form.validate_on_submit():
         flash(_("Please correct the marked fields."), "error")
         return redirect(back)
