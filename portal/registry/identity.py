@@ -18,7 +18,9 @@ PASSPORT = "passport"
 
 _NATIONAL = re.compile(r"^[A-Z][12]\d{8}$")
 _RESIDENT_NEW = re.compile(r"^[A-Z][89]\d{8}$")
-_RESIDENT_OLD = re.compile(r"^[A-Z][A-Z]\d{8}$")
+# ID3: the old format's second letter is A-D only (A, B: nationals without household registration, people
+# of the mainland, Hong Kong or Macao; C, D: foreigners and stateless people; men and women in turn).
+_RESIDENT_OLD = re.compile(r"^[A-Z][A-D]\d{8}$")
 _PASSPORT = re.compile(r"^[A-Z0-9]{5,20}$")
 
 
@@ -39,8 +41,8 @@ def normalise(text: str | None) -> str:
 def _checksum_ok(number: str) -> bool:
     head = LETTER_CODES[number[0]]
     total = head // 10 + (head % 10) * 9
-    if number[1].isalpha():
-        total += (LETTER_CODES.get(number[1], 0) % 10) * 8
+    if number[1].isalpha():   # old resident certificate: the units digit of the letter's code (A 0 … D 3)
+        total += (LETTER_CODES[number[1]] % 10) * 8
     else:
         total += int(number[1]) * 8
     total += sum(int(d) * w for d, w in zip(number[2:9], range(7, 0, -1), strict=True))
@@ -54,7 +56,7 @@ def classify(text: str | None, allow_passport: bool = False) -> tuple[str, str]:
     if number[:1] in LETTER_CODES and len(number) == 10:
         if _NATIONAL.match(number):
             kind = NATIONAL
-        elif _RESIDENT_NEW.match(number) or (_RESIDENT_OLD.match(number) and number[1] in LETTER_CODES):
+        elif _RESIDENT_NEW.match(number) or _RESIDENT_OLD.match(number):
             kind = RESIDENT
         else:
             kind = None
