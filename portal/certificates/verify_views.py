@@ -1,6 +1,6 @@
 """The public verification pages (docs/rules/certificates.md#v2): by the QR's address or a typed short code, for anyone,
 rate-limited, never cached or indexed; what they show comes from portal.documents.verification."""
-from flask import make_response, render_template, request
+from flask import current_app, make_response, render_template, request
 from flask_babel import gettext as _
 
 from portal.documents.models import Document
@@ -13,7 +13,12 @@ from portal.platform.timeutil import today_taipei
 from . import bp
 from .forms import VerifyForm
 
+# V1 (docs/rules/certificates.md#v1): per client address, every lookup of either route counts; nationwide
+# (every address and, with REDIS_URL, every web host together), only lookups that find nothing count, so
+# guessing from many addresses stops while people checking real documents are not counted. The global
+# budget and the short code's 50 bits give the odds written in V1.
 VERIFY_LIMIT = "30 per minute"
+VERIFY_GLOBAL_MISSES = "10000 per day"
 
 
 def _public(response):
@@ -32,11 +37,15 @@ def _verification(document: Document | None, form: VerifyForm, status: int = 200
 
 
 verify_limit = limiter.shared_limit(VERIFY_LIMIT, scope="verify")
+verify_global_limit = limiter.shared_limit(
+    lambda: current_app.config.get("VERIFY_GLOBAL_MISSES", VERIFY_GLOBAL_MISSES), scope="verify-global",
+    key_func=lambda: "nationwide", deduct_when=lambda response: response.status_code == 404)
 
 
 @bp.get("/verify")
 @access.allow(*access.EVERYONE)
 @verify_limit
+@verify_global_limit
 def verify_form():
     form = VerifyForm(request.args)
     if "code" not in request.args:
@@ -52,6 +61,7 @@ def verify_form():
 @bp.get("/verify/<token>")
 @access.allow(*access.EVERYONE)
 @verify_limit
+@verify_global_limit
 def verify(token):
     document = document_by_token(token)
     if document is None:

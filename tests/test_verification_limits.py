@@ -1,0 +1,101 @@
+"""Guessing verification codes (docs/rules/certificates.md#v1): besides 30 lookups a minute per address, the
+verification routes stop nationwide once the day's budget of lookups that found nothing is spent, whatever
+the addresses; with Redis every web host counts together. Lookups that find a document are not counted.
+The budget is read from the setting, so the edge is tested with a small one."""
+import os
+import uuid
+
+import pytest
+
+from portal import create_app
+from portal.certificates.verify_views import VERIFY_GLOBAL_MISSES, VERIFY_LIMIT
+from portal.documents.codes import CODE_ALPHABET, CODE_LENGTH
+from portal.documents.operations import issue_document
+from portal.platform.extensions import db
+from tests.conftest import base_config, reset_database
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+BUDGET = 4
+
+
+def host(tmp_path, name: str, storage: str, prefix: str):
+    config = base_config(tmp_path / name, f"sqlite:///{tmp_path / 'verify.db'}") | {
+        "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": storage, "RATELIMIT_KEY_PREFIX": prefix,
+        "VERIFY_GLOBAL_MISSES": f"{BUDGET} per day"}
+    return create_app(config)
+
+
+def issued_code(make_unit, make_person) -> tuple[str, str]:
+    unit = make_unit()
+    person = make_person([unit])
+    document = issue_document("performance", person, {"name": person.name, "total_half_hours": 301}, unit,
+                              render=lambda d: b"%PDF-1.4 " + d.short_code.encode())
+    db.session.commit()
+    return document.short_code, document.token
+
+
+def miss(client, n: int):
+    """An unknown code typed from the n-th address of a guessing network."""
+    return client.get("/verify", query_string={"code": f"ZZZZZ-{n:05d}".replace("0", "Z")},
+                      environ_base={"REMOTE_ADDR": f"10.18.{n // 250}.{n % 250 + 1}"}).status_code
+
+
+def test_the_budget_and_the_code_space_give_the_documented_odds():
+    """V1's arithmetic from the code's own numbers: a chosen document's code found with a probability below
+    1e-6 per year when the nationwide budget is spent every day."""
+    per_day = int(VERIFY_GLOBAL_MISSES.split()[0])
+    space = len(CODE_ALPHABET) ** CODE_LENGTH
+    assert space == 2 ** 50                                    # V1: 10 characters of 32
+    assert per_day * 366 / space < 1e-6
+    assert int(VERIFY_LIMIT.split()[0]) * 60 * 24 > per_day   # one address alone could spend the day's budget
+
+
+def test_the_nationwide_budget_stops_guessing_from_any_address_at_its_edge(tmp_path, make_unit, make_person):
+    app = host(tmp_path, "a", "memory://", "")
+    with app.app_context():
+        reset_database()
+        code, token = issued_code(make_unit, make_person)
+        client = app.test_client()
+        statuses = []
+        for n in range(BUDGET):
+            # a real document before each guess, from yet another address: found, and not counted
+            found = client.get("/verify", query_string={"code": code.lower()},
+                               environ_base={"REMOTE_ADDR": f"192.0.2.{n + 1}"})
+            assert found.status_code == 200
+            statuses.append(miss(client, n))
+        assert statuses == [404] * BUDGET                       # the BUDGET-th miss is still answered
+        assert miss(client, BUDGET) == 429                      # the next, from a new address, is not
+        # Once the budget is spent the routes stop for everyone until the day's window ends: a real code too.
+        assert client.get("/verify", query_string={"code": code},
+                          environ_base={"REMOTE_ADDR": "198.51.100.6"}).status_code == 429
+        assert client.get(f"/verify/{token}", environ_base={"REMOTE_ADDR": "198.51.100.7"}).status_code == 429
+        assert client.get("/verify", environ_base={"REMOTE_ADDR": "198.51.100.8"}).status_code == 429
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_with_redis_every_host_counts_against_one_budget(tmp_path, make_unit, make_person):
+    redis = pytest.importorskip("redis")
+    connection = redis.Redis.from_url(REDIS_URL)
+    try:
+        connection.ping()
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("TEST_REDIS_URL"):
+            raise
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    prefix = f"verify-test-{uuid.uuid4().hex}"
+    try:
+        first = host(tmp_path, "a", REDIS_URL, prefix)
+        with first.app_context():
+            reset_database()
+            statuses = [miss(first.test_client(), n) for n in range(BUDGET - 1)]
+            db.engine.dispose()
+        second = host(tmp_path, "b", REDIS_URL, prefix)     # another web host: the limiter starts afresh
+        with second.app_context():
+            client = second.test_client()
+            statuses += [miss(client, BUDGET - 1), miss(client, BUDGET)]
+            db.engine.dispose()
+        assert statuses == [404] * BUDGET + [429]
+    finally:
+        for key in connection.scan_iter(f"{prefix}*"):
+            connection.delete(key)
