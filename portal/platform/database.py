@@ -1,8 +1,16 @@
 """Engine settings per backend, and which engine a request reads from.
 
-SQLite: WAL, a busy timeout, foreign keys, and BEGIN IMMEDIATE for write transactions, so
-a transaction that reads before it writes waits for the lock instead of failing with
-SQLITE_BUSY_SNAPSHOT (docs/rules/platform.md#pl2). Read-only requests keep deferred BEGIN.
+SQLite (docs/rules/platform.md#pl2): WAL, a busy timeout, foreign keys. SQLite has one writer at a
+time, and a read transaction cannot become a write one while waiting: the upgrade fails at once
+("database is locked", the busy timeout is not consulted) when another connection holds the lock
+or has committed since the read began. So write requests (POST, ...) and work outside requests
+begin with BEGIN IMMEDIATE, and wait for the lock before their first read. A read request (GET)
+begins deferred, since it has always read before its view runs (the before-request hooks load the
+signed-in user); when it writes after all (an export's or a reveal's access-log row, a record-book
+printout), its first INSERT/UPDATE/DELETE/SAVEPOINT ends the read-only snapshot and begins again
+with BEGIN IMMEDIATE (_restart_as_writer), which waits for the lock like every writer: the write
+sees the present, as each statement does on PostgreSQL (read committed), and holds the lock only
+for the write, not for the export's reads.
 
 Read replica (config DATABASE_REPLICA_URL, bind "replica"): a GET view marked
 @reads_from_replica runs its plain SELECTs on the replica (extensions.RoutingSession routes
@@ -12,6 +20,8 @@ marked view once it calls expect_write(). A browser that wrote within REPLICA_ST
 reads from the primary, so a page shown after a POST never misses what was just saved.
 """
 import functools
+import logging
+import sqlite3
 import time
 
 from flask import Flask, current_app, g, has_request_context, request, session
@@ -21,19 +31,21 @@ from sqlalchemy.engine import Engine
 from . import config
 from .extensions import REPLICA, db
 
+log = logging.getLogger(__name__)
+
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 WROTE_AT = "wrote_at"   # session key: when this browser last sent a write request (epoch seconds)
 
 
 def _wants_write_lock() -> bool:
-    if not has_request_context():
-        return True
-    return request.method not in READ_METHODS or g.get("write_transaction", False)
+    """SQLite: BEGIN IMMEDIATE outside requests and in write requests; a read request's transactions
+    begin deferred and restart as writers at their first write."""
+    return not has_request_context() or request.method not in READ_METHODS
 
 
 def expect_write():
-    """Call first in a GET view that writes (e.g. an access-log row) to take the lock up front;
-    the rest of the request reads from the primary too."""
+    """Call first in a GET view that writes (e.g. an access-log row): the rest of the request reads from
+    the primary, not the replica (SQLite needs no notice: the first write takes the lock)."""
     g.write_transaction = True
     g.read_replica = False
 
@@ -76,6 +88,38 @@ def _remember_write(response):
     return response
 
 
+WRITE_LOCK = "portal_sqlite_write_lock"      # connection.info: this transaction holds (or will take) the lock
+CHANGES_AT_BEGIN = "portal_sqlite_changes"    # connection.info: total_changes when it began
+# Statements that need the write lock; a savepoint is taken before writes, and a restart inside one
+# would end it.
+WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT")
+# A writer waits this long for the lock before "database is locked": long enough for a queue of
+# writers behind an import's confirmation on a busy machine (measured: 16 requests at once on 2
+# loaded cores kept one waiting 4.7 s), no longer than a request may take (gunicorn's 30 s).
+BUSY_TIMEOUT_MS = 30_000
+
+
+def _restart_as_writer(connection) -> bool:
+    """SQLite: end a read transaction that has written nothing and begin again with the write lock
+    (waiting up to busy_timeout for it). False when it already holds the lock or has written."""
+    info = connection.info
+    if info.get(WRITE_LOCK, True):
+        return False
+    raw = connection.connection.dbapi_connection
+    info[WRITE_LOCK] = True
+    if raw.total_changes != info.get(CHANGES_AT_BEGIN):
+        return False            # it wrote already, so it holds the lock: nothing to restart
+    # Straight on the DBAPI connection: SQLAlchemy's transaction (and the session's objects) go on
+    # unchanged; only SQLite's snapshot moves to the present, as each statement's does on PostgreSQL.
+    raw.execute("COMMIT")
+    try:
+        raw.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError:
+        raw.execute("BEGIN")    # still busy after the timeout: fail inside a transaction, never autocommit
+        raise
+    return True
+
+
 def configure_sqlite(engine):
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, record):
@@ -84,13 +128,23 @@ def configure_sqlite(engine):
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN")
+        write = _wants_write_lock()
+        connection.info[WRITE_LOCK] = write
+        connection.info[CHANGES_AT_BEGIN] = connection.connection.dbapi_connection.total_changes
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def on_statement(connection, cursor, statement, parameters, context, executemany):
+        if (not connection.info.get(WRITE_LOCK, True) and connection.in_transaction()
+                and statement.lstrip()[:9].upper().startswith(WRITES)):
+            if _restart_as_writer(connection):
+                log.debug("read transaction restarted as a writer for: %s", statement[:60])
 
 
 def configure_postgresql(engine):

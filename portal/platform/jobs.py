@@ -314,7 +314,7 @@ def reap_stale(now: datetime | None = None) -> list[int]:
     lost = db.session.scalars(select(Job.id).where(*unstarted)).all()
     if not stale and not lost:
         return []
-    db.session.commit()   # end the read: SQLite then takes its write lock at BEGIN (expect_write)
+    db.session.commit()   # end the read: the updates below begin a fresh transaction with the write lock
     if has_request_context():
         expect_write()
     again = []
