@@ -400,7 +400,7 @@ def test_a_spooled_response_streams_the_file_and_closes_it(app):
         response = spool.response("x.csv", "text/csv")
     body = b"".join(response.response)
     assert len(body) == spool.size == int(response.headers["Content-Length"]) and spool.file.closed
-    assert response.headers["Content-Disposition"] == 'attachment; filename="x.csv"'
+    assert response.headers["Content-Disposition"] == 'attachment; filename="x.csv"; filename*=UTF-8\'\'x.csv'
     assert response.headers["Cache-Control"] == "no-store"
 
 

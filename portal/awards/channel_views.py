@@ -4,18 +4,19 @@ table as CSV and XLSX. The ministry sees every body, a county its county's units
 body; rounds are national, so any authority may open any round (it counts only its own units in it)."""
 import hashlib
 
-from flask import Response, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal.platform import access, audit
+from portal.platform import access, audit, downloads
 from portal.platform.charts import stacked_bar_chart
 from portal.platform.database import expect_write, reads_from_replica
 from portal.platform.exports import csv_bytes, csv_response, xlsx_bytes
 from portal.platform.extensions import db
 from portal.platform.i18n import is_chinese
+from portal.platform.params import id_or_none
 from portal.platform.timeutil import today_taipei
 
 from . import bp
@@ -81,7 +82,7 @@ def summary_sheet(award_round: AwardRound, summary: dict) -> list[list]:
 def channels_latest():
     """The statistics of the round asked for (?round=), else of the newest round."""
     chosen = request.args.get("round", "")
-    round_id = int(chosen) if chosen.isdigit() and len(chosen) < 12 else db.session.scalar(
+    round_id = id_or_none(chosen) or db.session.scalar(
         select(AwardRound.id).order_by(AwardRound.year.desc(), AwardRound.id.desc()).limit(1))
     if round_id is None:
         return redirect(url_for(".review"))
@@ -130,8 +131,5 @@ def channels_xlsx(channel_round_id):
     audit.record("award.channels_export", award_round, format="xlsx", rows=len(rows) + 1,
                  sha256=hashlib.sha256(content).hexdigest())
     db.session.commit()
-    response = Response(content, mimetype=XLSX_TYPE)
-    response.headers["Content-Disposition"] = f'attachment; filename="{_filename(award_round, "xlsx")}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return downloads.send(content, _filename(award_round, "xlsx"), XLSX_TYPE)
 

@@ -1,7 +1,7 @@
 """The document register and one document (show, download, revoke, reissue), and what every certificate
 page shares; the request workflow is in request_views, the unit's candidates and batch in unit_views,
 the public verification in verify_views."""
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -11,7 +11,7 @@ from portal.documents.kinds import KINDS, kind_label
 from portal.documents.models import Document
 from portal.documents.operations import WorkflowError, document_file, reissue_document, revoke_document
 from portal.documents.scopes import document_scope, get_document_or_404, may_revoke
-from portal.platform import access, audit, jobs
+from portal.platform import access, audit, downloads, jobs
 from portal.platform.database import expect_write
 from portal.platform.extensions import db
 from portal.platform.forms import check_version, options
@@ -144,15 +144,7 @@ def download(document_id):
     db.session.commit()
     kind = KINDS.get(document.kind)
     name = f"{kind.filename if kind else document.kind}-{document.short_code}.pdf"
-    response = make_response(content)
-    response.headers.update({
-        "Content-Type": "application/pdf",
-        "Content-Disposition": f'attachment; filename="{name}"',
-        "Cache-Control": "no-store",
-        "Content-Security-Policy": "sandbox; default-src 'none'",
-        "X-Content-Type-Options": "nosniff",
-    })
-    return response
+    return downloads.send(content, name, "application/pdf")
 
 
 @bp.route("/documents/<int:document_id>/revoke", methods=["GET", "POST"])

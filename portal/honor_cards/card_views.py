@@ -1,5 +1,5 @@
 """Issued cards: the list, the e-card page and its card-size PDF, and the county's cancellation and reissue."""
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.documents.operations import document_file
-from portal.platform import access, pdf
+from portal.platform import access, downloads, pdf
 from portal.platform.confirm import ask, confirmed
 from portal.platform.dates import format_roc_short
 from portal.platform.extensions import db
@@ -70,12 +70,7 @@ def card_pdf(card_id):
     content = document_file(card.document) if card.document else b""
     if not content:
         abort(404)
-    response = make_response(content)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="honor-card-{card.number}.pdf"'
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return downloads.send(content, f"honor-card-{card.number}.pdf", "application/pdf")
 
 
 @bp.post("/cards/<int:card_id>/cancel")

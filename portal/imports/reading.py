@@ -3,12 +3,15 @@ or Big5/CP950) → the first header row, within the first rows of a sheet, that 
 of the kind's formats → the data rows, streamed and numbered as the sheet numbers them. A file that
 cannot be read is refused as a whole (FileProblem); a bad value is a RowProblem of its row."""
 import codecs
+import copy
 import csv
 import io
 import itertools
 import logging
+import re
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -23,6 +26,16 @@ log = logging.getLogger(__name__)
 
 XLSX_MAX_MEMBERS = 1_000
 XLSX_MAX_UNCOMPRESSED = 50 * 1024 * 1024
+XLSX_MAX_RATIO = 100             # real sheets compress 15:1; a bomb 1000:1
+XLSX_MIN_BOMB_SIZE = 1024 * 1024  # smaller parts may compress as they like
+CHUNK = 1024 * 1024
+FORMULA_OVERLAP = 16 * 1024      # a formula is at most 8,192 characters
+# DDE: =DDE("cmd";…), =cmd|' /C calc'!A0, @SUM(1)*cmd|'…'!A0 — in a stored formula (<f>…</f>) or a value.
+_DDE = rb"(?:\bDDE(?:AUTO)?\s*\(|[A-Za-z0-9_.]+\s*\|[^!<]{0,300}!)"
+DDE_FORMULA = re.compile(rb"<f(?:\s[^>]*)?>[^<]{0,8192}?" + _DDE, re.IGNORECASE)
+DDE_VALUE = re.compile(_DDE.decode(), re.IGNORECASE)
+FORMULA_FIRST = frozenset("=+-@＝＋－＠")
+OLE_EMBEDDING = re.compile(rb"M\x00B\x00D\x00(?:[0-9A-F]\x00){8}")  # Excel keeps each object in "MBD%08X"
 HEADER_SEARCH_ROWS = 10
 ENCODINGS = ("utf-8", "cp950")
 
@@ -127,20 +140,102 @@ def sniff(data: bytes) -> str:
 
 
 def check_zip(data: bytes, max_unpacked: int = XLSX_MAX_UNCOMPRESSED):
-    """Refuse zip bombs and macro workbooks before the spreadsheet reader sees them."""
+    """Refuse, before the spreadsheet reader sees them (docs/rules/platform.md#pl10): zip bombs (too many
+    members, too large unpacked, too compressed, or sizes that lie), macros, embedded objects, external
+    links and data connections, and DDE formulas that would start another program when the file is opened.
+    Every member is unpacked once here, within the budget, so no later reader inflates more than that."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
-    except zipfile.BadZipFile:
-        raise FileProblem("unreadable", lambda: _("The file could not be read as an Excel workbook.")) from None
-    if len(members) > XLSX_MAX_MEMBERS or sum(m.file_size for m in members) > max_unpacked:
-        raise FileProblem("too_big", lambda: _("The workbook is too large when unpacked (at most %(n)s MB).",
-                                               n=max_unpacked // 2**20))
-    names = {m.filename for m in members}
-    if any(name.lower().endswith("vbaproject.bin") for name in names):
-        raise FileProblem("macros", lambda: _("Workbooks with macros are not accepted. Save the file as .xlsx."))
-    if "xl/workbook.xml" not in names:
-        raise FileProblem("unreadable", lambda: _("The file could not be read as an Excel workbook."))
+            if len(members) > XLSX_MAX_MEMBERS or sum(m.file_size for m in members) > max_unpacked:
+                _too_big(max_unpacked)
+            _check_parts({m.filename.lower() for m in members})
+            if "xl/workbook.xml" not in {m.filename for m in members}:
+                raise FileProblem("unreadable", _unreadable)
+            budget = max_unpacked
+            for member in members:
+                budget -= _check_member(archive, member, budget, max_unpacked)
+            _check_links({m.filename.lower() for m in members})
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError):
+        raise FileProblem("unreadable", _unreadable) from None
+
+
+def check_ole(data: bytes):
+    """An old .xls (an OLE2 compound file): its directory names macros and embedded objects in UTF-16."""
+    if "_VBA_PROJECT".encode("utf-16-le") in data:
+        raise FileProblem("macros", _macros_message)
+    if OLE_EMBEDDING.search(data):
+        raise FileProblem("embedded_object", _embedded_message)
+
+
+def _macros_message():
+    return _("Workbooks with macros are not accepted. Save the file as .xlsx.")
+
+
+def _embedded_message():
+    return _("The workbook contains embedded objects (OLE or ActiveX), which can run programs when the file is "
+             "opened. Copy the cells into a new workbook and upload that.")
+
+
+def _unreadable():
+    return _("The file could not be read as an Excel workbook.")
+
+
+def _too_big(max_unpacked):
+    raise FileProblem("too_big", lambda: _("The workbook is too large when unpacked (at most %(n)s MB).",
+                                           n=max_unpacked // 2**20))
+
+
+def _check_parts(names: set[str]):
+    """Parts of the workbook that hold macros, objects or links, by their names."""
+    if any(n.endswith("vbaproject.bin") or n.startswith(("xl/macrosheets/", "xl/dialogsheets/")) for n in names):
+        raise FileProblem("macros", _macros_message)
+    if any(n.startswith(("xl/embeddings/", "xl/activex/")) or "oleobject" in n for n in names):
+        raise FileProblem("embedded_object", _embedded_message)
+
+
+def _check_links(names: set[str]):
+    """After the members were read (a DDE link among them has its own message)."""
+    if any(n.startswith("xl/externallinks/") for n in names) or "xl/connections.xml" in names:
+        raise FileProblem("external_link", lambda: _(
+            "The workbook links to other files or data sources (external links). Use Paste Special → Values to "
+            "keep only the values, then upload the file again."))
+
+
+def _check_member(archive, member, budget: int, max_unpacked: int) -> int:
+    """Unpack one member, trusting neither its declared size nor its compression; the bytes it really has."""
+    if member.file_size > XLSX_MIN_BOMB_SIZE and member.file_size > XLSX_MAX_RATIO * max(1, member.compress_size):
+        _too_big(max_unpacked)
+    unbounded = copy.copy(member)
+    unbounded.file_size = budget + 1  # read to the end of the compressed data, whatever the header says
+    size, tail = 0, b""
+    name = member.filename.lower()
+    scan = name.startswith(("xl/worksheets/", "xl/externallinks/")) or name == "[content_types].xml"
+    with archive.open(unbounded) as stream:
+        while chunk := stream.read(CHUNK):
+            size += len(chunk)
+            if size > budget:
+                _too_big(max_unpacked)
+            if scan:
+                window = tail + chunk
+                if name == "[content_types].xml" and b"macroenabled" in window.lower():
+                    raise FileProblem("macros", _macros_message)
+                if DDE_FORMULA.search(window) or (name.startswith("xl/externallinks/") and b"<ddeLink" in window):
+                    raise FileProblem("dde", _dde_message)
+                tail = window[-FORMULA_OVERLAP:]
+    if size != member.file_size:
+        raise zipfile.BadZipFile("declared size differs")
+    return size
+
+
+def _dde_message():
+    return _("The workbook contains a DDE formula (such as =cmd|'…'!A1), which starts another program when the "
+             "file is opened. Remove it, or paste the cells as values, and upload the file again.")
+
+
+def dde_cell(value) -> bool:
+    """A cell value that Excel would run as a DDE call when the value is opened as a formula."""
+    return isinstance(value, str) and value[:1] in FORMULA_FIRST and DDE_VALUE.search(value) is not None
 
 
 def decode(data: bytes, encoding: str | None) -> tuple[str, str]:
@@ -213,6 +308,8 @@ def _body(head: list, rest, index: int, offset: int, max_rows: int | None):
         if not any(c not in (None, "") and str(c).strip() for c in cells):
             continue
         count += 1
+        if any(dde_cell(c) for c in cells):
+            raise FileProblem("dde", _dde_message, row=offset + n + 1)
         if max_rows is not None and count > max_rows:
             raise FileProblem("too_many_rows", lambda: _(
                 "The file has more than %(max)s rows, the most that can be imported at once. Split the file, or "
@@ -228,6 +325,8 @@ def read_table(data: bytes, formats, encoding: str | None = None, max_rows: int 
     kind = sniff(data)
     if kind == "xlsx":
         check_zip(data, max_unpacked)
+    elif kind == "xls":
+        check_ole(data)
     sources = []
     if kind in ("xlsx", "xls"):
         sources = _workbook_sheets(data)

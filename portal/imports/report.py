@@ -2,6 +2,7 @@
 from flask import Response
 from flask_babel import gettext as _
 
+from portal.platform import downloads
 from portal.platform.exports import csv_bytes
 from portal.platform.i18n import current_language
 
@@ -31,6 +32,4 @@ def errors_csv(batch: ImportBatch | None, filename: str) -> Response:
 
 def download(body: bytes, filename: str, mimetype: str) -> Response:
     """A file the browser saves (problem lists, import templates)."""
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return downloads.send(body, filename, mimetype)

@@ -21,6 +21,8 @@ from flask_babel import force_locale
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
+from . import downloads
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 _FORMULA_FIRST = frozenset(FORMULA_STARTS)  # every start is one character: a set lookup per cell
 _NUMBERS = (int, float)  # exact types: bool is written as neutralise writes it
@@ -46,10 +48,7 @@ def csv_bytes(header: list, rows: list[list]) -> bytes:
 
 
 def csv_response(filename: str, header: list, rows: list[list]) -> Response:
-    response = Response(csv_bytes(header, rows), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return downloads.send(csv_bytes(header, rows), filename, "text/csv")
 
 
 @dataclass
@@ -69,11 +68,7 @@ class Spool:
                     yield block
             finally:
                 self.file.close()
-        response = Response(chunks(), mimetype=mimetype)
-        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-        response.headers["Content-Length"] = str(self.size)
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return downloads.send(chunks(), filename, mimetype, length=self.size)
 
 
 def _spooled(file: IO[bytes], rows: int) -> Spool:

@@ -1,7 +1,8 @@
 """Checking an uploaded file before anything is written (docs/rules/platform.md#pl1):
 name → size → virus scanner → extension allowlist → type by content (magic bytes) →
 no web-page code → a full parse (Pillow for images, pikepdf for PDFs). Images are re-encoded
-without metadata, PDFs re-saved by pikepdf; only that clean copy goes on to storage (uploads.py).
+without metadata (docs/rules/platform.md#pl10), PDFs re-saved by pikepdf without active content
+(pdfclean.py); only that clean copy goes on to storage (uploads.py).
 Each refusal carries a message in the user's language. No database, no files written here."""
 import io
 import os
@@ -12,14 +13,16 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-import pikepdf
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .pdfclean import MAX_OBJECTS as MAX_PDF_OBJECTS
+from .pdfclean import MAX_PAGES as MAX_PDF_PAGES
+from .pdfclean import PdfRefused, clean_pdf
+
 MAX_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 40_000_000
-MAX_PDF_PAGES = 50
 MAX_NAME_CHARS = 255
 DISPLAY_NAME_CHARS = 100
 THUMBNAIL_PX = 320
@@ -33,11 +36,6 @@ ACCEPT = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
 BIDI_CONTROLS = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # Markers of HTML/script that have no business in a certificate; browsers sniff for them.
 MARKUP = (b"<script", b"<html", b"<!doctype html", b"<iframe", b"<svg", b"<?php", b"<body", b"<object")
-# PDF keys and action types that run code, launch programs, embed files or load forms.
-PDF_ACTIVE_KEYS = {"/JavaScript", "/JS", "/OpenAction", "/AA", "/Launch", "/EmbeddedFiles", "/EmbeddedFile",
-                   "/RichMedia", "/RichMediaContent", "/XFA"}
-PDF_ACTIVE_SUBTYPES = {"/RichMedia", "/Screen", "/Movie", "/Sound", "/3D", "/FileAttachment"}
-PDF_ACTIVE_ACTIONS = {"/JavaScript", "/Launch", "/SubmitForm", "/ImportData", "/GoToE", "/RichMediaExecute"}
 EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 
 KIND_LABELS = {"pdf": _l("PDF"), "jpeg": _l("JPEG image"), "png": _l("PNG image")}
@@ -72,6 +70,7 @@ class CheckedFile:
     height: int | None = None
     pages: int | None = None
     preview: bytes | None = None
+    removed: tuple[str, ...] = ()   # active content taken out of a PDF (pdfclean.py)
 
 
 # --- names --------------------------------------------------------------------------------
@@ -244,77 +243,15 @@ def _too_many_pixels(name, width, height):
                                   w=width, h=height, n=MAX_PIXELS // 1_000_000))
 
 
-def _active_content(obj) -> str | None:
-    """The first key or action type in `obj` (and its direct children) that runs or embeds something."""
-    if isinstance(obj, pikepdf.Stream):
-        obj = obj.stream_dict
-    if isinstance(obj, pikepdf.Dictionary):
-        for key in obj.keys():
-            if key in PDF_ACTIVE_KEYS:
-                return key
-        action = obj.get("/S")
-        if isinstance(action, pikepdf.Name) and str(action) in PDF_ACTIVE_ACTIONS:
-            return str(action)
-        subtype = obj.get("/Subtype")
-        if isinstance(subtype, pikepdf.Name) and str(subtype) in PDF_ACTIVE_SUBTYPES:
-            return str(subtype)
-        children = obj.values()
-    elif isinstance(obj, pikepdf.Array):
-        children = list(obj)
-    else:
-        return None
-    for child in children:
-        if isinstance(child, (pikepdf.Dictionary, pikepdf.Array, pikepdf.Stream)):
-            if child.is_indirect:
-                continue  # visited on its own as one of pdf.objects
-            found = _active_content(child)
-            if found:
-                return found
-    return None
-
-
 def check_pdf(name: str, data: bytes) -> CheckedFile:
-    """Open with pikepdf; refuse encryption and active content; return pikepdf's re-saved copy."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # qpdf's repair notes are not reasons to refuse
-        return _check_pdf(name, data)
-
-
-def _check_pdf(name: str, data: bytes) -> CheckedFile:
+    """Parsed by pikepdf and re-saved without active content (pdfclean.py), or refused."""
+    config = current_app.config
     try:
-        pdf = pikepdf.open(io.BytesIO(data))
-    except pikepdf.PasswordError:
-        raise UploadRefused(name, _encrypted()) from None
-    except (pikepdf.PdfError, ValueError, RuntimeError):
-        raise UploadRefused(name, _l("The PDF is damaged and cannot be read.")) from None
-    with pdf:
-        if pdf.is_encrypted:
-            raise UploadRefused(name, _encrypted())
-        try:
-            pages = len(pdf.pages)
-        except pikepdf.PdfError:
-            pages = 0
-        if pages == 0:
-            raise UploadRefused(name, _l("The PDF is damaged and cannot be read."))
-        if pages > MAX_PDF_PAGES:
-            raise UploadRefused(name, _l("The PDF has %(n)d pages; at most %(max)d are accepted.", n=pages,
-                                         max=MAX_PDF_PAGES))
-        for obj in [pdf.trailer, *pdf.objects]:
-            found = _active_content(obj)
-            if found:
-                raise UploadRefused(name, _l("The PDF contains active content (%(what)s), which a certificate "
-                                             "never needs. Print it to a new PDF and upload that.",
-                                             what=found.lstrip("/")))
-        out = io.BytesIO()
-        try:
-            pdf.save(out)
-        except pikepdf.PdfError:
-            raise UploadRefused(name, _l("The PDF is damaged and cannot be read.")) from None
-    return CheckedFile("pdf", out.getvalue(), name, pages=pages)
-
-
-def _encrypted():
-    return _l("The PDF is password-protected or encrypted. Save an unprotected copy and upload that.")
+        clean = clean_pdf(data, max_pages=config.get("UPLOAD_MAX_PDF_PAGES", MAX_PDF_PAGES),
+                          max_objects=config.get("UPLOAD_MAX_PDF_OBJECTS", MAX_PDF_OBJECTS))
+    except PdfRefused as refused:
+        raise UploadRefused(name, refused.reason) from None
+    return CheckedFile("pdf", clean.data, name, pages=clean.pages, removed=clean.removed)
 
 
 def make_preview(checked: CheckedFile) -> bytes | None:

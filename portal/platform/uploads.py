@@ -3,19 +3,22 @@ stored files and their storage. A file is checked first (filecheck.py); only the
 outside the web root, under a random name. The original file name is kept as display text only;
 nothing refused is ever stored."""
 import hashlib
-import io
+import logging
 import os
 import secrets
 from datetime import datetime
 from pathlib import Path
 
-from flask import current_app, send_file
+from flask import abort, current_app
 from sqlalchemy import ForeignKey, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from . import downloads, pdfclean
 from .extensions import db
 from .filecheck import DISPLAY_NAME_CHARS, KINDS, CheckedFile, UploadRefused, check_file, read_limited
 from .timeutil import utcnow
+
+log = logging.getLogger(__name__)
 
 
 class StoredFile(db.Model):
@@ -91,6 +94,8 @@ def store(checked: CheckedFile, purpose: str, user_id: int | None) -> StoredFile
                         has_preview=bool(checked.preview), purpose=purpose, uploaded_by_id=user_id)
     db.session.add(stored)
     db.session.flush()
+    if checked.removed:
+        log.info("stored file %s: active content removed: %s", stored.id, ", ".join(checked.removed))
     return stored
 
 
@@ -131,16 +136,28 @@ def _keep_committed_files(session):
 # --- downloads ----------------------------------------------------------------------------
 
 def send_stored(stored: StoredFile, preview: bool = False):
-    """The file as an attachment that no browser will render as a page of our origin."""
+    """The file as an attachment: its type from the stored, verified kind, a name generated from the
+    display name (downloads.send)."""
     if preview:
         path, mimetype = preview_path(stored), "image/png"
         name = os.path.splitext(stored.display_name)[0] + ".preview.png"
     else:
         path, mimetype, name = file_path(stored), stored.content_type, stored.display_name
     # Read at once (≤5 MiB): no open file handle outlives the request.
-    response = send_file(io.BytesIO(path.read_bytes()), mimetype=mimetype, as_attachment=True, download_name=name,
-                         max_age=0, etag=False, conditional=False)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    data = path.read_bytes()
+    if stored.kind == "pdf" and not preview:
+        data = _inert(stored, data)
+    return downloads.send(data, name, mimetype)
+
+
+def _inert(stored: StoredFile, data: bytes) -> bytes:
+    """A PDF stored before active content was removed on upload (docs/rules/platform.md#pl10) leaves
+    cleaned; one that cannot be cleaned does not leave at all."""
+    try:
+        if not pdfclean.find_active(data):
+            return data
+        log.warning("stored file %s still had active content; served cleaned", stored.id)
+        return pdfclean.clean_pdf(data).data
+    except pdfclean.PdfRefused:
+        log.warning("stored file %s has active content and cannot be cleaned; not served", stored.id)
+        abort(404)

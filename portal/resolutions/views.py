@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from portal.platform import access, audit
+from portal.platform import access, audit, downloads
 from portal.platform.database import expect_write
 from portal.platform.extensions import db
 from portal.platform.forms import check_version
@@ -111,10 +111,7 @@ def meeting_pdf(meeting_id, part):
         return redirect(url_for(".meeting", meeting_id=meeting.id))
     audit.record("resolutions.export", meeting, part=part, format="pdf")
     db.session.commit()
-    response = Response(body, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{annex.filename(meeting, part, "pdf")}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return downloads.send(body, annex.filename(meeting, part, "pdf"), "application/pdf")
 
 
 @bp.get("/meetings/<int:meeting_id>/previous.xlsx", defaults={"part": "previous"})
@@ -126,8 +123,5 @@ def meeting_xlsx(meeting_id, part):
     body, rows = annex.xlsx(meeting, part)
     audit.record("resolutions.export", meeting, part=part, format="xlsx", rows=rows)
     db.session.commit()
-    response = Response(body, mimetype=XLSX_TYPE)
-    response.headers["Content-Disposition"] = f'attachment; filename="{annex.filename(meeting, part, "xlsx")}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return downloads.send(body, annex.filename(meeting, part, "xlsx"), XLSX_TYPE)
 

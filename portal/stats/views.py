@@ -6,11 +6,11 @@ downloads of their tables (CSV and XLSX, audited).
 /stats/unit/<id>            a unit of the scope; its volunteers are on records' completeness page
 …/download?table=&format=   one table of that dashboard as CSV or XLSX, with the same numbers as the page
 """
-from flask import Response, abort, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.platform import access, audit
+from portal.platform import access, audit, downloads
 from portal.platform.database import expect_write, reads_from_replica
 from portal.platform.exports import csv_response, xlsx_bytes
 from portal.platform.extensions import db
@@ -148,10 +148,7 @@ def download(view: View):
     filename = f"stats-{name}-{view.key.replace(':', '-')}-{year}.{fmt}"
     if fmt == "csv":
         return csv_response(filename, table.header, rows)
-    response = Response(xlsx_bytes([(name, table.header, rows)]), mimetype=XLSX)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return downloads.send(xlsx_bytes([(name, table.header, rows)]), filename, XLSX)
 
 
 @bp.get("/download")

@@ -1,11 +1,11 @@
 """The record book page and its verifiable PDF. They show the whole record (training, insurance,
 hours, awards), so they live on the composition floor; the routes stay on the records blueprint
 (same URLs and endpoint names as every other record-book screen)."""
-from flask import abort, flash, make_response, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.platform import access, audit
+from portal.platform import access, audit, downloads
 from portal.platform.confirm import ask, confirmed
 from portal.platform.extensions import db
 from portal.platform.forms import check_version
@@ -101,12 +101,4 @@ def pdf(book_id):
         return redirect(url_for(".book", book_id=book.id))
     audit.record("record_book.download", book, number=book.number, code=document.short_code)
     db.session.commit()
-    response = make_response(content)
-    response.headers.update({
-        "Content-Type": "application/pdf",
-        "Content-Disposition": f'attachment; filename="record-book-{book.number}.pdf"',
-        "Cache-Control": "no-store",
-        "Content-Security-Policy": "sandbox; default-src 'none'",
-        "X-Content-Type-Options": "nosniff",
-    })
-    return response
+    return downloads.send(content, f"record-book-{book.number}.pdf", "application/pdf")
