@@ -111,9 +111,17 @@ def reset_database():
         db.create_all()
         _pg_schema_ready.add(key)
     else:
-        tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+        # DELETE, not TRUNCATE: TRUNCATE gives each of the ~50 tables and their indexes new files, 0.5–1.5 s per
+        # test; deleting the few rows a test wrote takes milliseconds. Triggers (the append-only audit log, the
+        # summaries, whose tables are emptied too) and foreign-key checks are off for this transaction only.
+        statements = ["SET LOCAL session_replication_role = replica"]
+        statements += [f"DELETE FROM {t.name}" for t in reversed(db.metadata.sorted_tables)]
         with engine.begin() as conn:
-            conn.exec_driver_sql(f"TRUNCATE TABLE {tables} RESTART IDENTITY CASCADE")
+            sequences = conn.exec_driver_sql(
+                "SELECT quote_ident(sequencename) FROM pg_sequences WHERE schemaname = current_schema()").scalars().all()
+            if sequences:       # RESTART IDENTITY: the next id of every table is 1 again
+                statements.append("SELECT " + ", ".join(f"setval('{s}', 1, false)" for s in sequences))
+            conn.exec_driver_sql("; ".join(statements))
     seed_reference_data()
     db.session.commit()
 
