@@ -9,7 +9,7 @@ import pytest
 
 from portal import create_app
 from portal.certificates.verify_views import VERIFY_GLOBAL_MISSES, VERIFY_LIMIT
-from portal.documents.codes import CODE_ALPHABET, CODE_LENGTH
+from portal.documents.codes import CODE_ALPHABET, CODE_LENGTH, LEGACY_CODE_LENGTH, new_short_code, normalise_code
 from portal.documents.operations import issue_document
 from portal.platform.extensions import db
 from tests.conftest import base_config, reset_database
@@ -41,12 +41,15 @@ def miss(client, n: int):
 
 
 def test_the_budget_and_the_code_space_give_the_documented_odds():
-    """V1's arithmetic from the code's own numbers: a chosen document's code found with a probability below
-    1e-6 per year when the nationwide budget is spent every day."""
+    """V1's arithmetic from the code's own numbers: with the nationwide budget spent every day, any one of ten
+    million documents is found with a probability at most about 1e-6 per year (a chosen one below 1e-12); the
+    legacy 10-character codes keep 3.3e-9 for a chosen document."""
     per_day = int(VERIFY_GLOBAL_MISSES.split()[0])
     space = len(CODE_ALPHABET) ** CODE_LENGTH
-    assert space == 2 ** 50                                    # V1: 10 characters of 32
-    assert per_day * 366 / space < 1e-6
+    assert space == 2 ** 65                                    # V1: 13 characters of 32
+    assert per_day * 366 / space < 1e-12
+    assert per_day * 366 * 10_000_000 / space < 1.01e-6
+    assert per_day * 366 / len(CODE_ALPHABET) ** LEGACY_CODE_LENGTH < 1e-8
     assert int(VERIFY_LIMIT.split()[0]) * 60 * 24 > per_day   # one address alone could spend the day's budget
 
 
@@ -99,3 +102,11 @@ def test_with_redis_every_host_counts_against_one_budget(tmp_path, make_unit, ma
     finally:
         for key in connection.scan_iter(f"{prefix}*"):
             connection.delete(key)
+
+
+def test_new_codes_have_thirteen_characters_and_printed_ten_character_codes_still_read():
+    code = new_short_code()
+    assert len(code) == 15 and code[5] == code[10] == "-" and normalise_code(code) == code
+    assert normalise_code(code.lower().replace("-", " ").replace("0", "O")) == code
+    assert normalise_code("abcde-12345") == "ABCDE-12345"              # legacy, as printed before
+    assert normalise_code("ABCDE-1234-567") == "" == normalise_code("ABCDE-1234-56789")   # 12 and 14: no code

@@ -16,7 +16,7 @@ from .forms import VerifyForm
 # V1 (docs/rules/certificates.md#v1): per client address, every lookup of either route counts; nationwide
 # (every address and, with REDIS_URL, every web host together), only lookups that find nothing count, so
 # guessing from many addresses stops while people checking real documents are not counted. The global
-# budget and the short code's 50 bits give the odds written in V1.
+# budget and the short code's 65 bits give the odds written in V1.
 VERIFY_LIMIT = "30 per minute"
 VERIFY_GLOBAL_MISSES = "10000 per day"
 

@@ -23,7 +23,7 @@ from portal.awards.operations import apply, create_round
 from portal.certificates.documents import request_payload
 from portal.certificates.models import PERFORMANCE, RequestOrigin
 from portal.certificates.operations import check_issuable, create_request, mark_issued
-from portal.documents.codes import CODE_ALPHABET, CODE_LENGTH, TOKEN_BYTES
+from portal.documents.codes import CODE_ALPHABET, CODE_LENGTH, TOKEN_BYTES, format_code
 from portal.documents.operations import WorkflowError, prepare_document, render_document, store_document
 from portal.hours.summaries import HourMonth
 from portal.platform import access
@@ -183,8 +183,7 @@ def issue_certificates(options, big: Unit, candidates: list[Person], users: dict
                                     reserved_codes=reserved, issued_on=today)
         code = ""
         while not code or code in reserved:
-            raw = "".join(rng.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-            code = f"{raw[:5]}-{raw[5:]}"
+            code = format_code("".join(rng.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)))
         reserved.add(code)
         prepared = replace(prepared, token=base64.urlsafe_b64encode(rng.randbytes(TOKEN_BYTES)).decode(),
                            short_code=code)
