@@ -28,7 +28,7 @@ from flask import Flask, current_app, g, has_request_context, request, session
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 
-from . import config
+from . import backup, config
 from .extensions import REPLICA, db
 
 log = logging.getLogger(__name__)
@@ -169,6 +169,8 @@ def configure(engine):
 def init_app(app: Flask):
     # Every host and worker must sign with one key; outside SQLite it has to come from the environment.
     config.check_secret_key(app.config)
+    app.cli.add_command(backup.backup_command)     # flask backup / flask restore (docs/backups.md)
+    app.cli.add_command(backup.restore_command)
     with app.app_context():
         configure(db.engine)
     if app.config.get("DATABASE_REPLICA_URL"):
