@@ -11,8 +11,11 @@ import subprocess
 import sys
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
-from tests.conftest import BACKENDS, ROOT, pg_database
+from portal.platform.extensions import db
+from tests.conftest import BACKENDS, ROOT, login, pg_database
 
 pytestmark = pytest.mark.faults
 
@@ -59,3 +62,29 @@ def test_kill_9_leaves_the_operation_done_wholly_or_not_at_all(zygote, op):
     assert result["before"] + result["after"] == RUNS
     # The kills did land inside the operation (before its commit) in a good share of the runs.
     assert result["killed"] >= RUNS // 5 and result["before"] >= 1, result
+
+
+# --- PostgreSQL connections cut under the portal ------------------------------------------------------------
+
+def test_after_postgresql_drops_every_connection_the_next_request_succeeds_and_no_commit_is_lost(app, backend,
+                                                                                                  world, client):
+    """What a restart of PostgreSQL does to the portal's pooled connections, without restarting the shared
+    server: pg_terminate_backend on all of them. The pool tests a connection before lending it
+    (pool_pre_ping), so the next request gets a new one instead of an error page."""
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL only")
+    login(client, world.users["clerk_a"])
+    person = world.people["a"]
+    assert client.get("/volunteers/").status_code == 200
+    data = {"name": "重啟志工", "id_kind": "taiwan", "id_number": person.id_number, "sex": "", "birth_date": "",
+            "name_latin": "", "phone": "", "email": "", "address": "", "version": person.version}
+    assert client.post(f"/volunteers/{person.id}/edit", data=data).status_code == 302
+    db.session.remove()   # the request's connection back in the pool, as at the end of a real request
+    admin = create_engine(db.engine.url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as conn:
+        cut = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
+    admin.dispose()
+    assert cut >= 1
+    page = client.get("/volunteers/")
+    assert page.status_code == 200 and "重啟志工" in page.get_data(as_text=True)
