@@ -17,7 +17,8 @@ from sqlalchemy.pool import NullPool
 from portal.platform.extensions import db
 from tests.conftest import BACKENDS, ROOT, login, pg_database
 
-pytestmark = pytest.mark.faults
+# One worker builds each zygote once (make test runs pytest -n 2 --dist loadgroup).
+pytestmark = [pytest.mark.faults, pytest.mark.xdist_group("faults")]
 
 RUNS = 50
 OPERATIONS = ("import", "claims", "honor_cards")
