@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .platform import access, config, database, errors, htmx, i18n, security
+from .platform import access, config, database, errors, htmx, i18n, params, security
 from .platform.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +24,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     configure_extensions(app)
     configure_jinja(app)
+    params.init_app(app)    # the bounded <int:...> converter, before any route is added
     register_blueprints(app)
     errors.init_app(app)
     app.before_request(access.enforce_route_policy)

@@ -8,14 +8,9 @@ from flask import current_app
 from portal.platform import access
 from portal.platform.extensions import db
 from tests.conftest import login
+from tests.hostile_values import HOSTILE, MARKUP, query
 from tests.scope_objects import OBJECTS, string_params
 from tests.test_i18n import PERSONA_FOR_ROLE
-
-HOSTILE = ["", " ", "x" * 5000, "<script>alert(1)</script>", '"><img src=x onerror=alert(1)>',
-           "<div hx-get=/logout hx-trigger=load>x</div>", "\u202e\u0631\u0645\u0632", "😀👍🏽", "𠀋𠀌",
-           "\x00", "a\r\nb", "=cmd|' /C calc'!A0", "'; DROP TABLE people; --", "１２３４", "\ue000",
-           "NaN", "-0", "1e309", "0.25", "114/02/30", "9999-12-31"]
-MARKUP = ["<script>alert(1)</script>", "<img src=x onerror", "<div hx-get=/logout"]
 
 
 class FormCollector(HTMLParser):
@@ -79,7 +74,10 @@ def test_hostile_values_in_every_form(world, app, role):
                 continue
             seen.add(key)
             for value in HOSTILE:
-                response = client.post(action, data={name: value for name in form["fields"]})
+                # Encoded here (tests/hostile_values.query): a lone surrogate goes out as the bytes a broken
+                # client sends.
+                response = client.post(action, data=query(dict.fromkeys(sorted(form["fields"]), value)),
+                                       content_type="application/x-www-form-urlencoded")
                 posted += 1
                 assert response.status_code < 500, (persona, action, value)
                 body = response.get_data(as_text=True)

@@ -10,7 +10,7 @@ from wtforms import BooleanField, HiddenField, PasswordField, SelectField, Strin
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from portal.platform import access
-from portal.platform.forms import Form, clean_text, options
+from portal.platform.forms import Form, clean_text, options, single_line
 from portal.registry.catalog import COUNTIES, FIELDS
 from portal.registry.labels import ROLE_LABELS
 
@@ -24,25 +24,25 @@ PHONE = re.compile(r"^[0-9+()#\- ]{6,30}$")
 
 class AccountForm(Form):
     username = StringField(_l("Username"), filters=[clean_text, lambda v: v.lower() if v else v],
-                           validators=[DataRequired(), Length(min=3, max=64),
+                           validators=[single_line, DataRequired(), Length(min=3, max=64),
                                        Regexp(r"^[a-z0-9._-]+$", message=_l("Use lower-case letters, digits, dots, "
                                                                             "dashes or underscores."))])
-    display_name = StringField(_l("Display name"), filters=[clean_text], validators=[Optional(), Length(max=60)])
+    display_name = StringField(_l("Display name"), filters=[clean_text], validators=[single_line, Optional(), Length(max=60)])
     email = StringField(_l("E-mail"), filters=[clean_text], validators=[Optional(), Length(max=254)],
                         description=_l("Required for staff and authority accounts: notifications and password "
                                        "recovery go here."),
                         render_kw={"autocomplete": "off", "inputmode": "email"})
-    phone = StringField(_l("Phone"), filters=[clean_text], validators=[Optional(), Length(max=30)],
+    phone = StringField(_l("Phone"), filters=[clean_text], validators=[single_line, Optional(), Length(max=30)],
                         render_kw={"autocomplete": "off", "inputmode": "tel"})
     role = SelectField(_l("Role"), choices=options((r, ROLE_LABELS[r]) for r in access.ROLES))
-    unit_code = StringField(_l("Unit code"), filters=[clean_text], validators=[Optional(), Length(max=20)],
+    unit_code = StringField(_l("Unit code"), filters=[clean_text], validators=[single_line, Optional(), Length(max=20)],
                             description=_l("For unit clerks and supervisors."))
     county = SelectField(_l("County or city"), validators=[Optional()],
                          description=_l("For county authorities and local sector authorities."))
     field = SelectField(_l("Service field"), validators=[Optional()],
                         description=_l("For local and central sector authorities."))
     person_id_number = StringField(_l("Volunteer's ID number"), filters=[clean_text],
-                                   validators=[Optional(), Length(max=20)], description=_l("For volunteer accounts."))
+                                   validators=[single_line, Optional(), Length(max=20)], description=_l("For volunteer accounts."))
     active = BooleanField(_l("Account may sign in"), default=True)
     version = HiddenField()
     submit = SubmitField(_l("Save"))

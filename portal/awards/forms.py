@@ -4,7 +4,7 @@ from wtforms import FieldList, FormField, HiddenField, IntegerField, SelectField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from portal.imports.forms import ConfirmForm, UploadForm
-from portal.platform.forms import DateInput, Form, clean_text, options
+from portal.platform.forms import DateInput, FilterForm, Form, PageField, clean_text, options
 
 from .labels import round_label
 from .models import APPLICATION_STATUS_LABELS, APPLICATION_STATUSES, SCHEME_LABELS, SCHEMES, RoundStatus, Tier
@@ -33,10 +33,7 @@ def choose_round(field, rounds):
     return chosen
 
 
-class _Filter(Form):
-    class Meta:
-        csrf = False
-
+class _Filter(FilterForm):
     def reset_invalid(self):
         """A bad value in the address bar falls back to the default instead of failing the list."""
         if not self.validate():
@@ -51,7 +48,7 @@ class EligibilityFilter(_Filter):
                        description=_l("Close: less than a tenth of the next tier's hours still missing, or only a "
                                       "paper missing."))
     q = StringField(_l("Name"), filters=[clean_text], validators=[Optional(), Length(max=60)])
-    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=100000)])
+    page = PageField()
 
 
 class MeritEntry(Form):
@@ -92,7 +89,7 @@ class ReviewFilter(_Filter):
     unit = SelectField(_l("Unit"), validators=[Optional()])
     tier = SelectField(_l("Tier"), choices=options(TIER_CHOICES), default="", validators=[Optional()])
     status = SelectField(_l("Status"), validators=[Optional()])
-    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=100000)])
+    page = PageField()
 
 
 class BulkReviewForm(Form):

@@ -124,7 +124,7 @@ def title_key(title: str) -> str:
 def _text(table, row, key, cells, limit, problems, required=False) -> str:
     raw = table.cell(cells, key)
     try:
-        text = short_text(raw, limit)
+        text = short_text(raw, limit, single_line=True)
         if required and not text:
             raise Refused("required")
         return text

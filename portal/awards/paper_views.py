@@ -10,6 +10,7 @@ from portal.platform.extensions import db
 from portal.platform.forms import options
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import localized
+from portal.platform.params import id_or_none
 from portal.platform.timeutil import today_taipei
 from portal.registry.models import Membership, Person, Unit
 
@@ -65,10 +66,10 @@ def paper():
 def paper_target():
     """The round, unit and volunteer of a paper entry, or None unless the round takes applications, the unit
     is one of the authority's own and the volunteer serves in it (missing and foreign look the same)."""
-    ids = [request.values.get(k, "") for k in ("round_id", "unit_id", "person_id")]
-    if not all(v.isdigit() and len(v) < 12 for v in ids):
+    ids = [id_or_none(request.values.get(k)) for k in ("round_id", "unit_id", "person_id")]
+    if not all(ids):
         return None
-    round_id, unit_id, person_id = (int(v) for v in ids)
+    round_id, unit_id, person_id = ids
     award_round = applying_round(round_id)
     unit = db.session.scalar(select(Unit).where(Unit.id == unit_id, reviewed_units(current_user)))
     person = db.session.scalar(select(Person).join(Membership).where(

@@ -19,6 +19,7 @@ from portal.platform.forms import options, same_version
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import format_date, hours_text, localized
 from portal.platform.pagination import COUNT_CAP, CURSOR_ARG, asc, keyset
+from portal.platform.params import ids_in
 from portal.platform.timeutil import today_taipei
 from portal.registry.labels import sex_label
 from portal.registry.models import Unit
@@ -140,7 +141,7 @@ def decide_many():
     form = BulkReviewForm()
     action = request.form.get("action")
     back = url_for(".review", **{k: str(request.args[k])[:20] for k in FILTER_KEYS if request.args.get(k)})
-    ids = {int(v) for v in request.form.getlist("application_id") if v.isdigit()}
+    ids = set(ids_in(request.form.getlist("application_id")))
     if action not in review_steps(current_user) or not ids or not form.validate():
         flash(_("Tick at least one application and choose what to do with it."), "error")
         return redirect(back)

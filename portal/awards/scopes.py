@@ -11,6 +11,7 @@ from sqlalchemy import and_, exists, false, or_, select, true
 from portal.imports.models import ImportBatch
 from portal.platform import access
 from portal.platform.extensions import db
+from portal.platform.params import id_or_none
 from portal.registry.models import Membership, Person, Unit
 from portal.registry.scopes import unit_scope, visible_unit_ids
 
@@ -123,9 +124,10 @@ def award_batch_scope(user):
 
 
 def get_award_batch_or_404(batch_id, user) -> ImportBatch:
-    if not str(batch_id or "").isdigit():
+    batch_id = id_or_none(batch_id)
+    if batch_id is None:
         abort(404)
-    batch = db.session.scalar(select(ImportBatch).where(ImportBatch.id == int(batch_id), award_batch_scope(user)))
+    batch = db.session.scalar(select(ImportBatch).where(ImportBatch.id == batch_id, award_batch_scope(user)))
     if batch is None:
         abort(404)
     return batch
@@ -139,7 +141,8 @@ def open_rounds() -> list[AwardRound]:
 
 def applying_round(value) -> AwardRound | None:
     """The open round a form names; None when it is unknown or closed."""
-    award_round = db.session.get(AwardRound, int(value)) if str(value or "").isdigit() else None
+    round_id = id_or_none(value)
+    award_round = db.session.get(AwardRound, round_id) if round_id else None
     return award_round if award_round is not None and award_round.is_open else None
 
 

@@ -15,6 +15,7 @@ from portal.platform.database import reads_from_replica
 from portal.platform.extensions import db
 from portal.platform.forms import check_version
 from portal.platform.htmx import page_or_fragment
+from portal.platform.params import ids_in
 from portal.platform.timeutil import today_taipei
 from portal.registry.models import Membership, Person
 
@@ -110,7 +111,7 @@ def unit_page(unit_id: int, award_round: AwardRound, show: str, q: str | None, p
 
 def chosen_people(ids) -> list[Person]:
     """The chosen people who currently serve in the user's unit (anyone else is ignored)."""
-    wanted = {int(v) for v in ids if str(v or "").isdigit()}
+    wanted = set(ids_in(ids))
     return serving_people(current_user.unit_id, ids=wanted) if wanted else []
 
 

@@ -2,11 +2,11 @@
 import unicodedata
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.documents.models import DOCUMENT_STATUSES, DocumentStatus
-from portal.platform.forms import Form, clean_text, no_markup, options
+from portal.platform.forms import FilterForm, Form, PageField, clean_text, no_markup, options, single_line
 
 from .documents import PURPOSE_LABELS
 from .models import PURPOSES, RequestStatus
@@ -39,10 +39,10 @@ class RequestForm(Form):
                           choices=options([("", _l("Choose the purpose"))] + list(PURPOSE_LABELS.items())),
                           validators=[Optional()])
     purpose_note = StringField(_l("Details of the purpose"), filters=[clean_text],
-                               validators=[Optional(), Length(max=200), no_markup],
+                               validators=[single_line, Optional(), Length(max=200), no_markup],
                                description=_l("For example the programme, school or country."))
     name_latin = StringField(_l("Name in Latin script"), filters=[clean_text],
-                             validators=[Optional(), Length(max=120), latin_name],
+                             validators=[single_line, Optional(), Length(max=120), latin_name],
                              description=_l("As in the passport, e.g. WANG, HSIAO-MING. Printed on English documents."))
     submit = SubmitField(_l("Send the request"))
     english = False  # set per request: purpose and Latin name are asked for English documents only
@@ -71,20 +71,17 @@ class RevokeForm(ActionForm):
 
 class UnitEnglishNameForm(Form):
     name_en = StringField(_l("English name of the unit"), filters=[clean_text],
-                          validators=[DataRequired(), Length(max=200), no_markup])
+                          validators=[single_line, DataRequired(), Length(max=200), no_markup])
     submit = SubmitField(_l("Save the English name"))
 
 
-class RegisterFilter(Form):
-    class Meta:
-        csrf = False
-
+class RegisterFilter(FilterForm):
     q = StringField(_l("Search name or code"), filters=[clean_text], validators=[Optional(), Length(max=60)])
     kind = SelectField(_l("Document"), validators=[Optional()])
     status = SelectField(_l("Status"), choices=options([("", _l("Any status"))] + [(s, STATUS_LABELS[s])
                                                                                      for s in DOCUMENT_STATUSES]),
                          validators=[Optional()])
-    page = IntegerField(validators=[Optional()])
+    page = PageField()
 
 
 class VerifyForm(Form):

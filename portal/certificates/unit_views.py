@@ -10,6 +10,7 @@ from portal.platform import access, audit, jobs
 from portal.platform.extensions import db
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import format_date
+from portal.platform.params import arg, to_page
 from portal.registry.scopes import get_person_or_404
 
 from . import batch, bp
@@ -30,7 +31,7 @@ def candidates():
     show_all = request.args.get("all") == "1"
     rows = unit_candidates(unit)
     shown = rows if show_all else [c for c in rows if c.eligibility.eligible]
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = arg("page", to_page, default=1)
     pages = max((len(shown) + CANDIDATES_PER_PAGE - 1) // CANDIDATES_PER_PAGE, 1)
     page = min(page, pages)
     return page_or_fragment("certificates/candidates.html", "candidates", unit=unit, rows=shown,

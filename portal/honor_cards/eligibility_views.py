@@ -14,6 +14,7 @@ from portal.platform.extensions import db
 from portal.platform.forms import check_version
 from portal.platform.htmx import page_or_fragment
 from portal.platform.pagination import CURSOR_ARG, desc, keyset
+from portal.platform.params import ids_in
 from portal.platform.timeutil import today_taipei
 from portal.platform.uploads import UploadRefused, send_stored
 from portal.registry.scopes import get_person_or_404
@@ -97,7 +98,7 @@ def mine():
 
 def selected_people() -> list:
     """The ticked volunteers that currently serve in the user's unit (others are ignored)."""
-    ids = {int(v) for v in request.values.getlist("person_id") if v.isdigit()}
+    ids = set(ids_in(request.values.getlist("person_id")))
     return unit_people(current_user, ids) if ids else []
 
 

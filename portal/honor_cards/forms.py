@@ -1,10 +1,10 @@
 """Honor-card forms: eligibility filters, application, review decisions, card actions, venues, import."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from portal.platform.forms import DateInput, Form, clean_text, no_markup, options
+from portal.platform.forms import DateInput, FilterForm, Form, PageField, clean_text, no_markup, options, single_line
 from portal.registry.catalog import COUNTIES, FIELDS
 
 from .models import CARD_FORM_LABELS, DISCOUNT_LABELS, ApplicationStatus, CardForm, Discount
@@ -29,14 +29,11 @@ def field_choices(localize, blank_label):
     return options([("", blank_label)] + [(f.code, localize(f)) for f in FIELDS])
 
 
-class EligibilityFilter(Form):
-    class Meta:
-        csrf = False
-
+class EligibilityFilter(FilterForm):
     unit = SelectField(_l("Unit"), validators=[Optional()])
     within = SelectField(_l("Show"), choices=options(WITHIN_CHOICES), default="3", validators=[Optional()])
     q = StringField(_l("Name"), filters=[clean_text], validators=[Optional(), Length(max=60)])
-    page = IntegerField(validators=[Optional()])
+    page = PageField()
 
 
 class ApplyForm(Form):
@@ -62,17 +59,14 @@ class ReturnForm(Form):
                            description=_l("The unit sees this reason and can apply again once it is fixed."))
 
 
-class ReviewFilter(Form):
-    class Meta:
-        csrf = False
-
+class ReviewFilter(FilterForm):
     unit = SelectField(_l("Unit"), validators=[Optional()])
     field = SelectField(_l("Service field of the unit"), validators=[Optional()])
     applied_from = DateInput(_l("Applied from"), validators=[Optional()])
     applied_to = DateInput(_l("Applied until"), validators=[Optional()])
     status = SelectField(_l("Status"), choices=options(REVIEW_STATUS_CHOICES), default=ApplicationStatus.SUBMITTED,
                          validators=[Optional()])
-    page = IntegerField(validators=[Optional()])
+    page = PageField()
 
 
 class BulkDecisionForm(Form):
@@ -88,25 +82,22 @@ class CancelCardForm(Form):
                            description=_l("The card and its verification page stop being valid at once."))
 
 
-class VenueFilter(Form):
-    class Meta:
-        csrf = False
-
+class VenueFilter(FilterForm):
     q = StringField(_l("Search"), filters=[clean_text], validators=[Optional(), Length(max=60)],
                     description=_l("Name, address or conditions"))
     county = SelectField(_l("County or city"), validators=[Optional()])
     card_form = SelectField(_l("Card form"), validators=[Optional()],
                             choices=options([("", _l("Any card form")), (CardForm.PAPER, _l("Accepts the paper card")),
                                              (CardForm.ELECTRONIC, _l("Accepts the electronic card"))]))
-    page = IntegerField(validators=[Optional()])
+    page = PageField()
 
 
 class VenueForm(Form):
     name = StringField(_l("Name of the venue"), filters=[clean_text],
-                       validators=[DataRequired(), Length(max=120), no_markup])
-    name_en = StringField(_l("English name"), filters=[clean_text], validators=[Optional(), Length(max=200), no_markup])
+                       validators=[single_line, DataRequired(), Length(max=120), no_markup])
+    name_en = StringField(_l("English name"), filters=[clean_text], validators=[single_line, Optional(), Length(max=200), no_markup])
     county_code = SelectField(_l("County or city"), validators=[DataRequired()])
-    address = StringField(_l("Address"), filters=[clean_text], validators=[Optional(), Length(max=200), no_markup])
+    address = StringField(_l("Address"), filters=[clean_text], validators=[single_line, Optional(), Length(max=200), no_markup])
     discount = SelectField(_l("Discount"), choices=options((d, DISCOUNT_LABELS[d]) for d in Discount),
                            default=Discount.FREE)
     discount_note = StringField(_l("Discount in detail"), filters=[clean_text],

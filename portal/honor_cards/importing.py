@@ -108,7 +108,7 @@ def _read(table: Table, row: int, cells: list, problems: list) -> dict:
     values = {}
     raw_name = table.cell(cells, "name")
     try:
-        values["name"] = short_text(raw_name, 60)
+        values["name"] = short_text(raw_name, 60, single_line=True)
         if not values["name"]:
             raise Refused("required")
     except Refused as exc:

@@ -14,6 +14,7 @@ from portal.platform.forms import check_version
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import format_date, localized
 from portal.platform.pagination import CURSOR_ARG, asc, keyset
+from portal.platform.params import ids_in
 from portal.platform.timeutil import today_taipei
 from portal.registry.catalog import FIELD_BY_CODE
 from portal.registry.models import Unit
@@ -82,7 +83,7 @@ def review():
 def decide_many():
     form = BulkDecisionForm()
     action = request.form.get("action")
-    ids = {int(v) for v in request.form.getlist("application_id") if v.isdigit()}
+    ids = set(ids_in(request.form.getlist("application_id")))
     if action not in DECISIONS or not ids or not form.validate():
         flash(_("Tick at least one application and choose Approve or Return."), "error")
         return redirect(url_for(".review"))

@@ -12,6 +12,7 @@ from portal.platform.extensions import db
 from portal.platform.forms import options
 from portal.platform.htmx import is_fragment_request, page_or_fragment
 from portal.platform.i18n import localized
+from portal.platform.params import id_or_none, ids_in
 from portal.platform.timeutil import today_taipei
 from portal.registry.operations import lock_people
 
@@ -70,7 +71,7 @@ def claims():
     if request.method == "POST":
         action = request.form.get("action", "")
         verb, _sep, one = action.partition(":")
-        ids = {int(one)} if one.isdigit() else {int(i) for i in request.form.getlist("entry_id") if i.isdigit()}
+        ids = {id_or_none(one)} if id_or_none(one) else set(ids_in(request.form.getlist("entry_id")))
         chosen = [c for c in claims_list if c.id in ids]
         reason = (request.form.get(f"reason-{one}") or request.form.get("reason") or "").strip()[:300]
         if verb not in ("approve", "decline") or not chosen:

@@ -15,6 +15,7 @@ from portal.platform.extensions import db
 from portal.platform.forms import VersionForm, check_version
 from portal.platform.htmx import is_fragment_request, page_or_fragment
 from portal.platform.i18n import format_date, hours_text, localized
+from portal.platform.params import int_or_none
 from portal.platform.timeutil import today_taipei, utcnow
 from portal.platform.undo import undo_deadline, undo_note, undo_open
 from portal.registry.catalog import FIELD_BY_CODE
@@ -144,10 +145,10 @@ def batch():
             if len(rows) < MAX_ROWS:
                 rows.append(empty_row(unit, rows[-1]))
             focus = len(rows) - 1
-        elif action == "remove" or (action.startswith("remove-") and action[7:].isdigit()):
+        elif action == "remove" or (action.startswith("remove-") and int_or_none(action[7:], 0, MAX_ROWS) is not None):
             # remove-<index> from a row's ✕; "remove" with the row number chosen below the grid (keyboard users)
             chosen = request.form.get("remove_row", "")
-            index = int(action[7:]) if action != "remove" else (int(chosen) - 1 if chosen.isdigit() else -1)
+            index = int_or_none(action[7:], 0, MAX_ROWS) if action != "remove" else (int_or_none(chosen, 1, MAX_ROWS) or 0) - 1
             if 0 <= index < len(rows):
                 del rows[index]
             rows = rows or [empty_row(unit)]

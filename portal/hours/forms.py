@@ -4,7 +4,7 @@ from wtforms import HiddenField, IntegerField, SelectField, StringField, SubmitF
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from portal.imports.values import Refused
-from portal.platform.forms import DateInput, Form, clean_text, no_markup, options
+from portal.platform.forms import DateInput, FilterForm, Form, PageField, clean_text, no_markup, options
 from portal.platform.i18n import localized
 from portal.platform.timeutil import today_taipei
 from portal.registry.catalog import FIELDS
@@ -119,10 +119,7 @@ class VoidForm(Form):
     submit = SubmitField(_l("Void this entry"))
 
 
-class HoursFilter(Form):
-    class Meta:
-        csrf = False
-
+class HoursFilter(FilterForm):
     q = StringField(_l("Search name or ID"), filters=[clean_text], validators=[Optional(), Length(max=60)])
     start = DateInput(_l("From"), validators=[Optional()])
     end = DateInput(_l("To"), validators=[Optional()])
@@ -130,7 +127,7 @@ class HoursFilter(Form):
     status = SelectField(_l("Status"), choices=options(STATUS_FILTER), default=EntryStatus.ACTIVE,
                          validators=[Optional()])
     unit = SelectField(_l("Unit"), validators=[Optional()])
-    page = IntegerField(validators=[Optional()])
+    page = PageField()
 
 
 class ExportForm(HoursFilter):

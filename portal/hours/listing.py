@@ -16,6 +16,7 @@ from portal.platform import access
 from portal.platform.dates import month_end
 from portal.platform.extensions import db
 from portal.platform.pagination import KeysetPage, desc, keyset
+from portal.platform.params import id_or_none
 from portal.registry.identity import mask_id, normalise
 from portal.registry.models import Person
 from portal.registry.scopes import visible_unit_ids
@@ -50,7 +51,7 @@ def filtered(query, form):
 
 
 def unit_filter(form) -> int | None:
-    return int(form.unit.data) if form.unit.data and form.unit.data.isdigit() else None
+    return id_or_none(form.unit.data)
 
 
 def entries_query(form, user, person_id: int | None = None):

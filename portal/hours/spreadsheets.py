@@ -8,6 +8,7 @@ from portal.imports.reading import Column
 from portal.platform.dates import format_roc_compact
 from portal.platform.exports import bilingual_rows, xlsx_bytes
 from portal.platform.i18n import format_date, localized
+from portal.platform.params import one_line
 from portal.registry.catalog import FIELD_BY_CODE
 
 # docs/rules/imports.md#im1, in this order.
@@ -63,11 +64,14 @@ def portal_row(entry, full_id: bool) -> list:
 
 
 def mohw_row(entry, full_id: bool) -> list:
+    """One row of the ministry's template. Its texts are one line each (docs/rules/platform.md#pl12): a line
+    break in a value stored before that rule would split the row in the ministry's system."""
     person = entry.person
-    return [person.name, person.id_number if full_id else person.masked_id, format_roc_compact(entry.start_on),
-            format_roc_compact(entry.end_on), entry.item_code, entry.content_code, entry.half_hours // 2,
-            30 * (entry.half_hours % 2), entry.persons_served, entry.transport_fee, entry.meal_fee,
-            entry.area_code, entry.remarks, "A", str(entry.id), entry.served_abroad, entry.served_domestic]
+    return [one_line(person.name), person.id_number if full_id else person.masked_id,
+            format_roc_compact(entry.start_on), format_roc_compact(entry.end_on), one_line(entry.item_code),
+            one_line(entry.content_code), entry.half_hours // 2, 30 * (entry.half_hours % 2), entry.persons_served,
+            entry.transport_fee, entry.meal_fee, one_line(entry.area_code), one_line(entry.remarks), "A",
+            str(entry.id), entry.served_abroad, entry.served_domestic]
 
 
 def headers(layout: str) -> list[str]:

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from flask_babel import gettext as _
 
 from portal.platform.dates import DateFormatError, parse_date
+from portal.platform.params import character_message, unsafe_character
 
 # The messages of the refusals below and of the checks every kind makes (ID number, registered
 # name), rendered in the language of the moment they are shown.
@@ -27,6 +28,8 @@ MESSAGES: dict[str, Callable[..., str]] = {
                                    name=p["name"]),
     "too_long": lambda **p: _("At most %(n)s characters.", n=p["n"]),
     "markup": lambda **p: _("Angle brackets (< >) are not allowed here."),
+    # docs/rules/platform.md#pl12: names, codes and numbers are one line of visible characters.
+    "characters": lambda **p: str(character_message(p["ch"])),
 }
 
 
@@ -65,9 +68,14 @@ def read_date(value) -> date:
         raise Refused("impossible_date", key="no_such_day" if exc.__cause__ is not None else None) from None
 
 
-def short_text(value, limit: int) -> str:
+def short_text(value, limit: int, *, single_line: bool = False) -> str:
+    """A short text cell. Names, codes and numbers (`single_line`) with a line break or an invisible or
+    direction-changing character are refused (the row is reported, the file cannot be confirmed); other texts
+    lose such characters."""
     if value is None or value == "":
         return ""
+    if single_line and (ch := unsafe_character(cell_text(value))) is not None:
+        raise Refused("characters", ch=ch)
     text = "".join(ch for ch in cell_text(value) if unicodedata.category(ch) not in ("Cc", "Cf"))
     if len(text) > limit:
         raise Refused("too_long", n=limit)

@@ -9,6 +9,7 @@ from sqlalchemy import and_
 from portal.platform import access
 from portal.platform.forms import check_version, options
 from portal.platform.i18n import current_language
+from portal.platform.params import arg, to_page
 from portal.platform.timeutil import today_taipei
 
 from . import bp, registry
@@ -84,7 +85,7 @@ def template(name):
 def show(batch_id):
     batch = get_batch_or_404(batch_id, current_user)
     errors = batch.error_list
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = arg("page", to_page, default=1)
     shown = errors[(page - 1) * ERRORS_PER_PAGE: page * ERRORS_PER_PAGE]
     kind = registry.get(batch.kind)
     not_on_roster = sum(1 for e in errors if e.get("code") == "unknown_volunteer")

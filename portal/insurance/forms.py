@@ -3,13 +3,13 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, IntegerField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from portal.platform.forms import DateInput, Form, clean_text, no_markup
+from portal.platform.forms import DateInput, Form, clean_text, no_markup, single_line
 
 
 class PolicyForm(Form):
     insurer_code = SelectField(_l("Insurer"), validators=[DataRequired()])
     policy_no = StringField(_l("Policy number"), filters=[clean_text],
-                            validators=[DataRequired(), Length(max=40), no_markup])
+                            validators=[single_line, DataRequired(), Length(max=40), no_markup])
     starts_on = DateInput(_l("Cover starts on"), validators=[DataRequired()])
     ends_on = DateInput(_l("Cover ends on"), validators=[DataRequired()])
     cover_note = StringField(_l("Cover (death/disability, medical, burns)"), filters=[clean_text],
@@ -37,9 +37,9 @@ class EndCoverForm(Form):
 
 class InsurerForm(Form):
     code = StringField(_l("Code"), filters=[clean_text],
-                       validators=[DataRequired(), Length(max=20),
+                       validators=[single_line, DataRequired(), Length(max=20),
                                    Regexp(r"^[a-z][a-z0-9_]*$", message=_l("Use lower-case letters, digits and _."))])
-    name = StringField(_l("Name"), filters=[clean_text], validators=[DataRequired(), Length(max=60), no_markup])
-    name_en = StringField(_l("English name"), filters=[clean_text], validators=[Optional(), Length(max=120), no_markup])
+    name = StringField(_l("Name"), filters=[clean_text], validators=[single_line, DataRequired(), Length(max=60), no_markup])
+    name_en = StringField(_l("English name"), filters=[clean_text], validators=[single_line, Optional(), Length(max=120), no_markup])
     max_age = IntegerField(_l("Age cap"), validators=[Optional(), NumberRange(min=18, max=120)],
                            description=_l("Volunteers at or above this age cannot be enrolled. Leave empty for no cap."))

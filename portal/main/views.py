@@ -8,6 +8,7 @@ from portal.platform import access
 from portal.platform.extensions import db
 from portal.platform.htmx import is_fragment_request, page_or_fragment
 from portal.platform.i18n import LANGUAGES
+from portal.platform.params import arg, to_page
 from portal.platform.timeutil import today_taipei
 from portal.records.serving import serving
 from portal.registry.models import Unit
@@ -34,7 +35,7 @@ def home():
         if person is None:
             return render_template("main/volunteer_home.html", person=None)
         # Every entry with its history is read only when asked for (?page=N): the summary comes first.
-        page = request.args.get("page", type=int)
+        page = arg("page", to_page) if request.args.get("page") else None
         entries = my_record.entries_page(person.id, page) if page else None
         if entries is not None and is_fragment_request():  # htmx opening or paging the entries: that block
             return page_or_fragment("main/volunteer_home.html", "entries", entries=entries)

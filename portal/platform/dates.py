@@ -14,6 +14,13 @@ class DateFormatError(ValueError):
     """The text is not a date in any accepted form."""
 
 
+def _roc(year: int) -> int:
+    """The western year of ROC year `year`; there is no ROC year 0 (year 1 is 1912)."""
+    if year < 1:
+        raise DateFormatError("ROC year 0")
+    return year + ROC_OFFSET
+
+
 def _to_date(year: int, month: int, day: int) -> date:
     try:
         return date(year, month, day)
@@ -31,12 +38,12 @@ def parse_date(text) -> date:
     if m := _ISO.match(raw):
         return _to_date(int(m[1]), int(m[2]), int(m[3]))
     if m := _ROC_SEP.match(raw):
-        return _to_date(int(m[1]) + ROC_OFFSET, int(m[2]), int(m[3]))
+        return _to_date(_roc(int(m[1])), int(m[2]), int(m[3]))
     if _COMPACT.match(raw):
         if len(raw) == 8:
             return _to_date(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
         year = int(raw[:-4])  # 7 digits: YYYMMDD, 6 digits: YYMMDD (ROC years before 100)
-        return _to_date(year + ROC_OFFSET, int(raw[-4:-2]), int(raw[-2:]))
+        return _to_date(_roc(year), int(raw[-4:-2]), int(raw[-2:]))
     raise DateFormatError(raw)
 
 

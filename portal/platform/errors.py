@@ -1,12 +1,14 @@
 """Error pages that work for full-page and htmx requests alike."""
-from flask import Flask, render_template
+from flask import Flask, current_app, g, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import SecurityError
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from .extensions import db
+from .forms import STALE_KEY, StaleEdit
 from .htmx import is_fragment_request, is_htmx_request
+from .params import BadParameter
 
 MESSAGES = {
     400: lambda: _("The request could not be understood."),
@@ -21,8 +23,9 @@ MESSAGES = {
 }
 
 
-def render_error(code: int):
-    message = MESSAGES.get(code, MESSAGES[500])()
+def render_error(code: int, message=None):
+    """The error page (or htmx alert) of `code`; `message`: a specific one, e.g. which value was refused."""
+    message = message or MESSAGES.get(code, MESSAGES[500])()
     if is_fragment_request():
         return render_template("errors/_alert.html", code=code, message=message), code
     return render_template("errors/error.html", code=code, message=message), code
@@ -31,6 +34,28 @@ def render_error(code: int):
 def init_app(app: Flask):
     for code in (400, 403, 404, 405, 409, 413, 429):
         app.register_error_handler(code, lambda e, code=code: render_error(code))
+
+    @app.errorhandler(BadParameter)
+    def bad_parameter(error):
+        return render_error(400, error.message)
+
+    @app.errorhandler(StaleEdit)
+    def stale_edit(error):
+        """409 with the same form again, the user's input kept and the stored values shown (forms.StaleEdit).
+        Only once per request; a view that cannot show its form again answers the plain 409 page."""
+        db.session.rollback()
+        if g.get(STALE_KEY) is not None or request.endpoint not in current_app.view_functions:
+            return render_error(409)
+        setattr(g, STALE_KEY, error)
+        try:
+            response = make_response(current_app.view_functions[request.endpoint](**(request.view_args or {})))
+        except HTTPException:
+            db.session.rollback()
+            return render_error(409)
+        if response.status_code not in (200, 422):   # a redirect or another error: no form to show
+            return render_error(409)
+        response.status_code = 409
+        return response
 
     @app.errorhandler(SecurityError)
     def untrusted_host(error):

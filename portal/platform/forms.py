@@ -1,19 +1,25 @@
 """Base form and shared fields/validators.
 
 WTForms' own messages would come out in Simplified Chinese for zh_Hant_TW (docs/rules/platform.md#pl6):
-the base form asks WTForms for language_TERRITORY first.
+the base form asks WTForms for language_TERRITORY first. Values are read by the converters of
+`platform.params` (docs/rules/platform.md#pl12): the fields and validators here are their WTForms side.
 """
 import unicodedata
+from datetime import date
 
-from flask import abort
+from flask import flash, g
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectChoice, StringField
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import Conflict
+from wtforms import HiddenField, IntegerField, SelectChoice, StringField
 from wtforms.i18n import get_translations
 from wtforms.validators import ValidationError
 
-from .dates import DateFormatError, parse_date
+from .i18n import format_date, join_list
+from .params import BadValue, character_message, folded, to_date, to_id, to_page, unsafe_character
 
 
 class Form(FlaskForm):
@@ -24,6 +30,30 @@ class Form(FlaskForm):
                 return None
             names = [f"{locale.language}_{locale.territory}"] if locale.territory else []
             return get_translations(names + [locale.language])
+
+    def validate_on_submit(self, extra_validators=None):
+        """As Flask-WTF's, except while a stale edit is shown again (`StaleEdit`): then the form is not
+        accepted, keeps what the user typed and says what is stored now."""
+        stale = g.get(STALE_KEY)
+        if stale is not None and "version" in self._fields and self.is_submitted():
+            self.validate(extra_validators)
+            show_stored(self, stale.obj)
+            return False
+        return super().validate_on_submit(extra_validators)
+
+
+class FilterForm(Form):
+    """The filter of a list, read from the address bar (GET, no CSRF token). Every value is folded first
+    (full-width to ASCII, trimmed): a filter of only spaces is no filter, never a value to convert."""
+
+    class Meta:
+        csrf = False
+
+        def wrap_formdata(self, form, formdata):
+            formdata = super().wrap_formdata(form, formdata)
+            if formdata is None:
+                return None
+            return MultiDict([(key, folded(value)) for key, value in formdata.items(multi=True)])
 
 
 def clean_text(value):
@@ -40,17 +70,45 @@ class DateInput(StringField):
     def process_formdata(self, valuelist):
         self.data = None
         self.raw = valuelist[0] if valuelist else ""
-        if self.raw and self.raw.strip():
-            try:
-                self.data = parse_date(self.raw)
-            except DateFormatError:
-                self.data = None
-                raise ValueError(_l("Enter a date such as 114/03/05 or 2025-03-05.")) from None
+        try:
+            self.data = to_date(self.raw)
+        except BadValue as exc:
+            raise ValueError(exc.message) from None
 
     def _value(self):
         if self.raw_data:
             return self.raw_data[0]
         return self.data.isoformat() if self.data else ""
+
+
+class PageField(IntegerField):
+    """A list's page number, 1 to params.MAX_PAGE; anything else is the field's error and page 1."""
+
+    def process_formdata(self, valuelist):
+        self.data = 1
+        try:
+            self.data = to_page(valuelist[0] if valuelist else None)
+        except BadValue as exc:
+            raise ValueError(exc.message) from None
+
+
+def field_id(field) -> int | None:
+    """The field's value as a record number (params.to_id); None when blank, and None with an error on the
+    field when it is not a record number (letters, 0, beyond 2^31-1)."""
+    try:
+        return to_id(field.data)
+    except BadValue as exc:
+        field.errors = [*field.errors, exc.message]
+        return None
+
+
+def single_line(form, field):
+    """Names, codes and numbers: one line of visible characters (params.unsafe_character). The value as
+    typed is checked, before any filter could drop what it refuses; spaces around it do not count."""
+    raw = field.raw_data[0] if field.raw_data else field.data
+    ch = unsafe_character(str(raw or "").strip())
+    if ch is not None:
+        raise ValidationError(character_message(ch))
 
 
 def no_markup(form, field):
@@ -74,7 +132,54 @@ class VersionForm(Form):
     version = HiddenField()
 
 
+class StaleEdit(Conflict):
+    """The record changed since the page that posted the form was shown. `platform.errors` answers 409 with
+    the same page again: the view runs once more, its form keeps the user's input (`Form.validate_on_submit`
+    refuses it while `g` holds the conflict) and shows what is stored now."""
+
+    def __init__(self, obj):
+        super().__init__()
+        self.obj = obj
+
+
+STALE_KEY = "stale_edit"
+# Never shown back: secrets, and the full ID number (its reveal is audited on the edit form's GET).
+NOT_SHOWN = ("csrf_token", "version", "submit", "password", "id_number", "confirm")
+
+
 def check_version(obj, form):
     """409 when the record changed since the page that posted `form` (its hidden `version`) was shown."""
     if not same_version(obj, form.version.data):
-        abort(409)
+        raise StaleEdit(obj)
+
+
+def _shown(value) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, date):
+        return format_date(value)
+    if isinstance(value, bool):
+        return str(_l("yes") if value else _l("no"))
+    return str(value)
+
+
+def show_stored(form, obj):
+    """Tell the user that `obj` changed meanwhile, with the fields whose stored value differs from what they
+    typed (their input stays in the form); the hidden version becomes the stored one, so that saving again,
+    after a look, is accepted."""
+    changed = []
+    for field in form:
+        if field.name in NOT_SHOWN or field.type in ("CSRFTokenField", "FileField", "SubmitField") \
+                or not hasattr(obj, field.name):
+            continue
+        stored = getattr(obj, field.name)
+        if _shown(stored) != _shown(field.data):
+            changed.append(f"{field.label.text}: {_shown(stored)}")
+    message = _("Someone else changed this record while you were editing it. What you typed is kept below; "
+                "check it against what is stored now and save again.")
+    if changed:
+        stored_now = _("Stored now:")
+        message = f"{message} {stored_now} {join_list(changed)}"
+    form.form_errors.append(message)
+    form.version.data = str(obj.version)
+    flash(message, "error")

@@ -21,6 +21,7 @@ from sqlalchemy import Select, and_, bindparam, func, or_, select, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
 from .extensions import db
+from .params import MAX_CURSOR, MAX_PAGE
 
 COUNT_CAP = 1000
 CURSOR_ARG = "cursor"
@@ -99,7 +100,7 @@ def paginate(query: Select, page: int | None, per_page: int, *, rows: Callable |
 
     By default the items are the first column's objects, de-duplicated as joined eager loads need;
     `rows` turns the executed result of a multi-column query into items (one per row) instead."""
-    page = max(1, page or 1)
+    page = min(max(1, page or 1), MAX_PAGE + 1)   # past MAX_PAGE: an empty page, never a huge OFFSET
     total, more = bounded_count(query, count_cap)
     result = db.session.execute(query.limit(per_page + 1).offset((page - 1) * per_page))
     items = list(rows(result)) if rows else list(result.unique().scalars())
@@ -183,7 +184,7 @@ def encode_cursor(keys: Sequence[Key], values: Sequence, backward: bool, number:
 def decode_cursor(keys: Sequence[Key], cursor: str | None) -> tuple[list, bool, int] | None:
     """(values, backward, page number) of a cursor of this order; None for none, or for a tampered,
     foreign or malformed one (the list then starts at its first page; never an error)."""
-    if not cursor:
+    if not cursor or len(cursor) > MAX_CURSOR:
         return None
     try:
         backward, values, number = _serializer(keys).loads(cursor)

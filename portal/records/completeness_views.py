@@ -17,7 +17,7 @@ from portal.platform import access, audit
 from portal.platform.database import expect_write, reads_from_replica
 from portal.platform.exports import csv_response
 from portal.platform.extensions import db
-from portal.platform.forms import options
+from portal.platform.forms import field_id, options
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import localized
 from portal.platform.pagination import asc, keyset
@@ -50,9 +50,8 @@ def completeness_unit(form):
     """The unit whose people are listed: the clerk's own, or the one an authority picked."""
     if current_user.role in access.UNIT_STAFF:
         return current_user.unit
-    if form.unit.data and form.unit.data.isdigit():
-        return get_unit_or_404(int(form.unit.data), current_user)
-    return None
+    unit_id = field_id(form.unit)
+    return get_unit_or_404(unit_id, current_user) if unit_id else None
 
 
 def chosen_county(form) -> str | None:

@@ -1,9 +1,9 @@
 """Record-book forms: requests (one or many), bulk issuance, declining, cancelling, list filters."""
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from portal.platform.forms import Form, clean_text, no_markup, options
+from portal.platform.forms import FilterForm, Form, PageField, clean_text, no_markup, options
 
 from .models import FIRST, REISSUE, RENEWAL
 
@@ -34,11 +34,8 @@ class CancelForm(Form):
     version = HiddenField()
 
 
-class ListFilter(Form):
-    class Meta:
-        csrf = False
-
+class ListFilter(FilterForm):
     unit = SelectField(_l("Unit"), coerce=str, validators=[Optional()])
     county = StringField(_l("County"), validators=[Optional(), Length(max=10)])
     incomplete = BooleanField(_l("Only incomplete records"))
-    page = IntegerField(validators=[Optional()])
+    page = PageField()

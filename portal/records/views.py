@@ -9,10 +9,11 @@ from sqlalchemy.orm import contains_eager
 from portal.auth.rules import safe_next
 from portal.platform import access
 from portal.platform.extensions import db
-from portal.platform.forms import options
+from portal.platform.forms import field_id, options
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import localized
 from portal.platform.pagination import CURSOR_ARG, asc, desc, keyset
+from portal.platform.params import id_or_none, ids_in
 from portal.registry.models import Membership, Person, PhotoStatus, Unit
 from portal.registry.scopes import get_person_or_404, unit_scope
 from portal.training.facts import verified_basic, verified_special
@@ -105,7 +106,7 @@ def county_index():
     units = db.session.scalars(select(Unit).where(unit_scope(current_user), Unit.id.in_(
         select(RecordBookRequest.unit_id).where(RecordBookRequest.status == PENDING))).order_by(Unit.code)).all()
     form.unit.choices = options([("", _("All units"))] + [(str(u.id), f"{u.code} {localized(u)}") for u in units])
-    unit_id = int(form.unit.data) if form.unit.data and form.unit.data.isdigit() else None
+    unit_id = field_id(form.unit)
     query = (select(RecordBookRequest).join(RecordBookRequest.person).join(RecordBookRequest.unit)
              .options(contains_eager(RecordBookRequest.person), contains_eager(RecordBookRequest.unit))
              .where(*waiting_in))
@@ -141,7 +142,7 @@ def make_requests():
     if not form.validate_on_submit():
         flash(_("Please correct the marked fields."), "error")
         return redirect(back)
-    ids = [int(i) for i in form.people.data if i.isdigit()]
+    ids = ids_in(form.people.data)
     if not ids:
         flash(_("Choose at least one volunteer."), "error")
         return redirect(back)
@@ -202,10 +203,10 @@ def issue():
     query = (select(RecordBookRequest).join(RecordBookRequest.unit)
              .where(RecordBookRequest.status == PENDING, unit_scope(current_user)))
     if form.all_waiting.data:
-        if form.unit.data and form.unit.data.isdigit():
-            query = query.where(RecordBookRequest.unit_id == int(form.unit.data))
+        if id_or_none(form.unit.data):
+            query = query.where(RecordBookRequest.unit_id == id_or_none(form.unit.data))
     else:
-        ids = [int(i) for i in form.requests.data if i.isdigit()]
+        ids = ids_in(form.requests.data)
         query = query.where(RecordBookRequest.id.in_(ids or [0]))
     chosen = db.session.scalars(query).all()
     if not chosen:

@@ -9,6 +9,7 @@ from wtforms.widgets import TextInput
 from portal.platform.extensions import db
 from portal.platform.forms import options
 from portal.platform.i18n import localized
+from portal.platform.params import id_or_none
 
 from .models import Unit
 from .scopes import visible_unit_ids, visible_units
@@ -27,7 +28,8 @@ def unit_by_reference(user, text: str) -> Unit | None:
     text = (text or "").strip()
     if not text:
         return None
-    match = Unit.id == int(text) if text.isdigit() and len(text) < 10 else func.upper(Unit.code) == text.upper()
+    number = id_or_none(text)
+    match = Unit.id == number if number else func.upper(Unit.code) == text.upper()
     return db.session.scalar(select(Unit).where(match, Unit.id.in_(visible_unit_ids(user))))
 
 

@@ -5,7 +5,7 @@ from wtforms import HiddenField, IntegerField, RadioField, SelectField, SelectMu
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from portal.platform.extensions import db
-from portal.platform.forms import DateInput, Form, clean_text, no_markup, options
+from portal.platform.forms import DateInput, FilterForm, Form, clean_text, no_markup, options, single_line
 from portal.platform.i18n import localized
 from portal.platform.timeutil import today_taipei
 from portal.registry.models import Authority, AuthorityKind
@@ -26,9 +26,9 @@ class MeetingForm(Form):
                             description=_l("The year numbers the meeting's resolutions, for example 113 for 113-1."))
     held_on = DateInput(_l("Date"), validators=[Optional()],
                         description=_l("For example 113/09/10 (ROC) or 2024-09-10. Leave empty when not known."))
-    place = StringField(_l("Place"), filters=[clean_text], validators=[Optional(), Length(max=200), no_markup])
-    chair = StringField(_l("Chair"), filters=[clean_text], validators=[Optional(), Length(max=100), no_markup])
-    host = StringField(_l("Organised by"), filters=[clean_text], validators=[Optional(), Length(max=120), no_markup],
+    place = StringField(_l("Place"), filters=[clean_text], validators=[single_line, Optional(), Length(max=200), no_markup])
+    chair = StringField(_l("Chair"), filters=[clean_text], validators=[single_line, Optional(), Length(max=100), no_markup])
+    host = StringField(_l("Organised by"), filters=[clean_text], validators=[single_line, Optional(), Length(max=120), no_markup],
                        description=_l("The authority that ran the meeting that year, for example 雲林縣政府."))
     version = HiddenField()
 
@@ -81,10 +81,7 @@ class WithdrawForm(Form):
     version = HiddenField()
 
 
-class ItemFilter(Form):
-    class Meta:
-        csrf = False
-
+class ItemFilter(FilterForm):
     status = SelectField(_l("Status"), validators=[Optional()], default=Status.OPEN,
                          choices=options([("", _l("Any status"))] + list(STATUS_LABELS.items())))
     body = SelectField(_l("Responsible body"), validators=[Optional()],

@@ -7,7 +7,6 @@ from wtforms import (
     BooleanField,
     DecimalField,
     HiddenField,
-    IntegerField,
     MultipleFileField,
     RadioField,
     SelectField,
@@ -17,7 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from portal.platform.filecheck import ACCEPT
-from portal.platform.forms import DateInput, Form, clean_text, no_markup, options
+from portal.platform.forms import DateInput, FilterForm, Form, PageField, clean_text, no_markup, options, single_line
 from portal.platform.i18n import localized
 from portal.platform.timeutil import today_taipei
 from portal.registry.catalog import FIELDS
@@ -67,17 +66,17 @@ class RecordForm(Form):
     field_code = SelectField(_l("Field of the special training"), validators=[Optional()],
                              description=_l("Only for special training."))
     course_name = StringField(_l("Course name"), filters=[clean_text],
-                              validators=[DataRequired(), Length(max=120), no_markup])
+                              validators=[single_line, DataRequired(), Length(max=120), no_markup])
     hours = DecimalField(_l("Hours"), places=1, filters=[halfwidth],
                          validators=[Optional(), NumberRange(min=0.5, max=500)])
     provider = StringField(_l("Training provider"), filters=[clean_text],
-                           validators=[Optional(), Length(max=120), no_markup])
+                           validators=[single_line, Optional(), Length(max=120), no_markup])
     completed_on = DateInput(_l("Completion date"), validators=[DataRequired(), not_future],
                              description=_l("For example 114/03/05 (ROC) or 2025-03-05."))
     effective_on = DateInput(_l("Effective date of the certificate"), validators=[Optional(), not_future],
                              description=_l("Hours count from this date. Leave empty if it is the completion date."))
     certificate_no = StringField(_l("Certificate number"), filters=[clean_text],
-                                 validators=[Optional(), Length(max=60), no_markup])
+                                 validators=[single_line, Optional(), Length(max=60), no_markup])
     files = FilesField(_l("Certificate files"),
                        description=_l("PDF, JPEG or PNG, at most 5 MiB each. You can choose several files."))
     version = HiddenField()
@@ -117,15 +116,15 @@ class RejectForm(Form):
 class CaseForm(Form):
     kind = SelectField(_l("Kind of training"), choices=options(KIND_CHOICES), default=TrainingKind.SPECIAL)
     field_code = SelectField(_l("Field of the special training"), validators=[Optional()])
-    course_name = StringField(_l("Course name"), filters=[clean_text], validators=[Optional(), Length(max=120)])
-    provider = StringField(_l("Training provider"), filters=[clean_text], validators=[Optional(), Length(max=120)])
+    course_name = StringField(_l("Course name"), filters=[clean_text], validators=[single_line, Optional(), Length(max=120)])
+    provider = StringField(_l("Training provider"), filters=[clean_text], validators=[single_line, Optional(), Length(max=120)])
     approx_completed_on = DateInput(_l("Approximate completion date"), validators=[Optional(), not_future])
     evidence = TextAreaField(_l("Evidence"), filters=[clean_text], validators=[DataRequired(), Length(max=2000)],
                              description=_l("For example a class roster, an attestation by the trainer, or a "
                                             "photo of the record book."))
     holds_record_book = BooleanField(_l("The volunteer holds a paper service record book"))
     record_book_no = StringField(_l("Record book number"), filters=[clean_text],
-                                 validators=[Optional(), Length(max=30), no_markup])
+                                 validators=[single_line, Optional(), Length(max=30), no_markup])
     record_book_issued_on = DateInput(_l("Record book issue date"), validators=[Optional(), not_future])
     files = FilesField(_l("Supporting files"), description=_l("Optional. PDF, JPEG or PNG, at most 5 MiB each."))
 
@@ -152,10 +151,7 @@ class DecideForm(Form):
     version = HiddenField()
 
 
-class RecordFilter(Form):
-    class Meta:
-        csrf = False
-
+class RecordFilter(FilterForm):
     q = StringField(_l("Name or ID number"), filters=[clean_text], validators=[Optional(), Length(max=60)])
     unit = SelectField(_l("Unit"), validators=[Optional()])
     status = SelectField(_l("Status"), validators=[Optional()],
@@ -163,33 +159,27 @@ class RecordFilter(Form):
     kind = SelectField(_l("Kind of training"), validators=[Optional()],
                        choices=options([("", _l("Any kind"))] + KIND_CHOICES))
     field = SelectField(_l("Field"), validators=[Optional()])
-    page = IntegerField(validators=[Optional()])
+    page = PageField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.field.choices = field_choices(_l("Any field"))
 
 
-class MissingFilter(Form):
-    class Meta:
-        csrf = False
-
+class MissingFilter(FilterForm):
     q = StringField(_l("Name or ID number"), filters=[clean_text], validators=[Optional(), Length(max=60)])
     unit = SelectField(_l("Unit"), validators=[Optional()])
     field = SelectField(_l("Service field"), validators=[Optional()])
     missing = SelectField(_l("Missing"), choices=options(MISSING_CHOICES), default="any", validators=[Optional()])
-    page = IntegerField(validators=[Optional()])
+    page = PageField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.field.choices = field_choices(_l("Any field"))
 
 
-class CaseFilter(Form):
-    class Meta:
-        csrf = False
-
+class CaseFilter(FilterForm):
     unit = SelectField(_l("Unit"), validators=[Optional()])
     status = SelectField(_l("Status"), validators=[Optional()],
                          choices=options([("", _l("Any status"))] + CASE_STATUS_CHOICES))
-    page = IntegerField(validators=[Optional()])
+    page = PageField()

@@ -6,7 +6,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from portal.platform.forms import Form, clean_text, no_markup, options
+from portal.platform.forms import Form, clean_text, no_markup, options, single_line
 from portal.registry.catalog import COUNTIES, FIELDS
 from portal.registry.labels import SECTOR_LABELS
 from portal.registry.models import SECTORS
@@ -25,10 +25,10 @@ class CheckboxList(SelectMultipleField):
 
 class ApplyForm(Form):
     name = StringField(_l("Name of the unit (Chinese)"), filters=[clean_text],
-                       validators=[DataRequired(), Length(max=120), no_markup],
+                       validators=[single_line, DataRequired(), Length(max=120), no_markup],
                        description=_l("As registered, e.g. 臺北市萬華社區服務協會."))
     name_en = StringField(_l("Name of the unit (English)"), filters=[clean_text],
-                          validators=[Optional(), Length(max=200), no_markup],
+                          validators=[single_line, Optional(), Length(max=200), no_markup],
                           description=_l("Printed on English certificates; leave empty if the unit has none yet."))
     county = SelectField(_l("County or city"), validators=[DataRequired()])
     field_code = SelectField(_l("Main service field"), validators=[DataRequired()])
@@ -37,7 +37,7 @@ class ApplyForm(Form):
     sector = RadioField(_l("Sector"), choices=options((s, SECTOR_LABELS[s]) for s in SECTORS),
                         validators=[DataRequired()])
     contact_name = StringField(_l("Contact person"), filters=[clean_text],
-                               validators=[DataRequired(), Length(max=60), no_markup],
+                               validators=[single_line, DataRequired(), Length(max=60), no_markup],
                                description=_l("Usually the volunteer supervisor: the unit's first account is made "
                                               "for this person."),
                                render_kw={"autocomplete": "name"})
@@ -45,7 +45,7 @@ class ApplyForm(Form):
                                 validators=[DataRequired(), Length(max=254)],
                                 description=_l("The decision is sent here."),
                                 render_kw={"autocomplete": "email", "inputmode": "email"})
-    contact_phone = StringField(_l("Contact phone"), filters=[clean_text], validators=[DataRequired(), Length(max=30)],
+    contact_phone = StringField(_l("Contact phone"), filters=[clean_text], validators=[single_line, DataRequired(), Length(max=30)],
                                 render_kw={"autocomplete": "tel", "inputmode": "tel"})
     plan = FileField(_l("Volunteer service plan (PDF)"),
                      validators=[FileRequired(message=_l("Attach the volunteer service plan as a PDF file."))],
@@ -70,11 +70,11 @@ class ApplyForm(Form):
 class ApproveForm(Form):
     version = HiddenField()
     unit_code = StringField(_l("Unit code"), filters=[clean_text, lambda v: v.upper() if v else v],
-                            validators=[Optional(), Length(max=20),
+                            validators=[single_line, Optional(), Length(max=20),
                                         Regexp(r"^[A-Z0-9-]+$", message=_l("Use letters, digits and dashes."))],
                             description=_l("Leave empty for the next number of your county, e.g. TPE-115-0001."))
     username = StringField(_l("Username of the first supervisor"), filters=[clean_text, lambda v: v.lower() if v else v],
-                           validators=[Optional(), Length(min=3, max=64),
+                           validators=[single_line, Optional(), Length(min=3, max=64),
                                        Regexp(r"^[a-z0-9._-]+$", message=_l("Use lower-case letters, digits, dots, "
                                                                             "dashes or underscores."))],
                            description=_l("Leave empty for the unit code followed by .supervisor."),

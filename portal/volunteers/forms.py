@@ -3,10 +3,10 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import HiddenField, IntegerField, SelectField, StringField, SubmitField
+from wtforms import HiddenField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from portal.platform.forms import DateInput, Form, clean_text, no_markup, options
+from portal.platform.forms import DateInput, FilterForm, Form, PageField, clean_text, no_markup, options, single_line
 from portal.platform.timeutil import today_taipei
 from portal.registry.catalog import FIELDS
 from portal.registry.identity import IdNumberError, classify
@@ -46,21 +46,21 @@ def check_id_number(id_kind: str, text: str) -> str:
 
 
 class PersonForm(Form):
-    name = StringField(_l("Name"), filters=[clean_text], validators=[DataRequired(), Length(max=60), no_markup])
+    name = StringField(_l("Name"), filters=[clean_text], validators=[single_line, DataRequired(), Length(max=60), no_markup])
     name_latin = StringField(
-        _l("Name in Latin script"), filters=[clean_text], validators=[Optional(), Length(max=120)],
+        _l("Name in Latin script"), filters=[clean_text], validators=[single_line, Optional(), Length(max=120)],
         description=_l("As in the passport, e.g. WANG, HSIAO-MING. Used on English certificates."))
     id_kind = SelectField(_l("Type of ID"), choices=options(ID_KINDS), default="taiwan")
-    id_number = StringField(_l("ID number"), filters=[clean_text], validators=[DataRequired(), Length(max=30)],
+    id_number = StringField(_l("ID number"), filters=[clean_text], validators=[single_line, DataRequired(), Length(max=30)],
                             render_kw={"autocomplete": "off", "spellcheck": "false"})
     sex = SelectField(_l("Sex"), choices=options(SEX_CHOICES), default="")
     birth_date = DateInput(_l("Date of birth"), validators=[Optional()],
                            description=_l("For example 76/04/05 (ROC) or 1987-04-05."))
-    phone = StringField(_l("Phone"), filters=[clean_text], validators=[Optional(), Length(max=30)],
+    phone = StringField(_l("Phone"), filters=[clean_text], validators=[single_line, Optional(), Length(max=30)],
                         render_kw={"autocomplete": "tel", "inputmode": "tel"})
     email = StringField(_l("E-mail"), filters=[clean_text], validators=[Optional(), Length(max=254)],
                         render_kw={"autocomplete": "email", "inputmode": "email"})
-    address = StringField(_l("Address"), filters=[clean_text], validators=[Optional(), Length(max=200)])
+    address = StringField(_l("Address"), filters=[clean_text], validators=[single_line, Optional(), Length(max=200)])
     version = HiddenField()
     submit = SubmitField(_l("Save"))
 
@@ -117,10 +117,7 @@ class EndMembershipForm(Form):
             raise ValidationError(_l("The leaving date cannot be in the future."))
 
 
-class RosterFilter(Form):
-    class Meta:
-        csrf = False
-
+class RosterFilter(FilterForm):
     q = StringField(_l("Search name or ID"), filters=[clean_text], validators=[Optional(), Length(max=60)])
     unit = SelectField(_l("Unit"), coerce=str, validators=[Optional()])
     field = SelectField(_l("Service field"), validators=[Optional()])
@@ -129,7 +126,7 @@ class RosterFilter(Form):
     book = SelectField(_l("Record book?"), choices=options(YES_NO), validators=[Optional()])
     insured = SelectField(_l("Insured today?"), choices=options(YES_NO), validators=[Optional()])
     photo = SelectField(_l("ID photo"), choices=options(PHOTO_FILTER), validators=[Optional()])
-    page = IntegerField(validators=[Optional()])
+    page = PageField()
 
 
 class ContactForm(Form):

@@ -63,7 +63,7 @@ def _read(table: Table, number: int, cells: list, ctx, problems: list) -> dict:
                                                                   "field")}
     values = {}
     try:
-        values["name"] = short_text(text["name"], 60)
+        values["name"] = short_text(text["name"], 60, single_line=True)
         if not values["name"]:
             raise Refused("required")
     except Refused as exc:
