@@ -12,6 +12,8 @@ from tests.hostile_values import HOSTILE, MARKUP, query
 from tests.scope_objects import OBJECTS, string_params
 from tests.test_i18n import PERSONA_FOR_ROLE
 
+pytestmark = pytest.mark.hostile
+
 
 class FormCollector(HTMLParser):
     def __init__(self):
