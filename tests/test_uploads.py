@@ -1,7 +1,9 @@
 """portal/uploads.py: the malicious-file corpus (docs/rules/platform.md#pl1) is refused with a clear message and
 never stored; good files are stored clean, outside the web root, under random names. PDFs with active content
 are cleaned rather than refused (docs/rules/platform.md#pl10): tests/test_upload_corpus.py."""
+import errno
 import io
+import os
 import struct
 import zlib
 from contextlib import contextmanager
@@ -272,6 +274,44 @@ def test_the_corpus_uploaded_through_the_form_stores_nothing(app, world, client)
     assert db.session.scalar(select(func.count(StoredFile.id))) == 0
     assert db.session.scalar(select(func.count(TrainingFile.id))) == 0
     assert stored_on_disk(app) == []
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS, errno.EACCES])
+def test_a_full_or_unwritable_store_refuses_with_a_message_and_keeps_nothing(app, world, client, monkeypatch, code):
+    """A disk that fills up half-way through the file (or a folder that cannot be written): a message in the
+    user's language, no row, no partial file (the tests run as root, so a read-only folder is simulated)."""
+    record = create_record(world.people["a"], world.units["A"].id,
+                           {"kind": "basic", "course_name": "基礎訓練", "completed_on": date(2025, 3, 5)}, None)
+    db.session.commit()
+    real_fdopen = uploads.os.fdopen
+
+    class HalfWritten:
+        def __init__(self, fd, mode):
+            self.fh = real_fdopen(fd, mode)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+        def write(self, data):
+            self.fh.write(data[: len(data) // 2])
+            self.fh.flush()
+            raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(uploads.os, "fdopen", HalfWritten)
+    login(client, world.users["clerk_a"])
+    response = post_files(client, f"/training/records/{record.id}/files", [("證書.png", image_bytes())],
+                          follow_redirects=True)
+    assert response.status_code == 200
+    assert "檔案儲存空間目前無法存放檔案" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(StoredFile.id))) == 0
+    assert db.session.scalar(select(func.count(TrainingFile.id))) == 0
+    assert stored_on_disk(app) == []
+    monkeypatch.undo()                  # the same upload once the store works again
+    post_files(client, f"/training/records/{record.id}/files", [("證書.png", image_bytes())])
+    assert db.session.scalar(select(func.count(TrainingFile.id))) == 1 and len(stored_on_disk(app)) >= 1
 
 
 def test_a_request_over_the_body_limit_is_refused_with_413(app, world, client):

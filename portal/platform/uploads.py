@@ -2,6 +2,7 @@
 stored files and their storage. A file is checked first (filecheck.py); only the clean copy is stored,
 outside the web root, under a random name. The original file name is kept as display text only;
 nothing refused is ever stored."""
+import errno
 import hashlib
 import logging
 import os
@@ -10,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import abort, current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -74,20 +76,34 @@ def preview_path(stored: StoredFile) -> Path:
     return _path(stored.storage_key, ".preview.png")
 
 
-def _write_new(path: Path, data: bytes):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    db.session.info.setdefault("uploads_written", []).append(path)
+# A storage that cannot take the file (full disk, quota, read-only or unwritable folder) refuses the upload with
+# a message instead of a server error; the views roll back, so no row points at a missing or half-written file.
+STORAGE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+def _write_new(path: Path, data: bytes, name: str):
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # Registered before the first byte: a rollback (or a failed write below) removes a partial file too.
+        db.session.info.setdefault("uploads_written", []).append(path)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+    except OSError as exc:
+        if exc.errno not in STORAGE_ERRORS:
+            raise
+        log.error("upload storage refused %s: %s", path, exc)
+        path.unlink(missing_ok=True)
+        raise UploadRefused(name, _l("The file store cannot take files at the moment (it is full or cannot be "
+                                     "written to). Nothing was saved; please try again later.")) from exc
 
 
 def store(checked: CheckedFile, purpose: str, user_id: int | None) -> StoredFile:
     """Write the clean file (and its preview) under a random name; add the row (flush, no commit)."""
     key = secrets.token_hex(16)
-    _write_new(_path(key, KINDS[checked.kind][1]), checked.data)
+    _write_new(_path(key, KINDS[checked.kind][1]), checked.data, checked.display_name)
     if checked.preview:
-        _write_new(_path(key, ".preview.png"), checked.preview)
+        _write_new(_path(key, ".preview.png"), checked.preview, checked.display_name)
     stored = StoredFile(storage_key=key, kind=checked.kind, display_name=checked.display_name,
                         size=len(checked.data), sha256=hashlib.sha256(checked.data).hexdigest(),
                         width=checked.width, height=checked.height, pages=checked.pages,
