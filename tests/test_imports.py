@@ -18,6 +18,7 @@ from portal.hours.models import HourEntry
 from portal.imports import registry
 from portal.imports.models import ImportBatch
 from portal.imports.pipeline import Context, ImportKind, run
+from portal.imports.storage import forget_file, stored_file
 from portal.platform.audit import AuditLog
 from portal.platform.extensions import db
 from portal.platform.timeutil import today_taipei
@@ -389,3 +390,19 @@ def test_cli_refuses_a_bad_file_with_exit_status_1(runner, roster):
     assert text.exit_code == 1 and "row 2" in text.output
     unknown = runner.invoke(args=["import", "hours", str(FIXTURES / "hours-big5.csv"), "--unit", "NOPE"])
     assert unknown.exit_code == 1 and "unknown unit" in unknown.output
+
+
+def test_a_batch_file_is_deleted_only_when_its_transaction_commits(roster, client, make_user, app):
+    """A process killed between deleting the file and committing would leave a previewed batch without its
+    file: forget_file deletes after the commit, and a rollback keeps the file."""
+    login(client, make_user("clerk.imp", "unit_clerk", unit_id=roster.id))
+    upload(client, fixture("hours-big5.csv"), "hours.csv")
+    batch = latest_batch()
+    path = stored_file(batch)
+    forget_file(batch)
+    assert path.exists()                        # not yet: the transaction is open
+    db.session.rollback()
+    assert path.exists() and stored_file(batch) == path
+    forget_file(batch)
+    db.session.commit()
+    assert not path.exists()

@@ -3,6 +3,10 @@ import secrets
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from portal.platform.extensions import db
 
 from .models import ImportBatch
 
@@ -27,7 +31,20 @@ def stored_file(batch: ImportBatch) -> Path | None:
 
 
 def forget_file(batch: ImportBatch):
+    """The batch no longer needs its file; the file goes once the transaction commits. Deleted before the
+    commit, a process killed in between would leave a previewed batch whose file is gone."""
     path = stored_file(batch)
     if path is not None:
-        path.unlink(missing_ok=True)
+        db.session.info.setdefault("import_files_done", []).append(path)
     batch.stored_name = ""
+
+
+@event.listens_for(Session, "after_commit")
+def _delete_files_of_committed_batches(session):
+    for path in session.info.pop("import_files_done", []):
+        path.unlink(missing_ok=True)
+
+
+@event.listens_for(Session, "after_rollback")
+def _keep_files_of_rolled_back_batches(session):
+    session.info.pop("import_files_done", None)
