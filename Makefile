@@ -79,3 +79,10 @@ mutation: $(VENV)/.installed
 	rm -rf mutants && mkdir mutants
 	$(VENV)/bin/mutmut run --max-children 2 >mutants/run.log 2>&1 || { tail -c 3000 mutants/run.log; exit 1; }
 	$(PY) -m tests.mutation_report
+
+# What the security groups of the suite checked (hostile values, files, redirects, identity numbers, sessions,
+# slow clients, concurrency, kill -9 faults, backups) and their failures, as a Markdown table (tests/security_report.py;
+# also written to instance/security-report.md). Fails unless every test passed. PostgreSQL too when TEST_DATABASE_URL is set.
+.PHONY: security-report
+security-report: test-deps
+	$(PY) -m tests.security_report

@@ -167,7 +167,7 @@ def test_my_record_loads_awards_in_a_fixed_number_of_queries(world, client, make
     add(this_year - 1, 5)
     add(this_year - 2, 5)
     with count_queries() as many:
-        page = client.get("/").get_data(as_text=True)
+        client.get("/").get_data(as_text=True)
     assert many["n"] == few["n"]
     mine = client.get("/awards/mine").get_data(as_text=True)   # the lists themselves are on My awards
     assert f"績優獎{this_year - 2}-4" in mine and mine.count("Waiting for the sector authority") == 3

@@ -27,6 +27,7 @@ from wtforms import Form as WTForm
 from portal.platform import access
 from portal.platform.extensions import db
 from portal.platform.params import BoundedInt
+from tests import security_report
 from tests.conftest import login
 from tests.hostile_values import HOSTILE, MARKUP, query
 from tests.scope_objects import OBJECTS, string_params
@@ -136,6 +137,7 @@ def test_hostile_values_in_every_query_parameter_and_path_part(world, app, role)
         sent += 1
     assert not failures, f"{len(failures)} of {sent} requests failed:\n" + "\n".join(map(str, failures[:60]))
     assert sent > 40
+    security_report.record("GET requests with hostile values in query parameters (each page × parameter × value)", sent)
 
 
 def test_the_sweep_finds_the_parameters_of_a_filter_form_and_of_request_args(app):

@@ -6,6 +6,8 @@ from freezegun import freeze_time
 
 from tests.conftest import PASSWORD
 
+pytestmark = pytest.mark.sessions
+
 START = datetime(2026, 11, 26, 1, 0, 0)
 
 

@@ -28,6 +28,7 @@ from portal.platform.extensions import db
 from portal.platform.uploads import StoredFile, UploadRefused
 from portal.training.models import TrainingFile
 from portal.training.operations import create_record
+from tests import security_report
 from tests.conftest import base_config, login
 from tests.test_uploads import image_bytes, pdf_bytes, png_header_only, post_files, text_pdf
 
@@ -429,6 +430,7 @@ def test_spreadsheets_with_links_dde_macros_objects_or_bombs_are_refused_with_a_
         with pytest.raises(FileProblem) as problem:
             list(read_table(data, formats).rows)
         assert problem.value.code == code, case
+        security_report.record("hostile spreadsheets refused", 1)
         english, chinese = messages(problem.value.message_of)
         assert english != chinese and re.search(r"[\u4e00-\u9fff]", chinese), case
     assert problem.value.row == 3  # the CSV's bad row is named
@@ -510,6 +512,7 @@ def test_uploaded_corpus_is_stored_clean_and_served_safely(app, world, client):
     assert response.status_code == 200 and "was not accepted" not in response.get_data(as_text=True)
     links = db.session.scalars(select(TrainingFile).order_by(TrainingFile.id)).all()
     assert len(links) == len(accepted)
+    security_report.record("hostile files uploaded, stored cleaned and served safely", len(accepted))
     for link in links:
         stored: StoredFile = link.file
         on_disk = (Path(app.config["UPLOAD_DIR"]).resolve() / stored.storage_key[:2]
