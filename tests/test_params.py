@@ -25,6 +25,7 @@ from portal.platform.params import (
     to_int,
     to_number,
     to_page,
+    to_search,
     unsafe_character,
 )
 from portal.platform.timeutil import today_taipei
@@ -71,6 +72,7 @@ def test_dates_from_1900_to_2199_and_no_roc_year_0():
 def test_choices_yes_no_and_cursors():
     assert to_choice("open", ("open", "closed")) == "open" and refused(to_choice, "Open", ("open",))
     assert to_bool("YES") is True and to_bool("0") is False and to_bool("") is None and refused(to_bool, "2")
+    assert to_search(" 王\x00小明\u200b ") == "王小明" and len(to_search("x" * 5000)) == 60
     assert to_cursor("abc.DEF-1_2") == "abc.DEF-1_2"
     assert to_cursor("a b") is None and to_cursor("<x>") is None and to_cursor("x" * 1001) is None
 

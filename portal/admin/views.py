@@ -17,6 +17,7 @@ from portal.platform.forms import check_version
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import localized
 from portal.platform.pagination import CURSOR_ARG, asc, keyset
+from portal.platform.params import arg, to_search
 from portal.registry.labels import role_label, scope_label
 
 from . import bp
@@ -44,7 +45,7 @@ INTROS = {access.UNIT_SUPERVISOR: _l("The clerk accounts of your unit. You creat
 @access.allow(*MANAGERS)
 def index():
     roles = creatable_roles(current_user.role)
-    q = (request.args.get("q") or "").strip()[:64]
+    q = arg("q", to_search, 64, default="")
     role = request.args.get("role") if request.args.get("role") in roles else ""
     query = select(User).where(manageable_accounts(current_user))
     if q:

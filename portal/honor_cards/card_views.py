@@ -14,6 +14,7 @@ from portal.platform.extensions import db
 from portal.platform.forms import check_version
 from portal.platform.htmx import page_or_fragment
 from portal.platform.pagination import CURSOR_ARG, desc, keyset
+from portal.platform.params import arg, to_search
 from portal.platform.timeutil import today_taipei
 from portal.registry.models import Person
 
@@ -29,7 +30,7 @@ from .views import PER_PAGE, READERS, county_authority
 @bp.get("/cards")
 @access.allow(*READERS)
 def cards():
-    q = (request.args.get("q") or "").strip()[:60]
+    q = arg("q", to_search, default="")
     query = (select(HonorCard).join(Person, Person.id == HonorCard.person_id).where(card_scope(current_user))
              .options(selectinload(HonorCard.person)))
     if q:

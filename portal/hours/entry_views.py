@@ -15,7 +15,7 @@ from portal.platform.extensions import db
 from portal.platform.forms import VersionForm, check_version
 from portal.platform.htmx import is_fragment_request, page_or_fragment
 from portal.platform.i18n import format_date, hours_text, localized
-from portal.platform.params import int_or_none
+from portal.platform.params import arg, int_or_none, to_search
 from portal.platform.timeutil import today_taipei, utcnow
 from portal.platform.undo import undo_deadline, undo_note, undo_open
 from portal.registry.catalog import FIELD_BY_CODE
@@ -124,9 +124,9 @@ def check():
 @access.allow(*access.UNIT_STAFF)
 @reads_from_replica
 def search():
-    people = search_roster(current_user.unit_id, request.args.get("q", ""))
-    return render_template("hours/_people.html", candidates=people, person=None,
-                           searched=bool(request.args.get("q", "").strip()))
+    text = arg("q", to_search, default="")
+    people = search_roster(current_user.unit_id, text)
+    return render_template("hours/_people.html", candidates=people, person=None, searched=bool(text))
 
 
 # -- batch grid -------------------------------------------------------------------------------

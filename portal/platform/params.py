@@ -136,6 +136,13 @@ def to_date(text) -> date | None:
     return day
 
 
+def to_search(text, limit: int = 60) -> str:
+    """A search text: folded, control and invisible characters left out (PostgreSQL refuses a NUL in any
+    text), at most `limit` characters; "" when blank."""
+    raw = "".join(ch for ch in folded(text) if unicodedata.category(ch) not in _REFUSED_CATEGORIES)
+    return raw.strip()[:limit]
+
+
 def to_choice(text, allowed: Iterable[str]) -> str | None:
     """One of `allowed` (exactly as offered); None when blank."""
     raw = folded(text)
