@@ -18,7 +18,7 @@ from wtforms import HiddenField, IntegerField, SelectChoice, StringField
 from wtforms.i18n import get_translations
 from wtforms.validators import ValidationError
 
-from .i18n import format_date, join_list
+from .i18n import format_date, is_chinese, join_list
 from .params import BadValue, character_message, folded, to_date, to_id, to_page, unsafe_character
 
 
@@ -163,23 +163,34 @@ def _shown(value) -> str:
     return str(value)
 
 
+def _stored_text(field, stored) -> str | None:
+    """The stored value as the field shows it: a choice by its label; None when the field cannot show it
+    (a choice the form words differently from the column)."""
+    choices = getattr(field, "choices", None)
+    if choices is None:
+        return _shown(stored)
+    labels = {str(getattr(c, "value", c[0] if isinstance(c, tuple) else c)):
+              str(getattr(c, "label", c[1] if isinstance(c, tuple) else c)) for c in choices}
+    return labels.get("" if stored is None else str(stored))
+
+
 def show_stored(form, obj):
     """Tell the user that `obj` changed meanwhile, with the fields whose stored value differs from what they
     typed (their input stays in the form); the hidden version becomes the stored one, so that saving again,
-    after a look, is accepted."""
+    after a look, is accepted. Said once, above the form (the layout's messages)."""
     changed = []
     for field in form:
         if field.name in NOT_SHOWN or field.type in ("CSRFTokenField", "FileField", "SubmitField") \
                 or not hasattr(obj, field.name):
             continue
         stored = getattr(obj, field.name)
-        if _shown(stored) != _shown(field.data):
-            changed.append(f"{field.label.text}: {_shown(stored)}")
+        shown = _stored_text(field, stored)
+        if shown is not None and _shown(stored) != _shown(field.data):
+            changed.append(_("%(label)s: %(value)s", label=field.label.text, value=shown))
     message = _("Someone else changed this record while you were editing it. What you typed is kept below; "
                 "check it against what is stored now and save again.")
     if changed:
-        stored_now = _("Stored now:")
-        message = f"{message} {stored_now} {join_list(changed)}"
-    form.form_errors.append(message)
+        stored_now = _("Stored now: %(changes)s", changes=join_list(changed))
+        message = f"{message}{'' if is_chinese() else ' '}{stored_now}"
     form.version.data = str(obj.version)
     flash(message, "error")
