@@ -600,7 +600,7 @@ class Capture:
             for rule in rules:
                 if rule.endpoint in SKIP_ENDPOINTS or "GET" not in rule.methods:
                     continue
-                ints = [n for n, conv in rule._converters.items() if type(conv).__name__ == "IntegerConverter"]
+                ints = [n for n, conv in rule._converters.items() if type(conv).__name__ in ("IntegerConverter", "BoundedInt")]
                 strings = [n for n in rule.arguments if n not in ints]
                 has_form = "POST" in rule.methods
                 # (values, labels): a label names the file (a token would differ between runs)

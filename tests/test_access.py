@@ -31,7 +31,7 @@ def test_a_route_without_registration_is_refused(app, client):
 
 
 def test_every_object_parameter_has_scope_fixtures(app):
-    params = {name for r in routes() for name, conv in r._converters.items() if type(conv).__name__ == "IntegerConverter"}
+    params = {name for r in routes() for name, conv in r._converters.items() if type(conv).__name__ in ("IntegerConverter", "BoundedInt")}
     assert params - set(OBJECTS) == set(), "register these URL parameters in tests/scope_objects.py"
 
 
@@ -48,7 +48,7 @@ def normalised(response, url):
 def build(rule, object_ids):
     values = {}
     for name, conv in rule._converters.items():
-        values[name] = object_ids.get(name, MISSING_ID) if type(conv).__name__ == "IntegerConverter" else "x"
+        values[name] = object_ids.get(name, MISSING_ID) if type(conv).__name__ in ("IntegerConverter", "BoundedInt") else "x"
     return rule.build(values)[1]
 
 
