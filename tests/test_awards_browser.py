@@ -103,7 +103,7 @@ def test_unit_applies_sector_forwards_ministry_approves_volunteer_sees_it(browse
     expect(row).to_contain_text("Forwarded to the ministry")
     page.get_by_label("Select 林美玲").check()
     page.get_by_role("button", name="Approve the selected").click()
-    expect(page.locator(".flash-success")).to_contain_text("1 applications approved")
+    expect(page.locator(".flash-success")).to_contain_text("1 application approved")
 
     page = signed_in(browser, url, "vol.lin", "en-US", page)
     page.get_by_role("link", name="Awards", exact=True).click()
