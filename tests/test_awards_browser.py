@@ -86,7 +86,7 @@ def test_unit_applies_sector_forwards_ministry_approves_volunteer_sees_it(browse
     expect(page.get_by_role("heading", level=1)).to_have_text("Apply for awards")
     page.get_by_label("Merit statement (事蹟) of 林美玲").fill("長期投入社區獨居長者關懷訪視。")
     page.get_by_role("button", name="Send the applications to the sector authority").click()
-    expect(page.locator(".flash-success")).to_contain_text("1 applications were sent")
+    expect(page.locator(".flash-success")).to_contain_text("1 application was sent")
     expect(page.get_by_role("row").filter(has_text="林美玲").last).to_contain_text("Waiting for the sector authority")
 
     page = signed_in(browser, url, "sector.tpe", "en-US", page)
@@ -95,7 +95,7 @@ def test_unit_applies_sector_forwards_ministry_approves_volunteer_sees_it(browse
     page.get_by_label("Select 林美玲").check()
     page.get_by_label("Note to the ministry (optional, when forwarding)").fill("已查核紀錄冊與時數")
     page.get_by_role("button", name="Forward the selected to the ministry").click()
-    expect(page.locator(".flash-success")).to_contain_text("1 applications forwarded")
+    expect(page.locator(".flash-success")).to_contain_text("1 application forwarded")
 
     page = signed_in(browser, url, "mohw", "en-US", page)
     page.get_by_role("link", name="Awards", exact=True).click()

@@ -74,9 +74,15 @@
       announce((summary.querySelector(HEADINGS) || summary).textContent);
       return;
     }
+    // An element the new content asks to be focused (the grid's new row, a marked notification, a confirmation
+    // message): htmx focuses the first one it swapped in, possibly in another element of the same response
+    // than `region`; keep it, or focus the region's own.
     var active = document.activeElement;
-    if (active && active.hasAttribute("autofocus") && region.contains(active)) {   // e.g. the grid's new row
-      announce(changeText(region, null));
+    var wanted = active && active !== document.body && active.hasAttribute("autofocus") ? active
+      : region.querySelector("[autofocus]");
+    if (wanted) {
+      if (document.activeElement !== wanted) { wanted.focus(); }   // not focusOn: an input keeps its Tab stop
+      announce(changeText(region, null) || wanted.textContent);
       return;
     }
     var heading = headingOf(region);
