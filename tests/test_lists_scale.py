@@ -36,7 +36,7 @@ def next_link(html):
 
 
 def names_on(html):
-    return re.findall(r'<td><a href="/volunteers/\d+">([^<]+)</a></td>', html)
+    return re.findall(r'<td[^>]*><a href="/volunteers/\d+">([^<]+)</a></td>', html)
 
 
 def walk(client, url):
@@ -196,7 +196,7 @@ def english(client):
 
 
 def dates_on(html):
-    return re.findall(r'<td><a href="/hours/(\d+)">', html)
+    return re.findall(r'<td[^>]*><a href="/hours/(\d+)">', html)
 
 
 def walk_hours(client, url):
@@ -209,7 +209,7 @@ def walk_hours(client, url):
 
 
 def totals_on(html):
-    found = re.search(r"([\d,]+) entries, ([\d,.]+) hours\.", html)
+    found = re.search(r"([\d,]+) entr(?:y|ies), ([\d,.]+) hours?\.", html)
     if found:
         return int(found.group(1).replace(",", "")), float(found.group(2).replace(",", ""))
     return re.search(r"More than ([\d,]+) entries\.", html).group(0)
