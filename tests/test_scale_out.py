@@ -172,6 +172,7 @@ FILE_WRITERS = {
     "portal/platform/config.py": "the generated SECRET_KEY in instance/ (SQLite only)",
     "portal/platform/filecheck.py": "a TemporaryDirectory for pdftoppm, removed before the request ends",
     "portal/platform/exports.py": "an anonymous TemporaryFile spooling a streamed export, gone when closed",
+    "portal/platform/backup.py": "flask backup / restore: the operator's archive and the restored UPLOAD_DIR",
 }
 WRITE_CALL = re.compile(r"\.write_bytes\(|\.write_text\(|\bos\.open\(|\.mkdir\(|\bopen\([^)]*['\"][wax]b?['\"]"
                         r"|shutil\.(copy|move)|\.save\(\s*(?!out\b|buffer\b)[\w.]*(path|file|name)")
