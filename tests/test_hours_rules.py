@@ -160,7 +160,7 @@ def test_codes_refused(value):
 
 
 def test_field_names_in_the_users_language_unknown_codes_as_given():
-    assert field_names(["social", "health", "zz"]) == "Social welfare、Health care、zz"
+    assert field_names(["social", "health", "zz"]) == "Social welfare, Health care, and zz"   # English list punctuation (join_list)
     assert field_names([]) == ""
 
 
