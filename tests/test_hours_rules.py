@@ -279,7 +279,7 @@ def test_the_field_must_be_one_of_the_units_fields():
     assert c.check(draft(field="health")) == []
     [problem] = c.check(draft(field="education"))
     assert (problem.code, problem.field, problem.params) == ("field", "field_code",
-                                                             {"fields": "Social welfare、Health care"})
+                                                             {"fields": "Social welfare and Health care"})
     assert codes(c.check(draft(unit=OTHER_UNIT))) == ["field"]     # a unit without fields takes none
 
 
