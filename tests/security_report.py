@@ -71,7 +71,9 @@ def marked_files(marker: str) -> list[str]:
 
 
 def main() -> int:
-    with tempfile.TemporaryDirectory() as tmp:
+    # Inside the repository (instance/): the suite's path guard refuses files elsewhere.
+    (ROOT / "instance").mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=ROOT / "instance", prefix="security-report-") as tmp:
         cases_file, junit = Path(tmp) / "cases.jsonl", Path(tmp) / "junit.xml"
         cases_file.touch()
         command = [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-q", "-p", "no:cacheprovider",
@@ -103,7 +105,6 @@ def main() -> int:
     text = "\n".join(lines) + "\n"
     print(text)
     out = ROOT / "instance" / "security-report.md"
-    out.parent.mkdir(exist_ok=True)
     out.write_text(text, encoding="utf-8")
     return 0 if verdict == "0 failures" else 1
 
