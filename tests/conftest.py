@@ -32,6 +32,20 @@ ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 PASSWORD = "correct-horse-battery"
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def redis_or_skip():
+    """A connection to the test Redis; the test is skipped without one, and fails when CI promised one."""
+    redis = pytest.importorskip("redis")
+    connection = redis.Redis.from_url(REDIS_URL)
+    try:
+        connection.ping()
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("TEST_REDIS_URL"):
+            raise
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    return connection
 
 
 def run_id() -> str:

@@ -1,5 +1,4 @@
 """Background jobs: in a thread by default, on Redis with RQ when REDIS_URL is set; progress in the database."""
-import os
 import uuid
 
 import pytest
@@ -8,8 +7,7 @@ from sqlalchemy import select
 
 from portal.platform import jobs
 from portal.platform.extensions import db
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+from tests.conftest import REDIS_URL, redis_or_skip
 
 
 def count_job(run: jobs.JobRun):
@@ -76,14 +74,7 @@ def test_unknown_kinds_are_refused(app):
 
 @pytest.fixture
 def redis_connection():
-    redis = pytest.importorskip("redis")
-    connection = redis.Redis.from_url(REDIS_URL)
-    try:
-        connection.ping()
-    except redis.exceptions.ConnectionError:
-        if os.environ.get("TEST_REDIS_URL"):
-            raise
-        pytest.skip(f"no Redis at {REDIS_URL}")
+    connection = redis_or_skip()
     yield connection
     connection.close()
 

@@ -24,10 +24,7 @@ from portal.platform.audit import AuditLog
 from portal.platform.database import expect_write, reads_from_replica, replica_engine
 from portal.platform.extensions import db
 from portal.platform.timeutil import utcnow
-from tests.conftest import ROOT, FreshRequestClient, base_config, pg_database, reset_database
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
+from tests.conftest import REDIS_URL, ROOT, FreshRequestClient, base_config, pg_database, redis_or_skip, reset_database
 
 # --- jobs used by these tests (the worker subprocess imports this module to install them) ------------
 
@@ -60,17 +57,6 @@ def given_up_midway_job(run: jobs.JobRun):
 
 jobs.install({"tests.slow": slow_job, "tests.count2": count_job, "tests.given_up": given_up_midway_job})
 
-
-def redis_or_skip():
-    redis = pytest.importorskip("redis")
-    connection = redis.Redis.from_url(REDIS_URL)
-    try:
-        connection.ping()
-    except redis.exceptions.ConnectionError:
-        if os.environ.get("TEST_REDIS_URL"):
-            raise
-        pytest.skip(f"no Redis at {REDIS_URL}")
-    return connection
 
 
 # --- 1. the web tier keeps no state of its own ---------------------------------------------------------

@@ -2,19 +2,15 @@
 verification routes stop nationwide once the day's budget of lookups that found nothing is spent, whatever
 the addresses; with Redis every web host counts together. Lookups that find a document are not counted.
 The budget is read from the setting, so the edge is tested with a small one."""
-import os
 import uuid
-
-import pytest
 
 from portal import create_app
 from portal.certificates.verify_views import VERIFY_GLOBAL_MISSES, VERIFY_LIMIT
 from portal.documents.codes import CODE_ALPHABET, CODE_LENGTH, LEGACY_CODE_LENGTH, new_short_code, normalise_code
 from portal.documents.operations import issue_document
 from portal.platform.extensions import db
-from tests.conftest import base_config, reset_database
+from tests.conftest import REDIS_URL, base_config, redis_or_skip, reset_database
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 BUDGET = 4
 
 
@@ -78,14 +74,7 @@ def test_the_nationwide_budget_stops_guessing_from_any_address_at_its_edge(tmp_p
 
 
 def test_with_redis_every_host_counts_against_one_budget(tmp_path, make_unit, make_person):
-    redis = pytest.importorskip("redis")
-    connection = redis.Redis.from_url(REDIS_URL)
-    try:
-        connection.ping()
-    except redis.exceptions.ConnectionError:
-        if os.environ.get("TEST_REDIS_URL"):
-            raise
-        pytest.skip(f"no Redis at {REDIS_URL}")
+    connection = redis_or_skip()
     prefix = f"verify-test-{uuid.uuid4().hex}"
     try:
         first = host(tmp_path, "a", REDIS_URL, prefix)
