@@ -14,6 +14,7 @@ from markupsafe import Markup
 from portal.platform import access, audit
 from portal.platform.extensions import db, limiter, login_manager
 from portal.platform.htmx import is_htmx_request
+from portal.platform.params import id_or_none
 from portal.platform.timeutil import utcnow
 
 from . import bp, devices, mfa, passkeys, signals
@@ -37,7 +38,8 @@ login_manager.login_message_category = "info"
 @login_manager.user_loader
 def load_user(session_id: str):
     user_id, _sep, token = session_id.partition(":")
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    number = id_or_none(user_id)
+    user = db.session.get(User, number) if number is not None else None
     if user is None or not user.active or user.session_token != token:
         return None
     return user
