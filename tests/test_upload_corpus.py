@@ -10,7 +10,6 @@ import re
 import struct
 import zipfile
 import zlib
-from datetime import date
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -27,10 +26,16 @@ from portal.platform import downloads, filecheck, pdfclean, uploads
 from portal.platform.extensions import db
 from portal.platform.uploads import StoredFile, UploadRefused
 from portal.training.models import TrainingFile
-from portal.training.operations import create_record
 from tests import security_report
 from tests.conftest import base_config, login
-from tests.test_uploads import image_bytes, pdf_bytes, png_header_only, post_files, text_pdf
+from tests.test_uploads import (
+    basic_training_record,
+    image_bytes,
+    pdf_bytes,
+    png_header_only,
+    post_files,
+    text_pdf,
+)
 
 pytestmark = pytest.mark.files
 ROOT = Path(__file__).resolve().parent.parent
@@ -501,9 +506,7 @@ def test_every_file_response_goes_through_the_one_helper():
 # --- through the portal, on each database ---------------------------------------------------
 
 def test_uploaded_corpus_is_stored_clean_and_served_safely(app, world, client):
-    record = create_record(world.people["a"], world.units["A"].id,
-                           {"kind": "basic", "course_name": "基礎訓練", "completed_on": date(2025, 3, 5)}, None)
-    db.session.commit()
+    record = basic_training_record(world)
     login(client, world.users["clerk_a"])
     client.post("/language", data={"lang": "en"})
     accepted = [(f"{i:02d} {case}.pdf", data) for i, (case, data, _left) in enumerate(ACTIVE_PDFS)]

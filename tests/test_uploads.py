@@ -249,14 +249,20 @@ def post_files(client, url, files, **kw):
     return client.post(url, data=body, content_type=f"multipart/form-data; boundary={boundary}", **kw)
 
 
+def basic_training_record(world):
+    """A committed basic-training record of volunteer a in unit A, to upload certificate files to."""
+    record = create_record(world.people["a"], world.units["A"].id,
+                           {"kind": "basic", "course_name": "基礎訓練", "completed_on": date(2025, 3, 5)}, None)
+    db.session.commit()
+    return record
+
+
 def stored_on_disk(app) -> list[Path]:
     return [p for p in Path(app.config["UPLOAD_DIR"]).rglob("*") if p.is_file()]
 
 
 def test_the_corpus_uploaded_through_the_form_stores_nothing(app, world, client):
-    record = create_record(world.people["a"], world.units["A"].id,
-                           {"kind": "basic", "course_name": "基礎訓練", "completed_on": date(2025, 3, 5)}, None)
-    db.session.commit()
+    record = basic_training_record(world)
     login(client, world.users["clerk_a"])
     client.post("/language", data={"lang": "en"})
     small = [c for c in CORPUS if len(c[2]) < MIB]
@@ -280,9 +286,7 @@ def test_the_corpus_uploaded_through_the_form_stores_nothing(app, world, client)
 def test_a_full_or_unwritable_store_refuses_with_a_message_and_keeps_nothing(app, world, client, monkeypatch, code):
     """A disk that fills up half-way through the file (or a folder that cannot be written): a message in the
     user's language, no row, no partial file (the tests run as root, so a read-only folder is simulated)."""
-    record = create_record(world.people["a"], world.units["A"].id,
-                           {"kind": "basic", "course_name": "基礎訓練", "completed_on": date(2025, 3, 5)}, None)
-    db.session.commit()
+    record = basic_training_record(world)
     real_fdopen = uploads.os.fdopen
 
     class HalfWritten:
@@ -315,9 +319,7 @@ def test_a_full_or_unwritable_store_refuses_with_a_message_and_keeps_nothing(app
 
 
 def test_a_request_over_the_body_limit_is_refused_with_413(app, world, client):
-    record = create_record(world.people["a"], world.units["A"].id,
-                           {"kind": "basic", "course_name": "基礎訓練", "completed_on": date(2025, 3, 5)}, None)
-    db.session.commit()
+    record = basic_training_record(world)
     login(client, world.users["clerk_a"])
     response = post_files(client, f"/training/records/{record.id}/files",
                           [(f"{i}.pdf", b"%PDF-" + b"0" * (4 * MIB)) for i in range(3)])
@@ -326,9 +328,7 @@ def test_a_request_over_the_body_limit_is_refused_with_413(app, world, client):
 
 
 def test_downloads_are_attachments_that_browsers_will_not_render(app, world, client):
-    record = create_record(world.people["a"], world.units["A"].id,
-                           {"kind": "basic", "course_name": "基礎訓練", "completed_on": date(2025, 3, 5)}, None)
-    db.session.commit()
+    record = basic_training_record(world)
     login(client, world.users["clerk_a"])
     response = post_files(client, f"/training/records/{record.id}/files", [("基礎訓練證書.pdf", text_pdf())])
     assert response.status_code == 302
