@@ -130,6 +130,13 @@ def end_membership(membership: Membership, left_on: date):
                  left_on=left_on, status_before=status_before, left_on_before=left_on_before)
 
 
+def serves_there_again(membership: Membership) -> bool:
+    """The volunteer has another current membership in the same unit and field (joined again after this one
+    ended): undoing this end would give two."""
+    return any(m.id != membership.id and m.unit_id == membership.unit_id and m.field_code == membership.field_code
+               and m.is_current for m in membership.person.memberships)
+
+
 def last_end(membership: Membership) -> AuditLog | None:
     """The audit row of the membership's end when that end is the membership's latest end-or-undo and the
     membership is still ended, else None (one indexed read: audit_log by object)."""

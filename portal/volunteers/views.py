@@ -28,6 +28,7 @@ from portal.registry.operations import (
     last_end,
     log_id_reveal,
     register_person,
+    serves_there_again,
     undo_end_membership,
     update_person,
 )
@@ -348,8 +349,7 @@ def undo_end(membership_id):
     ended = last_end(membership)
     if ended is None or not undo_open(ended.at, utcnow()):
         flash(_("This end can no longer be undone: undo is possible for 7 days after it."), "error")
-    elif any(m.id != membership.id and m.unit_id == membership.unit_id and m.field_code == membership.field_code
-             and m.is_current for m in membership.person.memberships):
+    elif serves_there_again(membership):
         flash(_("The volunteer already serves in your unit in that field again; this end stays."), "error")
     else:
         undo_end_membership(membership, ended)
