@@ -55,6 +55,8 @@ class Context:
     today: date | None = None
     max_rows: int | None = MAX_WEB_ROWS
     max_unpacked: int = XLSX_MAX_UNCOMPRESSED
+    # The importing account hears that the import finished; a machine channel (the API) answers itself.
+    notify: bool = True
 
     @property
     def scope_key(self) -> str:
@@ -143,12 +145,20 @@ def run(kind: ImportKind, data: bytes, ctx: Context, encoding: str | None = None
     The same file committed before adds nothing: every row is reported as a duplicate.
     """
     digest = sha256_of(data)
-    outcome = Outcome(status=OutcomeStatus.REJECTED, sha256=digest)
     try:
         table = read_table(data, kind.formats, encoding, ctx.max_rows, ctx.max_unpacked)
     except FileProblem as problem:
+        outcome = Outcome(status=OutcomeStatus.REJECTED, sha256=digest)
         outcome.errors = localize([RowProblem(problem.row, "", "", "", problem.code, problem.message_of)])
         return outcome
+    return run_table(kind, table, ctx, digest, commit=commit, batch=batch, filename=filename)
+
+
+def run_table(kind: ImportKind, table: Table, ctx: Context, digest: str, commit: bool = False,
+              batch: ImportBatch | None = None, filename: str = "") -> Outcome:
+    """The steps after reading, for a table read from a file or built by another channel (the API's JSON
+    rows): the same validation, all-or-nothing write, idempotency by `digest`, audit and notice."""
+    outcome = Outcome(status=OutcomeStatus.REJECTED, sha256=digest)
     outcome.fmt, outcome.encoding = table.fmt.key, table.encoding or ""
     try:
         previous = previous_import(kind, ctx, digest)
@@ -193,7 +203,7 @@ def run(kind: ImportKind, data: bytes, ctx: Context, encoding: str | None = None
         return outcome
     audit.record(f"import.{kind.key}", batch, rows=outcome.rows, committed=outcome.committed,
                  duplicates=outcome.duplicates, hours=outcome.half_hours / 2, sha256=digest, format=outcome.fmt)
-    if ctx.user is not None:
+    if ctx.user is not None and ctx.notify:
         endpoint, argument = kind.page
         notify([ctx.user], "imports.finished", link=path_for(endpoint, **({argument: batch.id} if argument else {})),
                kind=kind.key, rows=outcome.committed, status=BatchStatus.COMMITTED)
