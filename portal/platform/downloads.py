@@ -22,6 +22,7 @@ SERVED = {
     "image/jpeg": (".jpg", ".jpeg"),
     "image/png": (".png",),
     "text/csv": (".csv",),
+    "application/zip": (".zip",),
     XLSX: (".xlsx",),
 }
 MAX_NAME = 120
