@@ -14,7 +14,7 @@ from portal.platform.timeutil import today_taipei
 from . import bp, facts, operations
 from .forms import ForwardForm, ReturnForm, VersionForm
 from .models import Award
-from .rules import SECTOR_ROLES, Step, waiting_stage
+from .rules import SECTOR_ROLES, Step, forward_problem, waiting_stage
 from .scopes import REVIEWERS, application_steps, get_application_or_404
 from .views import run_step
 
@@ -26,8 +26,11 @@ def show_application(award_application_id):
     result = facts.checks_today(application) if application.is_open else None
     steps = application_steps(current_user, application)
     award = db.session.scalar(select(Award).where(Award.application_id == application.id))
+    # A4: past the review deadline forwarding is refused; the page says so (with the date) instead of offering it.
+    late = forward_problem(application.round.review_deadline, today_taipei()) if Step.FORWARD in steps else None
     return render_template(
         "awards/application.html", application=application, result=result, award=award, today=today_taipei(),
+        forward_closed=late,
         may_withdraw=Step.WITHDRAW in steps, may_forward=Step.FORWARD in steps, may_approve=Step.APPROVE in steps,
         may_return=Step.RETURN in steps, version_form=VersionForm(formdata=None),
         forward_form=ForwardForm(formdata=None), return_form=ReturnForm(formdata=None))
@@ -58,7 +61,7 @@ def forward(award_application_id):
     if not form.validate():
         flash(_("The note may have at most 300 characters."), "error")
         return redirect(back_to(application))
-    return run_step(lambda: operations.forward(application, current_user, form.note.data),
+    return run_step(lambda: operations.forward(application, current_user, form.note.data, today_taipei()),
                     lambda: _("The application for %(name)s was forwarded to the ministry.",
                               name=application.person.name), url_for(".review"))
 

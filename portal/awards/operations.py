@@ -15,12 +15,12 @@ from portal.notifications.recipients import authority_staff, unit_staff, volunte
 from portal.platform import audit
 from portal.platform.extensions import db
 from portal.platform.i18n import DEFAULT as DEFAULT_LOCALE
-from portal.platform.timeutil import utcnow
+from portal.platform.timeutil import today_taipei, utcnow
 from portal.registry.models import Authority, AuthorityKind
 
 from .labels import round_label
 from .models import TIERS, Award, AwardApplication, AwardRound, AwardSource, AwardStatus, Channel
-from .rules import Result, Step, may_take, status_after
+from .rules import Result, Step, forward_problem, may_take, status_after
 
 REASON_MAX = 300
 MERIT_MAX = 2000
@@ -86,10 +86,14 @@ def withdraw(application: AwardApplication, user):
     audit.record("award.withdraw", application, person_id=application.person_id)
 
 
-def forward(application: AwardApplication, user, note: str = ""):
-    """The sector authority checked the application and sends it to the ministry."""
+def forward(application: AwardApplication, user, note: str = "", today: date | None = None):
+    """The sector authority checked the application and sends it to the ministry, up to the round's review
+    deadline (docs/rules/awards.md#a4); `today` is the Taipei day."""
     if not may_take(Step.FORWARD, application.status):
         raise AwardError(_("Only a submitted application can be forwarded."))
+    late = forward_problem(application.round.review_deadline, today or today_taipei())
+    if late:
+        raise AwardError(late)
     application.status = status_after(Step.FORWARD)
     application.reviewed_at, application.reviewed_by_id = utcnow(), _user_id(user)
     application.review_note = (note or "").strip()[:REASON_MAX]

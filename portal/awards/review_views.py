@@ -127,7 +127,7 @@ def review_export():
 
 def bulk_step(application, step: Step, form: BulkReviewForm):
     if step == Step.FORWARD:
-        operations.forward(application, current_user, form.note.data)
+        operations.forward(application, current_user, form.note.data, today_taipei())
     elif step == Step.APPROVE:
         operations.approve(application, current_user, today_taipei())
     else:

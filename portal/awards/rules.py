@@ -207,3 +207,12 @@ WAITING_STAGE = {access.SECTOR_LOCAL: ApplicationStatus.SUBMITTED, access.SECTOR
 def waiting_stage(role: str) -> ApplicationStatus | None:
     """The status an application has while it waits for this role's decision."""
     return WAITING_STAGE.get(role)
+
+
+def forward_problem(review_deadline: date, today: date) -> str | None:
+    """A4: sector authorities forward up to and including their deadline (`today` is the Taipei day); the day
+    after, forwarding is refused with the deadline named (docs/rules/awards.md#a4)."""
+    if today <= review_deadline:
+        return None
+    return _("The sector authorities' deadline of this round was %(date)s: applications can no longer be "
+             "forwarded to the ministry.", date=format_date(review_deadline))

@@ -135,7 +135,7 @@ def load_awards(people, accounts: dict, today: date, volunteer) -> dict:
             continue
         unit = next(p for p in fitted if p.id == person).memberships[0].unit
         application = apply(past, result, unit, MERIT, clerk if unit.code == "TPE-SW-01" else None, past_day)
-        forward(application, sector if unit.code == "TPE-SW-02" else None, "資料齊全，轉陳衛生福利部。")
+        forward(application, sector if unit.code == "TPE-SW-02" else None, "資料齊全，轉陳衛生福利部。", past_day)
         approve(application, ministry, past.ministry_deadline + timedelta(days=20))
         awards += 1
     past.status = RoundStatus.CLOSED
@@ -146,7 +146,7 @@ def load_awards(people, accounts: dict, today: date, volunteer) -> dict:
         unit = next(p for p in fitted if p.id == person).memberships[0].unit
         application = apply(now, result, unit, MERIT, clerk if unit.code == "TPE-SW-01" else None, today)
         if n % 2:
-            forward(application, sector if unit.code == "TPE-SW-02" else None)
+            forward(application, sector if unit.code == "TPE-SW-02" else None, today=today)
         applications += 1
     imported = import_other_awards(people, accounts, today)
     db.session.flush()
