@@ -22,6 +22,7 @@ from . import bp
 from .forms import CaseFilter, CaseForm, DecideForm, FilesForm, VersionForm
 from .models import LostCertificateCase, TrainingRecord
 from .operations import TrainingError, attach_case_files, decide, file_case
+from .rules import DECIDERS
 from .scopes import case_actions, case_scope, get_case_or_404, get_case_to_decide_or_404
 from .views import (
     CASE_STATUS_LABELS,
@@ -142,7 +143,7 @@ def case_upload(lost_case_id):
 
 
 @bp.post("/lost/<int:lost_case_id>/decide")
-@access.allow(access.COUNTY, access.SECTOR_LOCAL)
+@access.allow(*DECIDERS)
 def decide_case(lost_case_id):
     case = get_case_to_decide_or_404(lost_case_id, current_user)
     form = DecideForm()

@@ -178,10 +178,15 @@ def automatic_note(note: str) -> tuple[str, str] | None:
     return ("paper", legacy[1]) if legacy else ("portal", "")
 
 
+# T8: who decides a case of a unit in their scope (docs/rules/training.md#t8): the county of the unit, the
+# unit's local sector authority, and the central sector authority of the unit's field (its scope is the field
+# nationwide, registry.scopes.unit_scope), which also covers units without a local sector authority.
+DECIDERS = (access.COUNTY, access.SECTOR_LOCAL, access.SECTOR_CENTRAL)
+
+
 def may_decide(user, case: LostCertificateCase) -> bool:
-    """T8: the county authority of the unit, or the unit's local sector authority (the loader checks scope),
-    while the case waits for a decision."""
-    return user.role in (access.COUNTY, access.SECTOR_LOCAL) and case.status == CaseStatus.FILED
+    """T8: a deciding authority with the unit in scope (the loader checks scope), while the case waits."""
+    return user.role in DECIDERS and case.status == CaseStatus.FILED
 
 
 def decision_problem(accepted: bool, effective_on: date | None, reason: str, today: date) -> str | None:

@@ -4,8 +4,8 @@ Training belongs to the person (it follows the volunteer from unit to unit, like
 book), so a record is visible wherever the person is: the volunteer themself and the staff
 and authorities of any unit the person serves in. Changing a record (editing, verifying,
 attaching files) is for the staff of the unit that entered it; a volunteer may add files to
-their own records. Cases are filed by a unit and decided by its county or local sector
-authority. Anything outside the scope answers 404 exactly like a missing id.
+their own records. Cases are filed by a unit and decided by its county, its local sector
+authority or the central sector authority of its field. Anything outside the scope answers 404 exactly like a missing id.
 """
 from flask import abort
 from sqlalchemy import exists, false, or_, select
@@ -97,8 +97,8 @@ def get_case_or_404(case_id: int, user, for_write: bool = False):
 
 
 def get_case_to_decide_or_404(case_id: int, user):
-    """County or local sector authority with the filing unit in scope."""
-    if user.role not in (access.COUNTY, access.SECTOR_LOCAL):
+    """A deciding authority (rules.DECIDERS) with the filing unit in scope; anyone else reads "not found"."""
+    if user.role not in rules.DECIDERS:
         abort(404)
     return get_case_or_404(case_id, user)
 
