@@ -7,7 +7,7 @@ import json
 import logging
 from datetime import datetime
 
-from flask import has_request_context, request
+from flask import g, has_app_context, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import DDL, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
@@ -16,6 +16,9 @@ from .extensions import db
 from .timeutil import utcnow
 
 log = logging.getLogger(__name__)
+# g key: extra facts every audit row of this request carries, e.g. {"api_client": "vp_..."} for a call made by a
+# partner system through the API (portal/api/auth.py): the row names the owner account *and* the client.
+VIA_KEY = "audit_via"
 
 
 class AuditLog(db.Model):
@@ -56,6 +59,9 @@ for _sql in POSTGRESQL_TRIGGERS:
 def record(action: str, obj, **detail) -> AuditLog:
     """Add an audit row for `action` on `obj` to the current transaction (values already masked)."""
     actor = current_user if has_request_context() and current_user.is_authenticated else None
+    via = g.get(VIA_KEY) if has_app_context() else None
+    if via:
+        detail = {**via, **detail}
     row = AuditLog(
         actor_id=getattr(actor, "id", None),
         actor_role=getattr(actor, "role", "system"),

@@ -23,6 +23,19 @@ MESSAGES = {
 }
 
 
+# app.extensions key: {path prefix: handler(error) -> response}. A machine interface (the API, portal/api) answers
+# its own errors under its prefix, also those raised before any of its views is found (unknown path, wrong method).
+PREFIX_HANDLERS = "error_prefix_handlers"
+
+
+def by_prefix(error):
+    """The response of the handler registered for the request's path prefix, or None."""
+    for prefix, handler in current_app.extensions.get(PREFIX_HANDLERS, {}).items():
+        if request.path.startswith(prefix):
+            return handler(error)
+    return None
+
+
 def render_error(code: int, message=None):
     """The error page (or htmx alert) of `code`; `message`: a specific one, e.g. which value was refused."""
     message = message or MESSAGES.get(code, MESSAGES[500])()
@@ -33,7 +46,7 @@ def render_error(code: int, message=None):
 
 def init_app(app: Flask):
     for code in (400, 403, 404, 405, 409, 413, 429):
-        app.register_error_handler(code, lambda e, code=code: render_error(code))
+        app.register_error_handler(code, lambda e, code=code: by_prefix(e) or render_error(code))
 
     @app.errorhandler(BadParameter)
     def bad_parameter(error):
@@ -65,7 +78,7 @@ def init_app(app: Flask):
     @app.errorhandler(500)
     def internal_error(error):
         db.session.rollback()
-        return render_error(500)
+        return by_prefix(error) or render_error(500)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
