@@ -5,7 +5,7 @@ People (one record per volunteer, for life) and their memberships of using units
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import DDL, ForeignKey, Index, String, UniqueConstraint, event, text
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -14,6 +14,7 @@ from portal.platform.timeutil import utcnow
 
 from .catalog import COUNTY_BY_CODE, FIELD_BY_CODE
 from .identity import mask_id, mask_name
+from .sort_names import trigger_statements as sort_name_triggers
 
 
 class AuthorityKind(StrEnum):
@@ -178,7 +179,9 @@ class Membership(db.Model):
     """A person serving in a using unit: joined, left, status, service field."""
     __tablename__ = "memberships"
     __table_args__ = (UniqueConstraint("person_id", "unit_id", "field_code", "joined_on",
-                                       name="uq_memberships_person_unit"),)
+                                       name="uq_memberships_person_unit"),
+                      # A unit's roster in its own order (registry.sort_names, volunteers.roster).
+                      Index("ix_memberships_unit_sort", "unit_id", "sort_name", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
@@ -189,6 +192,8 @@ class Membership(db.Model):
     status: Mapped[str] = mapped_column(String(10), default="active")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
+    # The person's name, copied and kept equal by the database (registry.sort_names): never set it.
+    sort_name: Mapped[str] = mapped_column(String(60), server_default="")
 
     person: Mapped[Person] = relationship(back_populates="memberships")
     unit: Mapped["Unit"] = relationship()  # noqa: F821
@@ -204,3 +209,8 @@ class Membership(db.Model):
         """Serving (active, paused or trainee), not left: the one definition of a current membership,
         usable on an instance and in SQL (`select(Membership).where(Membership.is_current)`)."""
         return self.status != MembershipStatus.LEFT
+
+
+for _dialect in ("sqlite", "postgresql"):
+    for _sql in sort_name_triggers(_dialect):
+        event.listen(Membership.__table__, "after_create", DDL(_sql).execute_if(dialect=_dialect))
