@@ -1,7 +1,8 @@
 """`flask --app wsgi summaries rebuild`: recompute the hour summaries from the raw entries.
 
 The triggers keep the summaries right in every transaction; this is for after a bulk load that switched
-them off (`summaries.suspended`), or to prove a doubt wrong: `--check` compares without writing."""
+them off (`summaries.suspended`), or to prove a doubt wrong: `--check` compares without writing. The same
+goes for the memberships' copy of the person's name (registry.sort_names), also kept by triggers."""
 import time
 
 import click
@@ -9,6 +10,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from portal.platform.extensions import db
+from portal.registry import sort_names
 
 from . import bp
 from .summaries import (
@@ -28,13 +30,18 @@ summaries_cli = AppGroup("summaries", help="Hour summaries (hour_months, hour_un
 @click.option("--check", is_flag=True, help="only compare the tables with a recomputation; exit 1 when they differ")
 def rebuild_command(check):
     started = time.monotonic()
+    connection = db.session.connection()
     if check:
         differ = _differences()
-        click.echo(f"{differ} rows differ ({time.monotonic() - started:.1f} s)")
-        raise SystemExit(1 if differ else 0)
+        names = sort_names.differences(connection)
+        click.echo(f"{differ} rows differ; {names} memberships have a sort name other than the person's name "
+                   f"({time.monotonic() - started:.1f} s)")
+        raise SystemExit(1 if differ or names else 0)
     rows = rebuild()
+    names = sort_names.rebuild(connection)
     db.session.commit()
-    click.echo(f"hour_months: {rows} rows rebuilt in {time.monotonic() - started:.1f} s")
+    click.echo(f"hour_months: {rows} rows rebuilt; {names} memberships' sort names set "
+               f"in {time.monotonic() - started:.1f} s")
 
 
 def _differences() -> int:

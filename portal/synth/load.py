@@ -13,6 +13,7 @@ from portal.platform.extensions import db
 from portal.platform.timeutil import today_taipei
 from portal.records import serving
 from portal.records import summaries as completeness
+from portal.registry import sort_names
 from portal.registry.models import Authority, AuthorityKind, Person
 from portal.registry.operations import authority_for, seed_reference_data
 from portal.stats import headcounts, trend
@@ -101,8 +102,9 @@ def load(options: Options, echo) -> dict:
     sink.load("insurance_policies", tables.POLICY_COLUMNS, tables.policy_rows(layout))
     spools = {name: Spool() for name in PERSON_TABLES}
     sink.load("people", tables.PEOPLE_COLUMNS, tables.PeoplePass(layout, spools).rows())
-    for name, columns in PERSON_TABLES.items():
-        sink.load(name, columns, spools[name].rows())
+    with sort_names.suspended(connection):
+        for name, columns in PERSON_TABLES.items():
+            sink.load(name, columns, spools[name].rows())
     hour_spools = {name: Spool() for name in HOUR_TABLES}
     hours = HoursPass(layout, hour_spools)
     with summaries.suspended(connection):

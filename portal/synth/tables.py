@@ -41,7 +41,8 @@ UNIT_FIELD_COLUMNS = ("unit_id", "field_code")
 POLICY_COLUMNS = ("id", "unit_id", "authority_id", "insurer_code", "insurer_name", "policy_no", "starts_on",
                   "ends_on", "cover_note")
 PEOPLE_COLUMNS = ("id", "name", "name_latin", "id_kind", "id_number", "sex", "birth_date", "phone")
-MEMBERSHIP_COLUMNS = ("id", "person_id", "unit_id", "field_code", "joined_on", "left_on", "status")
+# sort_name: the person's name, as registry.sort_names keeps it (the load writes it with those triggers off).
+MEMBERSHIP_COLUMNS = ("id", "person_id", "unit_id", "field_code", "joined_on", "left_on", "status", "sort_name")
 TRAINING_COLUMNS = ("id", "person_id", "unit_id", "kind", "field_code", "course_name", "hours", "provider",
                     "completed_on", "effective_on", "certificate_no", "status", "verified_at")
 BOOK_COLUMNS = ("id", "person_id", "number", "kind", "edition", "requested_on", "unit_id", "issued_on",
@@ -140,7 +141,7 @@ class PeoplePass:
         spool = self.spools["memberships"]
         for s in person.serves:
             spool.add((self.layout.take("memberships"), pid, self.layout.unit_id(s.unit), s.field, s.joined, s.left,
-                       s.status))
+                       s.status, person.name))
 
     def training(self, person: Profile, pid: int):
         spool, layout = self.spools["training_records"], self.layout
