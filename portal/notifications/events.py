@@ -50,6 +50,8 @@ class Event:
 DECISIONS = {"approved": _l("approved"), "rejected": _l("declined"), "accepted": _l("approved"),
              "refused": _l("declined"), "returned": _l("returned")}
 CHANGES = {"corrected": _l("corrected"), "voided": _l("voided"), "restored": _l("counted again (the void was undone)")}
+DISPUTE_OUTCOMES = {"kept": _l("the entry stays as it is"), "corrected": _l("the entry was corrected"),
+                    "voided": _l("the entry was voided")}
 HOWS = {"change": _l("by you"), "reset": _l("reset by an administrator"),
         "recovery": _l("through password recovery")}
 CARD_KINDS = {"first": _l("first issue"), "renewal": _l("renewal"), "reissue": _l("reissue")}
@@ -68,6 +70,14 @@ _EVENTS = [
           _l("An entry of your service hours was %(change)s"),
           _l("Your entry of %(hours)s hours on %(date)s at %(unit)s was %(change)s."),
           VOLUNTEER, ("unit", "date", "hours", "change", "reason"), {"change": CHANGES}),
+    Event("hours.dispute_opened", _l("A volunteer disputes an hour entry"),
+          _l("A volunteer disputes an hour entry"),
+          _l("%(person)s disputes the entry of %(hours)s hours on %(date)s."),
+          UNIT_STAFF, ("person", "date", "hours", "reason")),
+    Event("hours.dispute_answered", _l("My dispute of an hour entry was answered"),
+          _l("Your dispute of an hour entry was answered: %(outcome)s"),
+          _l("Your dispute of the entry of %(hours)s hours on %(date)s at %(unit)s was answered: %(outcome)s."),
+          VOLUNTEER, ("unit", "date", "hours", "outcome", "reason"), {"outcome": DISPUTE_OUTCOMES}),
     Event("records.book_issued", _l("My record book was issued"),
           _l("Your volunteer service record book was issued"),
           _l("Your record book number %(number)s was issued (%(unit)s)."),
