@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("hours", __name__, url_prefix="/hours")
 
-from . import claim_views, cli, entry_views, summaries, views  # noqa: E402,F401
+from . import claim_views, cli, dispute_views, entry_views, summaries, views  # noqa: E402,F401

@@ -23,6 +23,7 @@ from portal.registry.models import Membership, Person
 from portal.registry.operations import lock_people
 
 from . import bp
+from .dispute_views import dispute_context
 from .facts import entry_checker
 from .forms import CorrectionForm, EntryForm, VoidForm, attach, field_options, problem_label
 from .grid import MAX_ROWS, check_rows, empty_row, rows_from_form
@@ -186,7 +187,8 @@ def show(entry_id):
         else None
     undo_until = undo_deadline(voided.at) if voided and undo_open(voided.at, utcnow()) else None
     return render_template("hours/show.html", entry=entry, may_change=may_change_entry(entry, current_user),
-                           void_form=void_form, import_batch=batch, undo_until=undo_until)
+                           void_form=void_form, import_batch=batch, undo_until=undo_until,
+                           **dispute_context(entry, current_user))
 
 
 @bp.route("/<int:entry_id>/correct", methods=["GET", "POST"])

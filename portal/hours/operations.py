@@ -16,6 +16,7 @@ from portal.platform.timeutil import utcnow
 from portal.registry.models import Unit
 from portal.registry.operations import lock_people
 
+from .disputes import settle_by_change
 from .facts import entry_checker
 from .models import ChangeAction, EntrySource, EntryStatus, HourChange, HourEntry
 from .rules import Draft, unit_fields, window_of
@@ -89,6 +90,7 @@ def correct_entry(entry: HourEntry, values: dict, reason: str, user) -> HourChan
     audit.record("hours.correct", entry, reason=reason, before={k: _shown(k, v) for k, v in before.items()},
                  after={k: _shown(k, v) for k, v in after.items()})
     _tell_volunteer(entry, "hours.entry_changed", change="corrected", reason=reason)
+    settle_by_change(entry, "correct", reason, user)   # docs/rules/hours.md#h13: a correction answers a dispute
     return change
 
 
@@ -98,6 +100,7 @@ def void_entry(entry: HourEntry, reason: str, user) -> HourChange:
     db.session.flush()
     audit.record("hours.void", entry, reason=reason, hours=entry.hours)
     _tell_volunteer(entry, "hours.entry_changed", change="voided", reason=reason)
+    settle_by_change(entry, "void", reason, user)
     return change
 
 
