@@ -10,7 +10,7 @@ dates are exact even when the count says "1,000+". The page's cost therefore doe
 a fixed number of statements, and each branch reads at most COUNT_CAP + 1 rows over the queue indexes.
 
 Who acts where (the route policies and loaders of each feature decide the same):
-- unit staff: volunteers' hour claims (hours), performance certificates to prepare, English documents to
+- unit staff: volunteers' hour claims and disputes (hours), performance certificates to prepare, English documents to
   issue (certificates, due 7 days after the request: docs/rules/certificates.md#p2), training records to
   verify (the supervisor; the clerk only in a unit without one: docs/rules/training.md#t4), ID photos to
   accept, imports checked and waiting for confirmation, volunteers missing training, award rounds open for
@@ -40,6 +40,7 @@ from portal.certificates.models import CertificateRequest
 from portal.honor_cards.models import ApplicationStatus as CardApplicationStatus
 from portal.honor_cards.models import HonorCardApplication
 from portal.honor_cards.scopes import reviewable_scope
+from portal.hours.disputes import DisputeStatus, HourDispute
 from portal.hours.models import EntryStatus, HourEntry
 from portal.imports.models import BatchStatus, ImportBatch
 from portal.platform import access
@@ -126,6 +127,12 @@ def _claims(user, today):
         HourEntry.unit_id == user.unit_id, HourEntry.status == EntryStatus.PENDING)
 
 
+def _disputes(user, today):
+    """Volunteers' disputes of the unit's entries, waiting for the unit's answer (docs/rules/hours.md#h13)."""
+    return _rows(since_at=HourDispute.opened_at).where(
+        HourDispute.unit_id == user.unit_id, HourDispute.status == DisputeStatus.OPEN)
+
+
 def _certificates(step):
     def rows(user, today):
         return _rows(since_on=CertificateRequest.requested_on, due=CertificateRequest.due_on).where(
@@ -207,6 +214,8 @@ def _plain(endpoint, **args):
 
 SOURCES = (
     Source("claims", _l("Hours claims to decide"), access.UNIT_STAFF, _claims, _plain("hours.claims")),
+    Source("disputes", _l("Disputed hour entries to answer"), access.UNIT_STAFF, _disputes,
+           _plain("hours.disputes")),
     Source("certificates_prepare", _l("Performance certificates to prepare"), access.UNIT_STAFF,
            _certificates("prepare"), _plain("certificates.index", open="prepare", _anchor="requests-heading"),
            has_due=True),
