@@ -7,7 +7,7 @@ from flask import Flask
 from portal.platform import errors as platform_errors
 from portal.platform.extensions import csrf, limiter
 
-from . import batch_views, cli, oauth, views  # noqa: F401  (routes, commands)
+from . import batch_views, calls, cli, lookup_views, oauth, views  # noqa: F401  (routes, hooks, commands)
 from .auth import rate_limit_key, rate_limit_value
 from .blueprint import PREFIX, PortalApi, ProblemSchema, bp
 from .errors import ApiSessionInterface, prefix_handler
@@ -22,6 +22,7 @@ CONFIG = {
     "API_RATE_LIMIT": "600 per minute",  # per client, unless the client has its own
     "API_TOKEN_RATE_LIMIT": "30 per minute",
     "API_MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+    "API_VERIFY_RATE_LIMIT": "30 per minute",   # GET /documents/{token} without a documents:verify token
 }
 
 # Every call is limited per client (the key), before its view runs; Redis keeps the count across web

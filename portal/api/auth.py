@@ -98,10 +98,15 @@ def authenticate() -> Caller:
     scopes = frozenset(token.scope_list) & frozenset(client.scope_list)
     caller = Caller(client=client, token=token, user=owner, scopes=scopes)
     setattr(g, CALLER_KEY, caller)
-    setattr(g, audit.VIA_KEY, {"api_client": client.client_id})
-    # The owner is this request's user (no session is read or written under /api/v1).
-    current_app.login_manager._update_request_context_with_user(owner)
     return caller
+
+
+def act_as(caller: Caller) -> None:
+    """From here on the owner account is this request's user and every audit row names the client. Only in
+    the view (require_scope): the portal's session hooks, which run before, must see no signed-in user
+    (no session is read or written under /api/v1)."""
+    setattr(g, audit.VIA_KEY, {"api_client": caller.client.client_id})
+    current_app.login_manager._update_request_context_with_user(caller.user)
 
 
 def current_client() -> Caller:
@@ -122,6 +127,7 @@ def require_scope(*needed: str):
         @wraps(view)
         def guarded(*args, **kwargs):
             caller = authenticate()
+            act_as(caller)
             missing = [s for s in needed if not caller.has(s)]
             if missing:
                 raise Problem(403, "insufficient_scope",

@@ -35,3 +35,69 @@ class FieldSchema(Schema):
 
 class FieldListSchema(Schema):
     items = fields.List(fields.Nested(FieldSchema), required=True)
+
+
+class StatusArgs(Schema):
+    purpose = fields.String(required=True, validate=validate.Length(min=2, max=100),
+                            metadata={"description": "Why the partner asks (recorded in the audit trail)"})
+
+
+class MembershipSchema(Schema):
+    unit_code = fields.String(required=True)
+    field_code = fields.String(required=True)
+    status = fields.String(required=True)
+    joined_on = fields.Date(required=True)
+
+
+class TrainingSchema(Schema):
+    field_code = fields.String(required=True)
+    basic_complete = fields.Boolean(required=True)
+    special_complete = fields.Boolean(required=True)
+    special_by_record_book = fields.Boolean(required=True)
+
+
+class RecordBookSchema(Schema):
+    holds = fields.Boolean(required=True)
+    issued_on = fields.Date(allow_none=True, required=True)
+
+
+class VolunteerStatusSchema(Schema):
+    national_id_masked = fields.String(required=True)
+    name_masked = fields.String(required=True)
+    as_of = fields.Date(required=True, metadata={"description": "Taipei calendar day"})
+    memberships = fields.List(fields.Nested(MembershipSchema), required=True)
+    training = fields.List(fields.Nested(TrainingSchema), required=True)
+    record_book = fields.Nested(RecordBookSchema, required=True)
+    insured_today = fields.Boolean(required=True)
+    honor_card_valid = fields.Boolean(required=True)
+
+
+class DocumentStatusSchema(Schema):
+    state = fields.String(required=True, metadata={"enum": ["valid", "expired", "revoked", "superseded"]})
+    kind = fields.String(required=True)
+    masked_name = fields.String(required=True)
+    issuer = fields.String(required=True)
+    valid_from = fields.Date(allow_none=True, required=True)
+    valid_to = fields.Date(allow_none=True, required=True)
+    first_issued_on = fields.Date(allow_none=True, required=True)
+    generated_on = fields.Date(allow_none=True, required=True)
+    revoked_on = fields.Date(allow_none=True, required=True)
+    superseded_on = fields.Date(allow_none=True, required=True)
+    credential_status = fields.Dict(allow_none=True, required=True,
+                                    metadata={"description": "Verifiable-credential status (issue 16); null until then"})
+
+
+class ChangeSchema(Schema):
+    id = fields.Integer(required=True, metadata={"description": "Position in the feed"})
+    changed_at = fields.DateTime(required=True, metadata={"description": "UTC"})
+    action = fields.String(required=True, metadata={"example": "hours.create"})
+    kind = fields.String(required=True, metadata={"enum": ["hour_entry", "membership", "document"]})
+    object_id = fields.Integer(required=True)
+    unit_code = fields.String(required=True)
+    national_id_masked = fields.String(required=True)
+
+
+class ChangePageSchema(Schema):
+    items = fields.List(fields.Nested(ChangeSchema), required=True)
+    next_cursor = fields.String(required=True, metadata={"description": "Send it back to read on; keep it"})
+    has_more = fields.Boolean(required=True)
