@@ -1,0 +1,74 @@
+"""Data Integrity proofs with the cryptosuite eddsa-rdfc-2022 (docs/rules/credentials.md#vc3): the document and the
+proof's options are each canonicalised with RDFC-1.0 (pyld's URDNA2015, the same algorithm), hashed with SHA-256,
+and the two hashes, options first, are signed with Ed25519. The contexts come from the package (contexts.py)."""
+import hashlib
+from datetime import UTC, datetime
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from pyld import jsonld
+
+from .contexts import UnknownContext, document_loader
+from .multibase import decode_z, encode_z
+
+CRYPTOSUITE = "eddsa-rdfc-2022"
+
+
+class ProofError(ValueError):
+    """The document cannot be canonicalised as signed (unknown context, undefined or relative terms)."""
+
+
+def canonical(document: dict) -> str:
+    """RDFC-1.0 N-Quads of a JSON-LD document. Like the Data Integrity 'safe mode', a property the contexts do
+    not define, or a relative IRI, is an error: otherwise it would be left out of what is signed and could be
+    changed without breaking the signature."""
+    dropped = []
+    try:
+        quads = jsonld.JsonLdProcessor(on_property_dropped=dropped.append).normalize(
+            document, {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": document_loader})
+    except UnknownContext as exc:
+        raise ProofError(f"unknown context {exc}") from exc
+    except jsonld.JsonLdError as exc:
+        raise ProofError(str(exc.cause or exc)) from exc
+    if dropped:
+        raise ProofError(f"undefined terms: {', '.join(sorted({str(d) for d in dropped}))}")
+    for line in quads.splitlines():
+        for part in line.split("<")[1:]:
+            iri = part.split(">", 1)[0]
+            if ":" not in iri:
+                raise ProofError(f"relative IRI {iri!r}")
+    return quads
+
+
+def _hash_data(document: dict, options: dict) -> bytes:
+    unsigned = {k: v for k, v in document.items() if k != "proof"}
+    config = {k: v for k, v in options.items() if k != "proofValue"}
+    config["@context"] = unsigned["@context"]
+    return (hashlib.sha256(canonical(config).encode()).digest()
+            + hashlib.sha256(canonical(unsigned).encode()).digest())
+
+
+def now_xsd() -> str:
+    return datetime.now(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def sign(document: dict, private_key: Ed25519PrivateKey, verification_method: str, created: str | None = None) -> dict:
+    """The document with an assertionMethod proof by this key."""
+    options = {"type": "DataIntegrityProof", "cryptosuite": CRYPTOSUITE, "created": created or now_xsd(),
+               "verificationMethod": verification_method, "proofPurpose": "assertionMethod"}
+    signature = private_key.sign(_hash_data(document, options))
+    return {**{k: v for k, v in document.items() if k != "proof"}, "proof": {**options, "proofValue": encode_z(signature)}}
+
+
+def verify(document: dict, public_key: Ed25519PublicKey) -> bool:
+    """True when the document's proof is this key's signature over the document as it is now."""
+    proof = document.get("proof")
+    if not isinstance(proof, dict) or proof.get("type") != "DataIntegrityProof" \
+            or proof.get("cryptosuite") != CRYPTOSUITE or proof.get("proofPurpose") != "assertionMethod":
+        return False
+    try:
+        signature = decode_z(proof.get("proofValue"))
+        public_key.verify(signature, _hash_data(document, proof))
+    except (ValueError, InvalidSignature, ProofError, TypeError, KeyError):
+        return False
+    return True

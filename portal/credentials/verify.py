@@ -1,0 +1,149 @@
+"""Checking a credential the portal issued (docs/rules/credentials.md#vc6): its signature by one of the issuer's
+keys (current or retired), its status in the issuer's list, its period, and what the register says of the document.
+Answers in plain data; the pages and the API put it into words or JSON.
+
+    result = check(credential)      # any parsed JSON
+    result.verified, result.as_json()
+"""
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from portal.documents.models import Document
+from portal.documents.scopes import document_by_token
+from portal.platform.extensions import db
+from portal.platform.timeutil import taipei_date, today_taipei
+
+from . import bitstring, keys, proof
+from .models import Credential, StatusList
+
+# The reasons a credential is not accepted, as codes (labels.py words them in both languages).
+NOT_A_CREDENTIAL = "not_a_credential"
+BAD_SIGNATURE = "bad_signature"
+UNKNOWN_KEY = "unknown_key"
+OTHER_ISSUER = "other_issuer"
+REVOKED = "revoked"
+UNKNOWN_STATUS = "unknown_status"
+EXPIRED = "expired"
+NOT_YET_VALID = "not_yet_valid"
+
+
+@dataclass
+class Result:
+    signature: bool = False
+    key: str = "unknown"            # current / retired / unknown
+    key_id: str = ""
+    status: str = "unknown"         # valid / revoked / unknown
+    period: str = "unknown"         # valid / expired / not_yet_valid / unknown
+    document_state: str | None = None   # the register's: valid / expired / revoked / superseded
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def verified(self) -> bool:
+        return not self.problems
+
+    def as_json(self) -> dict:
+        return {"verified": self.verified, "signature": self.signature, "key": self.key, "key_id": self.key_id,
+                "status": self.status, "period": self.period, "document_state": self.document_state,
+                "problems": list(self.problems)}
+
+
+def _moment(text) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _period(credential: dict, now: datetime) -> str:
+    valid_from, valid_until = _moment(credential.get("validFrom")), _moment(credential.get("validUntil"))
+    if credential.get("validFrom") is not None and valid_from is None:
+        return "unknown"
+    if valid_from is not None and now < valid_from:
+        return NOT_YET_VALID
+    if valid_until is not None and now > valid_until:
+        return EXPIRED
+    return "valid"
+
+
+def _status(credential: dict) -> str:
+    """valid / revoked from the portal's own list; unknown when the entry names a list the portal does not keep."""
+    entry = credential.get("credentialStatus")
+    if not isinstance(entry, dict) or entry.get("type") != "BitstringStatusListEntry" \
+            or entry.get("statusPurpose") != "revocation":
+        return "unknown"
+    url, index = entry.get("statusListCredential"), entry.get("statusListIndex")
+    prefix = "/credentials/status/"
+    if not isinstance(url, str) or prefix not in url or not isinstance(index, str) or not index.isdecimal():
+        return "unknown"
+    row = db.session.scalar(select(StatusList).where(StatusList.issuer_key == url.rsplit(prefix, 1)[1]))
+    if row is None or json.loads(row.credential or "{}").get("id") != url or int(index) >= row.size:
+        return "unknown"
+    return REVOKED if bitstring.is_set(bitstring.decode(row.encoded), int(index)) else "valid"
+
+
+def _document(credential: dict) -> Document | None:
+    identifier = credential.get("id")
+    if not isinstance(identifier, str) or "/verify/" not in identifier:
+        return None
+    return document_by_token(identifier.rsplit("/verify/", 1)[1])
+
+
+def check(credential, now: datetime | None = None) -> Result:
+    """Everything a verifier asks of one credential; `problems` empty means it is accepted."""
+    result = Result()
+    if not isinstance(credential, dict) or not isinstance(credential.get("proof"), dict) \
+            or "VerifiableCredential" not in (credential.get("type") or []):
+        result.problems.append(NOT_A_CREDENTIAL)
+        return result
+    method = credential["proof"].get("verificationMethod")
+    issuer = credential.get("issuer")
+    issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+    key = keys.key_for_method(method)
+    if issuer_id != keys.did():
+        result.problems.append(OTHER_ISSUER)
+    if key is None:
+        result.problems.append(UNKNOWN_KEY)
+    else:
+        result.key, result.key_id = ("retired" if key.retired else "current"), key.id
+        result.signature = proof.verify(credential, key.public)
+        if not result.signature:
+            result.problems.append(BAD_SIGNATURE)
+    if result.signature:    # what an unsigned or altered text says of itself is not looked at
+        result.status = _status(credential)
+        if result.status != "valid":
+            result.problems.append(REVOKED if result.status == REVOKED else UNKNOWN_STATUS)
+        result.period = _period(credential, now or datetime.now(UTC))
+        if result.period in (EXPIRED, NOT_YET_VALID):
+            result.problems.append(result.period)
+        document = _document(credential)
+        if document is not None:
+            result.document_state = document.public_status(today_taipei())
+    return result
+
+
+# --- For the verification page of one document ----------------------------------------------------------------
+
+def stored_credential(document: Document) -> dict | None:
+    return db.session.scalar(select(Credential.credential).where(Credential.document_id == document.id))
+
+
+def document_credential(document: Document) -> dict | None:
+    """The verification page's facts of a document's credential: its check and what it asserts; None without one."""
+    stored = stored_credential(document)
+    if stored is None:
+        return None
+    result = check(stored)
+    subject = stored.get("credentialSubject", {})
+    results = subject.get("result") or []
+    return {"result": result, "state": document.public_status(today_taipei()),
+            "achievement": subject.get("achievement", {}).get("name", ""),
+            "issuer": (stored.get("issuer") or {}).get("name", ""),
+            "hours": results[0].get("value") if results else None,
+            "valid_from": stored.get("validFrom"), "valid_until": stored.get("validUntil"),
+            "issued_on": taipei_date(document.issued_at), "key_id": result.key_id}
