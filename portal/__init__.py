@@ -70,6 +70,8 @@ def register_blueprints(app: Flask):
     from .auth import bp as auth_bp
     from .awards import bp as awards_bp
     from .certificates import bp as certificates_bp
+    from .credentials import bp as credentials_bp
+    from .credentials import init_app as init_credentials
     from .demo import bp as demo_bp
     from .honor_cards import bp as honor_cards_bp
     from .hours import bp as hours_bp
@@ -90,10 +92,11 @@ def register_blueprints(app: Flask):
 
     for bp in (main_bp, auth_bp, units_bp, volunteers_bp, hours_bp, training_bp, records_bp, insurance_bp,
                honor_cards_bp, awards_bp, certificates_bp, imports_bp, admin_bp, resolutions_bp, stats_bp, demo_bp,
-               synth_bp, notifications_bp, accounts_bp, unit_registration_bp):
+               synth_bp, notifications_bp, accounts_bp, unit_registration_bp, credentials_bp):
         app.register_blueprint(bp)
     init_api(app)             # /api/v1 (its own blueprint, OpenAPI document, token endpoint, JSON errors)
     init_notifications(app)   # account-event receivers, the header's unread count, delivery after commit
+    init_credentials(app)     # the documents' credentials follow every flush (portal/credentials/hooks.py)
     from .kinds import install
     install(app)
 

@@ -23,6 +23,7 @@ SERVED = {
     "image/png": (".png",),
     "text/csv": (".csv",),
     "application/zip": (".zip",),
+    "application/json": (".json",),
     XLSX: (".xlsx",),
 }
 MAX_NAME = 120
