@@ -3,6 +3,7 @@ rate-limited, never cached or indexed; what they show comes from portal.document
 from flask import current_app, make_response, render_template, request
 from flask_babel import gettext as _
 
+from portal.credentials.labels import verification_facts
 from portal.documents.models import Document
 from portal.documents.scopes import document_by_code, document_by_token
 from portal.documents.verification import public_facts
@@ -33,6 +34,7 @@ def _verification(document: Document | None, form: VerifyForm, status: int = 200
     context = {"document": document, "form": form}
     if document is not None:
         context.update(public_facts(document, today_taipei()))
+        context["credential"] = verification_facts(document)   # its signed credential (docs/rules/credentials.md)
     return _public(make_response(render_template("certificates/verify.html", **context), status))
 
 
