@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("volunteers", __name__, url_prefix="/volunteers")
 
-from . import record_book_views, views  # noqa: E402,F401
+from . import my_data_views, record_book_views, views  # noqa: E402,F401
