@@ -64,11 +64,11 @@ def index():
 
 
 @bp.get("/export")
-@access.allow(*access.UNIT_STAFF, *access.AUTHORITIES)
+@access.allow(*access.UNIT_STAFF, *access.AUTHORITIES, access.VOLUNTEER)
 def export():
     """The filtered entries as CSV or XLSX, spooled (platform.exports): rows read through a server-side
     cursor, memory flat; the audit row, with the exact row count and the file's hash, is committed before
-    the file is sent."""
+    the file is sent. A volunteer exports their own entries (the entry scope: docs/rules/my-data.md#md3)."""
     expect_write()
     form = hours_filter(ExportForm)
     full_id = form.full_id.data == "1" and may_export_full_ids(current_user)
