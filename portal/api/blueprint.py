@@ -6,14 +6,25 @@ The portal's own HTML error pages stay app-wide; under /api/v1 every error is ap
 import http
 
 from flask_smorest import Api, Blueprint
-from marshmallow import Schema, fields
+from marshmallow import RAISE, Schema, fields
+from webargs.flaskparser import FlaskParser
 
 from .problems import PROBLEM_TYPE
 
 PREFIX = "/api/v1"
 
-bp = Blueprint("api", __name__, url_prefix=PREFIX, cli_group="api-clients",
-               description="Volunteer-service records API, version 1")
+class StrictParser(FlaskParser):
+    """An unknown query parameter is refused (422) like an unknown body field: a misspelt filter must not be
+    silently ignored."""
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE, "querystring": RAISE}
+
+
+class ApiBlueprint(Blueprint):
+    ARGUMENTS_PARSER = StrictParser()
+
+
+bp = ApiBlueprint("api", __name__, url_prefix=PREFIX, cli_group="api-clients",
+                  description="Volunteer-service records API, version 1")
 
 
 class RowErrorSchema(Schema):
