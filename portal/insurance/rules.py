@@ -4,8 +4,9 @@ No database and no request here: facts.py loads the insurers and who is enrolled
 and the views act on these answers.
 """
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
+from itertools import pairwise
 
 from flask_babel import gettext as _
 
@@ -115,3 +116,89 @@ def age_refusal(person, policy, starts_on: date, unit, info: InsurerInfo | None)
     return _("%(name)s is %(age)d on %(date)s. %(insurer)s insures volunteers only below the age of %(cap)d. "
              "Use a county policy with an insurer whose age cap is higher; the caps are set by the ministry.",
              name=person.name, age=age, date=format_date(starts_on), insurer=policy.insurer_name, cap=cap)
+
+
+# --- cover over time (I5, I6) ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Period:
+    """Days from `starts_on` to `ends_on`, both included."""
+    starts_on: date
+    ends_on: date
+
+    @property
+    def days(self) -> int:
+        return (self.ends_on - self.starts_on).days + 1
+
+
+def cover_periods(enrolments) -> list[Period]:
+    """I5: the days a person is covered for one unit's service, as merged periods: enrolments that
+    overlap or follow on the next day (a renewal on 1 January) make one period. Void cover is left out."""
+    spans = sorted((e.starts_on, e.ends_on) for e in enrolments if e.status == EnrolmentStatus.ACTIVE)
+    merged: list[list[date]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1] + timedelta(days=1):
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [Period(start, end) for start, end in merged]
+
+
+def cover_gaps(periods: list[Period]) -> list[Period]:
+    """I5: the uncovered days between two periods of cover (none before the first or after the last):
+    cover ending on the 31st and starting again on the 1st leaves no gap; starting on the 2nd leaves one day."""
+    return [Period(a.ends_on + timedelta(days=1), b.starts_on - timedelta(days=1))
+            for a, b in pairwise(periods) if b.starts_on > a.ends_on + timedelta(days=1)]
+
+
+def cover_overlaps(enrolments) -> list[tuple]:
+    """I5: pairs of active enrolments of one person for the same unit's service that share at least one day
+    (the volunteer is insured twice for the same work); sharing no day is no overlap."""
+    active = sorted((e for e in enrolments if e.status == EnrolmentStatus.ACTIVE), key=lambda e: (e.starts_on, e.id))
+    return [(a, b) for i, a in enumerate(active) for b in active[i + 1:]
+            if a.unit_id == b.unit_id and b.starts_on <= a.ends_on and a.starts_on <= b.ends_on]
+
+
+def uninsured_days(start: date, end: date, periods: list[Period]) -> bool:
+    """I6: an hour entry from `start` to `end` falls on a day without cover (facts.uninsured_entries is the
+    same rule as an SQL condition over every entry of a list)."""
+    day = start
+    for period in periods:
+        if period.ends_on < day:
+            continue
+        if period.starts_on > day:
+            return True
+        day = period.ends_on + timedelta(days=1)
+        if day > end:
+            return False
+    return True
+
+
+# --- alerts (I7) -------------------------------------------------------------------------------
+
+NOTICE_DAYS = 60   # docs/rules/insurance.md#i7: 60 days ahead, and every day after until the day itself
+
+
+def cap_day(birth_date: date | None, cap: int | None) -> date | None:
+    """The day a person reaches the age `cap` (a 29 February birthday counts on 1 March in other years, as
+    Person.age_on counts it)."""
+    if birth_date is None or cap is None:
+        return None
+    try:
+        return birth_date.replace(year=birth_date.year + cap)
+    except ValueError:
+        return date(birth_date.year + cap, 3, 1)
+
+
+def notice_due(day: date | None, today: date, days: int = NOTICE_DAYS) -> bool:
+    """I7: a notice of `day` is due from `days` days before it to the day itself (61 days ahead: not yet)."""
+    return day is not None and 0 <= (day - today).days <= days
+
+
+def reaches_cap_in_cover(enrolment, birth_date: date | None, cap: int | None, today: date) -> date | None:
+    """I7: the day the volunteer reaches the insurer's cap when that day falls within the cover and its notice
+    is due; None otherwise."""
+    day = cap_day(birth_date, cap)
+    if day is None or not (enrolment.starts_on <= day <= enrolment.ends_on):
+        return None
+    return day if notice_due(day, today) else None

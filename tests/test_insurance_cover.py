@@ -1,0 +1,136 @@
+"""Insurance over time (issue 17, item 1): cover periods, gaps and overlaps, hours on uninsured days,
+age-cap and policy-end notices, the county's enrolment screen (docs/rules/insurance.md#i5–#i8)."""
+from datetime import date, timedelta
+from types import SimpleNamespace
+
+from sqlalchemy import select
+
+from portal.hours.models import EntryStatus, HourEntry
+from portal.insurance import rules
+from portal.insurance.cover import uninsured_entries
+from portal.insurance.models import EnrolmentStatus, InsuranceEnrolment, InsurancePolicy
+from portal.platform.extensions import db
+from tests.conftest import login
+
+D = date
+YEAR = 2025
+
+
+def span(start, end, unit_id=1, status=EnrolmentStatus.ACTIVE, id_=0):
+    return SimpleNamespace(starts_on=start, ends_on=end, unit_id=unit_id, status=status, id=id_)
+
+
+# --- pure rules, both edges -------------------------------------------------------------------
+
+def test_cover_following_on_the_next_day_is_one_period_and_leaves_no_gap():
+    periods = rules.cover_periods([span(D(2025, 1, 1), D(2025, 12, 31)), span(D(2026, 1, 1), D(2026, 12, 31))])
+    assert periods == [rules.Period(D(2025, 1, 1), D(2026, 12, 31))]
+    assert rules.cover_gaps(periods) == []
+
+
+def test_cover_starting_two_days_after_the_end_leaves_a_one_day_gap():
+    periods = rules.cover_periods([span(D(2025, 1, 1), D(2025, 12, 31)), span(D(2026, 1, 2), D(2026, 12, 31))])
+    gaps = rules.cover_gaps(periods)
+    assert gaps == [rules.Period(D(2026, 1, 1), D(2026, 1, 1))] and gaps[0].days == 1
+
+
+def test_void_cover_is_no_period():
+    assert rules.cover_periods([span(D(2025, 1, 1), D(2025, 3, 1), status=EnrolmentStatus.VOID)]) == []
+
+
+def test_overlap_needs_a_shared_day_of_the_same_unit():
+    a = span(D(2025, 1, 1), D(2025, 6, 30), id_=1)
+    sharing = span(D(2025, 6, 30), D(2025, 12, 31), id_=2)
+    next_day = span(D(2025, 7, 1), D(2025, 12, 31), id_=3)
+    other_unit = span(D(2025, 3, 1), D(2025, 4, 1), unit_id=2, id_=4)
+    assert rules.cover_overlaps([a, sharing]) == [(a, sharing)]
+    assert rules.cover_overlaps([a, next_day]) == []
+    assert rules.cover_overlaps([a, other_unit]) == []
+
+
+def test_uninsured_days_of_an_entry():
+    periods = [rules.Period(D(2025, 1, 1), D(2025, 6, 30)), rules.Period(D(2025, 7, 2), D(2025, 12, 31))]
+    assert not rules.uninsured_days(D(2025, 6, 30), D(2025, 6, 30), periods)     # the last day of cover
+    assert rules.uninsured_days(D(2025, 7, 1), D(2025, 7, 1), periods)           # the day after
+    assert rules.uninsured_days(D(2025, 6, 29), D(2025, 7, 3), periods)          # a range over the gap
+    assert not rules.uninsured_days(D(2025, 7, 2), D(2025, 7, 3), periods)
+    assert rules.uninsured_days(D(2024, 12, 31), D(2024, 12, 31), periods)
+
+
+def test_cap_day_and_the_sixty_day_notice():
+    assert rules.cap_day(D(1950, 5, 10), 75) == D(2025, 5, 10)
+    assert rules.cap_day(D(1948, 2, 29), 75) == D(2023, 3, 1)       # as Person.age_on counts it
+    assert rules.cap_day(None, 75) is None and rules.cap_day(D(1950, 5, 10), None) is None
+    day = D(2025, 5, 10)
+    assert not rules.notice_due(day, day - timedelta(days=61))
+    assert rules.notice_due(day, day - timedelta(days=60))
+    assert rules.notice_due(day, day) and not rules.notice_due(day, day + timedelta(days=1))
+    cover = span(D(2025, 1, 1), D(2025, 12, 31))
+    assert rules.reaches_cap_in_cover(cover, D(1950, 5, 10), 75, D(2025, 3, 11)) == day       # 60 days
+    assert rules.reaches_cap_in_cover(cover, D(1950, 5, 10), 75, D(2025, 3, 10)) is None      # 61 days
+    assert rules.reaches_cap_in_cover(span(D(2025, 1, 1), D(2025, 5, 9)), D(1950, 5, 10), 75, day) is None
+
+
+# --- the SQL flag equals the rule -------------------------------------------------------------
+
+def add_policy(unit=None, authority=None, start=D(YEAR, 1, 1), end=D(YEAR, 12, 31), insurer=("shinkong", "新光人壽"),
+               number="SK-1"):
+    policy = InsurancePolicy(unit_id=getattr(unit, "id", None), authority_id=getattr(authority, "id", None),
+                             insurer_code=insurer[0], insurer_name=insurer[1], policy_no=number,
+                             starts_on=start, ends_on=end)
+    db.session.add(policy)
+    db.session.flush()
+    return policy
+
+
+def add_cover(policy, person, unit, start, end, status=EnrolmentStatus.ACTIVE):
+    enrolment = InsuranceEnrolment(policy_id=policy.id, person_id=person.id, unit_id=unit.id, starts_on=start,
+                                   ends_on=end, status=status)
+    db.session.add(enrolment)
+    db.session.flush()
+    return enrolment
+
+
+def add_entry(person, unit, start, end=None, status=EntryStatus.ACTIVE, half_hours=4):
+    entry = HourEntry(person_id=person.id, unit_id=unit.id, start_on=start, end_on=end or start,
+                      half_hours=half_hours, field_code=unit.field_code, status=status)
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def flagged(user, year=YEAR, unit_id=None) -> set[int]:
+    return {e.id for e in db.session.scalars(uninsured_entries(user, year, unit_id))}
+
+
+def test_an_entry_the_day_after_cover_ended_is_flagged_and_the_last_day_is_not(world):
+    a, unit = world.people["a"], world.units["A"]
+    policy = add_policy(unit)
+    add_cover(policy, a, unit, D(YEAR, 1, 1), D(YEAR, 6, 30))
+    last = add_entry(a, unit, D(YEAR, 6, 30))
+    after = add_entry(a, unit, D(YEAR, 7, 1))
+    assert flagged(world.users["clerk_a"]) == {after.id}
+    assert last.id not in flagged(world.users["county_tpe"])
+
+
+def test_ranges_renewals_statuses_and_units(world):
+    a, shared, unit_a, unit_b = world.people["a"], world.people["shared"], world.units["A"], world.units["B"]
+    first = add_policy(unit_a, start=D(YEAR, 1, 1), end=D(YEAR, 6, 30))
+    second = add_policy(unit_a, start=D(YEAR, 7, 1), end=D(YEAR, 12, 31), number="SK-2")
+    add_cover(first, a, unit_a, D(YEAR, 1, 1), D(YEAR, 6, 30))
+    add_cover(second, a, unit_a, D(YEAR, 7, 2), D(YEAR, 12, 31))          # one day's gap: 1 July
+    add_cover(second, shared, unit_a, D(YEAR, 7, 1), D(YEAR, 12, 31), status=EnrolmentStatus.VOID)
+    across_renewal = add_entry(a, unit_a, D(YEAR, 6, 29), D(YEAR, 6, 30))
+    over_gap = add_entry(a, unit_a, D(YEAR, 6, 30), D(YEAR, 7, 2))
+    after_gap = add_entry(a, unit_a, D(YEAR, 7, 2), D(YEAR, 7, 20))
+    claim = add_entry(a, unit_a, D(YEAR, 7, 1), status=EntryStatus.PENDING, half_hours=2)
+    void = add_entry(a, unit_a, D(YEAR, 7, 1), status=EntryStatus.VOID, half_hours=3)
+    void_cover = add_entry(shared, unit_a, D(YEAR, 8, 1))
+    other_unit = add_entry(shared, unit_b, D(YEAR, 8, 1))                 # unit B holds no policy
+    found = flagged(world.users["county_tpe"])
+    assert found == {over_gap.id, claim.id, void_cover.id, other_unit.id}
+    assert not {across_renewal.id, after_gap.id, void.id} & found
+    assert flagged(world.users["clerk_a"]) == {over_gap.id, claim.id, void_cover.id}
+    assert flagged(world.users["county_tpe"], unit_id=unit_b.id) == {other_unit.id}
+    assert flagged(world.users["county_khh"]) == set()
+    assert flagged(world.users["clerk_a"], year=YEAR + 1) == set()
