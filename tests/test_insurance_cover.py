@@ -3,17 +3,17 @@ age-cap and policy-end notices, the county's enrolment screen (docs/rules/insura
 from datetime import date, timedelta
 from types import SimpleNamespace
 
-from sqlalchemy import select
-
 from portal.hours.models import EntryStatus, HourEntry
 from portal.insurance import rules
 from portal.insurance.cover import uninsured_entries
 from portal.insurance.models import EnrolmentStatus, InsuranceEnrolment, InsurancePolicy
 from portal.platform.extensions import db
+from portal.platform.timeutil import today_taipei
 from tests.conftest import login
 
 D = date
 YEAR = 2025
+YEAR_START, YEAR_END = D(YEAR, 1, 1), D(YEAR, 12, 31)
 
 
 def span(start, end, unit_id=1, status=EnrolmentStatus.ACTIVE, id_=0):
@@ -73,7 +73,7 @@ def test_cap_day_and_the_sixty_day_notice():
 
 # --- the SQL flag equals the rule -------------------------------------------------------------
 
-def add_policy(unit=None, authority=None, start=D(YEAR, 1, 1), end=D(YEAR, 12, 31), insurer=("shinkong", "新光人壽"),
+def add_policy(unit=None, authority=None, start=YEAR_START, end=YEAR_END, insurer=("shinkong", "新光人壽"),
                number="SK-1"):
     policy = InsurancePolicy(unit_id=getattr(unit, "id", None), authority_id=getattr(authority, "id", None),
                              insurer_code=insurer[0], insurer_name=insurer[1], policy_no=number,
@@ -134,3 +134,25 @@ def test_ranges_renewals_statuses_and_units(world):
     assert flagged(world.users["county_tpe"], unit_id=unit_b.id) == {other_unit.id}
     assert flagged(world.users["county_khh"]) == set()
     assert flagged(world.users["clerk_a"], year=YEAR + 1) == set()
+
+
+def test_the_lists_show_the_flagged_entries_in_scope_and_the_work_lists_count_them(world, client):
+    year = today_taipei().year
+    a, b, unit_a, unit_b = world.people["a"], world.people["b"], world.units["A"], world.units["B"]
+    policy = add_policy(unit_a, start=D(year, 1, 1), end=D(year, 12, 31))
+    add_cover(policy, a, unit_a, D(year, 1, 1), D(year, 1, 1))
+    add_entry(a, unit_a, D(year, 1, 1))                      # the last day of cover
+    add_entry(a, unit_a, D(year, 1, 2), half_hours=5)        # the day after
+    add_entry(b, unit_b, D(year, 1, 2), half_hours=7)
+    db.session.commit()
+    login(client, world.users["clerk_a"])
+    page = client.get("/insurance/uninsured").get_data(as_text=True)
+    assert "甲志工" in page and "2.5" in page and "乙志工" not in page
+    home = client.get("/").get_data(as_text=True)
+    assert "/insurance/uninsured" in home
+    login(client, world.users["county_tpe"])
+    page = client.get(f"/insurance/uninsured?unit={unit_b.id}").get_data(as_text=True)
+    assert "乙志工" in page and "甲志工" not in page
+    assert client.get("/insurance/uninsured?year=x&unit=999999").status_code == 200
+    login(client, world.users["county_khh"])
+    assert "甲志工" not in client.get("/insurance/uninsured").get_data(as_text=True)

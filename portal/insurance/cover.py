@@ -9,7 +9,7 @@ list or a count reads one unit's (or county's) entries of one year, never the wh
 """
 from datetime import date
 
-from sqlalchemy import Date, exists, select
+from sqlalchemy import Date, and_, exists, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
@@ -68,19 +68,26 @@ def unit_condition(user, unit_id: int | None = None):
     return condition
 
 
+def flagged_in_year(user, year: int, unit_id: int | None = None):
+    """SQL condition on HourEntry: flagged (I6), starting in `year`, in the user's units (or one of them).
+    One year at a time: cover recorded in the portal starts with its first policies, so earlier years would
+    flag every entry, and a year bounds what a list or a work-list count reads."""
+    return and_(unit_condition(user, unit_id), HourEntry.status.in_(FLAGGED_STATUSES),
+                HourEntry.start_on >= date(year, 1, 1), HourEntry.start_on <= date(year, 12, 31), uninsured())
+
+
 def uninsured_entries(user, year: int, unit_id: int | None = None):
-    """select(HourEntry) of the flagged entries that start in `year` in the user's units (no order: the list
-    pages it by keyset, the work list counts it)."""
-    return select(HourEntry).where(
-        unit_condition(user, unit_id), HourEntry.status.in_(FLAGGED_STATUSES),
-        HourEntry.start_on >= date(year, 1, 1), HourEntry.start_on <= date(year, 12, 31), uninsured())
+    """select(HourEntry) of the flagged entries (no order: the list pages it by keyset)."""
+    return select(HourEntry).where(flagged_in_year(user, year, unit_id))
 
 
-def person_cover(person_id: int) -> dict[int, dict]:
-    """{unit id: {"enrolments", "periods", "gaps", "overlaps"}} of one person, every enrolment (void too)."""
+def person_cover(person_id: int, user) -> dict[int, dict]:
+    """{unit id: {"enrolments", "periods", "gaps", "overlaps"}} of one person for the user's units, every
+    enrolment (void too); another unit's cover is that unit's business."""
     enrolments = db.session.scalars(
         select(InsuranceEnrolment).join(InsuranceEnrolment.policy)
-        .where(InsuranceEnrolment.person_id == person_id, InsurancePolicy.status == PolicyStatus.ACTIVE)
+        .where(InsuranceEnrolment.person_id == person_id, InsurancePolicy.status == PolicyStatus.ACTIVE,
+               InsuranceEnrolment.unit_id.in_(visible_unit_ids(user)))
         .order_by(InsuranceEnrolment.unit_id, InsuranceEnrolment.starts_on, InsuranceEnrolment.id)).all()
     by_unit: dict[int, list] = {}
     for enrolment in enrolments:

@@ -3,7 +3,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, IntegerField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from portal.platform.forms import DateInput, Form, clean_text, no_markup, single_line
+from portal.platform.forms import DateInput, FilterForm, Form, clean_text, no_markup, single_line
 
 
 class PolicyForm(Form):
@@ -43,3 +43,16 @@ class InsurerForm(Form):
     name_en = StringField(_l("English name"), filters=[clean_text], validators=[single_line, Optional(), Length(max=120), no_markup])
     max_age = IntegerField(_l("Age cap"), validators=[Optional(), NumberRange(min=18, max=120)],
                            description=_l("Volunteers at or above this age cannot be enrolled. Leave empty for no cap."))
+
+
+class UninsuredFilter(FilterForm):
+    """The list of hours on days without cover: one year (this year by default), one unit or all of the user's."""
+    year = SelectField(_l("Year"), validators=[Optional()])
+    unit = SelectField(_l("Unit"), validators=[Optional()])
+
+
+class CandidateFilter(FilterForm):
+    """The enrolment screen's volunteers: by unit, by name, and only those at or above the unit insurer's cap."""
+    unit = SelectField(_l("Unit"), validators=[Optional()])
+    q = StringField(_l("Name"), filters=[clean_text], validators=[Optional(), Length(max=60)])
+    over = SelectField(_l("Volunteers"), validators=[Optional()])
