@@ -43,6 +43,7 @@ from portal.honor_cards.scopes import reviewable_scope
 from portal.hours.disputes import DisputeStatus, HourDispute
 from portal.hours.models import EntryStatus, HourEntry
 from portal.imports.models import BatchStatus, ImportBatch
+from portal.insurance.cover import flagged_in_year
 from portal.platform import access
 from portal.platform.extensions import db
 from portal.platform.pagination import COUNT_CAP
@@ -170,6 +171,11 @@ def _imports(user, today):
         ImportBatch.error_count == 0)
 
 
+def _uninsured_hours(user, today):
+    """Hours of this year on days without the unit's cover (docs/rules/insurance.md#i6), oldest first."""
+    return _rows(since_on=HourEntry.start_on).where(flagged_in_year(user, today.year))
+
+
 def _award_rounds(user, today):
     return _rows(due=AwardRound.unit_deadline).where(AwardRound.status == RoundStatus.OPEN,
                                                      AwardRound.unit_deadline >= today)
@@ -234,6 +240,8 @@ SOURCES = (
            _plain("awards.index"), has_due=True),
     Source("missing_training", _l("Volunteers missing training"), access.UNIT_STAFF, _missing_training,
            _plain("training.missing")),
+    Source("uninsured_hours", _l("Hours on days without insurance this year"), (*access.UNIT_STAFF, access.COUNTY),
+           _uninsured_hours, _plain("insurance.uninsured")),
     Source("record_books", _l("Record-book requests to issue"), (access.COUNTY,), _record_books,
            _plain("records.index")),
     Source("honor_cards", _l("Honor-card applications to review"), (access.COUNTY,), _honor_cards,
