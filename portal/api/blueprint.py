@@ -6,7 +6,7 @@ The portal's own HTML error pages stay app-wide; under /api/v1 every error is ap
 import http
 
 from flask_smorest import Api, Blueprint
-from marshmallow import RAISE, Schema, fields
+from marshmallow import INCLUDE, RAISE, Schema, fields
 from webargs.flaskparser import FlaskParser
 
 from .problems import PROBLEM_TYPE
@@ -38,7 +38,11 @@ class RowErrorSchema(Schema):
 
 
 class ProblemSchema(Schema):
-    """RFC 9457 problem details."""
+    """RFC 9457 problem details; extension members (e.g. a batch's id) are allowed, as RFC 9457 §3.2 says."""
+
+    class Meta:
+        unknown = INCLUDE
+
     type = fields.String(required=True)
     title = fields.String(required=True)
     status = fields.Integer(required=True)
