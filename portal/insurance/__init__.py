@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("insurance", __name__, url_prefix="/insurance")
 
-from . import cover_views, views  # noqa: E402,F401
+from . import cover_views, roster_views, views  # noqa: E402,F401

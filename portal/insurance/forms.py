@@ -1,9 +1,11 @@
-"""Insurance forms: a policy, enrolling members, ending cover, insurer age caps."""
+"""Insurance forms: a policy, enrolling members, ending cover, insurer age caps, list filters, the insurer's roster."""
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import HiddenField, IntegerField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from portal.platform.forms import DateInput, FilterForm, Form, clean_text, no_markup, single_line
+from portal.imports.forms import ENCODINGS
+from portal.platform.forms import DateInput, FilterForm, Form, clean_text, no_markup, options, single_line
 
 
 class PolicyForm(Form):
@@ -56,3 +58,12 @@ class CandidateFilter(FilterForm):
     unit = SelectField(_l("Unit"), validators=[Optional()])
     q = StringField(_l("Name"), filters=[clean_text], validators=[Optional(), Length(max=60)])
     over = SelectField(_l("Volunteers"), validators=[Optional()])
+
+
+class RosterUploadForm(Form):
+    file = FileField(_l("File"), validators=[
+        FileRequired(_l("Choose a file to upload.")),
+        FileAllowed(["xlsx", "xls", "csv"], _l("Upload an .xlsx, .xls or .csv file."))],
+        description=_l("The insurer's list of insured volunteers: Excel (.xlsx, .xls) or CSV."))
+    encoding = SelectField(_l("Text encoding (CSV only)"), choices=options(ENCODINGS), default="",
+                           validators=[Optional()])

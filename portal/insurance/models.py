@@ -90,3 +90,32 @@ class InsuranceEnrolment(db.Model):
     unit: Mapped["Unit"] = relationship()  # noqa: F821
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class RosterCheck(StrEnum):
+    """How a line of an insurer's roster compares with the portal's enrolments (docs/rules/insurance.md#i8)."""
+    MATCHED = "matched"      # enrolled with the same dates
+    DATES = "dates"          # enrolled, with other dates
+    EXTRA = "extra"          # on the insurer's roster, not enrolled in the portal
+    MISSING = "missing"      # enrolled in the portal, not on the insurer's roster
+
+
+class RosterLine(db.Model):
+    """One line of an imported insurer roster, or one enrolment the roster lacks: the reconciliation as it
+    was found when the roster was imported (kept; enrolments are never changed by it)."""
+    __tablename__ = "insurance_roster_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id"), index=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("insurance_policies.id"), index=True)
+    check: Mapped[str] = mapped_column(String(10))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    enrolment_id: Mapped[int | None] = mapped_column(ForeignKey("insurance_enrolments.id"))
+    masked_id: Mapped[str] = mapped_column(String(20), default="")
+    name: Mapped[str] = mapped_column(String(60), default="")
+    sheet_row: Mapped[int | None]
+    roster_starts_on: Mapped[date | None]
+    roster_ends_on: Mapped[date | None]
+
+    policy: Mapped[InsurancePolicy] = relationship()
+    enrolment: Mapped["InsuranceEnrolment | None"] = relationship()

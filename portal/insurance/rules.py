@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from portal.platform.i18n import format_date, localized
 from portal.registry.catalog import COUNTY_BY_CODE
 
-from .models import EnrolmentStatus, PolicyStatus
+from .models import EnrolmentStatus, PolicyStatus, RosterCheck
 
 # docs/rules/insurance.md#i2: insurer age caps are settings; defaults 新光 75, 第一 80.
 DEFAULT_INSURERS = {
@@ -202,3 +202,40 @@ def reaches_cap_in_cover(enrolment, birth_date: date | None, cap: int | None, to
     if day is None or not (enrolment.starts_on <= day <= enrolment.ends_on):
         return None
     return day if notice_due(day, today) else None
+
+
+# --- the insurer's roster (I8) -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RosterRow:
+    """A line of the insurer's roster for one policy, matched to a person by ID number (None: nobody)."""
+    row: int
+    person_id: int | None
+    masked_id: str
+    name: str
+    starts_on: date
+    ends_on: date
+
+
+def reconcile(rows: list[RosterRow], enrolments) -> list[tuple]:
+    """I8: (check, roster row or None, enrolment or None) for every roster row of a policy and every active
+    enrolment of it the roster lacks: matched (same first and last day), dates (enrolled, other dates: compared
+    with the latest cover), extra (not enrolled), missing (enrolled, not on the roster)."""
+    enrolled: dict[int, list] = {}
+    for enrolment in enrolments:
+        if enrolment.status == EnrolmentStatus.ACTIVE:
+            enrolled.setdefault(enrolment.person_id, []).append(enrolment)
+    found, seen = [], set()
+    for row in rows:
+        mine = enrolled.get(row.person_id, []) if row.person_id is not None else []
+        if not mine:
+            found.append((RosterCheck.EXTRA, row, None))
+            continue
+        seen.add(row.person_id)
+        same = next((e for e in mine if (e.starts_on, e.ends_on) == (row.starts_on, row.ends_on)), None)
+        found.append((RosterCheck.MATCHED, row, same) if same is not None
+                     else (RosterCheck.DATES, row, max(mine, key=lambda e: (e.ends_on, e.id))))
+    for person_id, mine in sorted(enrolled.items()):
+        if person_id not in seen:
+            found.append((RosterCheck.MISSING, None, max(mine, key=lambda e: (e.ends_on, e.id))))
+    return found
