@@ -13,6 +13,7 @@ from portal.honor_cards.importing import KIND as HONOR_CARDS_IMPORT
 from portal.hours.importing import HOURS as HOURS_IMPORT
 from portal.imports import registry
 from portal.imports.models import BatchStatus
+from portal.insurance.importing import INSURER_ROSTER_KIND as INSURER_ROSTER_IMPORT
 from portal.notifications import dispatch as notifications
 from portal.platform import jobs
 from portal.platform.jobs import JobStatus
@@ -31,6 +32,7 @@ IMPORT_KINDS = (
     TRAINING_IMPORT,       # training records, matched later to certificate files
     HONOR_CARDS_IMPORT,    # honor cards: county authorities only
     OTHER_AWARDS_IMPORT,   # other awards: authorities only, with provenance
+    INSURER_ROSTER_IMPORT,  # insurance: the insurer's roster, reconciled with the enrolments
 )
 
 DOCUMENT_KINDS = (
