@@ -57,7 +57,8 @@ HOWS = {"change": _l("by you"), "reset": _l("reset by an administrator"),
 CARD_KINDS = {"first": _l("first issue"), "renewal": _l("renewal"), "reissue": _l("reissue")}
 IMPORT_KINDS = {"hours": _l("service hours"), "roster": _l("volunteer roster"), "volunteers": _l("volunteer roster"),
                 "training": _l("training records"),
-                "honor_cards": _l("honor cards"), "other_awards": _l("other awards")}
+                "honor_cards": _l("honor cards"), "other_awards": _l("other awards"),
+                "insurer_roster": _l("insurer's roster")}
 IMPORT_STATUSES = {"previewed": _l("checked, waiting for your confirmation"), "committed": _l("saved"),
                    "discarded": _l("discarded"), "failed": _l("failed")}
 
@@ -106,6 +107,16 @@ _EVENTS = [
           _l("A certificate is due on %(due_on)s"),
           _l("The certificate (%(kind)s) requested by %(person)s is due on %(due_on)s."),
           UNIT_STAFF, ("person", "kind", "due_on"), {"kind": kind_label}),
+    Event("insurance.age_cap", _l("A volunteer reaches the insurer's age cap"),
+          _l("%(person)s reaches the insurer's age cap on %(date)s"),
+          _l("%(person)s (%(unit)s) reaches %(cap)s, the age cap of %(insurer)s, on %(date)s, during the cover of "
+             "policy %(policy)s. Check with the insurer and the county authority how they stay insured."),
+          UNIT_STAFF + (access.COUNTY,), ("person", "unit", "cap", "insurer", "policy", "date")),
+    Event("insurance.policy_ending", _l("An insurance policy ends soon"),
+          _l("Insurance policy %(policy)s ends on %(date)s"),
+          _l("Policy %(policy)s (%(insurer)s) ends on %(date)s. Record the next policy and enrol the volunteers, "
+             "so that their service stays insured."),
+          UNIT_STAFF + (access.COUNTY,), ("policy", "insurer", "date")),
     Event("awards.forwarded", _l("An award application waits for my review"),
           _l("An award application waits for your review"),
           _l("The award application of %(person)s (%(round)s) was forwarded to you."),
