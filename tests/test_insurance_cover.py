@@ -3,10 +3,14 @@ age-cap and policy-end notices, the county's enrolment screen (docs/rules/insura
 from datetime import date, timedelta
 from types import SimpleNamespace
 
+from sqlalchemy import select
+
 from portal.hours.models import EntryStatus, HourEntry
 from portal.insurance import rules
 from portal.insurance.cover import uninsured_entries
 from portal.insurance.models import EnrolmentStatus, InsuranceEnrolment, InsurancePolicy
+from portal.main import reminders
+from portal.notifications.models import Notification
 from portal.platform.extensions import db
 from portal.platform.timeutil import today_taipei
 from tests.conftest import login
@@ -156,3 +160,48 @@ def test_the_lists_show_the_flagged_entries_in_scope_and_the_work_lists_count_th
     assert client.get("/insurance/uninsured?year=x&unit=999999").status_code == 200
     login(client, world.users["county_khh"])
     assert "甲志工" not in client.get("/insurance/uninsured").get_data(as_text=True)
+
+
+# --- notices 60 days ahead (I7) -----------------------------------------------------------------
+
+def notices() -> list[tuple[int, str]]:
+    return [(n.user_id, n.event) for n in db.session.scalars(select(Notification).order_by(Notification.id))]
+
+
+def test_the_age_cap_and_the_policy_end_are_told_sixty_days_ahead_once(world, make_person):
+    unit, clerk, supervisor = world.units["A"], world.users["clerk_a"], world.users["supervisor_a"]
+    old = make_person([unit], name="將滿七五", birth_date=D(1950, 5, 10))          # 75 on 10 May 2025
+    policy = add_policy(unit, start=YEAR_START, end=D(YEAR, 6, 30))
+    add_cover(policy, old, unit, YEAR_START, D(YEAR, 6, 30))
+    db.session.commit()
+    cap_day, end_day = D(YEAR, 5, 10), D(YEAR, 6, 30)
+    assert reminders.insurance_age_caps(cap_day - timedelta(days=61)) == 0
+    assert reminders.insurance_policies_ending(end_day - timedelta(days=61)) == 0
+    assert reminders.insurance_age_caps(cap_day - timedelta(days=60)) == 1
+    assert reminders.insurance_age_caps(cap_day - timedelta(days=59)) == 0          # once only
+    assert reminders.insurance_policies_ending(end_day - timedelta(days=60)) == 1
+    assert reminders.insurance_policies_ending(end_day) == 0
+    db.session.commit()
+    assert sorted(notices()) == sorted([(clerk.id, "insurance.age_cap"), (supervisor.id, "insurance.age_cap"),
+                                        (clerk.id, "insurance.policy_ending"),
+                                        (supervisor.id, "insurance.policy_ending")])
+    note = db.session.scalar(select(Notification).where(Notification.event == "insurance.age_cap"))
+    assert note.params["date"] == cap_day.isoformat() and note.params["cap"] == 75
+    assert note.link == f"/insurance/people/{old.id}"
+
+
+def test_no_notice_when_the_cap_falls_outside_the_cover_or_a_next_policy_follows(world, make_person):
+    unit, county = world.units["A"], world.users["county_tpe"]
+    older = make_person([unit], name="已滿八十", birth_date=D(1945, 8, 1))          # 80 on 1 August 2025
+    first = add_policy(unit, start=YEAR_START, end=D(YEAR, 6, 30))
+    add_policy(unit, start=D(YEAR, 7, 1), end=YEAR_END, number="SK-2")             # the renewal is recorded
+    add_cover(first, older, unit, YEAR_START, D(YEAR, 6, 30))                    # cover ends before 1 August
+    county_policy = add_policy(authority=county.authority, start=YEAR_START, end=YEAR_END,
+                               insurer=("first", "第一產物保險"), number="TPE-1")
+    add_cover(county_policy, older, unit, YEAR_START, YEAR_END)
+    db.session.commit()
+    assert reminders.insurance_age_caps(D(YEAR, 7, 1)) == 1                       # the county's cover, cap 80
+    assert reminders.insurance_policies_ending(D(YEAR, 6, 1)) == 0               # SK-1 is followed by SK-2
+    assert reminders.insurance_policies_ending(D(YEAR, 11, 1)) == 2              # SK-2 and the county's
+    db.session.commit()
+    assert {user for user, event in notices() if event == "insurance.age_cap"} == {county.id}
