@@ -33,6 +33,7 @@ from portal.awards.rules import HEALTH_AND_WELFARE_FIELDS, THRESHOLDS, Standing,
 from portal.certificates.models import OPEN_REQUEST_STATUSES, CertificateRequest
 from portal.honor_cards.models import CardStatus, HonorCard
 from portal.hours.summaries import HourMonth
+from portal.insurance import alerts as insurance_alerts
 from portal.notifications import events
 from portal.notifications.models import Channel, Notification, Preference
 from portal.notifications.operations import notify, queue_message
@@ -282,8 +283,19 @@ def send_digests(today: date) -> int:
 
 # --- the daily run ---------------------------------------------------------------------------------
 
+def insurance_age_caps(today: date) -> int:
+    """docs/rules/insurance.md#i7: volunteers reaching the insurer's age cap within 60 days, while covered."""
+    return insurance_alerts.age_cap_notices(today, not_sent, claim)
+
+
+def insurance_policies_ending(today: date) -> int:
+    """docs/rules/insurance.md#i7: policies ending within 60 days with no later policy recorded."""
+    return insurance_alerts.policy_end_notices(today, not_sent, claim)
+
+
 STEPS = (("honor cards expiring", honor_cards_expiring), ("certificates due", certificates_due),
-         ("round deadline notices", round_deadlines), ("digests", send_digests))
+         ("round deadline notices", round_deadlines), ("insurance age caps", insurance_age_caps),
+         ("insurance policies ending", insurance_policies_ending), ("digests", send_digests))
 
 
 def run_daily(today: date) -> dict[str, int]:
