@@ -184,11 +184,13 @@ def run_table(kind: ImportKind, table: Table, ctx: Context, digest: str, commit:
     batch = batch or ImportBatch(kind=kind.key, scope_key=ctx.scope_key, sha256=digest, filename=filename[:120],
                                  created_by_id=getattr(ctx.user, "id", None),
                                  unit_id=getattr(ctx.unit, "id", None), authority_id=getattr(ctx.authority, "id", None))
-    batch.status, batch.committed_at = BatchStatus.COMMITTED, utcnow()
-    fill_batch(batch, outcome)
-    db.session.add(batch)
     try:
+        # The batch is added and marked committed inside the savepoint: begin_nested() flushes what is pending
+        # first, and a unique violation there (outside the savepoint) would end the whole transaction.
         with db.session.begin_nested():
+            batch.status, batch.committed_at = BatchStatus.COMMITTED, utcnow()
+            fill_batch(batch, outcome)
+            db.session.add(batch)
             db.session.flush()
             outcome.summary = {**plan.summary, **kind.write(plan, ctx, batch)}
             batch.summary = _json(outcome.summary)
