@@ -1,5 +1,6 @@
 """Insurance over time (issue 17, item 1): cover periods, gaps and overlaps, hours on uninsured days,
 age-cap and policy-end notices, the county's enrolment screen (docs/rules/insurance.md#i5–#i8)."""
+import re
 from datetime import date, timedelta
 from types import SimpleNamespace
 
@@ -7,7 +8,9 @@ from sqlalchemy import select
 
 from portal.hours.models import EntryStatus, HourEntry
 from portal.insurance import rules
+from portal.insurance import views as insurance_views
 from portal.insurance.cover import uninsured_entries
+from portal.insurance.facts import years_before
 from portal.insurance.models import EnrolmentStatus, InsuranceEnrolment, InsurancePolicy
 from portal.main import reminders
 from portal.notifications.models import Notification
@@ -205,3 +208,35 @@ def test_no_notice_when_the_cap_falls_outside_the_cover_or_a_next_policy_follows
     assert reminders.insurance_policies_ending(D(YEAR, 11, 1)) == 2              # SK-2 and the county's
     db.session.commit()
     assert {user for user, event in notices() if event == "insurance.age_cap"} == {county.id}
+
+
+# --- the county's enrolment screen (I3) -----------------------------------------------------------
+
+def test_the_county_enrolment_screen_shows_those_over_their_unit_cap_by_default_filtered_and_paged(
+        world, client, make_person, monkeypatch):
+    today = today_taipei()
+    unit_a, unit_b = world.units["A"], world.units["B"]
+    add_policy(unit_a, start=D(today.year, 1, 1), end=D(today.year, 12, 31))                  # 新光, cap 75
+    county_policy = add_policy(authority=world.users["county_tpe"].authority, start=D(today.year, 1, 1),
+                               end=D(today.year, 12, 31), insurer=("first", "第一產物保險"), number="TPE-1")
+    make_person([unit_a], name="剛滿七五", birth_date=years_before(today, 75))
+    make_person([unit_a], name="還是七四", birth_date=years_before(today, 75) + timedelta(days=1))
+    make_person([unit_b], name="乙校七五", birth_date=years_before(today, 75))                 # B has no policy
+    make_person([world.units["C"]], name="高雄八十", birth_date=years_before(today, 80))
+    db.session.commit()
+    login(client, world.users["county_tpe"])
+    url = f"/insurance/policies/{county_policy.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert "剛滿七五" in page and "乙校七五" in page
+    assert "還是七四" not in page and "甲志工" not in page and "高雄八十" not in page
+    page = client.get(f"{url}?over=all&q=七").get_data(as_text=True)
+    assert "剛滿七五" in page and "還是七四" in page and "甲志工" not in page
+    page = client.get(f"{url}?unit={unit_b.id}").get_data(as_text=True)
+    assert "乙校七五" in page and "剛滿七五" not in page
+    monkeypatch.setattr(insurance_views, "CANDIDATES_PER_PAGE", 1)
+    first = client.get(url).get_data(as_text=True)
+    assert "剛滿七五" in first and "乙校七五" not in first and 'rel="next"' in first
+    cursor = re.search(r'href="([^"]*cursor=[^"]*)" [^>]*rel="next"', first).group(1).replace("&amp;", "&")
+    second = client.get(cursor, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "乙校七五" in second and "剛滿七五" not in second and "<html" not in second
+    assert client.get(f"{url}?unit=x&over=nonsense&q=%00").status_code == 200

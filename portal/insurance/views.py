@@ -4,19 +4,24 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import contains_eager
 
 from portal.platform import access
 from portal.platform.confirm import ask, confirmed
 from portal.platform.extensions import db
 from portal.platform.forms import check_version, options
+from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import chinese_only, format_date, is_chinese, localized
+from portal.platform.pagination import CURSOR_ARG, asc, keyset
+from portal.platform.params import id_or_none
 from portal.platform.timeutil import today_taipei
-from portal.registry.models import Membership
+from portal.registry.models import Membership, Person, Unit
 from portal.registry.scopes import visible_unit_ids
+from portal.registry.unit_filter import fill_unit_filter
 
 from . import bp
-from .facts import candidate_memberships, covered, insurer, insurers
-from .forms import EndCoverForm, EnrolForm, InsurerForm, PolicyForm
+from .facts import candidate_query, covered, insurer, insurers, over_unit_cap
+from .forms import CandidateFilter, EndCoverForm, EnrolForm, InsurerForm, PolicyForm
 from .models import EnrolmentStatus, InsuranceEnrolment, InsurancePolicy, PolicyStatus
 from .operations import InsuranceError, create_policy, end_enrolment, enrol, set_insurer
 from .rules import CoverState, age_refusal, cover_state, default_start, end_problem, end_voids, open_cover
@@ -24,6 +29,10 @@ from .scopes import get_enrolment_or_404, get_policy_or_404, may_manage_policy, 
 
 MANAGERS = (*access.UNIT_STAFF, access.COUNTY)
 SETTINGS = (access.MINISTRY, access.ADMIN)
+# A county policy covers tens of thousands: candidates come a page at a time, enrolments up to a bound.
+CANDIDATES_PER_PAGE = 50
+ENROLLED_SHOWN = 200
+CANDIDATE_ORDER = (asc(Unit.code), asc(Person.name), asc(Membership.id))
 
 
 @bp.app_template_global()
@@ -95,26 +104,52 @@ def enrol_form(policy, candidates, formdata=None):
     return form
 
 
+def candidate_filter(policy) -> CandidateFilter:
+    """Unit, name, and over the cap (the county's default: the volunteers only the county can insure)."""
+    filters = CandidateFilter(request.args)
+    fill_unit_filter(filters.unit, current_user, _("All my units"), request.args.get("unit", ""))
+    filters.over.choices = options([("over", _("At or above their unit insurer's age cap")),
+                                    ("all", _("Everyone not enrolled yet"))])
+    if not filters.validate():
+        for field in (filters.unit, filters.q, filters.over):
+            if field.errors:
+                field.data = None
+    if not filters.over.data:
+        filters.over.data = "all" if policy.unit_id else "over"
+    return filters
+
+
+def filtered(query, filters, unit_column):
+    """The query of people (joined) narrowed by the filter's unit and name."""
+    unit_id = id_or_none(filters.unit.data or "")
+    if unit_id:
+        query = query.where(unit_column == unit_id)
+    if filters.q.data:
+        query = query.where(Person.name.contains(filters.q.data, autoescape=True))
+    return query
+
+
 def show_policy(policy, form=None, refusals=(), status=200):
     today = today_taipei()
-    enrolments = db.session.scalars(
-        select(InsuranceEnrolment).where(InsuranceEnrolment.policy_id == policy.id)
-        .join(InsuranceEnrolment.person).order_by(InsuranceEnrolment.status, InsuranceEnrolment.id)).all()
     may_manage = may_manage_policy(current_user, policy)
-    info = insurer(policy.insurer_code)
-    candidates, notes = [], {}
+    info, filters = insurer(policy.insurer_code), candidate_filter(policy)
+    enrolments = db.session.scalars(filtered(
+        select(InsuranceEnrolment).join(InsuranceEnrolment.person).where(InsuranceEnrolment.policy_id == policy.id),
+        filters, InsuranceEnrolment.unit_id)
+        .order_by(InsuranceEnrolment.status, InsuranceEnrolment.id).limit(ENROLLED_SHOWN + 1)).all()
+    page, notes = None, {}
     if may_manage:
-        enrolled = {e.person_id for e in enrolments if open_cover(e, today)}
-        seen = set()
-        for m in candidate_memberships(policy, current_user):
-            if m.person_id in enrolled or (m.person_id, m.unit_id) in seen:
-                continue
-            seen.add((m.person_id, m.unit_id))
-            candidates.append(m)
         start = form.starts_on.data if form is not None and form.starts_on.data else default_start(policy, today)
-        notes = {m.id: age_refusal(m.person, policy, start, m.unit, info) for m in candidates}
-        form = form or enrol_form(policy, candidates)
-    return render_template("insurance/show.html", policy=policy, enrolments=enrolments, candidates=candidates,
+        query = filtered(candidate_query(policy, current_user), filters, Membership.unit_id).options(
+            contains_eager(Membership.person), contains_eager(Membership.unit))
+        if filters.over.data == "over":
+            query = query.where(over_unit_cap(start))
+        page = keyset(query, CANDIDATE_ORDER, request.args.get(CURSOR_ARG), CANDIDATES_PER_PAGE)
+        notes = {m.id: age_refusal(m.person, policy, start, m.unit, info) for m in page.items}
+        form = form or enrol_form(policy, page.items)
+    return page_or_fragment("insurance/show.html", "candidates", policy=policy, enrolments=enrolments[:ENROLLED_SHOWN],
+                           more_enrolled=len(enrolments) > ENROLLED_SHOWN, page=page, filters=filters,
+                           candidates=page.items if page else [],
                            notes=notes, form=form, refusals=refusals, may_manage=may_manage, today=today,
                            info=info, end_form=EndCoverForm(formdata=None), CoverState=CoverState,
                            states={e.id: cover_state(e, today) for e in enrolments},
@@ -131,7 +166,9 @@ def show(policy_id):
 @access.allow(*MANAGERS)
 def enrol_members(policy_id):
     policy = get_policy_or_404(policy_id, current_user, for_write=True)
-    candidates = {str(m.id): m for m in candidate_memberships(policy, current_user)}
+    posted = [i for i in (id_or_none(v) for v in request.form.getlist("members")) if i][:CANDIDATES_PER_PAGE * 4]
+    candidates = {str(m.id): m for m in db.session.scalars(
+        candidate_query(policy, current_user).where(Membership.id.in_(posted)))}
     form = enrol_form(policy, candidates.values(), formdata=request.form)
     if not form.validate():
         return show_policy(policy, form, status=422)
