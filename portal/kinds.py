@@ -17,9 +17,8 @@ from portal.insurance.importing import INSURER_ROSTER_KIND as INSURER_ROSTER_IMP
 from portal.notifications import dispatch as notifications
 from portal.platform import jobs
 from portal.platform.jobs import JobStatus
-from portal.records.models import BookKind
-from portal.records.operations import issued_on as record_book_issued_on
-from portal.training.facts import install_record_book_lookup
+from portal.records.models import BookKind, RecordBook
+from portal.training.facts import RecordBookSource, install_record_book_source
 from portal.training.importing import TRAINING_KIND as TRAINING_IMPORT
 from portal.training.models import Basis, TrainingKind
 from portal.volunteers.importing import ROSTER_KIND as ROSTER_IMPORT
@@ -57,4 +56,6 @@ def install(app) -> None:
     registry.install(IMPORT_KINDS)
     install_kinds(DOCUMENT_KINDS)
     jobs.install(JOBS)
-    install_record_book_lookup(record_book_issued_on)   # training: lost certificates of record-book holders
+    # training: the record-book rule (T7) reads the books' columns, set-based, in the gate and the lists
+    install_record_book_source(RecordBookSource(RecordBook.person_id, RecordBook.issued_on, RecordBook.number,
+                                                RecordBook.kind != BookKind.CANCELLED))

@@ -16,7 +16,7 @@ from werkzeug.test import encode_multipart
 from portal.platform.audit import AuditLog
 from portal.platform.extensions import db
 from portal.platform.uploads import StoredFile
-from portal.records.operations import issued_on as record_book_issued_on
+from portal.records.models import RecordBook
 from portal.training import facts, importing
 from portal.training.facts import gate_checker
 from portal.training.models import LostCertificateCase, TrainingFile, TrainingRecord
@@ -357,17 +357,19 @@ def test_the_record_book_rule_for_health_and_welfare_applies_automatically(app, 
     assert "badge-accepted" in page
 
 
-def test_the_record_book_rule_uses_the_installed_record_book_lookup(app, world, client):
+def test_the_record_book_rule_reads_the_installed_record_book_source(app, world, client):
     person = world.people["a"]
-    lookup = lambda person_id: date(2018, 5, 5) if person_id == person.id else None  # noqa: E731
-    assert not facts.holds_record_book(person.id)
-    facts.install_record_book_lookup(lookup)
+    db.session.add(RecordBook(person_id=person.id, number="TPE-107-000001", issued_on=date(2018, 5, 5)))
+    db.session.commit()
+    source = facts._books
+    facts.install_record_book_source(None)      # without the records feature's columns the rule sees no book
     try:
-        assert facts.holds_record_book(person.id)
-        login(client, world.users["clerk_a"])
-        client.post(f"/training/people/{person.id}/lost/new", **multipart(case_fields(), []))
+        assert not facts.holds_record_book(person.id)
     finally:
-        facts.install_record_book_lookup(record_book_issued_on)
+        facts.install_record_book_source(source)
+    assert facts.holds_record_book(person.id)
+    login(client, world.users["clerk_a"])
+    client.post(f"/training/people/{person.id}/lost/new", **multipart(case_fields(), []))
     case = db.session.scalar(select(LostCertificateCase))
     assert case.status == "accepted" and case.effective_on == date(2018, 5, 5)
 

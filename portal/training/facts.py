@@ -1,16 +1,18 @@
 """What the training rules need from the database (rules.py decides with it).
 
-The gate (T6) loads the verified training of many people in one query and hands back a checker
-that every hour-entry path calls per entry; verified_basic/verified_special are SQL conditions
-the record book, roster and honor-card pages filter with.
+The gate (T6) loads the verified training and the record books of many people in two queries and
+hands back a checker that every hour-entry path calls per entry; verified_basic/verified_special are
+SQL conditions the record book, roster and work-list pages filter with. The record-book rule (T7) is
+part of both: it holds whenever its facts hold, with no case filed.
 """
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import date
 
 from flask import has_request_context
 from flask_babel import force_locale
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, false, or_, select
 
 from portal.auth.models import User
 from portal.platform import access
@@ -47,15 +49,21 @@ def verified_starts(person_ids: Iterable[int]) -> tuple[dict[int, date], dict[tu
 
 
 def gate_checker(person_ids: Iterable[int]) -> GateCheck:
-    """Load the verified training of these people in one query; return check(person_id, field, day).
+    """Load the verified training and the record books of these people in two queries; return
+    check(person_id, field, day).
 
     check() gives None when hours on `day` in `field` may be recorded, else a message in the
-    user's language that names what is missing (rules.gate_refusal decides).
+    user's language that names what is missing (rules.gate_refusal_with_book decides: the record-book
+    rule T7 opens what the certificates alone would refuse, without anyone filing a case).
     """
-    basic_from, special_from = verified_starts(person_ids)
+    ids = set(person_ids)
+    basic_from, special_from = verified_starts(ids)
+    books = record_books_of(ids)
 
     def check(person_id: int, field_code: str, day: date) -> str | None:
-        refusal = rules.gate_refusal(basic_from.get(person_id), special_from.get((person_id, field_code)), day)
+        book = books.get(person_id)
+        refusal = rules.gate_refusal_with_book(basic_from.get(person_id), special_from.get((person_id, field_code)),
+                                               book[0] if book else None, field_code, day)
         if refusal is None:
             return None
         with _language():
@@ -76,9 +84,20 @@ def verified_basic(person_id_column):
 
 
 def verified_special(person_id_column, field_column):
-    """SQL condition: the person has verified special training for the field."""
-    return exists().where(TrainingRecord.person_id == person_id_column, TrainingRecord.kind == TrainingKind.SPECIAL,
-                          TrainingRecord.field_code == field_column, TrainingRecord.status == TrainingStatus.VERIFIED)
+    """SQL condition: the person's special training for the field counts: a verified record, or the record-book
+    rule (docs/rules/training.md#t7) holds for the field. Set-based: two index probes per row (the training
+    records by person and kind, the record books by person)."""
+    record = exists().where(TrainingRecord.person_id == person_id_column, TrainingRecord.kind == TrainingKind.SPECIAL,
+                            TrainingRecord.field_code == field_column, TrainingRecord.status == TrainingStatus.VERIFIED)
+    return or_(record, record_book_rule_holds(person_id_column, field_column))
+
+
+def record_book_rule_holds(person_id_column, field_column):
+    """SQL condition of T7: a health-and-welfare field and a valid record book of the person."""
+    if _books is None:
+        return false()
+    return and_(field_column.in_(rules.HEALTH_AND_WELFARE_FIELDS),
+                exists().where(_books.person_id == person_id_column, _books.valid))
 
 
 def pending_person_ids(person_ids: set[int]) -> set[int]:
@@ -118,29 +137,52 @@ def unit_has_supervisor(unit_id: int) -> bool:
 
 # --- lost certificates ---------------------------------------------------------------------
 
-# Record books are a floor above training (issuing one needs verified training), yet the lost-certificate
-# rule asks whether a person holds one. The composition root installs the records feature's answer
-# (portal/kinds.py); training never imports records.
-_record_book_lookup: Callable[[int], date | None] | None = None
+# Record books are a floor above training (issuing one needs verified training), yet the record-book rule (T7)
+# asks whether a person holds one. The composition root installs the records feature's columns (portal/kinds.py);
+# training never imports records, and reads them only through these columns, set-based.
+@dataclass(frozen=True)
+class RecordBookSource:
+    person_id: object      # the book's person column
+    issued_on: object      # its issue date column
+    number: object         # its number column
+    valid: object          # SQL condition: the book is valid (not cancelled)
 
 
-def install_record_book_lookup(lookup: Callable[[int], date | None] | None):
-    """lookup(person_id) -> the issue date of the person's valid record book, or None."""
-    global _record_book_lookup
-    _record_book_lookup = lookup
+_books: RecordBookSource | None = None
+
+
+def install_record_book_source(source: RecordBookSource | None):
+    global _books
+    _books = source
+
+
+def record_books_of(person_ids: Iterable[int]) -> dict[int, tuple[date, str]]:
+    """(issue date, number) of the valid record book of each of these people that holds one: one query."""
+    ids = set(person_ids)
+    if _books is None or not ids:
+        return {}
+    rows = db.session.execute(select(_books.person_id, _books.issued_on, _books.number)
+                              .where(_books.person_id.in_(ids), _books.valid))
+    return {person_id: (issued_on, number) for person_id, issued_on, number in rows}
 
 
 def record_book_issued_on(person_id: int) -> date | None:
-    return _record_book_lookup(person_id) if _record_book_lookup else None
+    book = record_books_of([person_id]).get(person_id)
+    return book[0] if book else None
 
 
 def holds_record_book(person_id: int) -> bool:
-    """True when the person holds a service record book known to the portal.
-
-    False when no lookup is installed; a case can also carry the unit's statement that the volunteer
-    holds a paper book.
-    """
+    """True when the person holds a valid service record book known to the portal (a case can also carry the
+    unit's statement that the volunteer holds a paper book)."""
     return record_book_issued_on(person_id) is not None
+
+
+def training_status(person_ids: Iterable[int]):
+    """What the pages show: (basic starts, special starts per (person, field) by certificate, record books).
+    rules.special_status combines the last two per field."""
+    ids = set(person_ids)
+    basic_from, special_from = verified_starts(ids)
+    return basic_from, special_from, record_books_of(ids)
 
 
 def serves_in_field(person_id: int, field_code: str) -> bool:

@@ -19,8 +19,8 @@ from portal.registry.identity import normalise
 from portal.registry.models import Membership, Person, Unit
 from portal.registry.scopes import visible_unit_ids
 
-from . import bp
-from .facts import pending_person_ids, verified_basic, verified_special, verified_starts
+from . import bp, rules
+from .facts import pending_person_ids, training_status, verified_basic, verified_special
 from .forms import MissingFilter
 from .views import clear_invalid, unit_choices
 
@@ -66,10 +66,11 @@ def missing_query(form: MissingFilter):
 def missing_rows(memberships) -> list[dict]:
     """Each membership with what is missing, and whether a certificate is waiting for verification."""
     person_ids = {m.person_id for m in memberships}
-    basic_from, special_from = verified_starts(person_ids)
+    basic_from, special_from, books = training_status(person_ids)
     pending = pending_person_ids(person_ids)
-    return [{"m": m, "missing": missing_words(m.person_id in basic_from, (m.person_id, m.field_code) in special_from,
-                                              m.field_code),
+    return [{"m": m, "missing": missing_words(m.person_id in basic_from, (m.person_id, m.field_code) in special_from
+                                              or rules.record_book_start(m.field_code, books.get(m.person_id, (None,))[0])
+                                              is not None, m.field_code),
              "pending": m.person_id in pending} for m in memberships]
 
 

@@ -50,6 +50,7 @@ class GateRefusal:
     basic_missing: bool = False
     special_missing: bool = False
     counts_from: date | None = None
+    by_record_book: bool = False       # counts_from is the record book's issue date (T7)
 
 
 def gate_refusal(basic: date | None, special: date | None, day: date) -> GateRefusal | None:
@@ -63,12 +64,47 @@ def gate_refusal(basic: date | None, special: date | None, day: date) -> GateRef
     return GateRefusal(counts_from=start) if day < start else None
 
 
+def record_book_start(field_code: str, book_issued_on: date | None) -> date | None:
+    """T7 without a case: a volunteer holding a valid record book counts as having completed the special training
+    of a health-and-welfare field from the book's issue date; None where the rule does not hold."""
+    return book_issued_on if book_issued_on is not None and field_code in HEALTH_AND_WELFARE_FIELDS else None
+
+
+def gate_refusal_with_book(basic: date | None, special: date | None, book_issued_on: date | None, field_code: str,
+                           day: date) -> GateRefusal | None:
+    """T6 with T7: the record-book rule only opens. Where the certificates alone refuse `day`, the special training
+    counts from the earlier of its verified start and the book's issue date; a day the certificates alone allow
+    (before 2026 without training in the portal) stays allowed."""
+    refusal = gate_refusal(basic, special, day)
+    by_book = record_book_start(field_code, book_issued_on)
+    if refusal is None or by_book is None:
+        return refusal
+    special_start = min(special, by_book) if special else by_book
+    with_book = gate_refusal(basic, special_start, day)
+    if with_book is not None and with_book.counts_from == by_book:
+        return GateRefusal(counts_from=by_book, by_record_book=True)
+    return with_book
+
+
+def special_status(field_code: str, special: date | None, book: tuple[date, str] | None) -> dict:
+    """What the training page shows for a field's special training: its start, and whether (and by which book)
+    the record-book rule gives it, so the basis of "complete" is visible (T7)."""
+    by_book = record_book_start(field_code, book[0] if book else None)
+    if by_book is not None and (special is None or by_book < special):
+        return {"start": by_book, "by_book": True, "book_number": book[1], "book_issued_on": book[0]}
+    return {"start": special, "by_book": False, "book_number": "", "book_issued_on": None}
+
+
 def field_name(field_code: str) -> str:
     return localized(FIELD_BY_CODE.get(field_code)) or field_code
 
 
 def gate_message(refusal: GateRefusal, field_code: str) -> str:
     """The refusal in words that name what is missing, or the day hours start to count."""
+    if refusal.by_record_book:
+        return _("Hours in %(field)s count from %(date)s, the issue date of the volunteer's record book "
+                 "(rule for health-and-welfare record-book holders).",
+                 field=field_name(field_code), date=format_date(refusal.counts_from))
     if refusal.counts_from is not None:
         return _("Hours in %(field)s count from %(date)s, the effective date of the training certificate.",
                  field=field_name(field_code), date=format_date(refusal.counts_from))

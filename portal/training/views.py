@@ -25,7 +25,7 @@ from portal.registry.scopes import get_person_or_404, visible_memberships
 from portal.registry.unit_filter import fill_unit_filter
 
 from . import bp, rules
-from .facts import room_for_files, verified_starts
+from .facts import room_for_files, training_status
 from .forms import CASE_STATUS_CHOICES, KIND_CHOICES, STATUS_CHOICES, RecordFilter
 from .models import Basis, LostCertificateCase, TrainingRecord
 from .scopes import case_scope, may_add_training, record_scope
@@ -164,13 +164,16 @@ def export():
 # --- one person ---------------------------------------------------------------------------
 
 def field_status(person, memberships):
-    """Per service field the person serves in (visible to the user): training present and counting start."""
-    basic_from, special_from = verified_starts([person.id])
+    """Per service field the person serves in (visible to the user): training present and counting start, with
+    the basis where the record-book rule (T7) makes the special training complete."""
+    basic_from, special_from, books = training_status([person.id])
     rows = []
     for code in dict.fromkeys(m.field_code for m in memberships if m.is_current):
-        basic, special = basic_from.get(person.id), special_from.get((person.id, code))
-        rows.append({"field": FIELD_BY_CODE.get(code), "code": code, "basic": basic, "special": special,
-                     "from": rules.counting_start(basic, special)})
+        basic = basic_from.get(person.id)
+        special = rules.special_status(code, special_from.get((person.id, code)), books.get(person.id))
+        rows.append({"field": FIELD_BY_CODE.get(code), "code": code, "basic": basic, "special": special["start"],
+                     "rule": special if special["by_book"] else None,
+                     "from": rules.counting_start(basic, special["start"])})
     return rows
 
 
