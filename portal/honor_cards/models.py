@@ -16,6 +16,8 @@ from portal.platform.timeutil import utcnow
 from portal.platform.uploads import StoredFile  # noqa: F401  (the target of HonorCardApplication.letter)
 from portal.registry.catalog import COUNTY_BY_CODE
 
+from .numbers import number_key
+
 
 class CardKind(StrEnum):
     """How a card came about; the values are what the database stores."""
@@ -84,6 +86,10 @@ DISCOUNT_LABELS = {Discount.FREE: _l("Free entry"), Discount.HALF: _l("Half pric
 _SUBMITTED_ONLY = text("status = 'submitted'")
 
 
+def _number_key_of_insert(context) -> str:
+    return number_key(context.get_current_parameters().get("number"))
+
+
 class HonorCard(db.Model):
     __tablename__ = "honor_cards"
     # Cards approved per year, nationally and per county (the authorities' dashboards).
@@ -93,6 +99,8 @@ class HonorCard(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     number: Mapped[str] = mapped_column(String(30), unique=True)
+    # The number as compared (search, duplicates): filled from `number` on every insert (docs/rules/honor-cards.md#hc12).
+    number_key: Mapped[str | None] = mapped_column(String(30), unique=True, index=True, default=_number_key_of_insert)
     kind: Mapped[str] = mapped_column(String(10), default=CardKind.FIRST)
     status: Mapped[str] = mapped_column(String(10), default=CardStatus.VALID, index=True)
     county_code: Mapped[str] = mapped_column(String(3), index=True)
