@@ -1,6 +1,6 @@
 """honor-card numbers as counties write them (issue 17): honor_cards.number_key, the number as compared (full-width
 folded, spaces, 第 and 號 dropped, leading zeros of the serial dropped), filled for every existing card, with a
-unique index for search and duplicates (docs/rules/honor-cards.md#hc12)
+unique index for search and duplicates (docs/rules/honor-cards.md#hc13)
 
 Revision ID: 0023
 Revises: 0017

@@ -22,6 +22,7 @@ from . import bp
 from .documents import photo_data_uri
 from .forms import CancelCardForm, VersionForm
 from .models import HonorCard
+from .numbers import number_key
 from .operations import HonorCardError, cancel_card, reissue_card
 from .scopes import card_scope, get_card_or_404, may_change_card
 from .views import PER_PAGE, READERS, county_authority
@@ -34,7 +35,8 @@ def cards():
     query = (select(HonorCard).join(Person, Person.id == HonorCard.person_id).where(card_scope(current_user))
              .options(selectinload(HonorCard.person)))
     if q:
-        query = query.where((Person.name.contains(q, autoescape=True)) | (HonorCard.number == q.upper()))
+        # A number matches however it is written (北市榮字第00123號 = 北市榮字123): its key, through the unique index.
+        query = query.where((Person.name.contains(q, autoescape=True)) | (HonorCard.number_key == number_key(q)))
     # Newest first by keyset: a county's cards number in the hundreds of thousands; the count stops at 1,000.
     page = keyset(query, (desc(HonorCard.id),), request.args.get(CURSOR_ARG), PER_PAGE)
     return page_or_fragment("honor_cards/cards.html", "results", page=page, q=q, today=today_taipei())

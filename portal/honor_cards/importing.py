@@ -8,12 +8,11 @@ line or a direct call — lets a unit write honor-card data. Every card written 
 imported it and from which file (the import batch, its file name and hash).
 
 Columns (header row, any order; Chinese or English headers):
-姓名, 身分證字號, 卡號 (empty: numbered by the portal), 狀態 (初次/換發/補發/註銷; empty: 初次),
+姓名, 身分證字號, 卡號 (empty: numbered by the portal; the counties' own forms such as 北市榮字第00123號 are kept
+as given and compared by their key, docs/rules/honor-cards.md#hc13), 狀態 (初次/換發/補發/註銷; empty: 初次),
 審核日期, 有效起日 (empty: the approval date), 有效迄日 (empty: 3 years later),
 年資起日, 年資迄日 (the counting window the card used), 採計時數 (hours counted).
 """
-import re
-
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -32,6 +31,7 @@ from portal.registry.models import AuthorityKind, Membership, Person, Unit
 
 from .documents import issue_documents
 from .models import CardKind, CardSource, CardStatus, HonorCard
+from .numbers import accepted, number_key
 from .operations import next_card_number
 from .rules import VALID_YEARS
 from .scopes import IMPORT_KIND
@@ -56,13 +56,13 @@ STATUSES = {"初次": FIRST_VALID, "換發": (CardKind.RENEWAL, CardStatus.VALID
             "補發": (CardKind.REISSUE, CardStatus.VALID), "註銷": (CardKind.FIRST, CardStatus.CANCELLED),
             "first": FIRST_VALID, "renewal": (CardKind.RENEWAL, CardStatus.VALID),
             "reissue": (CardKind.REISSUE, CardStatus.VALID), "cancelled": (CardKind.FIRST, CardStatus.CANCELLED)}
-_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-]{2,29}$")
 
 CARD_MESSAGES = {
     "county_only": lambda: _("Only a county authority may import honor-card data."),
     "not_in_county": lambda: _("This volunteer serves in no unit of your county."),
     "status": lambda: _("Use 初次, 換發, 補發 or 註銷, or leave it empty."),
-    "card_number": lambda: _("A card number has 3 to 30 letters, digits or hyphens."),
+    "card_number": lambda: _("Write the card number as on the card, e.g. 北市榮字第00123號 or HC-TPE-113-000123 "
+                             "(at most 30 characters)."),
     "number_taken": lambda: _("This card number already belongs to another card."),
     "number_twice": lambda: _("This card number appears twice in the file with different details."),
     "valid_order": lambda: _("The card must be valid to a later date than it is valid from."),
@@ -119,10 +119,10 @@ def _read(table: Table, row: int, cells: list, problems: list) -> dict:
     except IdNumberError as exc:
         code = "checksum" if exc.reason == "checksum" else ("required" if not str(raw_id or "").strip() else "id_format")
         problems.append(_problem(table, row, "id_number", raw_id, code, masked=True))
-    number = str(table.cell(cells, "number") or "").strip().upper()
-    if number and not _NUMBER.match(number):
+    number = str(table.cell(cells, "number") or "").strip()      # kept as given (HC13)
+    if number and not accepted(number):
         problems.append(_problem(table, row, "number", number, "card_number"))
-    values["number"] = number
+    values["number"], values["number_key"] = number, number_key(number) if number else ""
     status = str(table.cell(cells, "status") or "").strip()
     if status and status.lower() not in STATUSES and status not in STATUSES:
         problems.append(_problem(table, row, "status", status, "status"))
@@ -150,6 +150,11 @@ def _read(table: Table, row: int, cells: list, problems: list) -> dict:
     return values
 
 
+def _same_card(a: dict, b: dict) -> bool:
+    """Two rows of one number describe the same card when everything but the way the number is written agrees."""
+    return {k: v for k, v in a.items() if k != "number"} == {k: v for k, v in b.items() if k != "number"}
+
+
 def validate(table: Table, ctx) -> Plan:
     body = list(table.rows)     # read once (the pipeline streams rows); a county's card file is small
     plan = Plan(rows=len(body))
@@ -162,12 +167,12 @@ def validate(table: Table, ctx) -> Plan:
     for number, cells in body:
         problems = []
         values = _read(table, number, cells, problems)
-        key = values.get("number")
+        key = values.get("number_key")      # duplicates are found on the key: 第00123號 and 123 are one number
         if not problems and key and key in in_file:
-            if in_file[key] == values:
+            if _same_card(in_file[key], values):
                 plan.duplicates += 1
                 continue
-            problems.append(_problem(table, number, "number", key, "number_twice"))
+            problems.append(_problem(table, number, "number", values["number"], "number_twice"))
         plan.problems += problems
         if not problems:
             if key:
@@ -178,9 +183,9 @@ def validate(table: Table, ctx) -> Plan:
         if ids else {}
     in_county = set(db.session.scalars(select(Membership.person_id).join(Unit, Unit.id == Membership.unit_id).where(
         Membership.person_id.in_([p.id for p in people.values()]), Unit.county_code == county))) if people else set()
-    numbers = {v["number"] for _n, v in rows if v["number"]}
-    existing = {c.number: c for c in db.session.scalars(select(HonorCard).where(HonorCard.number.in_(numbers)))} \
-        if numbers else {}
+    keys = {v["number_key"] for _n, v in rows if v["number_key"]}
+    existing = {c.number_key: c for c in db.session.scalars(select(HonorCard).where(HonorCard.number_key.in_(keys)))} \
+        if keys else {}
     valid_cards = {}
     if people:
         for card in db.session.scalars(select(HonorCard).where(
@@ -201,7 +206,7 @@ def validate(table: Table, ctx) -> Plan:
             plan.problems.append(_problem(table, number, "id_number", values["id_number"], "not_in_county",
                                           masked=True))
             continue
-        card = existing.get(values["number"])
+        card = existing.get(values["number_key"])
         if card is not None:
             if card.person_id == person.id and card.valid_from == values["valid_from"] and \
                     card.valid_to == values["valid_to"]:

@@ -99,7 +99,7 @@ class HonorCard(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     number: Mapped[str] = mapped_column(String(30), unique=True)
-    # The number as compared (search, duplicates): filled from `number` on every insert (docs/rules/honor-cards.md#hc12).
+    # The number as compared (search, duplicates): filled from `number` on every insert (docs/rules/honor-cards.md#hc13).
     number_key: Mapped[str | None] = mapped_column(String(30), unique=True, index=True, default=_number_key_of_insert)
     kind: Mapped[str] = mapped_column(String(10), default=CardKind.FIRST)
     status: Mapped[str] = mapped_column(String(10), default=CardStatus.VALID, index=True)

@@ -1,4 +1,4 @@
-"""Honor-card numbers as the counties write them (docs/rules/honor-cards.md#hc12), pure.
+"""Honor-card numbers as the counties write them (docs/rules/honor-cards.md#hc13), pure.
 
 The portal numbers its own cards HC-<county>-<ROC year>-<serial>; cards issued before it carry the counties'
 numbers: 北市榮字第00123號, 高市榮字第123號, with full-width digits, with or without 第 and 號, with spaces. A
