@@ -28,8 +28,9 @@ def canonical(document: dict) -> str:
             document, {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": document_loader})
     except UnknownContext as exc:
         raise ProofError(f"unknown context {exc}") from exc
-    except jsonld.JsonLdError as exc:
-        raise ProofError(str(exc.cause or exc)) from exc
+    except (jsonld.JsonLdError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+        # A malformed pasted text fails somewhere inside pyld; to the caller it is simply not canonicalisable.
+        raise ProofError(str(exc)) from exc
     if dropped:
         raise ProofError(f"undefined terms: {', '.join(sorted({str(d) for d in dropped}))}")
     for line in quads.splitlines():
