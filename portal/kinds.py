@@ -10,6 +10,7 @@ from portal.documents.kinds import install_kinds
 from portal.documents.models import DocumentStatus
 from portal.honor_cards.documents import HONOR_CARD_KIND
 from portal.honor_cards.importing import KIND as HONOR_CARDS_IMPORT
+from portal.honor_cards.venue_import import KIND as VENUES_IMPORT
 from portal.hours.importing import HOURS as HOURS_IMPORT
 from portal.imports import registry
 from portal.imports.models import BatchStatus
@@ -30,6 +31,7 @@ IMPORT_KINDS = (
     ROSTER_IMPORT,         # volunteers: the roster template
     TRAINING_IMPORT,       # training records, matched later to certificate files
     HONOR_CARDS_IMPORT,    # honor cards: county authorities only
+    VENUES_IMPORT,         # honor-card venues: the ministry's survey, ministry and counties
     OTHER_AWARDS_IMPORT,   # other awards: authorities only, with provenance
     INSURER_ROSTER_IMPORT,  # insurance: the insurer's roster, reconciled with the enrolments
 )

@@ -177,11 +177,13 @@ def _honor_cards(w):
             venue = Venue(name=f"場館{key}", county_code=unit.county_code, authority_id=county.id)
             batch = ImportBatch(kind="honor_cards", scope_key=f"authority:{county.id}", authority_id=county.id,
                                 sha256=f"hc{key}" * 16)
-            db.session.add_all([application, card, venue, batch])
+            venue_batch = ImportBatch(kind="honor_card_venues", scope_key=f"authority:{county.id}",
+                                      authority_id=county.id, sha256=f"hv{key}" * 16)
+            db.session.add_all([application, card, venue, batch, venue_batch])
             db.session.flush()
             issue_card_document(card, county, None, render=lambda prepared: b"%PDF-1.4 scope fixture")
             w.honor_cards[key] = {"application_id": application.id, "card_id": card.id, "venue_id": venue.id,
-                                  "card_batch_id": batch.id}
+                                  "card_batch_id": batch.id, "venue_batch_id": venue_batch.id}
         db.session.commit()
     return w.honor_cards
 
@@ -336,6 +338,7 @@ OBJECTS = {
     "card_id": honor_card_ids("card_id"),
     "venue_id": honor_card_ids("venue_id"),
     "card_batch_id": honor_card_ids("card_batch_id"),
+    "venue_batch_id": honor_card_ids("venue_batch_id"),
     "award_application_id": award_ids("award_application_id"),
     "round_id": award_ids("round_id"),
     "channel_round_id": award_ids("round_id"),

@@ -17,6 +17,7 @@ from .awards import load_awards
 from .records import load_insurance, load_photos_and_books, load_records
 from .resolutions import load_resolutions
 from .round_2024 import AlreadyLoaded, RoundTaken, load_round_2024
+from .venues import load_venues
 
 DEMO_PASSWORD = "demo-password-2026"
 
@@ -141,11 +142,12 @@ def demo_data(volunteers, if_empty, seed_round_2024):
         click.echo(f"  {username:24} {role}")
     awards = load_awards(people, accounts, today, volunteer)
     load_resolutions()
+    venues = load_venues()
     db.session.commit()
     click.echo(f"loaded {len(units)} units, {len(people)} volunteers ({len(trained)} trained), "
                f"{hour_rows} monthly hour rows, {books} record books, {insured} insured, "
                f"{awards['rounds']} award rounds, {awards['awards']} awards, "
-               f"{awards['applications']} open applications")
+               f"{awards['applications']} open applications, {venues} venues")
 
 
 def load_seed_round():

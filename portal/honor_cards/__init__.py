@@ -10,6 +10,7 @@ from . import (  # noqa: E402,F401
     eligibility_views,
     import_views,
     review_views,
+    venue_import_views,
     venue_views,
     views,
 )

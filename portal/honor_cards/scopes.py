@@ -16,6 +16,7 @@ from portal.registry.scopes import visible_unit_ids, writable_unit_ids
 from .models import HonorCard, HonorCardApplication, Venue
 
 IMPORT_KIND = "honor_cards"
+VENUE_IMPORT_KIND = "honor_card_venues"
 VENUE_KEEPERS = (access.COUNTY, access.MINISTRY)
 
 NAV = [("honor_cards.mine", _l("My honor card")), ("honor_cards.eligibility", _l("Who is eligible")),
@@ -174,6 +175,20 @@ def card_batch_scope(user):
 
 def get_card_batch_or_404(batch_id: int, user) -> ImportBatch:
     batch = db.session.scalar(select(ImportBatch).where(ImportBatch.id == batch_id, card_batch_scope(user)))
+    if batch is None:
+        abort(404)
+    return batch
+
+
+def venue_batch_scope(user):
+    """Venue imports belong to the authority (ministry or county) that made them."""
+    if user.role in VENUE_KEEPERS and user.authority_id:
+        return (ImportBatch.authority_id == user.authority_id) & (ImportBatch.kind == VENUE_IMPORT_KIND)
+    return false()
+
+
+def get_venue_batch_or_404(batch_id: int, user) -> ImportBatch:
+    batch = db.session.scalar(select(ImportBatch).where(ImportBatch.id == batch_id, venue_batch_scope(user)))
     if batch is None:
         abort(404)
     return batch
