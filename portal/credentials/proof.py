@@ -2,7 +2,9 @@
 proof's options are each canonicalised with RDFC-1.0 (pyld's URDNA2015, the same algorithm), hashed with SHA-256,
 and the two hashes, options first, are signed with Ed25519. The contexts come from the package (contexts.py)."""
 import hashlib
+import json
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -10,6 +12,7 @@ from pyld import jsonld
 
 from .contexts import UnknownContext, document_loader
 from .multibase import decode_z, encode_z
+from .shapes import canonical as canonical_by_shape
 
 CRYPTOSUITE = "eddsa-rdfc-2022"
 
@@ -41,12 +44,21 @@ def canonical(document: dict) -> str:
     return quads
 
 
-def _hash_data(document: dict, options: dict) -> bytes:
+@lru_cache(maxsize=64)
+def _config_hash(config_json: str) -> bytes:
+    return hashlib.sha256(canonical(json.loads(config_json)).encode()).digest()
+
+
+def _hash_data(document: dict, options: dict, own: bool = False) -> bytes:
+    """SHA-256 of the canonical proof options, then of the canonical document; `own`: a document the portal is
+    signing now (the fast way of shapes.py), never a text from outside."""
     unsigned = {k: v for k, v in document.items() if k != "proof"}
     config = {k: v for k, v in options.items() if k != "proofValue"}
     config["@context"] = unsigned["@context"]
-    return (hashlib.sha256(canonical(config).encode()).digest()
-            + hashlib.sha256(canonical(unsigned).encode()).digest())
+    # The portal's proof options are the same for every credential of a key (no 'created': the credential's
+    # validFrom says when), so their canonical hash is computed once per key.
+    quads = canonical_by_shape(unsigned, canonical) if own else canonical(unsigned)
+    return _config_hash(json.dumps(config, sort_keys=True)) + hashlib.sha256(quads.encode()).digest()
 
 
 def now_xsd() -> str:
@@ -54,10 +66,11 @@ def now_xsd() -> str:
 
 
 def sign(document: dict, private_key: Ed25519PrivateKey, verification_method: str, created: str | None = None) -> dict:
-    """The document with an assertionMethod proof by this key."""
-    options = {"type": "DataIntegrityProof", "cryptosuite": CRYPTOSUITE, "created": created or now_xsd(),
+    """The document with an assertionMethod proof by this key ('created' is optional in Data Integrity)."""
+    options = {"type": "DataIntegrityProof", "cryptosuite": CRYPTOSUITE,
+               **({"created": created} if created else {}),
                "verificationMethod": verification_method, "proofPurpose": "assertionMethod"}
-    signature = private_key.sign(_hash_data(document, options))
+    signature = private_key.sign(_hash_data(document, options, own=True))
     return {**{k: v for k, v in document.items() if k != "proof"}, "proof": {**options, "proofValue": encode_z(signature)}}
 
 
