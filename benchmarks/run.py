@@ -2,13 +2,14 @@
 import pipeline, the certificate PDFs and the My record page, each printing its own table.
 
 BENCH_ONLY picks some of them: BENCH_ONLY=web (the page benchmark alone), BENCH_ONLY=imports,my_record, ...
+BENCH_ONLY=credentials: signing a document's credential and serving a status list of 1 M entries (benchmarks/credentials.py).
 """
 import os
 import sys
 
-from . import certificates, imports, my_record, national
+from . import certificates, credentials, imports, my_record, national
 
-PARTS = ("web", "imports", "certificates", "my_record")
+PARTS = ("web", "imports", "certificates", "my_record", "credentials")
 
 
 def run_imports():
@@ -30,6 +31,11 @@ def run_my_record():
     my_record.main()
 
 
+def run_credentials():
+    sys.argv = [sys.argv[0], "--runs", "30"]
+    credentials.main()
+
+
 def main() -> int:
     wanted = [p.strip() for p in (os.environ.get("BENCH_ONLY") or ",".join(PARTS)).split(",") if p.strip()]
     unknown = set(wanted) - set(PARTS)
@@ -38,7 +44,8 @@ def main() -> int:
     status = 0
     if "web" in wanted:
         status = national.main()
-    for name, run in (("imports", run_imports), ("certificates", run_certificates), ("my_record", run_my_record)):
+    for name, run in (("imports", run_imports), ("certificates", run_certificates), ("my_record", run_my_record),
+                      ("credentials", run_credentials)):
         if name in wanted:
             print(flush=True)
             run()
