@@ -16,7 +16,7 @@ from portal.platform.extensions import db
 from portal.platform.timeutil import utcnow
 from portal.registry.operations import authority_for
 from tests.api_support import bearer, get_token, new_client
-from tests.conftest import PASSWORD, FreshRequestClient, base_config, pg_database, reset_database
+from tests.conftest import PASSWORD, FreshRequestClient, base_config, login, pg_database, reset_database
 
 
 def test_token_and_units(world, client):
@@ -157,3 +157,41 @@ def test_cli_add_prints_json(world, runner):
     assert printed["client_secret"] not in stored.secret_hash
     bad = runner.invoke(args=["api-clients", "add", "x", "--owner", "clerk.a", "--scopes", "root"])
     assert bad.exit_code != 0 and "unknown or no scope" in bad.output
+
+
+def test_registration_page(world, client, app):
+    login(client, world.users["county_tpe"])
+    page = client.get("/api-clients/")
+    assert page.status_code == 200 and "hours:write" in page.get_data(as_text=True)
+    created = client.post("/api-clients/", data={"name": "據點系統", "owner": "clerk.a",
+                                                 "scopes": ["hours:write", "volunteers:status"]})
+    assert created.status_code == 200
+    stored = db.session.scalar(select(ApiClient).where(ApiClient.name == "據點系統"))
+    text = created.get_data(as_text=True)
+    assert stored.client_id in text and stored.registered_by_id == world.users["county_tpe"].id
+    secret = text.split('class="secret">', 1)[1].split("<", 1)[0]
+    assert secret and secret not in stored.secret_hash and len(secret) >= 40
+    assert secret not in client.get("/api-clients/").get_data(as_text=True)          # shown once
+    outside = client.post("/api-clients/", data={"name": "x", "owner": "county.khh", "scopes": ["volunteers:status"]})
+    assert outside.status_code == 422 and "outside your area" in outside.get_data(as_text=True)
+    # rotate and revoke ask first
+    asked = client.post(f"/api-clients/{stored.id}/revoke", data={"version": stored.version})
+    assert asked.status_code == 200 and db.session.get(ApiClient, stored.id).revoked_at is None
+    done = client.post(f"/api-clients/{stored.id}/revoke", data={"version": stored.version, "confirm": "1"})
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(ApiClient, stored.id).revoked_at is not None
+    # the Kaohsiung county neither sees nor manages the Taipei client
+    khh = login(app.test_client(), world.users["county_khh"])
+    assert "據點系統" not in khh.get("/api-clients/").get_data(as_text=True)
+    assert khh.post(f"/api-clients/{stored.id}/rotate", data={"version": 1}).status_code == 404
+    assert login(app.test_client(), world.users["clerk_a"]).get("/api-clients/").status_code == 403
+
+
+def test_reference_page_both_languages(world, client):
+    zh = client.get("/api/v1/docs", headers={"Accept-Language": "zh-TW"})
+    en = client.get("/api/v1/docs", headers={"Accept-Language": "en"})
+    assert zh.status_code == en.status_code == 200 and zh.mimetype == "text/html"
+    assert "GET /api/v1/volunteers/{national_id}/status" in en.get_data(as_text=True)
+    assert "API reference" in en.get_data(as_text=True)
+    assert "problem-rows_refused" in en.get_data(as_text=True)

@@ -12,6 +12,7 @@ from .auth import rate_limit_key, rate_limit_value
 from .blueprint import PREFIX, PortalApi, ProblemSchema, bp
 from .errors import ApiSessionInterface, prefix_handler
 from .models import SCOPES
+from .pages import pages_bp
 
 CONFIG = {
     "API_TITLE": "Volunteer-service records API",
@@ -41,6 +42,7 @@ def init_app(app: Flask):
     api.spec.components.security_scheme("clientBasic", {"type": "http", "scheme": "basic"})
     csrf.exempt(bp)
     api.register_blueprint(bp)
+    app.register_blueprint(pages_bp)       # pages for people: client registration, the reference page
     oauth.init_app(app)
     app.session_interface = ApiSessionInterface()
     app.extensions.setdefault(platform_errors.PREFIX_HANDLERS, {})[PREFIX + "/"] = prefix_handler
