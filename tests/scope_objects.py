@@ -39,6 +39,26 @@ def hour_entry_ids(w):
     return {key: e.id for key, e in entries.items()}
 
 
+def hour_dispute_ids(w):
+    """Per unit: an open dispute of an entry of that unit by its volunteer (docs/rules/hours.md#h13)."""
+    from datetime import date
+
+    from portal.hours.disputes import HourDispute
+    from portal.hours.models import HourEntry
+    entries = {key: HourEntry(person_id=w.people[p].id, unit_id=w.units[key].id, start_on=date(2025, 3, 6),
+                              end_on=date(2025, 3, 6), half_hours=6, field_code=w.units[key].field_code)
+               for key, p in (("A", "a"), ("B", "b"), ("C", "canary"))}
+    db.session.add_all(entries.values())
+    db.session.flush()
+    entries = {key: e.id for key, e in entries.items()}
+    disputes = {key: HourDispute(entry_id=entries[key], person_id=w.people[p].id, unit_id=w.units[key].id,
+                                 reason="x", status="open", answer="")
+                for key, p in (("A", "a"), ("B", "b"), ("C", "canary"))}
+    db.session.add_all(disputes.values())
+    db.session.commit()
+    return {key: d.id for key, d in disputes.items()}
+
+
 def import_batch_ids(w):
     from portal.imports.models import ImportBatch
     batches = {key: ImportBatch(kind="hours", scope_key=f"unit:{unit.id}", unit_id=unit.id, sha256=key * 64)
@@ -317,6 +337,16 @@ def passkey_ids(w):
 
 
 # parameter name -> function(world) -> {"A"|"B"|"C": id of an object belonging to that unit}
+def api_client_ids(w):
+    """Per unit: an API client acting for an account there (A, B: the unit's clerk; C: the Kaohsiung county)."""
+    from portal.api.operations import register_client
+    owners = {"A": w.users["clerk_a"], "B": w.users["clerk_b"], "C": w.users["county_khh"]}
+    ids = {key: register_client(f"client {key}", owner, ["volunteers:status"], None).client.id
+           for key, owner in owners.items()}
+    db.session.commit()
+    return ids
+
+
 OBJECTS = {
     "person_id": person_ids,
     "membership_id": membership_ids,
@@ -328,6 +358,7 @@ OBJECTS = {
     "request_id": document_ids("request_id"),
     "job_id": document_ids("job_id"),
     "entry_id": hour_entry_ids,
+    "dispute_id": hour_dispute_ids,
     "batch_id": import_batch_ids,
     "book_id": record_ids("book_id"),
     "book_request_id": record_ids("book_request_id"),
@@ -347,6 +378,7 @@ OBJECTS = {
     "resolution_id": resolution_ids("resolution_id"),
     "assignment_id": resolution_ids("assignment_id"),
     "registration_id": unit_registration_ids,
+    "api_client_id": api_client_ids,
     "notification_id": notification_ids("notification_id"),
     "message_id": notification_ids("message_id"),
     "passkey_id": passkey_ids,

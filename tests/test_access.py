@@ -20,6 +20,12 @@ def routes():
             yield rule
 
 
+def session_routes():
+    """The routes people reach with their signed-in session. The API (/api/v1, endpoints "api.*") is called with
+    a bearer token instead; its area rules are tested in tests/test_api.py (outside the client's area: 404)."""
+    return (rule for rule in routes() if not rule.endpoint.startswith("api."))
+
+
 def test_every_route_is_registered_with_its_roles(app):
     unregistered = [r.endpoint for r in routes() if access.allowed_roles(r.endpoint) is None]
     assert unregistered == [], f"routes without @access.allow(...): {unregistered}"
@@ -31,7 +37,7 @@ def test_a_route_without_registration_is_refused(app, client):
 
 
 def test_every_object_parameter_has_scope_fixtures(app):
-    params = {name for r in routes() for name, conv in r._converters.items() if type(conv).__name__ in ("IntegerConverter", "BoundedInt")}
+    params = {name for r in session_routes() for name, conv in r._converters.items() if type(conv).__name__ in ("IntegerConverter", "BoundedInt")}
     assert params - set(OBJECTS) == set(), "register these URL parameters in tests/scope_objects.py"
 
 
@@ -58,7 +64,7 @@ def test_objects_outside_scope_answer_exactly_like_missing_ones(app, world, pers
     objects = {name: fn(world) for name, fn in OBJECTS.items()}
     before = table_counts()
     checked = 0
-    for rule in routes():
+    for rule in session_routes():
         params = [n for n in rule.arguments if n in OBJECTS]
         if not params:
             continue
@@ -82,7 +88,7 @@ def test_objects_outside_scope_answer_exactly_like_missing_ones(app, world, pers
 def test_pages_never_show_people_outside_scope(app, world, persona):
     client = login(current_app.test_client(), world.users[persona])
     canary = world.people["canary"]
-    for rule in routes():
+    for rule in session_routes():
         if "GET" not in rule.methods or rule.arguments:
             continue
         body = client.get(rule.rule).get_data(as_text=True)
@@ -96,7 +102,7 @@ def test_objects_inside_scope_are_reachable_for_allowed_roles(app, world, person
     client = login(current_app.test_client(), world.users[persona])
     objects = {name: fn(world) for name, fn in OBJECTS.items()}
     role = world.users[persona].role
-    for rule in routes():
+    for rule in session_routes():
         params = [n for n in rule.arguments if n in OBJECTS]
         if not params or "GET" not in rule.methods or role not in access.allowed_roles(rule.endpoint):
             continue
@@ -108,7 +114,7 @@ def test_objects_inside_scope_are_reachable_for_allowed_roles(app, world, person
 
 
 def test_anonymous_is_sent_to_sign_in_everywhere_but_public_pages(app, world, client):
-    for rule in routes():
+    for rule in session_routes():
         roles = access.allowed_roles(rule.endpoint)
         if access.ANONYMOUS in roles or "GET" not in rule.methods:
             continue
