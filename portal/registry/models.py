@@ -180,8 +180,10 @@ class Membership(db.Model):
     __tablename__ = "memberships"
     __table_args__ = (UniqueConstraint("person_id", "unit_id", "field_code", "joined_on",
                                        name="uq_memberships_person_unit"),
-                      # A unit's roster in its own order (registry.sort_names, volunteers.roster).
-                      Index("ix_memberships_unit_sort", "unit_id", "sort_name", "id"))
+                      # A unit's roster in its own order (registry.sort_names, volunteers.roster); with the
+                      # status and field its filtered counts read the index alone.
+                      Index("ix_memberships_unit_sort", "unit_id", "sort_name", "id",
+                            postgresql_include=["status", "field_code"]))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
