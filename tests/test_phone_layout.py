@@ -103,6 +103,26 @@ def test_the_hours_page_summary_follows_the_date_filter(world, client, make_user
     assert by_unit(fragment) == {"Test Unit 2": "4.5", "Test Unit 1": "2.5"}
     last_day = client.get("/hours/?end=2025-12-31").get_data(as_text=True)   # a day inside a summarised month
     assert '<span class="card-number">3.5</span>' in last_day and by_unit(last_day) == {"Test Unit 1": "3.5"}
+    # One volunteer's list has no name and ID columns repeating that person on every row (cards on a phone).
+    assert ">ID number</th>" not in everything and ">Service field</th>" in everything
+
+
+def test_a_staff_page_of_one_volunteers_hours_totals_follow_its_dates(world, client):
+    """The unit's page of one volunteer, filtered by dates, shows the totals of those dates, labelled with them,
+    not the lifetime totals; without dates, all of them."""
+    person = world.people["shared"]
+    a, b = world.units["A"], world.units["B"]
+    add(person, a, date(2025, 12, 31), 7)
+    add(person, a, date(2026, 1, 1), 5)
+    add(person, b, date(2026, 1, 15), 9)
+    login(client, world.users["ministry"])
+    client.post("/language", data={"lang": "en"})
+    everything = client.get(f"/hours/people/{person.id}").get_data(as_text=True)
+    assert '<span class="card-number">10.5</span>' in everything and "Service dates" not in everything
+    january = client.get(f"/hours/people/{person.id}?start=2026-01-01&end=2026-01-31").get_data(as_text=True)
+    assert '<span class="card-number">7</span>' in january and "Service dates 2026-01-01 to 2026-01-31" in january
+    assert by_unit(january) == {"Test Unit 2": "4.5", "Test Unit 1": "2.5"}
+    assert ">ID number</th>" not in january
 
 
 def test_who_acts_on_each_missing_honor_card_check(app):

@@ -95,11 +95,13 @@ def export():
 @reads_from_replica
 def person(person_id):
     person = get_person_or_404(person_id, current_user)
-    totals = person_totals(person.id, totals_row_units(current_user))
     form = hours_filter()
+    # The totals follow the dates the entries are filtered by (labelled with them), as on the volunteer's page.
+    period = (form.start.data, form.end.data) if form.start.data or form.end.data else None
+    totals = person_totals(person.id, totals_row_units(current_user), *(period or ()))
     page = entries_page(form, current_user, request.args.get(CURSOR_ARG), person_id=person.id)
     return page_or_fragment("hours/person.html", "results", person=person, totals=totals, form=form, page=page,
-                            link_to_person_pages=current_user.role != access.VOLUNTEER)
+                            period=period, link_to_person_pages=current_user.role != access.VOLUNTEER)
 
 
 @bp.get("/units/<int:unit_id>")
