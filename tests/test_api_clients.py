@@ -173,7 +173,7 @@ def test_registration_page(world, client, app):
     assert secret and secret not in stored.secret_hash and len(secret) >= 40
     assert secret not in client.get("/api-clients/").get_data(as_text=True)          # shown once
     outside = client.post("/api-clients/", data={"name": "x", "owner": "county.khh", "scopes": ["volunteers:status"]})
-    assert outside.status_code == 422 and "outside your area" in outside.get_data(as_text=True)
+    assert outside.status_code == 422 and "此帳號不在您的管轄範圍內" in outside.get_data(as_text=True)
     # rotate and revoke ask first
     asked = client.post(f"/api-clients/{stored.id}/revoke", data={"version": stored.version})
     assert asked.status_code == 200 and db.session.get(ApiClient, stored.id).revoked_at is None

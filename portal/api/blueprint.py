@@ -72,7 +72,7 @@ def spec_of(app) -> dict:
     return app.extensions["flask-smorest"]["apis"][""]["ext_obj"].spec.to_dict()
 
 # Statuses every authenticated operation may answer besides its own.
-AUTH_ERRORS = (400, 401, 403, 406, 429)
+AUTH_ERRORS = (400, 401, 403, 429)
 
 
 def errors(*statuses: int):

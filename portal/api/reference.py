@@ -3,6 +3,7 @@ itself is English; the summaries and scope descriptions people read are translat
 from flask_babel import lazy_gettext as _l
 
 from .models import AWARDS_WRITE, CHANGES_READ, DOCUMENTS_VERIFY, HOURS_WRITE, VOLUNTEERS_STATUS
+from .problems import STATUS_CODES, TITLES
 
 SCOPE_HELP = {
     HOURS_WRITE: _l("Send batches of hour entries for the units in the client's area."),
@@ -27,6 +28,15 @@ SUMMARIES = {
 }
 
 METHODS = ("get", "post", "put", "patch", "delete")
+SUCCESS = {"200": _l("Success"), "201": _l("Created"), "304": _l("Not modified: the copy you have is current")}
+
+
+def meaning(status: str, description: str) -> str:
+    """What a status means, in the reader's language (the document's own descriptions are English)."""
+    if status in SUCCESS:
+        return str(SUCCESS[status])
+    code = STATUS_CODES.get(int(status)) if status.isdigit() else None
+    return str(TITLES[code]()) if code else description
 
 
 def _schema_name(content: dict | None) -> str:
@@ -53,7 +63,7 @@ def operations_of(spec: dict) -> list[dict]:
                 if "$ref" in response:
                     name = response["$ref"].rsplit("/", 1)[-1]
                     response = spec.get("components", {}).get("responses", {}).get(name, {})
-                responses.append({"status": status, "description": response.get("description", ""),
+                responses.append({"status": status, "description": meaning(str(status), response.get("description", "")),
                                   "schema": _schema_name(response.get("content"))})
             body = operation.get("requestBody") or {}
             found.append({"method": method.upper(), "path": path,
