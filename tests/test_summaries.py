@@ -1,4 +1,5 @@
-"""The hour summaries always equal a recomputation from the raw entries, whatever sequence of writes
+"""The hour summaries (hour_months, hour_unit_months, hour_unit_years, hour_person_years) always equal a
+recomputation from the raw entries, whatever sequence of writes
 (entry, claim, decision, correction across months and years, void, bulk import, multi-row updates and
 deletes) came before; rebuilding restores them; a suspended bulk load changes nothing until rebuilt."""
 from datetime import date, timedelta
@@ -13,10 +14,12 @@ from portal.hours.operations import correct_entry, decide_claim, insert_imported
 from portal.hours.rules import Draft
 from portal.hours.summaries import (
     HourMonth,
+    HourPersonYear,
     HourUnitMonth,
     HourUnitYear,
     rebuild,
     recomputed_months,
+    recomputed_person_years,
     recomputed_unit_months,
     recomputed_unit_years,
     suspended,
@@ -36,7 +39,10 @@ def stored():
     years = sorted(tuple(r) for r in db.session.execute(select(
         HourUnitYear.unit_id, HourUnitYear.field_code, HourUnitYear.year, HourUnitYear.half_hours,
         HourUnitYear.entries)))
-    return months, units, years
+    people = sorted(tuple(r) for r in db.session.execute(select(
+        HourPersonYear.person_id, HourPersonYear.field_code, HourPersonYear.year, HourPersonYear.half_hours,
+        HourPersonYear.entries)))
+    return months, units, years, people
 
 
 def recomputed():
@@ -45,7 +51,9 @@ def recomputed():
     units = sorted((u, f, int(y), int(m), int(h), int(n))
                    for u, f, y, m, h, n in db.session.execute(recomputed_unit_months()))
     years = sorted((u, f, int(y), int(h), int(n)) for u, f, y, h, n in db.session.execute(recomputed_unit_years()))
-    return months, units, years
+    people = sorted((p, f, int(y), int(h), int(n))
+                    for p, f, y, h, n in db.session.execute(recomputed_person_years()))
+    return months, units, years, people
 
 
 @pytest.fixture
@@ -70,7 +78,7 @@ def test_summaries_equal_a_recomputation_after_any_sequence_of_writes(cast, sequ
     db.session.execute(delete(HourChange))
     db.session.execute(delete(HourEntry))
     db.session.commit()
-    assert stored() == ([], [], [])  # the deletes emptied the summaries too
+    assert stored() == ([], [], [], [])  # the deletes emptied the summaries too
     base, serial = date(2024, 11, 20), iter(range(10_000))
 
     def draft(pick, offset, half, field_code):
@@ -130,17 +138,19 @@ def test_a_void_takes_the_hours_away_and_the_emptied_month_disappears(cast):
     entry = record_entry(Draft(person_ids[0], unit_ids[0], day, day, 7, "social"), None)
     record_entry(Draft(person_ids[0], unit_ids[0], day + timedelta(days=1), day + timedelta(days=1), 2, "social"), None)
     db.session.commit()
-    months, units, years = stored()
+    months, units, years, people = stored()
     assert months == [(person_ids[0], unit_ids[0], "social", 2026, 3, 7, 1),
                       (person_ids[0], unit_ids[0], "social", 2026, 4, 2, 1)]
     assert units == [(unit_ids[0], "social", 2026, 3, 7, 1), (unit_ids[0], "social", 2026, 4, 2, 1)]
     assert years == [(unit_ids[0], "social", 2026, 9, 2)]
+    assert people == [(person_ids[0], "social", 2026, 9, 2)]
     void_entry(entry, "typo", None)
     db.session.commit()
-    months, units, years = stored()
+    months, units, years, people = stored()
     assert months == [(person_ids[0], unit_ids[0], "social", 2026, 4, 2, 1)]
     assert units == [(unit_ids[0], "social", 2026, 4, 2, 1)]
     assert years == [(unit_ids[0], "social", 2026, 2, 1)]
+    assert people == [(person_ids[0], "social", 2026, 2, 1)]
 
 
 def test_a_rolled_back_write_leaves_the_summaries_as_they_were(cast):
@@ -160,7 +170,7 @@ def test_pending_and_declined_claims_count_nowhere_until_approved(cast):
     claim = record_entry(Draft(person_ids[2], unit_ids[0], day, day, 6, "social"), None,
                          source=EntrySource.CLAIM, status=EntryStatus.PENDING)
     db.session.commit()
-    assert stored() == ([], [], [])
+    assert stored() == ([], [], [], [])
     decide_claim(claim, True, "", None)
     db.session.commit()
     assert stored()[0] == [(person_ids[2], unit_ids[0], "social", 2026, 6, 6, 1)]
@@ -174,6 +184,7 @@ def test_rebuild_repairs_summaries_that_drifted(cast):
     db.session.execute(update(HourMonth).values(half_hours=999))
     db.session.execute(delete(HourUnitMonth))
     db.session.execute(delete(HourUnitYear))
+    db.session.execute(update(HourPersonYear).values(entries=0))
     db.session.commit()
     assert stored() != good
     assert rebuild() == 1
@@ -189,7 +200,7 @@ def test_a_suspended_bulk_load_is_invisible_until_rebuilt(cast):
             {"person_id": person_ids[0], "unit_id": unit_ids[0], "start_on": date(2026, 1, d),
              "end_on": date(2026, 1, d), "half_hours": 2, "field_code": "social", "status": "active",
              "source": "import", "version": 1} for d in range(1, 11)])
-    assert stored() == ([], [], [])
+    assert stored() == ([], [], [], [])
     # Maintenance is back on after the block: the next write is counted, on top of the rebuilt totals.
     rebuild(connection)
     record_entry(Draft(person_ids[0], unit_ids[0], date(2026, 1, 20), date(2026, 1, 20), 1, "social"), None)

@@ -15,15 +15,18 @@ from portal.registry import sort_names
 from . import bp
 from .summaries import (
     HourMonth,
+    HourPersonYear,
     HourUnitMonth,
     HourUnitYear,
     rebuild,
     recomputed_months,
+    recomputed_person_years,
     recomputed_unit_months,
     recomputed_unit_years,
 )
 
-summaries_cli = AppGroup("summaries", help="Hour summaries (hour_months, hour_unit_months, hour_unit_years).")
+summaries_cli = AppGroup("summaries", help="Hour summaries (hour_months, hour_unit_months, hour_unit_years, "
+                                     "hour_person_years) and the memberships' sort names.")
 
 
 @summaries_cli.command("rebuild")
@@ -48,7 +51,7 @@ def _differences() -> int:
     """Rows that differ between each table and its recomputation, by key: a wrong total is one difference."""
     differ = 0
     for table, fresh_query in ((HourMonth, recomputed_months()), (HourUnitMonth, recomputed_unit_months()),
-                               (HourUnitYear, recomputed_unit_years())):
+                               (HourUnitYear, recomputed_unit_years()), (HourPersonYear, recomputed_person_years())):
         columns = [table.__table__.c[column.name] for column in fresh_query.selected_columns]
         stored = {tuple(row) for row in db.session.execute(select(*columns))}
         # extract() gives floats or decimals on some backends; the keys and totals are whole numbers.

@@ -6,7 +6,9 @@ the year and month it starts, docs/rules/hours.md):
   the eligibility engines;
 - `hour_unit_months`: per unit × field × month — a unit's months, county and ministry totals of a month;
 - `hour_unit_years`: per unit × field × year — the authorities' hours per year (the ministry's years are
-  ~25,000 rows each instead of twelve times that).
+  ~25,000 rows each instead of twelve times that);
+- `hour_person_years`: per person × field × year, every unit together — a volunteer's hours up to a past
+  year's end in a few rows instead of every month (the award lists: ~7 rows per volunteer, not ~45).
 
 Database triggers on `hour_entries` keep both in the same transaction as every write, correction, void,
 import and claim decision, whatever path made it (ORM, Core bulk insert, a future API): nobody has to
@@ -74,12 +76,26 @@ class HourUnitYear(db.Model):
     entries: Mapped[int]
 
 
+class HourPersonYear(db.Model):
+    """Active hours of one volunteer in one field, in one year, in every unit together."""
+    __tablename__ = "hour_person_years"
+
+    person_id: Mapped[int] = mapped_column(primary_key=True)
+    field_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    half_hours: Mapped[int]
+    entries: Mapped[int]
+
+
 # -- the triggers ------------------------------------------------------------------------------
 
 _PERSON_KEY = ("person_id", "unit_id", "field_code", "year", "month")
 _UNIT_KEY = ("unit_id", "field_code", "year", "month")
 _UNIT_YEAR_KEY = ("unit_id", "field_code", "year")
-TABLE_KEYS = (("hour_months", _PERSON_KEY), ("hour_unit_months", _UNIT_KEY), ("hour_unit_years", _UNIT_YEAR_KEY))
+_PERSON_YEAR_KEY = ("person_id", "field_code", "year")
+# Older migrations pass the first tables only (those that existed at their revision): add new ones at the end.
+TABLE_KEYS = (("hour_months", _PERSON_KEY), ("hour_unit_months", _UNIT_KEY), ("hour_unit_years", _UNIT_YEAR_KEY),
+              ("hour_person_years", _PERSON_YEAR_KEY))
 
 
 def _sqlite_apply(row: str, sign: str, tables=TABLE_KEYS) -> list[str]:
@@ -241,6 +257,24 @@ def recomputed_unit_years():
             .group_by(HourEntry.unit_id, HourEntry.field_code, year))
 
 
+def recomputed_person_years():
+    """hour_person_years over the raw entries."""
+    year = extract("year", HourEntry.start_on)
+    return (select(HourEntry.person_id, HourEntry.field_code, year.label("year"),
+                   func.sum(HourEntry.half_hours).label("half_hours"), func.count().label("entries"))
+            .where(HourEntry.status == EntryStatus.ACTIVE)
+            .group_by(HourEntry.person_id, HourEntry.field_code, year))
+
+
+def roll_up_person_years(connection=None):
+    """hour_person_years from hour_months (empty before): no raw entry read."""
+    month = HourMonth
+    (connection or db.session).execute(insert(HourPersonYear).from_select(
+        ["person_id", "field_code", "year", "half_hours", "entries"],
+        select(month.person_id, month.field_code, month.year, func.sum(month.half_hours), func.sum(month.entries))
+        .group_by(month.person_id, month.field_code, month.year)))
+
+
 def roll_up_years(connection=None):
     """hour_unit_years from hour_unit_months (empty before): a twelfth of the rows, no raw entry read."""
     month = HourUnitMonth
@@ -252,12 +286,13 @@ def roll_up_years(connection=None):
 
 def rebuild(connection=None, years: bool = True) -> int:
     """Recompute every table from hour_entries (in the caller's transaction); the number of person rows.
-    `years=False` leaves hour_unit_years alone (migration 0006 ran before that table existed)."""
+    `years=False` leaves hour_unit_years and hour_person_years alone (migration 0006 ran before they existed)."""
     run = (connection or db.session).execute
     run(delete(HourMonth))
     run(delete(HourUnitMonth))
     if years:
         run(delete(HourUnitYear))
+        run(delete(HourPersonYear))
     run(insert(HourMonth).from_select(
         ["person_id", "unit_id", "field_code", "year", "month", "half_hours", "entries"], recomputed_months()))
     # The unit rollup from the person rows: a tenth of the work of a second pass over the entries.
@@ -268,4 +303,5 @@ def rebuild(connection=None, years: bool = True) -> int:
         .group_by(HourMonth.unit_id, HourMonth.field_code, HourMonth.year, HourMonth.month)))
     if years:
         roll_up_years(connection)
+        roll_up_person_years(connection)
     return run(select(func.count()).select_from(HourMonth)).scalar_one()

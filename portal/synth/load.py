@@ -51,7 +51,7 @@ PERSON_TABLES = {
 }
 HOUR_TABLES = {"hour_changes": CHANGE_COLUMNS, "honor_cards": CARD_COLUMNS, "hour_months": MONTH_COLUMNS}
 LOADED = ("units", "unit_fields", "insurance_policies", "people", *PERSON_TABLES, "hour_entries", *HOUR_TABLES,
-          "hour_unit_months", "hour_unit_years", "number_sequences")
+          "hour_unit_months", "hour_unit_years", "hour_person_years", "number_sequences")
 
 
 def id_tables() -> list[str]:
@@ -115,6 +115,8 @@ def load(options: Options, echo) -> dict:
         unit_months(connection)
     with sink.timed("hour_unit_years"), sink.bare("hour_unit_years", keys=True):
         summaries.roll_up_years(connection)
+    with sink.timed("hour_person_years"), sink.bare("hour_person_years", keys=True):
+        summaries.roll_up_person_years(connection)
     sink.load("number_sequences", tables.SEQUENCE_COLUMNS, tables.sequence_rows(layout))
     sink.finish(id_tables())
     with sink.timed("accounts, documents"):
