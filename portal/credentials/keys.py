@@ -159,11 +159,13 @@ def method_id(key: Key) -> str:
 
 
 def key_for_method(verification_method: str) -> Key | None:
-    """The portal's key a proof names, current or retired; None for any other."""
-    prefix = did() + "#"
-    if not isinstance(verification_method, str) or not verification_method.startswith(prefix):
+    """The portal's key a proof names, current or retired; None for any other. Matched by the key's id after '#'
+    under any did:web: a credential issued while the portal answered under another address (no PUBLIC_BASE_URL
+    set, a renamed host) was still signed by this key, which the signature then proves."""
+    if not isinstance(verification_method, str) or not verification_method.startswith("did:web:") \
+            or "#" not in verification_method:
         return None
-    wanted = verification_method[len(prefix):]
+    wanted = verification_method.rsplit("#", 1)[1]
     return next((k for k in all_keys() if k.id == wanted), None)
 
 

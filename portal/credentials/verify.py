@@ -105,8 +105,8 @@ def check(credential, now: datetime | None = None) -> Result:
     issuer = credential.get("issuer")
     issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
     key = keys.key_for_method(method)
-    if issuer_id != keys.did():
-        result.problems.append(OTHER_ISSUER)
+    if not isinstance(method, str) or issuer_id != method.split("#", 1)[0]:
+        result.problems.append(OTHER_ISSUER)    # the key must be the issuer's own
     if key is None:
         result.problems.append(UNKNOWN_KEY)
     else:
