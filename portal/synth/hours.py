@@ -14,6 +14,7 @@ duplicates (H10), and the training gate (H12) — see people.window.
 import functools
 from datetime import date, datetime, time, timedelta
 
+from portal.honor_cards.numbers import number_key
 from portal.honor_cards.rules import MIN_HALF_HOURS, validity
 from portal.hours.rules import MAX_HALF_HOURS_PER_DAY
 
@@ -25,7 +26,7 @@ HOUR_COLUMNS = ("id", "person_id", "unit_id", "start_on", "end_on", "half_hours"
                 "persons_served", "status", "source", "entered_at")
 CHANGE_COLUMNS = ("id", "entry_id", "action", "at", "reason", "before", "after")
 MONTH_COLUMNS = ("person_id", "unit_id", "field_code", "year", "month", "half_hours", "entries")
-CARD_COLUMNS = ("id", "person_id", "number", "kind", "status", "county_code", "authority_id", "approved_on",
+CARD_COLUMNS = ("id", "person_id", "number", "number_key", "kind", "status", "county_code", "authority_id", "approved_on",
                 "valid_from", "valid_to", "window_start", "window_end", "half_hours", "source", "source_filename")
 CONTENT = {
     "social": ("關懷訪視", "電話問安", "據點共餐服務", "活動協助"), "health": ("門診引導", "病房關懷", "衛教宣導"),
@@ -199,7 +200,8 @@ class HoursPass:
         valid_from, valid_to = validity(approved)
         county = person.home.unit.county
         year, n = self.layout.number(CARD_NUMBERS, county, approved)
-        self.spools["honor_cards"].add((
-            self.layout.take("honor_cards"), pid, f"HC-{county}-{year:03d}-{n:06d}", "first", "valid", county,
+        number = f"HC-{county}-{year:03d}-{n:06d}"
+        self.spools["honor_cards"].add((   # number_key: the card search and duplicates compare by it (HC13)
+            self.layout.take("honor_cards"), pid, number, number_key(number), "first", "valid", county,
             self.layout.county_authority[county], approved, valid_from, valid_to, start, end, half, "import",
             CARD_FILE))
