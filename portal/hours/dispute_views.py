@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -62,7 +63,7 @@ def dispute(entry_id):
             db.session.commit()
             flash(_("Your dispute was sent to %(unit)s. You will be told of their answer.", unit=entry.unit.name),
                   "success")
-        except DisputeRefused:
+        except (DisputeRefused, IntegrityError):   # IntegrityError: another post opened one a moment earlier
             db.session.rollback()
             flash(_("This entry cannot be disputed now: it does not count, or a dispute of it is already open."),
                   "error")
