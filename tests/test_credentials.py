@@ -73,6 +73,9 @@ def test_check_refuses_changes_unknown_keys_and_periods(vc_app, world):
     assert len(refused) == len(list(mutations(credential)))
     assert verify.check({"proof": {}}).problems == [verify.NOT_A_CREDENTIAL]
     assert verify.check("text").problems == [verify.NOT_A_CREDENTIAL]
+    deep = {**credential, "extra": [[[[[[[[[[[[["x"]]]]]]]]]]]]]}
+    wide = {**credential, "extra": [{"a": i} for i in range(verify.MAX_NODES)]}
+    assert verify.check(deep).problems == verify.check(wide).problems == [verify.NOT_A_CREDENTIAL]
     strange = {**credential, "proof": {**credential["proof"], "verificationMethod": f"{keys.did()}#k-other"}}
     assert verify.check(strange).problems == [verify.UNKNOWN_KEY]
     # The honor card's last valid second and the next one (Taipei), and the day before its first.

@@ -29,6 +29,19 @@ UNKNOWN_STATUS = "unknown_status"
 EXPIRED = "expired"
 NOT_YET_VALID = "not_yet_valid"
 
+# A pasted text larger or deeper than any credential of the portal (about 60 values, 6 levels) is not
+# canonicalised at all: RDF canonicalisation of a crafted graph can take very long.
+MAX_NODES, MAX_DEPTH = 400, 12
+
+
+def _small(value, depth: int = 0, budget: list | None = None) -> bool:
+    budget = [MAX_NODES] if budget is None else budget
+    budget[0] -= 1
+    if budget[0] < 0 or depth > MAX_DEPTH:
+        return False
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return all(_small(child, depth + 1, budget) for child in children)
+
 
 @dataclass
 class Result:
@@ -98,7 +111,8 @@ def check(credential, now: datetime | None = None) -> Result:
     """Everything a verifier asks of one credential; `problems` empty means it is accepted."""
     result = Result()
     if not isinstance(credential, dict) or not isinstance(credential.get("proof"), dict) \
-            or "VerifiableCredential" not in (credential.get("type") or []):
+            or not isinstance(credential.get("type"), list) or "VerifiableCredential" not in credential["type"] \
+            or not _small(credential):
         result.problems.append(NOT_A_CREDENTIAL)
         return result
     method = credential["proof"].get("verificationMethod")
