@@ -3,13 +3,14 @@ import pipeline, the certificate PDFs and the My record page, each printing its 
 
 BENCH_ONLY picks some of them: BENCH_ONLY=web (the page benchmark alone), BENCH_ONLY=imports,my_record, ...
 BENCH_ONLY=credentials: signing a document's credential and serving a status list of 1 M entries (benchmarks/credentials.py).
+BENCH_ONLY=api: the API's hour batches and status lookups on the page benchmark's data set (benchmarks/api.py).
 """
 import os
 import sys
 
-from . import certificates, credentials, imports, my_record, national
+from . import api, certificates, credentials, imports, my_record, national
 
-PARTS = ("web", "imports", "certificates", "my_record", "credentials")
+PARTS = ("web", "imports", "certificates", "my_record", "api", "credentials")
 
 
 def run_imports():
@@ -49,6 +50,9 @@ def main() -> int:
         if name in wanted:
             print(flush=True)
             run()
+    if "api" in wanted:
+        print(flush=True)
+        status = api.main() or status
     return status
 
 

@@ -1,6 +1,6 @@
 """A batch a client sent (hours or other awards): what it asked for, what came of it, and the answer it got,
 kept so the answer can be read again and a retried request gets it back instead of writing twice
-(docs/rules/api.md#api6).
+(docs/rules/api.md#api7).
 
 Idempotency has two locks. The `Idempotency-Key` of a committed batch is unique per client (a partial unique
 index, so two identical requests racing each other write once: the second one's insert fails and it answers

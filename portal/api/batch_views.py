@@ -1,4 +1,4 @@
-"""POST and GET of hour and award batches (docs/rules/api.md#api6): scope → size → schema → operation
+"""POST and GET of hour and award batches (docs/rules/api.md#api7): scope → size → schema → operation
 (batches.submit commits) → the batch as JSON, or a problem naming every refused row."""
 import functools
 

@@ -1,4 +1,4 @@
-"""Batches of hour entries and of other awards sent by API clients (docs/rules/api.md#api6).
+"""Batches of hour entries and of other awards sent by API clients (docs/rules/api.md#api7).
 
 The rows go through the import pipeline exactly as a file's rows do: the JSON rows become a table of the
 hours import's portal format (or the other-award format), and `imports.pipeline.run_table` validates every
@@ -65,8 +65,9 @@ def request_digest(kind: str, unit_code: str | None, rows: list[dict]) -> str:
 
 def check_size(rows: list) -> None:
     if len(rows) > MAX_ROWS:
+        limit, given = format(MAX_ROWS, ","), format(len(rows), ",")
         raise Problem(413, "too_many_rows", _("A batch holds at most %(max)s rows; this one has %(n)s. Split it "
-                                              "into several batches.", max=f"{MAX_ROWS:,}", n=f"{len(rows):,}"),
+                                              "into several batches.", max=limit, n=given),
                       extra={"max_rows": MAX_ROWS})
 
 
@@ -86,11 +87,12 @@ def hours_unit(caller: Caller, code: str | None) -> Unit:
     query = select(Unit).where(Unit.id.in_(writable_unit_ids(caller.user)))
     if code is not None:
         query = query.where(Unit.code == code)
-    units = db.session.scalars(query.limit(2)).all()
-    if len(units) != 1:
+    unit = db.session.scalars(query.order_by(Unit.id).limit(1)).first()
+    if unit is None:
         raise Problem(404, "not_found", _("No unit with this code within the client's area.") if code else
-                      _("Name the unit (its code): the client may write hours into more than one unit."))
-    return units[0]
+                      _("This client writes no unit's hours: hours are the unit's record, so a client registered "
+                        "for an account of the unit sends them."))
+    return unit
 
 
 def awards_authority(caller: Caller):
@@ -140,11 +142,13 @@ def submit(caller: Caller, kind: str, rows: list[dict], key: str | None, unit_co
                       notify=False)
         outcome = run_table(pipeline_kind, json_table(fmt, fields, rows), ctx, digest, commit=True,
                             filename=f"API: {caller.client.name}")
-        lost = outcome.status == OutcomeStatus.REJECTED and any(e["code"] == LOST_RACE for e in outcome.errors)
-        if lost and attempt == 1:
+        if outcome.status == OutcomeStatus.REJECTED and any(e["code"] == LOST_RACE for e in outcome.errors):
             # A parallel request wrote the same rows first: look again, they now count as duplicates.
             db.session.rollback()
-            continue
+            if attempt == 1:
+                continue
+            raise Problem(409, "conflict", _("Another request is writing the same rows at this moment. Nothing "
+                                             "was written; send the batch again."))
         batch = _keep(caller, kind, key, digest, unit, authority, outcome)
         try:
             db.session.commit()
