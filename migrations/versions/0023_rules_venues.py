@@ -3,7 +3,7 @@ folded, spaces, 第 and 號 dropped, leading zeros of the serial dropped), fille
 unique index for search and duplicates (docs/rules/honor-cards.md#hc13)
 
 Revision ID: 0023
-Revises: 0017
+Revises: 0022
 Create Date: 2026-12-06 18:05:00.000000
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0023'
-down_revision = '0017'
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 

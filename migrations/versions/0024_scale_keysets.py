@@ -3,7 +3,7 @@ index (unit_id, sort_name, id); hour_person_years (a volunteer's hours per field
 hour-summary triggers); both filled here, so an already-loaded database needs only `flask db upgrade`
 
 Revision ID: 0024
-Revises: 0017
+Revises: 0023
 Create Date: 2026-12-07 18:00:00.000000
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0024'
-down_revision = '0017'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 
