@@ -64,6 +64,8 @@ def test_revocation_and_supersession_set_the_bit_in_the_same_transaction(vc_app,
     result = verify.check(credential_of(card))
     assert result.problems == [verify.REVOKED] and result.document_state == "superseded"
     assert verify.check(credential_of(new)).verified
+    assert verify.credential_status(card)["problems"] == [verify.REVOKED]
+    assert verify.credential_status(new)["verified"] is True
 
 
 def test_check_refuses_changes_unknown_keys_and_periods(vc_app, world):
@@ -173,6 +175,10 @@ def test_public_pages_serve_check_and_hold(vc_app, world, client):
     assert form.status_code == 200 and "This is not a signed credential." in form.get_data(as_text=True)
     assert client.post("/verify/credential", data={"credential": ""}).status_code == 422
     assert client.get("/verify/credential").status_code == 200
+    deep = "[" * 100_000 + "]" * 100_000
+    answer = client.post("/verify/credential", data=deep, content_type="application/json")
+    assert answer.status_code == 200 and answer.get_json()["problems"] == [verify.NOT_A_CREDENTIAL]
+    assert client.post("/verify/credential", data=" " * 500_000, content_type="application/json").status_code == 413
 
 
 def test_holder_downloads_in_scope_and_logged(vc_app, world, client):

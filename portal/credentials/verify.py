@@ -161,3 +161,9 @@ def document_credential(document: Document) -> dict | None:
             "hours": results[0].get("value") if results else None,
             "valid_from": stored.get("validFrom"), "valid_until": stored.get("validUntil"),
             "issued_on": taipei_date(document.issued_at), "key_id": result.key_id}
+
+
+def credential_status(document: Document) -> dict | None:
+    """For the API's document lookup: the check of the document's stored credential as JSON, None without one."""
+    stored = stored_credential(document)
+    return None if stored is None else {"id": stored.get("id"), **check(stored).as_json()}

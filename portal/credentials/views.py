@@ -17,7 +17,7 @@ from portal.platform.database import expect_write
 from portal.platform.extensions import csrf, db, limiter
 
 from . import bp, keys
-from .forms import CheckForm
+from .forms import MAX_TEXT, CheckForm
 from .labels import KEY_LABELS, PERIOD_LABELS, STATE_LABELS, problem_texts
 from .models import StatusList
 from .verify import check, stored_credential
@@ -112,7 +112,9 @@ def _parsed(text: str):
 @verify_limit
 def check_credential():
     if request.method == "POST" and request.is_json:
-        result = check(request.get_json(silent=True))
+        if (request.content_length or 0) > 4 * MAX_TEXT:
+            abort(413)
+        result = check(_parsed(request.get_data(as_text=True)))
         return _json({**result.as_json(), "messages": problem_texts(result)}, cache="no-store")
     form = CheckForm()
     result = check(_parsed(form.credential.data)) if form.validate_on_submit() else None
