@@ -1,5 +1,7 @@
 """Route policy registry and the role × route × scope matrix (docs/rules/accounts.md#ac2)."""
+import io
 import re
+import zipfile
 
 import pytest
 from flask import current_app
@@ -84,6 +86,14 @@ def test_objects_outside_scope_answer_exactly_like_missing_ones(app, world, pers
         assert checked > 0
 
 
+def text_of(response) -> str:
+    """A page's text; of a zip download (the volunteer's data, docs/rules/my-data.md#md1), its files uncompressed."""
+    if response.mimetype == "application/zip":
+        archive = zipfile.ZipFile(io.BytesIO(response.data))
+        return "".join(archive.read(name).decode("utf-8-sig") for name in archive.namelist())
+    return response.get_data(as_text=True)
+
+
 @pytest.mark.parametrize("persona", sorted(FOREIGN))
 def test_pages_never_show_people_outside_scope(app, world, persona):
     client = login(current_app.test_client(), world.users[persona])
@@ -91,7 +101,7 @@ def test_pages_never_show_people_outside_scope(app, world, persona):
     for rule in session_routes():
         if "GET" not in rule.methods or rule.arguments:
             continue
-        body = client.get(rule.rule).get_data(as_text=True)
+        body = text_of(client.get(rule.rule))
         if "C" in FOREIGN[persona]:
             assert canary.name not in body, f"{persona} sees the canary on {rule.rule}"
             assert canary.id_number[:6] not in body, f"{persona} sees the canary's ID on {rule.rule}"
