@@ -15,6 +15,7 @@ from portal.platform.extensions import db
 
 from .conftest import login
 from .credential_world import BASE_URL, credential_of, issue_every_kind, mutations
+from .hostile_values import HOSTILE, MARKUP, query
 
 
 @pytest.fixture
@@ -193,3 +194,12 @@ def test_holder_downloads_in_scope_and_logged(vc_app, world, client):
     assert client.get(f"/documents/{other.id}/credential-qr.png").status_code == 404
     page = client.get(f"/documents/{document.id}").get_data(as_text=True)
     assert f"/documents/{document.id}/credential.json" in page and "credential-qr.png" in page
+
+
+def test_the_check_answers_every_hostile_value_without_an_error(vc_app, client):
+    for value in HOSTILE:
+        response = client.post("/verify/credential", data=query({"credential": value}),
+                               content_type="application/x-www-form-urlencoded")
+        assert response.status_code in (200, 422) and not any(m in response.get_data(as_text=True) for m in MARKUP)
+        answer = client.post("/verify/credential", data=json.dumps(value), content_type="application/json")
+        assert answer.get_json()["problems"] == [verify.NOT_A_CREDENTIAL]
