@@ -585,7 +585,7 @@ def test_notify_daily_runs_everything_once_a_day(app, world, runner):
     add_request(world.people["a"], world.units["A"], today + timedelta(days=2))
     first = runner.invoke(args=["notify", "daily", "--date", today.isoformat()])
     assert first.exit_code == 0, first.output
-    assert "1 honor cards expiring, 1 certificates due, 0 round deadline notices, 0 digests" in first.output
+    assert "1 honor cards expiring, 1 certificates due, 0 round deadline notices, 0 insurance age caps, 0 insurance policies ending, 0 digests" in first.output
     assert count(Notification) == 3      # the volunteer; the clerk and the supervisor
     again = runner.invoke(args=["notify", "daily"])
     assert again.exit_code == 0 and "0 honor cards expiring, 0 certificates due" in again.output
