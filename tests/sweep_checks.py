@@ -39,7 +39,9 @@ CHECKS_JS = r"""
   // The language of a node: its nearest lang attribute (a marked part), else the page's.
   const partLang = el => (el.closest("[lang]") || document.documentElement).getAttribute("lang") || "";
   // Values stored in the database (names, addresses, usernames, notes) are data, not the interface's words.
-  const withoutData = text => { for (const value of data) if (text.includes(value)) text = text.split(value).join(" "); return text; };
+  // (The values come once per browser context, in an init script, rather than with every page's check.)
+  const values = data || window.__sweepData || [];
+  const withoutData = text => { for (const value of values) if (text.includes(value)) text = text.split(value).join(" "); return text; };
   // A gloss in the other language in brackets is the portal's way of naming an official term (docs/rules:
   // "Cancelled (註銷)", "英文志願服務證明（Certificate of Volunteer Service）").
   const GLOSS = english ? /[(（]\s*[\u3400-\u9fff、／/\s]+\s*[)）]/g : /[(（]\s*[A-Za-z][A-Za-z0-9 ,.'’&-]*[)）]/g;
@@ -51,9 +53,10 @@ CHECKS_JS = r"""
       return found ? found.join(" ") : null;
     }
     if (partLang(el).startsWith("en")) return null;
-    // English words (with a small letter: PDF, QR, ID and other acronyms are allowed), not e-mail or web addresses.
+    // English words (with a small letter: PDF, QR, ID and other acronyms are allowed).
     for (const phrase of allowed) if (phrase.includes(" ")) text = text.split(phrase).join(" ");
-    const words = (text.replace(/\S+@\S+|https?:\/\/\S+/g, "").match(/[A-Za-z][A-Za-z0-9'’-]*[a-z][A-Za-z0-9'’-]*/g) || [])
+    // Not words: e-mail and web addresses, and the parts of a username or file name (".supervisor").
+    const words = (text.replace(/\S+@\S+|https?:\/\/\S+|\.[a-z][a-z0-9_-]*/g, "").match(/[A-Za-z][A-Za-z0-9'’-]*[a-z][A-Za-z0-9'’-]*/g) || [])
       .filter(word => !allowedWords.has(word));
     return words.length ? words.join(" ") : null;
   };

@@ -17,7 +17,8 @@ def entries(seeded) -> dict:
     session values stand for what an earlier step left there (the password of a two-step sign-in, a unit's
     registration just sent)."""
     selections = {name: [(url, None) for url in urls] for name, urls in seeded.selections.items()}
-    return {**selections, "anonymous": [
+    # (The API client register is not in the ministry's navigation yet: reached by its address.)
+    return {**selections, "ministry": [("/api-clients/", None)], "anonymous": [
         ("/verify", None),                                            # printed on every document
         ("/accounts/recover", None),                                  # after "forgot password"
         (f"/accounts/recover/link/{seeded.recovery_token}", {}),      # mailed
@@ -25,6 +26,7 @@ def entries(seeded) -> dict:
         ("/login/setup", {"mfa_pending": "county.tpe"}),              # the authenticator's first set-up
         ("/login/code", {"mfa_pending": "ministry"}),                 # the second step
         ("/.well-known/did.json", None), ("/.well-known/jwks.json", None),   # keys a verifier fetches
+        ("/api/v1/docs", None),                                       # the API's reference, given to developers
     ] + [(url, None) for url in seeded.verify_urls]}
 
 

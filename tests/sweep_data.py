@@ -148,9 +148,15 @@ def upload_imports(post):
     with open(f"{ROOT_FIXTURES}/hours-with-errors.xlsx", "rb") as f:
         post("clerk.tpe-sw-01", "/imports/", {"kind": "hours", "encoding": "",
                                               "file": (io.BytesIO(f.read()), "hours-with-errors.xlsx")})
-    cards = "身分證統一編號,姓名,榮譽卡卡號,核發日期,有效期限\nA123456789,王小明,HC-X,115/13/01,\n"
+    cards = "姓名,身分證字號,卡號,審核日期\n王小明,A123456789,HC-X,115/13/01\n"
     post("county.tpe", "/honor-cards/import", {"encoding": "",
                                                "file": (io.BytesIO(cards.encode()), "honor-cards.csv")})
-    awards = "身分證統一編號,姓名,獎項\nA123456789,王小明,\n"
+    insured = "保單號碼,被保險人姓名,身分證字號,保險起日,保險迄日\nP-1,王小明,A123456789,115/13/01,\n"
+    post("clerk.tpe-sw-01", "/insurance/roster", {"encoding": "",
+                                                  "file": (io.BytesIO(insured.encode()), "insured.csv")})
+    venues = "縣市別,風景區(場館)名稱,優惠方式,可使用之榮譽卡形式\n臺北市,,免費,\n"
+    post("county.tpe", "/honor-cards/venues/import", {"encoding": "",
+                                                      "file": (io.BytesIO(venues.encode()), "venues.csv")})
+    awards = "身分證號,姓名,獎項名稱\nA123456789,王小明,\n"
     post("county.tpe", "/awards/other-import", {"encoding": "",
                                                 "file": (io.BytesIO(awards.encode()), "other-awards.csv")})
