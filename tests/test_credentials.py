@@ -203,3 +203,17 @@ def test_the_check_answers_every_hostile_value_without_an_error(vc_app, client):
         assert response.status_code in (200, 422) and not any(m in response.get_data(as_text=True) for m in MARKUP)
         answer = client.post("/verify/credential", data=json.dumps(value), content_type="application/json")
         assert answer.get_json()["problems"] == [verify.NOT_A_CREDENTIAL]
+
+
+def test_rotate_command_makes_the_first_key_then_retires_it(vc_app, tmp_path, monkeypatch):
+    monkeypatch.delenv("CREDENTIAL_KEYS", raising=False)
+    path = tmp_path / "new" / "keys.json"
+    path.parent.mkdir()
+    vc_app.config["CREDENTIAL_KEYS_FILE"] = str(path)
+    runner = vc_app.test_cli_runner()
+    assert runner.invoke(args=["credentials", "rotate"]).exit_code == 0
+    assert runner.invoke(args=["credentials", "rotate"]).exit_code == 0
+    entries = json.loads(path.read_text())["keys"]
+    assert [bool(e.get("retired")) for e in entries] == [True, False] and oct(path.stat().st_mode)[-3:] == "600"
+    vc_app.config["CREDENTIAL_KEYS"] = path.read_text()
+    assert runner.invoke(args=["credentials", "rotate"]).exit_code != 0     # rotate it where it is kept
