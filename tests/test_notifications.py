@@ -133,7 +133,8 @@ def test_every_event_renders_in_both_languages_with_its_params(app):
               "kind": "performance", "due_on": "2026-12-08", "round": "115年度", "deadline": "2026-12-31",
               "days": 7, "rows": 10, "status": "committed", "course": "特殊訓練", "how": "reset",
               "device": "Firefox", "when": "2026-12-06T03:00:00", "username": "u", "role": "unit_clerk",
-              "unit_name": "新單位", "count": 4, "cap": 75, "insurer": "新光人壽", "policy": "SK-1"}
+              "unit_name": "新單位", "count": 4, "cap": 75, "insurer": "新光人壽", "policy": "SK-1",
+              "outcome": "kept"}
     for key, event in events.EVENTS.items():
         assert set(event.params) <= set(params), key
         zh = events.render_message(key, params, "zh_TW")
