@@ -187,10 +187,10 @@ def main() -> int:
         api = server.base + "/api/v1"
         hours_headers = {"Authorization": "Bearer " + token(server.base, *hours_client)}
         status_headers = {"Authorization": "Bearer " + token(server.base, *status_client)}
-        rows = free_rows(data.url, unit_id, people, batches * size)
+        rows = free_rows(data.url, unit_id, people, batches * size + 2)
         chunks = [rows[i * size:(i + 1) * size] for i in range(batches)]
-        # One small batch first: the workers' first requests load code and caches.
-        post_batches(api, "/hours/batches", hours_headers, [free_rows(data.url, unit_id, people, size + 2)[-2:]])
+        # Two rows first: the workers' first requests load code and caches.
+        post_batches(api, "/hours/batches", hours_headers, [rows[-2:]])
         post_seconds, answers = post_batches(api, "/hours/batches", hours_headers, chunks)
         failed = [(s, d) for s, d, _k, _b in answers if s != 201 or d.get("written") != size]
         _status, _data, first_key, first_body = answers[0]
