@@ -271,7 +271,8 @@ def test_kinds_are_offered_only_to_their_roles(app, world):
     try:
         assert county_only not in registry.allowed(world.users["clerk_a"])
         assert county_only in registry.allowed(world.users["county_tpe"])
-        assert {k.key for k in registry.allowed(world.users["clerk_a"])} == {"hours", "volunteers", "training"}
+        assert {k.key for k in registry.allowed(world.users["clerk_a"])} == {"hours", "volunteers", "training",
+                                                                            "insurer_roster"}  # a unit holds its policy
     finally:
         registry._KINDS.pop("honor_cards_probe")
 
