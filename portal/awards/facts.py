@@ -1,8 +1,9 @@
 """Database rows → the engine's facts, for a page of people or a whole unit in a fixed number of queries.
 
 Hours count up to the round's cut-off by the entry's last day (an entry ending after the cut-off does not
-count). They come from the monthly summaries (hours.summaries.HourMonth, month = the entry's first day)
-for the months before the cut-off's month (and for that month too when the cut-off is its last day), plus
+count). They come from the yearly summaries (hours.summaries.HourPersonYear) for the years before the
+cut-off's, and from the monthly summaries (hours.summaries.HourMonth, month = the entry's first day)
+for that year's months before the cut-off's month (and for that month too when the cut-off is its last day), plus
 the single entries that start in the cut-off's month and end by the cut-off, minus the rare entries summed in an earlier month whose range ends after the
 cut-off (honor_cards.facts.crosses_months). For a
 unit the people are a subquery (its current members), never a list of thousands of ids.
@@ -18,7 +19,7 @@ from portal.certificates.models import PERFORMANCE
 from portal.documents.models import Document, DocumentStatus
 from portal.honor_cards.facts import crosses_months
 from portal.hours.models import ACTIVE, HourEntry
-from portal.hours.summaries import HourMonth
+from portal.hours.summaries import HourMonth, HourPersonYear
 from portal.platform.dates import month_end
 from portal.platform.extensions import db
 from portal.records.models import CANCELLED as BOOK_CANCELLED
@@ -30,12 +31,15 @@ from .rules import HEALTH_AND_WELFARE_FIELDS, Facts, Result, evaluate
 
 def hours_up_to(people, cutoff: date, fields: tuple | None = None) -> dict[int, int]:
     """Half-hours of active entries ending by `cutoff` per person (`people`: ids or a subquery of ids),
-    only in `fields` when given: three grouped queries over the summaries and the cut-off's month."""
+    only in `fields` when given: up to four grouped queries over the summaries and the cut-off's month."""
     # A cut-off on a month's last day (the usual 31 December) takes its whole month from the summaries too.
     first = month_end(cutoff) + timedelta(days=1) if cutoff == month_end(cutoff) else cutoff.replace(day=1)
-    month = HourMonth.year * 12 + HourMonth.month
-    whole = (select(HourMonth.person_id, func.sum(HourMonth.half_hours))
-             .where(HourMonth.person_id.in_(people), month < first.year * 12 + first.month))
+    # The years before the first month's year from the yearly summaries (a few rows per volunteer instead of
+    # every month since 2001), that year's months before it from the monthly ones.
+    years = (select(HourPersonYear.person_id, func.sum(HourPersonYear.half_hours))
+             .where(HourPersonYear.person_id.in_(people), HourPersonYear.year < first.year))
+    months = (select(HourMonth.person_id, func.sum(HourMonth.half_hours))
+              .where(HourMonth.person_id.in_(people), HourMonth.year == first.year, HourMonth.month < first.month))
     single = (select(HourEntry.person_id, func.sum(HourEntry.half_hours))
               .where(HourEntry.person_id.in_(people), HourEntry.status == ACTIVE, HourEntry.start_on >= first,
                      HourEntry.start_on <= cutoff, HourEntry.end_on <= cutoff))
@@ -43,9 +47,14 @@ def hours_up_to(people, cutoff: date, fields: tuple | None = None) -> dict[int, 
              .where(HourEntry.person_id.in_(people), HourEntry.status == ACTIVE, crosses_months(),
                     HourEntry.end_on > cutoff, HourEntry.start_on < first))
     if fields is not None:
-        whole = whole.where(HourMonth.field_code.in_(fields))
+        years = years.where(HourPersonYear.field_code.in_(fields))
+        months = months.where(HourMonth.field_code.in_(fields))
         single, later = (q.where(HourEntry.field_code.in_(fields)) for q in (single, later))
-    queries = ((whole, 1), (later, -1)) if first > cutoff else ((whole, 1), (single, 1), (later, -1))
+    queries = [(years, 1), (later, -1)]
+    if first.month > 1:
+        queries.append((months, 1))
+    if first <= cutoff:
+        queries.append((single, 1))
     counted = defaultdict(int)
     for query, sign in queries:
         for pid, half in db.session.execute(query.group_by(query.selected_columns[0])):

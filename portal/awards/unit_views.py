@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -87,11 +87,13 @@ def unit_page(unit_id: int, award_round: AwardRound, show: str, q: str | None, p
     """One page of the unit's current volunteers the "Show" choice lists (eligible first, then by hours,
     then by name) and how many the list has. Every volunteer's facts come from set-based queries and are
     ranked without the engine's words (rules.standing_of); the engine runs for the page only."""
-    members = select(Membership.person_id).where(Membership.unit_id == unit_id, Membership.is_current)
-    if q:
-        members = members.join(Person).where(Person.name.contains(q, autoescape=True))
-    by_name = db.session.scalars(select(Person.id).where(Person.id.in_(members))
-                                 .order_by(Person.name, Person.id)).all()
+    current = (Membership.unit_id == unit_id, Membership.is_current)
+    if q:   # the memberships' copy of the name (registry.sort_names)
+        current += (Membership.sort_name.contains(q, autoescape=True),)
+    members = select(Membership.person_id).where(*current)
+    # Name order from the unit's own index range (unit_id, sort_name): no walk over every person by name.
+    by_name = db.session.scalars(select(Membership.person_id).where(*current).group_by(Membership.person_id)
+                                 .order_by(func.min(Membership.sort_name), Membership.person_id)).all()
     known = facts.load_facts(members, award_round)
     wanted = shown(show)
     ranked = []
