@@ -59,13 +59,18 @@ def unit_page(unit, within: str, q: str | None, on: date, page: int, per_page: i
 
 def ranked(unit_id: int, within: str, q: str | None, on: date) -> list[int]:
     """The ids of the unit's current volunteers the "Show" choice lists, in the list's order (ties by name)."""
-    members = select(Membership.person_id).where(Membership.unit_id == unit_id, Membership.is_current)
-    if q:
-        members = members.join(Person).where(Person.name.contains(q, autoescape=True))
+    current = (Membership.unit_id == unit_id, Membership.is_current)
+    if q:   # the memberships' copy of the name (registry.sort_names): no people row needed to search
+        current += (Membership.sort_name.contains(q, autoescape=True),)
+    members = select(Membership.person_id).where(*current)
+    # In name order from the unit's own index range (unit_id, sort_name), not by walking every person in
+    # the country by name; a person with two memberships in the unit is one row.
+    by_name = (select(Membership.person_id, func.min(Membership.sort_name).label("name")).where(*current)
+               .group_by(Membership.person_id).subquery())
     book = exists().where(RecordBook.person_id == Person.id, RecordBook.kind != BookKind.CANCELLED)
     people = db.session.execute(
         select(Person.id, (Person.photo_status == PHOTO_ACCEPTED) & Person.photo_file_id.is_not(None), book)
-        .where(Person.id.in_(members)).order_by(Person.name, Person.id)).all()
+        .join(by_name, by_name.c.person_id == Person.id).order_by(by_name.c.name, Person.id)).all()
     if not people:
         return []
     basic_from, special_from = {}, defaultdict(dict)
