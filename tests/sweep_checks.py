@@ -10,7 +10,7 @@ from portal.platform.extensions import db
 
 # Words Taiwan's Chinese pages use as they are: names of file kinds, encodings and keys, "QR Code", a standard's name (all-capital acronyms such
 # as PDF, QR, ID are allowed anyway).
-ALLOWED_ENGLISH = ["App", "Code", "Open Badges", "Excel", "Big5", "MiB", "KiB", "xlsx", "xls", "csv", "ods", "pdf", "png", "jpg", "jpeg",
+ALLOWED_ENGLISH = ["App", "Code", "Open Badges", "OpenAPI", "Excel", "Big5", "MiB", "KiB", "xlsx", "xls", "csv", "ods", "pdf", "png", "jpg", "jpeg",
                    "Tab", "Enter", "Esc", "Shift", "Space"]
 SECRET_COLUMNS = {"password_hash", "password_history", "totp_secret", "session_token", "known_devices", "code_hash",
                   "link_hash", "challenge", "credential_id", "user_handle", "token", "sha256", "storage_key"}
@@ -46,6 +46,7 @@ CHECKS_JS = r"""
   // "Cancelled (註銷)", "英文志願服務證明（Certificate of Volunteer Service）").
   const GLOSS = english ? /[(（]\s*[\u3400-\u9fff、／/\s]+\s*[)）]/g : /[(（]\s*[A-Za-z][A-Za-z0-9 ,.'’&-]*[)）]/g;
   const wrongWords = (text, el) => {
+    if (el.closest("code, pre, kbd, samp")) return null;   // code, paths and commands are in no natural language
     text = withoutData(text.replace(GLOSS, " "));
     if (english) {
       if (partLang(el).startsWith("zh")) return null;
@@ -55,8 +56,8 @@ CHECKS_JS = r"""
     if (partLang(el).startsWith("en")) return null;
     // English words (with a small letter: PDF, QR, ID and other acronyms are allowed).
     for (const phrase of allowed) if (phrase.includes(" ")) text = text.split(phrase).join(" ");
-    // Not words: e-mail and web addresses, and the parts of a username or file name (".supervisor").
-    const words = (text.replace(/\S+@\S+|https?:\/\/\S+|\.[a-z][a-z0-9_-]*/g, "").match(/[A-Za-z][A-Za-z0-9'’-]*[a-z][A-Za-z0-9'’-]*/g) || [])
+    // Not words: e-mail and web addresses, paths ("/api/v1"), parts of a username or file name (".supervisor").
+    const words = (text.replace(/\S+@\S+|https?:\/\/\S+|\.[a-z][a-z0-9_-]*|(^|\s)\/\S*/g, " ").match(/[A-Za-z][A-Za-z0-9'’-]*[a-z][A-Za-z0-9'’-]*/g) || [])
       .filter(word => !allowedWords.has(word));
     return words.length ? words.join(" ") : null;
   };
