@@ -68,6 +68,16 @@ def import_batch_ids(w):
     return {key: b.id for key, b in batches.items()}
 
 
+def insurer_roster_batch_ids(w):
+    from portal.imports.models import ImportBatch
+    batches = {key: ImportBatch(kind="insurer_roster", scope_key=f"unit:{unit.id}", unit_id=unit.id,
+                                sha256=f"ir{key}" * 32)
+               for key, unit in w.units.items()}
+    db.session.add_all(batches.values())
+    db.session.commit()
+    return {key: b.id for key, b in batches.items()}
+
+
 def _training(w):
     """Per unit: a special-training record with a certificate file, and a lost-certificate case (made once)."""
     if not hasattr(w, "training"):
@@ -360,6 +370,7 @@ OBJECTS = {
     "entry_id": hour_entry_ids,
     "dispute_id": hour_dispute_ids,
     "batch_id": import_batch_ids,
+    "roster_batch_id": insurer_roster_batch_ids,
     "book_id": record_ids("book_id"),
     "book_request_id": record_ids("book_request_id"),
     "policy_id": record_ids("policy_id"),

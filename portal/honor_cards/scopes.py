@@ -181,7 +181,10 @@ def get_card_batch_or_404(batch_id: int, user) -> ImportBatch:
 
 
 def venue_batch_scope(user):
-    """Venue imports belong to the authority (ministry or county) that made them."""
+    """Venue imports belong to the authority (ministry or county) that made them; the ministry, whose scope is the
+    whole country, also sees the counties' imports."""
+    if user.role == access.MINISTRY:
+        return ImportBatch.kind == VENUE_IMPORT_KIND
     if user.role in VENUE_KEEPERS and user.authority_id:
         return (ImportBatch.authority_id == user.authority_id) & (ImportBatch.kind == VENUE_IMPORT_KIND)
     return false()

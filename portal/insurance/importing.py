@@ -159,5 +159,5 @@ INSURER_ROSTER_KIND = ImportKind(
     key="insurer_roster", label=_l("Insurer's roster (insurance)"),
     roles=frozenset((*access.UNIT_STAFF, access.COUNTY)), formats=(ROSTER,), validate=validate, write=write,
     templates={"insurer-roster-template.csv": (_l("Insurer's roster template (CSV)"), roster_template)},
-    page=("insurance.roster_show", "batch_id"),
+    page=("insurance.roster_show", "roster_batch_id"),
 )

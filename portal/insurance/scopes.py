@@ -8,6 +8,7 @@ page, never the policies. Out of scope answers 404 like a missing id.
 from flask import abort
 from sqlalchemy import false, or_, select
 
+from portal.imports.models import ImportBatch
 from portal.platform import access
 from portal.platform.extensions import db
 from portal.registry.scopes import visible_unit_ids
@@ -65,3 +66,14 @@ def get_enrolment_or_404(enrolment_id: int, user, for_write: bool = False) -> In
     if enrolment is None:
         abort(404)
     return enrolment
+
+
+def roster_batch_scope(user):
+    """Who sees an insurer's roster check: the unit's staff their unit's, the county its own and its units' (the
+    county follows the insurance of the units it guides); only the maker confirms or discards
+    (docs/rules/insurance.md#i8)."""
+    if user.role in access.UNIT_STAFF and user.unit_id:
+        return ImportBatch.unit_id == user.unit_id
+    if user.role == access.COUNTY and user.authority_id:
+        return or_(ImportBatch.authority_id == user.authority_id, ImportBatch.unit_id.in_(visible_unit_ids(user)))
+    return false()
