@@ -1,5 +1,7 @@
 """The registration form of the API clients page (input shape only; who may register for whom: rules.py)."""
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 from wtforms import SelectMultipleField, StringField, widgets
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
@@ -23,8 +25,14 @@ class ClientForm(Form):
                                        "within that account's area."),
                         validators=[DataRequired(), Length(max=64), single_line])
     scopes = ScopeField(_l("Scopes"), choices=options((s, s) for s in SCOPES), validators=[DataRequired()])
-    rate_limit = StringField(_l("Rate limit"), description=_l("For example \"600 per minute\"; empty: the default."),
-                             validators=[Optional(), Regexp(RATE_LIMIT, message=_l("Write it as \"600 per minute\"."))])
+    rate_limit = StringField(_l("Rate limit"),
+                             validators=[Optional(), Regexp(RATE_LIMIT, message=_l("Write it the way the example does."))])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The notation is typed as it is, in English, whatever the page's language: shown as code, not as words.
+        example = Markup('<code lang="en">600 per minute</code>')
+        self.rate_limit.description = escape(_("For example %(example)s; empty: the default.")) % {"example": example}
 
 
 class ClientActionForm(VersionForm):
