@@ -19,6 +19,7 @@ MENU = [
     ("imports.index", _l("Imports")),
     ("units.index", _l("Units")),
     ("unit_registration.index", _l("Unit registrations")),
+    ("api_clients.clients", _l("Partner systems")),
     ("admin.index", _l("Accounts")),
 ]
 
