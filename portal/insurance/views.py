@@ -73,6 +73,7 @@ def index():
         .select_from(members)).one()
     return render_template("insurance/index.html", rows=rows, total=total, insured=insured, today=today,
                            may_add=policy_holder_for(current_user) is not None, insurers=insurers(),
+                           may_see_uninsured=access.may_call("insurance.uninsured"),
                            may_set_caps=access.may_call("insurance.insurers"))
 
 

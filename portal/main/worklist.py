@@ -240,7 +240,10 @@ SOURCES = (
            _plain("awards.index"), has_due=True),
     Source("missing_training", _l("Volunteers missing training"), access.UNIT_STAFF, _missing_training,
            _plain("training.missing")),
-    Source("uninsured_hours", _l("Hours on days without insurance this year"), (*access.UNIT_STAFF, access.COUNTY),
+    # Unit staff only: for a county of the national set (about 150,000 volunteers) the gaps in every unit's
+    # cover take seconds to find, which the home page cannot wait for (measured 2026-12-06, README "At national
+    # size"); the county reaches the same list from the insurance pages until the flags are kept in a table.
+    Source("uninsured_hours", _l("Hours on days without insurance this year"), access.UNIT_STAFF,
            _uninsured_hours, _plain("insurance.uninsured")),
     Source("record_books", _l("Record-book requests to issue"), (access.COUNTY,), _record_books,
            _plain("records.index")),
