@@ -71,7 +71,7 @@ def import_batch_ids(w):
 def insurer_roster_batch_ids(w):
     from portal.imports.models import ImportBatch
     batches = {key: ImportBatch(kind="insurer_roster", scope_key=f"unit:{unit.id}", unit_id=unit.id,
-                                sha256=f"ir{key}" * 32)
+                                sha256=f"ir{key}" * 21 + "0")
                for key, unit in w.units.items()}
     db.session.add_all(batches.values())
     db.session.commit()
@@ -412,7 +412,9 @@ FOREIGN = {
 def string_params(w) -> dict:
     """Values for the non-integer URL parameters, so that every page can be opened in tests."""
     return {"kind": "performance", "name": "hours-template.xlsx", "token": _token_of_a(w),
-            "code": "TPE"}     # the dashboards (stats): unit A's county
+            "code": "TPE",     # the dashboards (stats): unit A's county
+            "key": f"unit-{w.units['A'].id}",     # the credential status list of unit A's documents
+            "national_id": w.people["a"].id_number}     # the API's status lookup (a token route)
 
 
 def _token_of_a(w):

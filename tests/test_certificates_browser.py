@@ -71,9 +71,9 @@ def test_verification_page_switches_language(page: Page, live_server, prepared_b
         db.session.commit()
         token = document.token
     page.goto(f"{live_server.url}/verify/{token}")
-    expect(page.locator(".verify-result h2")).to_have_text("有效")
-    expect(page.locator(".verify-result")).to_contain_text("林○○1")
+    expect(page.locator("#verify-status")).to_have_text("有效")
+    expect(page.locator("section[aria-labelledby=verify-status]")).to_contain_text("林○○1")
     page.get_by_role("button", name="English").click()
-    expect(page.locator(".verify-result h2")).to_have_text("Valid")
-    expect(page.locator(".verify-result")).to_contain_text("Wanhua Association")
+    expect(page.locator("#verify-status")).to_have_text("Valid")
+    expect(page.locator("section[aria-labelledby=verify-status]")).to_contain_text("Wanhua Association")
     expect(page.locator("body")).not_to_contain_text("林志工1")

@@ -94,9 +94,9 @@ def test_apply_cancel_approve_and_verify_the_e_card(page: Page, live_server, peo
     assert card.bounding_box()["width"] > 300
 
     page.goto(verify_url)
-    expect(page.locator(".verify-result h2")).to_have_text("有效")
-    expect(page.locator(".verify-result")).to_contain_text("林○玲")
-    expect(page.locator(".verify-result")).to_contain_text("榮譽卡")
+    expect(page.locator("#verify-status")).to_have_text("有效")
+    expect(page.locator("section[aria-labelledby=verify-status]")).to_contain_text("林○玲")
+    expect(page.locator("section[aria-labelledby=verify-status]")).to_contain_text("榮譽卡")
 
 
 def test_the_e_card_prints_at_card_size(page: Page, live_server, people):

@@ -159,6 +159,9 @@ FILE_WRITERS = {
     "portal/platform/filecheck.py": "a TemporaryDirectory for pdftoppm, removed before the request ends",
     "portal/platform/exports.py": "an anonymous TemporaryFile spooling a streamed export, gone when closed",
     "portal/platform/backup.py": "flask backup / restore: the operator's archive and the restored UPLOAD_DIR",
+    "portal/volunteers/my_data.py": "an anonymous TemporaryFile holding a volunteer's zip while it is sent",
+    "portal/credentials/keys.py": "the credential key file: generated in instance/ on SQLite or in tests only, "
+                                  "set from CREDENTIAL_KEYS(_FILE) elsewhere; `flask credentials rotate` rewrites it",
 }
 WRITE_CALL = re.compile(r"\.write_bytes\(|\.write_text\(|\bos\.open\(|\.mkdir\(|\bopen\([^)]*['\"][wax]b?['\"]"
                         r"|shutil\.(copy|move)|\.save\(\s*(?!out\b|buffer\b)[\w.]*(path|file|name)")

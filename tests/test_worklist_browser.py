@@ -92,7 +92,7 @@ def test_county_follows_a_waiting_request_to_its_decision(page: Page, live_serve
     sign_in(page, live_server, "clerk.sw", lang)
     work = page.get_by_role("region", name=t["work"])
     cards = work.get_by_role("listitem")
-    expect(cards).to_have_count(3)
+    expect(cards).to_have_count(4)      # + the claims' hours on days without the unit's insurance (issue 17)
     expect(cards.first).to_contain_text(t["prepare"])
     expect(cards.first).to_contain_text(t["overdue"])
     expect(work).to_contain_text(t["claims"])
