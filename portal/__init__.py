@@ -77,6 +77,7 @@ def register_blueprints(app: Flask):
     from .hours import bp as hours_bp
     from .imports import bp as imports_bp
     from .insurance import bp as insurance_bp
+    from .insurance import init_app as init_insurance
     from .main import bp as main_bp
     from .notifications import bp as notifications_bp
     from .notifications import init_app as init_notifications
@@ -97,6 +98,7 @@ def register_blueprints(app: Flask):
     init_api(app)             # /api/v1 (its own blueprint, OpenAPI document, token endpoint, JSON errors)
     init_notifications(app)   # account-event receivers, the header's unread count, delivery after commit
     init_credentials(app)     # the documents' credentials follow every flush (portal/credentials/hooks.py)
+    init_insurance(app)       # the I6 flags of hours without cover follow every commit (portal/insurance/flag_hooks.py)
     from .kinds import install
     install(app)
 

@@ -1,7 +1,8 @@
 """Cover over time as SQL (docs/rules/insurance.md#i5, #i6): which hour entries fall on a day without cover
 by the unit's insurance, for a list or a count, set-based.
 
-The gaps in the year's cover are found first, per member and unit, from the enrolments and memberships of the
+The pages read the kept flags (flags.py: `flagged_in_year`, `flagged_count`); `recomputed_in_year` is the
+same rule computed from the raw rows, what the kept flags must equal. The gaps in the year's cover are found first, per member and unit, from the enrolments and memberships of the
 units in scope (a window over each person's cover; measured: a probe per hour entry cost 10 s for a county of
 20,000 volunteers and 220,000 entries in a year, almost all insured). The entries in a gap are then read by the
 hour index on person and day, so the work grows with the members and their gaps, not with the hours served.
@@ -9,51 +10,24 @@ hour index on person and day, so the work grows with the members and their gaps,
 from datetime import date
 
 from sqlalchemy import Date, and_, case, exists, func, literal, or_, select, union_all
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 
-from portal.hours.models import EntryStatus, HourEntry
+from portal.hours.models import HourEntry
 from portal.platform.extensions import db
 from portal.registry.models import Membership, Unit
 from portal.registry.scopes import visible_unit_ids
 
-from .models import EnrolmentStatus, InsuranceEnrolment, InsurancePolicy, PolicyStatus
+from .days import next_day, prev_day
+from .flag_hooks import settle
+from .flags import FLAGGED_STATUSES
+from .models import (
+    EnrolmentStatus,
+    HourCoverCount,
+    HourCoverFlag,
+    InsuranceEnrolment,
+    InsurancePolicy,
+    PolicyStatus,
+)
 from .rules import cover_gaps, cover_overlaps, cover_periods
-
-# Claims waiting for approval are flagged too: the unit sees the problem before it approves them.
-FLAGGED_STATUSES = (EntryStatus.ACTIVE, EntryStatus.PENDING)
-
-
-class next_day(FunctionElement):  # noqa: N801 (an SQL function's name)
-    """The day after a date column, in each backend's date arithmetic."""
-    type = Date()
-    inherit_cache = True
-
-
-class prev_day(FunctionElement):  # noqa: N801
-    """The day before a date column."""
-    type = Date()
-    inherit_cache = True
-
-
-@compiles(next_day)
-def _next_day_default(element, compiler, **kw):
-    return f"({compiler.process(element.clauses, **kw)} + 1)"      # PostgreSQL: date + integer
-
-
-@compiles(next_day, "sqlite")
-def _next_day_sqlite(element, compiler, **kw):
-    return f"date({compiler.process(element.clauses, **kw)}, '+1 day')"
-
-
-@compiles(prev_day)
-def _prev_day_default(element, compiler, **kw):
-    return f"({compiler.process(element.clauses, **kw)} - 1)"
-
-
-@compiles(prev_day, "sqlite")
-def _prev_day_sqlite(element, compiler, **kw):
-    return f"date({compiler.process(element.clauses, **kw)}, '-1 day')"
 
 
 def unit_ids(user, unit_id: int | None = None):
@@ -95,9 +69,10 @@ def gaps_in_year(units, year: int):
     return union_all(inside, after, never).subquery("gaps")
 
 
-def flagged_in_year(user, year: int, unit_id: int | None = None):
-    """SQL condition on HourEntry: counted or waiting, starting in `year`, in the user's units (or one of them),
-    on at least one day of a gap in the unit's cover (I6). One year at a time: cover recorded in the portal
+def recomputed_in_year(user, year: int, unit_id: int | None = None):
+    """SQL condition on HourEntry, computed from the raw rows: counted or waiting, starting in `year`, in the
+    user's units (or one of them), on at least one day of a gap in the unit's cover (I6). What the kept flags
+    (flags.py) must always equal; the pages read those. One year at a time: cover recorded in the portal
     starts with its first policies, so earlier years would flag every entry, and a year bounds the work."""
     units = unit_ids(user, unit_id)
     gaps = gaps_in_year(units, year)
@@ -110,9 +85,30 @@ def flagged_in_year(user, year: int, unit_id: int | None = None):
                 HourEntry.id.in_(in_gap))
 
 
+def flagged_in_year(user, year: int, unit_id: int | None = None):
+    """SQL condition on HourCoverFlag: the kept flags (flags.py) of entries starting in `year` in the user's
+    units (or one of them), read by the index (unit_id, start_on, hour_entry_id)."""
+    return and_(HourCoverFlag.unit_id.in_(unit_ids(user, unit_id)),
+                HourCoverFlag.start_on >= date(year, 1, 1), HourCoverFlag.start_on <= date(year, 12, 31))
+
+
 def uninsured_entries(user, year: int, unit_id: int | None = None):
-    """select(HourEntry) of the flagged entries (no order: the list pages it by keyset)."""
-    return select(HourEntry).where(flagged_in_year(user, year, unit_id))
+    """select(HourEntry) of the flagged entries (no order: the list pages it by keyset on HourCoverFlag's
+    start_on and hour_entry_id). The session's own marks are settled first (flag_hooks.settle)."""
+    settle(db.session)
+    return (select(HourEntry).join(HourCoverFlag, HourCoverFlag.hour_entry_id == HourEntry.id)
+            .where(flagged_in_year(user, year, unit_id)))
+
+
+def flagged_count(user, year: int):
+    """select(n, since_on): how many entries of `year` are flagged in the user's units, from the kept counts
+    (a few hundred rows for a county), and the first day of the oldest, one index probe per unit with flags."""
+    settle(db.session)
+    c, f = HourCoverCount, HourCoverFlag
+    first = (select(func.min(f.start_on)).where(f.unit_id == c.unit_id, f.start_on >= date(year, 1, 1),
+                                                f.start_on <= date(year, 12, 31)).scalar_subquery())
+    return select(func.coalesce(func.sum(c.entries), 0).label("n"), func.min(first).label("since_on")).where(
+        c.unit_id.in_(unit_ids(user)), c.year == year, c.entries > 0)
 
 
 def person_cover(person_id: int, user) -> dict[int, dict]:

@@ -19,11 +19,12 @@ from portal.registry.unit_filter import fill_unit_filter
 from . import bp
 from .cover import person_cover, uninsured_entries
 from .forms import UninsuredFilter
+from .models import HourCoverFlag
 
 READERS = (*access.UNIT_STAFF, access.COUNTY)
 PER_PAGE = 50
 YEARS_BACK = 10
-ORDER = (desc(HourEntry.start_on), desc(HourEntry.id))
+ORDER = (desc(HourCoverFlag.start_on), desc(HourCoverFlag.hour_entry_id))   # the kept flags' index
 
 
 def uninsured_filter(today) -> UninsuredFilter:
@@ -43,7 +44,7 @@ def uninsured_filter(today) -> UninsuredFilter:
 @access.allow(*READERS)
 def uninsured():
     """I6: the entries of one year on days the volunteer had no cover by the unit's insurance, newest first,
-    paged by keyset (a county's year holds hundreds of thousands of entries; the count stops at 1,000)."""
+    paged by keyset over the kept flags' index (flags.py; the count stops at 1,000)."""
     today = today_taipei()
     form = uninsured_filter(today)
     query = uninsured_entries(current_user, int(form.year.data), id_or_none(form.unit.data or "")).options(

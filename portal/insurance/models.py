@@ -8,7 +8,7 @@ deleted: ending cover shortens the enrolment and keeps who did it and why.
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.platform.extensions import db
@@ -119,3 +119,37 @@ class RosterLine(db.Model):
 
     policy: Mapped[InsurancePolicy] = relationship()
     enrolment: Mapped["InsuranceEnrolment | None"] = relationship()
+
+
+class HourCoverFlag(db.Model):
+    """An hour entry on a day without the unit's cover (docs/rules/insurance.md#i6), kept in the same
+    transaction as every write that can change it (flags.py): rows only for flagged entries, read by the unit's
+    and county's lists and counts through (unit_id, start_on) instead of finding gaps at read time."""
+    __tablename__ = "hour_cover_flags"
+    __table_args__ = (Index("ix_hour_cover_flags_unit_start", "unit_id", "start_on", "hour_entry_id"),
+                      Index("ix_hour_cover_flags_person_unit", "person_id", "unit_id"))
+
+    hour_entry_id: Mapped[int] = mapped_column(ForeignKey("hour_entries.id", ondelete="CASCADE"), primary_key=True,
+                                               autoincrement=False)
+    unit_id: Mapped[int]
+    person_id: Mapped[int]
+    start_on: Mapped[date]
+
+
+class HourCoverCount(db.Model):
+    """How many flagged entries start in one year in one unit (kept by triggers on hour_cover_flags): the
+    county's work-list count sums a few hundred of these rows instead of counting entries."""
+    __tablename__ = "hour_cover_counts"
+
+    unit_id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    entries: Mapped[int]
+
+
+class HourCoverDirty(db.Model):
+    """The (person, unit) pairs whose flags a write of the open transaction may have changed, written by
+    triggers and emptied before the transaction commits (flags.py)."""
+    __tablename__ = "hour_cover_dirty"
+
+    person_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    unit_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)

@@ -8,6 +8,8 @@ sources of a role are counted in ONE statement (a UNION ALL of one small aggrega
 branch stops after COUNT_CAP + 1 rows, ordered nearest-due (or oldest) first so that the first and nearest
 dates are exact even when the count says "1,000+". The page's cost therefore does not grow with the data:
 a fixed number of statements, and each branch reads at most COUNT_CAP + 1 rows over the queue indexes.
+A source whose waiting rows are counted by the database itself (`counted`: the hours on days without
+insurance, portal/insurance/flags.py) sums its kept count instead, exact.
 
 Who acts where (the route policies and loaders of each feature decide the same):
 - unit staff: volunteers' hour claims and disputes (hours), performance certificates to prepare, English documents to
@@ -16,6 +18,7 @@ Who acts where (the route policies and loaders of each feature decide the same):
   accept, imports checked and waiting for confirmation, volunteers missing training, award rounds open for
   the unit's applications (due on the round's unit deadline);
 - the supervisor also countersigns prepared performance certificates;
+- unit staff and the county: hours on days without the unit's insurance (docs/rules/insurance.md#i6);
 - the county: record-book requests to issue, honor-card applications to review, lost-certificate cases;
 - the local sector authority: lost-certificate cases, award applications to forward (due on the round's
   review deadline); the central sector authority: award applications to forward;
@@ -43,7 +46,8 @@ from portal.honor_cards.scopes import reviewable_scope
 from portal.hours.disputes import DisputeStatus, HourDispute
 from portal.hours.models import EntryStatus, HourEntry
 from portal.imports.models import BatchStatus, ImportBatch
-from portal.insurance.cover import flagged_in_year
+from portal.insurance.cover import flagged_count, flagged_in_year
+from portal.insurance.models import HourCoverFlag
 from portal.platform import access
 from portal.platform.extensions import db
 from portal.platform.pagination import COUNT_CAP
@@ -75,6 +79,9 @@ class Source:
     rows: Callable[[object, date], Select]          # (user, today) -> select(since_at, since_on, due)
     link: Callable[[object], tuple[str, dict]]      # user -> (endpoint, arguments)
     has_due: bool = False
+    # (user, today) -> select(n, since_on) from a count kept by the database, for a source whose rows are too
+    # many to read even COUNT_CAP + 1 of in order (the count is then exact); `rows` is not read then.
+    counted: Callable[[object, date], Select] | None = None
 
 
 @dataclass
@@ -172,8 +179,13 @@ def _imports(user, today):
 
 
 def _uninsured_hours(user, today):
-    """Hours of this year on days without the unit's cover (docs/rules/insurance.md#i6), oldest first."""
-    return _rows(since_on=HourEntry.start_on).where(flagged_in_year(user, today.year))
+    """Hours of this year on days without the unit's cover (docs/rules/insurance.md#i6), from the kept flags."""
+    return _rows(since_on=HourCoverFlag.start_on).where(flagged_in_year(user, today.year))
+
+
+def _uninsured_count(user, today):
+    """The same, counted from the kept counts per unit and year (a county sums its units' rows), exact."""
+    return flagged_count(user, today.year)
 
 
 def _award_rounds(user, today):
@@ -240,11 +252,10 @@ SOURCES = (
            _plain("awards.index"), has_due=True),
     Source("missing_training", _l("Volunteers missing training"), access.UNIT_STAFF, _missing_training,
            _plain("training.missing")),
-    # Unit staff only: for a county of the national set (about 150,000 volunteers) the gaps in every unit's
-    # cover take seconds to find, which the home page cannot wait for (measured 2026-12-06, README "At national
-    # size"); the county reaches the same list from the insurance pages until the flags are kept in a table.
-    Source("uninsured_hours", _l("Hours on days without insurance this year"), access.UNIT_STAFF,
-           _uninsured_hours, _plain("insurance.uninsured")),
+    # Unit staff and the county (the list's readers, insurance.cover_views.READERS): kept flags and counts
+    # (portal/insurance/flags.py), so the county's count no longer finds every unit's cover gaps.
+    Source("uninsured_hours", _l("Hours on days without insurance this year"), (*access.UNIT_STAFF, access.COUNTY),
+           _uninsured_hours, _plain("insurance.uninsured"), counted=_uninsured_count),
     Source("record_books", _l("Record-book requests to issue"), (access.COUNTY,), _record_books,
            _plain("records.index")),
     Source("honor_cards", _l("Honor-card applications to review"), (access.COUNTY,), _honor_cards,
@@ -266,6 +277,10 @@ def sources_for(user) -> list[Source]:
 
 
 def _branch(source: Source, user, today: date):
+    if source.counted is not None:
+        kept = source.counted(user, today).subquery()
+        return select(literal(source.key).label("key"), kept.c.n.label("n"), NO_TIME.label("since_at"),
+                      kept.c.since_on.label("since_on"), NO_DAY.label("due"), literal(0).label("overdue"))
     rows = source.rows(user, today)
     first = (rows.selected_columns.due, rows.selected_columns.since_on, rows.selected_columns.since_at)
     inner = rows.order_by(*first).limit(COUNT_CAP + 1).subquery()

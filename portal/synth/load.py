@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, insert, select
 
 from portal.hours import summaries
+from portal.insurance import flags as cover_flags
 from portal.platform.extensions import db
 from portal.platform.timeutil import today_taipei
 from portal.records import serving
@@ -99,16 +100,17 @@ def load(options: Options, echo) -> dict:
          f"hours since {options.since}, seed {options.seed}, {connection.dialect.name}")
     sink.load("units", tables.UNIT_COLUMNS, tables.unit_rows(layout))
     sink.load("unit_fields", tables.UNIT_FIELD_COLUMNS, tables.unit_field_rows(layout))
-    sink.load("insurance_policies", tables.POLICY_COLUMNS, tables.policy_rows(layout))
-    spools = {name: Spool() for name in PERSON_TABLES}
-    sink.load("people", tables.PEOPLE_COLUMNS, tables.PeoplePass(layout, spools).rows())
-    with sort_names.suspended(connection):
-        for name, columns in PERSON_TABLES.items():
-            sink.load(name, columns, spools[name].rows())
-    hour_spools = {name: Spool() for name in HOUR_TABLES}
-    hours = HoursPass(layout, hour_spools)
-    with summaries.suspended(connection):
-        sink.load("hour_entries", HOUR_COLUMNS, hours.rows())
+    with cover_flags.suspended(connection):      # rebuilt after the load (insurance.flags)
+        sink.load("insurance_policies", tables.POLICY_COLUMNS, tables.policy_rows(layout))
+        spools = {name: Spool() for name in PERSON_TABLES}
+        sink.load("people", tables.PEOPLE_COLUMNS, tables.PeoplePass(layout, spools).rows())
+        with sort_names.suspended(connection):
+            for name, columns in PERSON_TABLES.items():
+                sink.load(name, columns, spools[name].rows())
+        hour_spools = {name: Spool() for name in HOUR_TABLES}
+        hours = HoursPass(layout, hour_spools)
+        with summaries.suspended(connection):
+            sink.load("hour_entries", HOUR_COLUMNS, hours.rows())
     for name, columns in HOUR_TABLES.items():
         sink.load(name, columns, hour_spools[name].rows())
     with sink.timed("hour_unit_months"), sink.bare("hour_unit_months", keys=True):
@@ -125,6 +127,8 @@ def load(options: Options, echo) -> dict:
         statistics(connection)
     with sink.timed("completeness, headcounts"):
         derived_summaries(connection, today)
+    with sink.timed("hours without insurance (cover flags)"):
+        cover_flags.rebuild(connection)
     db.session.commit()
     analyse(sink)
     return manifest(options, plan, layout, hours, bench, sink, time.monotonic() - started)
