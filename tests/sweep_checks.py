@@ -260,6 +260,42 @@ FOCUS_JS = r"""
 """
 
 
+# axe-core on a page: the rules of the WCAG tags but target-size (tests/sweep_checks.py's TARGETS_JS checks WCAG 2.5.8
+# itself, at all three widths, where axe would look at one) and css-orientation-lock, which reads nothing but the
+# page's style sheets: it needs axe's "preload" (every style sheet fetched again, a third of axe's time on a page),
+# so it runs once per distinct set of style sheets (`sheetsDone`: the sets already checked) and the other rules
+# without the preload. Serious and critical findings only.
+AXE_RUN_JS = r"""
+async ({tags, skip, sheetsDone}) => {
+  const rules = axe.getRules(tags).map(r => r.ruleId).filter(id => !skip.includes(id) && id !== "css-orientation-lock");
+  const hash = text => { let h = 5381; for (let i = 0; i < text.length; i++) h = (h * 33 + text.charCodeAt(i)) | 0; return h; };
+  const sheets = [...document.styleSheets].map(s => s.href || `inline ${hash(s.ownerNode ? s.ownerNode.textContent : "")}`).join(" ");
+  const options = values => ({runOnly: {type: "rule", values}, resultTypes: ["violations"]});
+  let violations = (await axe.run(document, {...options(rules), preload: false})).violations;
+  const orientation = !sheetsDone.includes(sheets);
+  if (orientation) violations = violations.concat((await axe.run(document, options(["css-orientation-lock"]))).violations);
+  return {sheets: orientation ? sheets : null, rules: rules.length + (orientation ? 1 : 0),
+          found: violations.filter(v => v.impact === "serious" || v.impact === "critical")
+            .map(v => `${v.id} (${v.nodes.length}×) ${v.nodes.slice(0, 4).map(n => n.target.join(" ")).join("; ")}`)};
+}
+"""
+
+# Everything at the desk's width in one round trip: axe-core (when asked), the texts, the width, the tap targets and
+# the page's htmx forms.
+DESK_JS = f"""
+async ({{axeArgs, textArgs}}) => ({{
+  axe: axeArgs ? await ({AXE_RUN_JS})(axeArgs) : null,
+  texts: ({CHECKS_JS})({{...textArgs, lang: document.documentElement.lang}}),
+  width: ({OVERFLOW_JS})(),
+  targets: ({TARGETS_JS})(),
+  forms: location.protocol.startsWith("http") ? ({FORMS_JS})() : [],   // (the canary has no address)
+}})
+"""
+
+# The layout at a phone's width: the width and the tap targets.
+LAYOUT_JS = f"""() => ({{width: ({OVERFLOW_JS})(), targets: ({TARGETS_JS})()}})"""
+
+
 def data_values(app) -> list[str]:
     """Every text stored in the demo database that a page may show as data (names, addresses, usernames, notes,
     titles), longest first. Left out: codes of enumerations (they must be shown translated) and a Chinese name

@@ -1,6 +1,6 @@
 """Issue 14's "Done when" sweep: every page each persona reaches (anonymous, volunteer, unit clerk and supervisor,
 county, sector authority, ministry, system administrator), in both languages, at a desk's 1366×768 and a phone's
-390×844 and 360×640, and every htmx form met there submitted once.
+390×844 and 360×640, with axe-core on every (persona, page, language), and every htmx form met submitted once.
 
 The pages are found, not listed: from each persona's home page (and the few addresses that reach a persona from
 outside the portal: a document's printed QR code, a mailed recovery link, the sign-in steps; ENTRIES) the sweep
@@ -9,36 +9,43 @@ volunteers") and htmx GETs with the app's test client, without depth limit (a ro
 page is covered without editing this file. The demo set plus tests/sweep_data.py gives every page something to
 show. A route is a rule of the app's URL map (ids, codes and query strings do not make a new one; word arguments
 such as a record's section do). Whatever is not an HTML page (downloads, images, style sheets, htmx fragments) is
-fetched and must answer 200: status only. test_every_get_rule_is_reached compares the rules reached with every GET
-rule of the app: a rule neither reached nor in EXCLUDED (with its reason) fails it.
+fetched and must answer 200: status only. test_every_get_rule_is_reached compares the rules reached by all personas
+with every GET rule of the app: a rule neither reached nor in EXCLUDED (with its reason) fails it.
 
-The browser then checks each route once per persona in one language; family-mates (FAMILY: the unit's staff, the
-authorities) alternate languages and each route of a family is checked in both (SWEEP_FULL=1: every route of every
-persona in both). One browser context per persona. At 1366×768, everything (tests/sweep_checks.py):
-  axe        axe-core serious/critical findings, tags wcag2a … wcag22aa: once per route and family, in one
-             language or the other (it checks markup, which the language hardly changes; the costliest check)
+One test per persona (test_every_page_of_a_persona[...], the heaviest first), so that `pytest -n 2 --dist loadgroup`
+shares them between its two workers. Each worker builds the site once (a session fixture: the demo set, served) and
+discovers a persona in that persona's test; test_every_get_rule_is_reached, last, takes the routes of the personas
+a worker already discovered (either worker: each writes them to the session's shared temporary folder) and
+discovers the others itself. In a persona's test every page it reaches is checked in Chinese and in English, in one
+browser context. At 1366×768, everything (tests/sweep_checks.py, in one round trip per page):
+  axe        axe-core serious/critical findings, tags wcag2a … wcag22aa, on every page in both languages; not its
+             target-size rule (the targets check below does WCAG 2.5.8 at all three widths) and its
+             css-orientation-lock (which reads only the style sheets and needs every sheet fetched again) once per
+             distinct set of style sheets
   language   words of the other language in the interface (data stored in the database is not counted), Chinese
              punctuation in English sentences
   simplified a Simplified-only character anywhere on a page
   targets    a tap target under 24×24 px whose 24 px circle touches another target (WCAG 2.5.8)
   width      the page is wider than the viewport (the elements that stick out are named)
-then at 390×844 and 360×640 (by resizing) the layout again: width and targets. A canary page with one fault of each
-kind runs first, so a check that has stopped finding anything fails.
+and at 390×844 and 360×640 (by resizing: a page is loaded once per language) the layout again: width and targets.
+The widths go desk → 390 → 360 on one page and 360 → 390 → desk on the next, so that a page needs two resizes.
+test_the_checks_catch_a_canary_page: a page with one fault of each kind, each must be found.
 
-Then focus: every htmx form met (its own hx-get/hx-post, or boosted) is submitted once per family - a POST form
-emptied with the browser's checks off, so the server's error path runs and nothing is written; a GET form (a filter)
-as it is; a button that swaps (hx-post without fields) clicked - and focus must then be on the error summary, a
-heading, or an element the answer marks autofocus (portal/static/js/app.js), never lost to <body>.
+Then focus: every htmx form of the persona's pages (its own hx-get/hx-post, or boosted; the same form on several
+pages once) is submitted once, in the persona's second language - a POST form emptied with the browser's checks off,
+so the server's error path runs and nothing is written; a GET form (a filter) as it is; a button that swaps (hx-post
+without fields) clicked - and focus must then be on the error summary, a heading, or an element the answer marks
+autofocus (portal/static/js/app.js), never lost to <body>; the texts the answer swapped in are checked for language
+and Simplified characters as a page's are.
 
 SQLite only (the markup does not depend on the database; SWEEP_EVERY_DATABASE=1 adds PostgreSQL). SWEEP_SHOTS=/dir
 keeps a full-page screenshot of every page at 390×844, SWEEP_PERSONAS=county,volunteer sweeps some personas only,
-SWEEP_LIST=/some/file writes the routes, files and forms each persona met."""
+SWEEP_LIST=/some/dir writes the routes, files and forms each persona met (one file per persona)."""
 import json
 import os
 import re
 import threading
 import time
-import zlib
 from collections import deque
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -66,28 +73,29 @@ from tests.sweep_checks import (
     ARM_JS,
     CANARY,
     CHECKS_JS,
+    DESK_JS,
     FOCUS_JS,
-    FORMS_JS,
-    OVERFLOW_JS,
+    LAYOUT_JS,
     SIMPLIFIED,
-    TARGETS_JS,
     data_values,
 )
 from tests.sweep_crawl import PageParser, Reached, entries, session_cookie
 from tests.test_accessibility import AXE
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("persona_sweep")]
+# No xdist_group: the personas' tests are shared by the workers.
+pytestmark = pytest.mark.browser
 
-PERSONAS = {"anonymous": None, "volunteer": "volunteer", "clerk": "clerk.tpe-sw-01",
-            "supervisor": "supervisor.tpe-sw-01", "county": "county.tpe", "sector": "sector.tpe.health",
-            "ministry": "ministry", "admin": "admin"}
-# Personas who see a route through the same views and templates; in a family, personas alternate languages.
-FAMILY = {"anonymous": "anonymous", "volunteer": "volunteer", "clerk": "unit", "supervisor": "unit",
-          "county": "authority", "sector": "authority", "ministry": "authority", "admin": "admin"}
-FIRST_LANGUAGE = {"supervisor": "en", "sector": "en"}   # the others start in Chinese
+# The heaviest first: the workers take the tests in this order, the longest ones start early.
+PERSONAS = {"county": "county.tpe", "ministry": "ministry", "supervisor": "supervisor.tpe-sw-01",
+            "clerk": "clerk.tpe-sw-01", "sector": "sector.tpe.health", "volunteer": "volunteer", "anonymous": None,
+            "admin": "admin"}
+# Every persona sees every page in both languages; its forms are submitted in the second one.
+FIRST_LANGUAGE = {"supervisor": "en", "sector": "en", "anonymous": "en"}   # the others start in Chinese
 LANGS = {"zh_TW": "zh-TW", "en": "en-US"}
 DESK, PHONES = (1366, 768), ((390, 844), (360, 640))
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+AXE_ELSEWHERE = ["target-size"]   # WCAG 2.5.8: TARGETS_JS, at all three widths
+KINDS = ("width", "axe", "language", "simplified", "targets", "focus", "files")
 DEMO_VOLUNTEERS = 15
 # Never followed: signing out ends the persona's session.
 SKIP = re.compile(r"/logout$")
@@ -100,18 +108,18 @@ EXCLUDED = {   # endpoint (or its blueprint, ending in ".") -> why
 
 
 class Sweep:
-    def __init__(self, browser, app, base: str, seeded, shots: str | None = None, full: bool = False):
-        self.browser, self.app, self.base, self.seeded, self.shots, self.full = browser, app, base, seeded, shots, full
+    """The served site of one worker, what its personas reach (discovered once per persona and worker) and the
+    browser checks of a persona's pages."""
+
+    def __init__(self, app, base: str, seeded, shared: Path, shots: str | None = None):
+        self.app, self.base, self.seeded, self.shared, self.shots = app, base, seeded, shared, shots
         self.adapter = app.url_map.bind("127.0.0.1")
-        self.found: dict[str, list[str]] = {k: [] for k in ("width", "axe", "language", "simplified", "targets",
-                                                            "focus", "files")}
         self.reached: dict[str, Reached] = {}
-        self.visited: dict[str, list[str]] = {}
-        self.forms: dict[tuple, str] = {}      # (family, page route, method, action route, fields) -> outcome
-        self.wrote: list[str] = []
+        self.files: dict[str, tuple] = {}      # route -> (url, status, content type), fetched once per worker
+        self.file_problems: dict[str, str] = {}
+        self.sheets_done: list[str] = []       # sets of style sheets axe's css-orientation-lock has checked
         self.clock: dict[str, float] = {}
-        self.files: dict[str, tuple] = {}      # route -> (url, status, content type), fetched once
-        self.axed: set = set()                 # (family, route) axe-core has checked
+        self.data = None
 
     def tick(self, phase: str, since: float) -> float:
         now = time.monotonic()
@@ -134,16 +142,38 @@ class Sweep:
         return " ".join([rule.rule, *words])
 
     # -- discovery, with the app's test client ------------------------------------------------------------------
+    def reached_by(self, name: str) -> Reached:
+        """What `name` reaches, discovered on this worker's site once; its routes are also written to the shared
+        folder for test_every_get_rule_is_reached on either worker."""
+        if name not in self.reached:
+            self.reached[name] = reached = self.discover(name, PERSONAS[name])
+            path = self.shared / f"{name}.json"
+            routes = {"routes": sorted([*reached.pages, *reached.files]), "problems": self.problems(reached)}
+            path.with_suffix(".tmp").write_text(json.dumps(routes))
+            path.with_suffix(".tmp").replace(path)
+        return self.reached[name]
+
+    def routes_of(self, name: str) -> dict:
+        """{routes, problems} of `name`: as either worker discovered them on its site (the same data, built by the
+        same code), else discovered here."""
+        path = self.shared / f"{name}.json"
+        if name not in self.reached and path.exists():
+            return json.loads(path.read_text())
+        reached = self.reached_by(name)
+        return {"routes": sorted([*reached.pages, *reached.files]), "problems": self.problems(reached)}
+
+    def problems(self, reached: Reached) -> list[str]:
+        return [self.file_problems[route] for route in reached.files if route in self.file_problems]
+
     def discover(self, name: str, username: str | None) -> Reached:
         t, reached = time.monotonic(), Reached()
-        self.clock[f"discover {name}"] = -t
         client = self.app.test_client()
         starts = [("/" if username else "/login", None)] + entries(self.seeded).get(name, [])
         for start, extra in starts:
             cookie = session_cookie(self.app, self.base, username, "zh_TW", extra)
             client.set_cookie(cookie["name"], cookie["value"])
             self.crawl(client, start, extra, reached)
-        self.clock[f"discover {name}"] += time.monotonic()
+        self.tick(f"discover {name}", t)
         return reached
 
     def crawl(self, client, start: str, extra, reached: Reached):
@@ -188,7 +218,7 @@ class Sweep:
                 add(link, landed, None)
 
     def fetch_file(self, client, url: str, reached: Reached):
-        """A file's status, once for the whole sweep (a record book's PDF takes seconds to render)."""
+        """A file's status, once per worker (a record book's PDF takes seconds to render)."""
         route = self.route(url)
         if route in reached.files or urlsplit(url).path.startswith("/static/"):
             return
@@ -198,25 +228,9 @@ class Sweep:
         response = client.get(url, follow_redirects=True)
         reached.files[route] = self.files[route] = (url, response.status_code, response.mimetype)
         if response.status_code != 200 or not response.get_data():
-            self.found["files"].append(f"{url}: {response.status_code}, {len(response.get_data())} bytes")
+            self.file_problems[route] = f"{url}: {response.status_code}, {len(response.get_data())} bytes"
 
     # -- the browser ----------------------------------------------------------------------------------------------
-    def plan(self, names) -> dict:
-        """{persona: {lang: [(route, url, session values)]}}: each route once per persona, each route of a family
-        in both languages."""
-        plan = {name: {lang: [] for lang in LANGS} for name in names}
-        covered = set()
-        for second in (False, True):
-            for name in names:
-                first = FIRST_LANGUAGE.get(name, "zh_TW")
-                lang = first if not second else next(code for code in LANGS if code != first)
-                for route, (url, extra) in self.reached[name].pages.items():
-                    key = (FAMILY[name], route, lang)
-                    if not second or self.full or key not in covered:
-                        covered.add(key)
-                        plan[name][lang].append((route, url, extra))
-        return plan
-
     def set_language(self, context, username: str | None, lang: str):
         with self.app.app_context():
             if username:
@@ -224,83 +238,87 @@ class Sweep:
                 db.session.commit()
         context.add_cookies([session_cookie(self.app, self.base, username, lang)])
 
-    def persona(self, name: str, username: str | None, plan: dict):
-        context = self.browser.new_context(locale="zh-TW", viewport={"width": DESK[0], "height": DESK[1]})
+    def persona(self, browser, name: str) -> "Persona":
+        """Every page `name` reaches, in both languages, then its forms."""
+        if self.data is None:
+            self.data = data_values(self.app)
+        username, reached = PERSONAS[name], self.reached_by(name)
+        run = Persona(name, self.clock)
+        context = browser.new_context(locale="zh-TW", viewport={"width": DESK[0], "height": DESK[1]})
         context.add_init_script(AXE)  # axe-core in every page before its own scripts (cheaper than evaluating it)
         context.add_init_script(f"window.__sweepData = {json.dumps(self.data)};")
-        page, checked, forms = context.new_page(), [], []
-        for lang, visits in sorted(plan.items(), key=lambda item: item[0] != FIRST_LANGUAGE.get(name, "zh_TW")):
+        page, size, forms = context.new_page(), DESK, {}
+        first = FIRST_LANGUAGE.get(name, "zh_TW")
+        for lang in sorted(LANGS, key=lambda code: code != first):
             self.set_language(context, username, lang)
-            for route, url, extra in visits:
+            for route, (url, extra) in reached.pages.items():
                 if extra is not None:
                     context.add_cookies([session_cookie(self.app, self.base, username, lang, extra)])
-                where = f"{name} {LANGS[lang]} {url}"
-                # axe-core checks markup, which the language hardly changes: once per route and family, in
-                # one language or the other (half the routes each), every time with SWEEP_FULL.
-                axe = self.full or (lang == list(LANGS)[zlib.crc32(route.encode()) % 2]
-                                    and (FAMILY[name], route) not in self.axed)
-                if axe:
-                    self.axed.add((FAMILY[name], route))
-                if self.check(page, url, where, axe):
-                    checked.append(f"{LANGS[lang]} {url}")
-                    forms += [(route, url, extra, form) for form in page.evaluate(FORMS_JS)]
+                found_forms = self.check(page, run, url, f"{name} {LANGS[lang]} {url}", size)
+                if found_forms is not None:     # the page ended on the other end of its widths
+                    size = PHONES[-1] if size == DESK else DESK
+                for form in found_forms or []:
+                    # The same form on several pages (a volunteer's record and each of its sections) once.
+                    key = (form["method"], self.route(form["action"]), tuple(form["fields"]))
+                    forms.setdefault(key, (route, url, extra, form))
                 if extra is not None:
                     self.set_language(context, username, lang)
-        self.visited[name] = checked
-        self.focus(page, name, username, lang, forms)
-        context.close()
-
-    def check(self, page, url: str, where: str, axe: bool) -> bool:
-        t = time.monotonic()
+                if found_forms is not None:
+                    run.checked.append(f"{LANGS[lang]} {url}")
         page.set_viewport_size({"width": DESK[0], "height": DESK[1]})
+        self.focus(page, run, username, lang, forms)
+        context.close()
+        _wait_for_request_threads()
+        return run
+
+    def check(self, page, run: "Persona", url: str, where: str, start: tuple) -> list | None:
+        """A page at its three widths, starting at the width the page before ended on; its htmx forms, or None when
+        the address is not an HTML page."""
+        t = time.monotonic()
         response = page.goto(self.base + url, wait_until="load")
         t = self.tick("goto", t)
         if response is None or "text/html" not in (response.headers.get("content-type") or ""):
-            return False
+            return None
         if response.status >= 400:      # the crawl found it answering 200: an error now is a finding
-            self.found["files"].append(f"{where}: {response.status}")
-        self.inspect(page, where, t, axe)
-        return True
+            run.found["files"].append(f"{where}: {response.status}")
+        return self.inspect(page, run, where, t, start)
 
-    def inspect(self, page, where: str, t: float, axe: bool = True):
-        """Every check at the desk's width, then the layout (width, targets) at the phones' by resizing."""
-        if axe:
-            self.axe(page, where)
-        t = self.tick("axe", t)
-        data = self.data if where.startswith("canary") else None   # a persona's pages have them already
-        texts = page.evaluate(CHECKS_JS, {"lang": page.evaluate("document.documentElement.lang"), "data": data,
-                                          "simplified": SIMPLIFIED, "allowed": ALLOWED_ENGLISH})
-        for kind in ("language", "simplified"):
-            self.found[kind] += [f"{where}: {item}" for item in dict.fromkeys(texts[kind])]
-        t = self.tick("texts", t)
-        for size in (DESK, *PHONES):
-            if size != DESK:
+    def inspect(self, page, run: "Persona", where: str, t: float, start: tuple = DESK) -> list:
+        """Every check at the desk's width (axe-core, texts, width, targets, in one round trip), the layout (width,
+        targets) at the phones' by resizing."""
+        forms = []
+        for size in ((DESK, *PHONES) if start == DESK else (*reversed(PHONES), DESK)):
+            if size != start:
                 page.set_viewport_size({"width": size[0], "height": size[1]})
-            overflow = page.evaluate(OVERFLOW_JS)
-            if overflow:
-                self.found["width"].append(f"{where} @{size[0]}: {overflow}")
-            self.found["targets"] += [f"{where} @{size[0]}: {item}" for item in page.evaluate(TARGETS_JS)]
-            if self.shots and size == PHONES[0]:
-                name = re.sub(r"[^A-Za-z0-9.-]+", "_", where).strip("_")[:150]
-                page.screenshot(path=str(Path(self.shots) / f"{name}.png"), full_page=True)
-            t = self.tick("layout", t)
+            if size == DESK:
+                found = page.evaluate(DESK_JS, {
+                    "axeArgs": {"tags": AXE_TAGS, "skip": AXE_ELSEWHERE, "sheetsDone": self.sheets_done},
+                    "textArgs": {"data": self.data if where.startswith("canary") else None,
+                                 "simplified": SIMPLIFIED, "allowed": ALLOWED_ENGLISH}})
+                if found["axe"]["sheets"]:
+                    self.sheets_done.append(found["axe"]["sheets"])
+                run.found["axe"] += [f"{where}: {item}" for item in found["axe"]["found"]]
+                for kind in ("language", "simplified"):
+                    run.found[kind] += [f"{where}: {item}" for item in dict.fromkeys(found["texts"][kind])]
+                forms = found["forms"]
+                t = self.tick("desk: axe, texts, layout", t)
+            else:
+                found = page.evaluate(LAYOUT_JS)
+                if self.shots and size == PHONES[0]:
+                    name = re.sub(r"[^A-Za-z0-9.-]+", "_", where).strip("_")[:150]
+                    page.screenshot(path=str(Path(self.shots) / f"{name}.png"), full_page=True)
+                t = self.tick("phones: layout", t)
+            if found["width"]:
+                run.found["width"].append(f"{where} @{size[0]}: {found['width']}")
+            run.found["targets"] += [f"{where} @{size[0]}: {item}" for item in found["targets"]]
+        return forms
 
-    def axe(self, page, where: str):
-        result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: "
-                               "['violations']})", AXE_TAGS)
-        for v in result["violations"]:
-            if v["impact"] in ("serious", "critical"):
-                nodes = "; ".join(" ".join(n["target"]) for n in v["nodes"][:4])
-                self.found["axe"].append(f"{where}: {v['id']} ({len(v['nodes'])}×) {nodes}")
-
-    def focus(self, page, name: str, username: str | None, lang: str, forms: list):
-        """Each htmx form of the persona's pages not yet submitted in its family: submitted once, then focus."""
+    def focus(self, page, run: "Persona", username: str | None, lang: str, forms: dict):
+        """Each htmx form of the persona's pages submitted once, then focus, and the texts it swapped in."""
         t = time.monotonic()
-        for _route, url, extra, form in forms:
-            # The same form on several pages (a volunteer's record and each of its sections) is submitted once.
-            key = (FAMILY[name], form["method"], self.route(form["action"]), tuple(form["fields"]))
-            if (not form["htmx"] or not form["visible"] or key in self.forms
-                    or not (form["method"] == "get" or form["fields"] or form["explicit"])):
+        for _route, url, extra, form in forms.values():
+            if not form["htmx"] or not form["visible"] or not (form["method"] == "get" or form["fields"]
+                                                                or form["explicit"]):
                 continue
             if extra is not None:
                 page.context.add_cookies([session_cookie(self.app, self.base, username, lang, extra)])
@@ -308,36 +326,40 @@ class Sweep:
             before = self.audit_rows()
             if not page.evaluate(ARM_JS, [form["method"], form["action"], form["fields"], form["method"] == "post"]):
                 continue                                   # gone since (a notification read by "mark all read")
+            where = f"{run.name} {LANGS[lang]} {url} form {form['method'].upper()} {form['action']} " \
+                    f"({form['button'][:40]})"
             try:
                 outcome = page.evaluate("window.__sweepSwap")
                 state = page.evaluate(FOCUS_JS)
+                texts = page.evaluate(CHECKS_JS, {"lang": page.evaluate("document.documentElement.lang"),
+                                                  "data": None, "simplified": SIMPLIFIED, "allowed": ALLOWED_ENGLISH})
+                for kind in ("language", "simplified"):
+                    run.found[kind] += [f"{where}: {item}" for item in dict.fromkeys(texts[kind])]
             except Exception as exc:  # noqa: BLE001 - the page was left: not an htmx swap after all
                 outcome, state = f"{type(exc).__name__}: {str(exc).splitlines()[0][:80]}", {"ok": False, "focused": "-"}
-            where = f"{name} {url} form {form['method'].upper()} {form['action']} ({form['button'][:40]})"
-            self.forms[key] = f"{where}: {outcome}, focus on {state['focused']}"
+            run.forms.append(f"{where}: {outcome}, focus on {state['focused']}")
             if outcome != "swap" or not state["ok"]:
-                self.found["focus"].append(self.forms[key])
+                run.found["focus"].append(run.forms[-1])
             if self.audit_rows() != before:
-                self.wrote.append(where)
+                run.wrote.append(where)
+            if extra is not None:
+                self.set_language(page.context, username, lang)
         self.tick("focus", t)
 
     def audit_rows(self) -> int:
         with self.app.app_context():
             return db.session.scalar(sa.text("SELECT count(*) FROM audit_log"))
 
-    def canary(self):
-        """The checks find what they look for: a page with one fault of each kind."""
-        context = self.browser.new_context(locale="en-US")
-        page = context.new_page()
-        page.set_content(CANARY)
-        page.evaluate(AXE)
-        self.inspect(page, "canary", time.monotonic())
-        context.close()
-        missed = [kind for kind, items in self.found.items()
-                  if kind not in ("focus", "files") and not any(item.startswith("canary") for item in items)]
-        assert not missed, f"the sweep's checks missed the faults of the canary page: {missed} {self.found}"
-        for kind in self.found:
-            self.found[kind] = []
+
+class Persona:
+    """What one persona's sweep found."""
+
+    def __init__(self, name: str, clock: dict):
+        self.name, self.clock = name, clock
+        self.found: dict[str, list[str]] = {kind: [] for kind in KINDS}
+        self.checked: list[str] = []
+        self.forms: list[str] = []
+        self.wrote: list[str] = []
 
 
 def serve(app):
@@ -347,11 +369,16 @@ def serve(app):
     return server
 
 
-@pytest.fixture(scope="module", params=["sqlite"] + (["postgresql"] if PG_URL and os.environ.get(
+@pytest.fixture(scope="session", params=["sqlite"] + (["postgresql"] if PG_URL and os.environ.get(
     "SWEEP_EVERY_DATABASE") else []))
-def site(request, tmp_path_factory):
-    """The demo set, small, with tests/sweep_data.py's objects; served; every persona's routes discovered."""
+def site(request, tmp_path_factory, worker_id):
+    """The demo set, small, with tests/sweep_data.py's objects; served. Once per worker (a session fixture: the
+    personas' tests of one worker share it, whatever other tests run between them)."""
     folder = tmp_path_factory.mktemp("sweep")
+    # The session's folder that both workers see (under xdist the base folder is the worker's own).
+    shared = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
+    shared = shared / f"persona-sweep-{request.param}"
+    shared.mkdir(exist_ok=True)
     uri = f"sqlite:///{folder / 'sweep.db'}" if request.param == "sqlite" else pg_database("sweep")
     config = {**base_config(folder, uri), "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": sa.pool.NullPool},
               "SEND_FILE_MAX_AGE_DEFAULT": 3600}   # the browser keeps the style sheet and scripts
@@ -365,14 +392,10 @@ def site(request, tmp_path_factory):
     server = serve(app)
     base = f"http://127.0.0.1:{server.server_port}"
     app.config["WTF_CSRF_ENABLED"] = True
-    sweep = Sweep(None, app, base, seeded, os.environ.get("SWEEP_SHOTS"), bool(os.environ.get("SWEEP_FULL")))
-    only = os.environ.get("SWEEP_PERSONAS", "").split(",") if os.environ.get("SWEEP_PERSONAS") else PERSONAS
-    started = time.monotonic()
-    for name, username in PERSONAS.items():
-        if name in only:
-            sweep.reached[name] = sweep.discover(name, username)
-    sweep.clock["discover"] = time.monotonic() - started
-    yield sweep
+    shots = os.environ.get("SWEEP_SHOTS")
+    if shots:
+        Path(shots).mkdir(parents=True, exist_ok=True)
+    yield Sweep(app, base, seeded, shared, shots)
     server.shutdown()
     server.server_close()
     _wait_for_request_threads()
@@ -393,43 +416,61 @@ def gets(app) -> set:
     return {rule.rule for rule in app.url_map.iter_rules() if "GET" in rule.methods and rule.endpoint != "static"}
 
 
+def swept(name: str) -> bool:
+    only = os.environ.get("SWEEP_PERSONAS")
+    return not only or name in only.split(",")
+
+
+def test_the_checks_catch_a_canary_page(browser):
+    """The checks find what they look for: a page with one fault of each kind (focus and files aside)."""
+    sweep = Sweep.__new__(Sweep)
+    sweep.sheets_done, sweep.clock, sweep.data, sweep.shots = [], {}, [], None
+    run = Persona("canary", {})
+    context = browser.new_context(locale="en-US")
+    page = context.new_page()
+    page.set_content(CANARY)
+    page.evaluate(AXE)
+    sweep.inspect(page, run, "canary", time.monotonic())
+    context.close()
+    missed = [kind for kind, items in run.found.items() if kind not in ("focus", "files") and not items]
+    assert not missed, f"the sweep's checks missed the faults of the canary page: {missed} {run.found}"
+
+
+@pytest.mark.parametrize("name", list(PERSONAS))
+def test_every_page_of_a_persona(browser, site, name):
+    if not swept(name):
+        pytest.skip("not in SWEEP_PERSONAS")
+    started, clock = time.monotonic(), dict(site.clock)
+    run = site.persona(browser, name)
+    reached = site.reached[name]
+    phases = {k: v - clock.get(k, 0) for k, v in site.clock.items() if v - clock.get(k, 0) > 0.05}
+    print(f"\n{name}: {len(run.checked)} page checks of {len(reached.pages)} pages, {len(reached.files)} files and "
+          f"{len(run.forms)} forms ({len(run.wrote)} wrote: {run.wrote}) in {time.monotonic() - started:.0f} s: "
+          + ", ".join(f"{k} {v:.1f} s" for k, v in phases.items()))
+    if os.environ.get("SWEEP_LIST"):
+        Path(os.environ["SWEEP_LIST"]).mkdir(parents=True, exist_ok=True)
+        (Path(os.environ["SWEEP_LIST"]) / f"{name}.txt").write_text("\n".join(
+            [f"pages: {' '.join(sorted(reached.pages))}", f"files: {' '.join(sorted(reached.files))}",
+             f"checked: {' '.join(run.checked)}"] + [f"form {outcome}" for outcome in run.forms]
+            + [f"wrote on an empty submit: {where}" for where in run.wrote]))
+    assert len(reached.pages) >= 3, f"{name} reaches {len(reached.pages)} pages"
+    run.found["files"] += site.problems(reached)
+    report = {kind: items for kind, items in run.found.items() if items}
+    assert not report, "\n".join(f"\n{kind} ({len(items)}):\n  " + "\n  ".join(items) for kind, items in report.items())
+
+
 def test_every_get_rule_is_reached(site):
-    """Every GET rule of the app is a page or file some persona reaches, or EXCLUDED with its reason."""
-    reached = {route.split(" ")[0] for r in site.reached.values() for route in [*r.pages, *r.files]}
+    """Every GET rule of the app is a page or file some persona reaches, or EXCLUDED with its reason. (Last in the
+    module: by the time a worker takes it, the personas' tests have discovered most personas.)"""
+    found = {name: site.routes_of(name) for name in PERSONAS}
+    reached = {route.split(" ")[0] for r in found.values() for route in r["routes"]}
     excluded = {rule.rule for rule in site.app.url_map.iter_rules()
                 if any(rule.endpoint == x or (x.endswith(".") and rule.endpoint.startswith(x)) for x in EXCLUDED)}
     missing = sorted(gets(site.app) - reached - excluded)
-    counts = {name: len(r.pages) + len(r.files) for name, r in site.reached.items()}
-    print(f"\nreached {len(gets(site.app) & reached)} of {len(gets(site.app))} GET rules; per persona {counts}; "
-          + ", ".join(f"{k} {v:.1f} s" for k, v in site.clock.items()))
-    assert not site.found["files"], "files that did not answer 200:\n  " + "\n  ".join(site.found["files"])
+    print(f"\nreached {len(gets(site.app) & reached)} of {len(gets(site.app))} GET rules; per persona "
+          f"{ {name: len(r['routes']) for name, r in found.items()} }; discovered here: "
+          + ", ".join(f"{k} {v:.1f} s" for k, v in site.clock.items() if k.startswith("discover")))
+    problems = sorted({problem for r in found.values() for problem in r["problems"]})
+    assert not problems, "files that did not answer 200:\n  " + "\n  ".join(problems)
     assert not missing, f"{len(missing)} GET rules no persona reaches (seed the data, link them, or add them " \
                         f"to EXCLUDED with a reason):\n  " + "\n  ".join(missing)
-
-
-def test_every_page_of_every_persona_at_three_widths(browser, site):
-    if site.shots:
-        Path(site.shots).mkdir(parents=True, exist_ok=True)
-    site.browser, site.data = browser, data_values(site.app)
-    site.canary()
-    started = time.monotonic()
-    plan = site.plan(list(site.reached))
-    for name in site.reached:
-        site.persona(name, PERSONAS[name], plan[name])
-    elapsed = time.monotonic() - started
-    counts = {name: f"{len(site.visited[name])} checks of {len(site.reached[name].pages)} pages"
-              for name in site.visited}
-    print(f"\nswept {sum(map(len, site.visited.values()))} page checks and {len(site.forms)} forms ({len(site.wrote)} "
-          f"wrote: {site.wrote}) in {elapsed:.0f} s "
-          f"(+ discovery {site.clock.get('discover', 0):.0f} s): {counts}; "
-          + ", ".join(f"{k} {v:.1f} s" for k, v in site.clock.items()))
-    if os.environ.get("SWEEP_LIST"):
-        Path(os.environ["SWEEP_LIST"]).write_text("\n".join(
-            [f"{name} pages: {' '.join(sorted(r.pages))}\n{name} files: {' '.join(sorted(r.files))}"
-             for name, r in site.reached.items()]
-            + [f"{name} checked: {' '.join(pages)}" for name, pages in site.visited.items()]
-            + [f"form {outcome}" for outcome in site.forms.values()]
-            + [f"wrote on an empty submit: {where}" for where in site.wrote]))
-    assert all(len(r.pages) >= 3 for r in site.reached.values()), counts
-    report = {kind: items for kind, items in site.found.items() if items}
-    assert not report, "\n".join(f"\n{kind} ({len(items)}):\n  " + "\n  ".join(items) for kind, items in report.items())
