@@ -371,12 +371,13 @@ def serve(app):
 
 @pytest.fixture(scope="session", params=["sqlite"] + (["postgresql"] if PG_URL and os.environ.get(
     "SWEEP_EVERY_DATABASE") else []))
-def site(request, tmp_path_factory, worker_id):
+def site(request, tmp_path_factory):
     """The demo set, small, with tests/sweep_data.py's objects; served. Once per worker (a session fixture: the
     personas' tests of one worker share it, whatever other tests run between them)."""
     folder = tmp_path_factory.mktemp("sweep")
     # The session's folder that both workers see (under xdist the base folder is the worker's own).
-    shared = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
+    shared = tmp_path_factory.getbasetemp()
+    shared = shared.parent if os.environ.get("PYTEST_XDIST_WORKER") else shared
     shared = shared / f"persona-sweep-{request.param}"
     shared.mkdir(exist_ok=True)
     uri = f"sqlite:///{folder / 'sweep.db'}" if request.param == "sqlite" else pg_database("sweep")
