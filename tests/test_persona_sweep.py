@@ -245,9 +245,9 @@ class Sweep:
         username, reached = PERSONAS[name], self.reached_by(name)
         run = Persona(name, self.clock)
         context = browser.new_context(locale="zh-TW", viewport={"width": DESK[0], "height": DESK[1]})
-        context.add_init_script(AXE)  # axe-core in every page before its own scripts (cheaper than evaluating it)
         context.add_init_script(f"window.__sweepData = {json.dumps(self.data)};")
         page, size, forms = context.new_page(), DESK, {}
+        page.add_init_script(AXE)  # axe-core in every page checked, before its own scripts (cheaper than evaluating it)
         first = FIRST_LANGUAGE.get(name, "zh_TW")
         for lang in sorted(LANGS, key=lambda code: code != first):
             self.set_language(context, username, lang)
@@ -265,8 +265,8 @@ class Sweep:
                     self.set_language(context, username, lang)
                 if found_forms is not None:
                     run.checked.append(f"{LANGS[lang]} {url}")
-        page.set_viewport_size({"width": DESK[0], "height": DESK[1]})
-        self.focus(page, run, username, lang, forms)
+        page.close()
+        self.focus(context.new_page(), run, username, lang, forms)   # a page without axe-core
         context.close()
         _wait_for_request_threads()
         return run
