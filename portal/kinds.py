@@ -2,6 +2,7 @@
 pipeline, the document kinds of the document engine, the background jobs, and the record-book lookup the
 training rules ask (record books are a floor above training). create_app installs them; a feature only defines
 its kinds as plain module constants and never registers itself."""
+from portal.awards.documents import AWARD_KIND
 from portal.awards.importing import KIND as OTHER_AWARDS_IMPORT
 from portal.awards.models import AwardSource
 from portal.certificates import batch
@@ -40,6 +41,7 @@ DOCUMENT_KINDS = (
     PERFORMANCE_KIND, ENGLISH_CERTIFICATE_KIND, ENGLISH_TRANSCRIPT_KIND,   # certificates
     RECORD_BOOK_KIND,                                                      # records
     HONOR_CARD_KIND,                                                       # honor cards
+    AWARD_KIND,                                                            # awards (final ones)
 )
 
 JOBS = {

@@ -20,6 +20,15 @@ KINDS = {
     "record_book": (("county", "TPE", None), {"issued_on": "2020-03-02"}),
     "honor_card": (("county", "TPE", None), {"total_half_hours": 6000, "valid_from": "2026-01-01",
                                              "valid_to": "2099-12-31"}),
+    # As portal.awards.documents.award_payload writes it for an approved application (docs/rules/credentials.md#vc10).
+    "award": (("ministry", None, None), {
+        "award_id": 1, "scheme": "general", "tier": "bronze", "award_key": "general-bronze",
+        "award_name": "志願服務獎勵（一般）：銅牌獎", "award_name_en": "Volunteer service award (general): bronze medal",
+        "award_description": "志願服務時數累計達3000小時以上，經主管機關審核，由衛生福利部頒給銅牌獎。",
+        "award_description_en": "Given by the Ministry of Health and Welfare to a volunteer with at least 3,000 hours.",
+        "awarding_body": "衛生福利部", "awarding_body_en": "Ministry of Health and Welfare", "year": 2026,
+        "round": "115年度 志願服務獎勵（一般）", "round_en": "2026 Volunteer service award (general)",
+        "awarded_on": "2026-12-01", "source": "application", "total_half_hours": 6001}),
 }
 
 

@@ -3,7 +3,10 @@ verification, the changes feed, reference lists, ETag, and bad input answered as
 import json
 from datetime import date
 
-from portal.documents.operations import issue_document
+import schemathesis
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from portal.documents.operations import issue_document, revoke_document
 from portal.platform.extensions import db
 from portal.registry.operations import add_membership, end_membership
 from tests.api_support import bearer, token_for
@@ -52,7 +55,19 @@ def test_documents_public_verification(world, client):
     assert response.status_code == 200
     body = response.get_json()
     assert body["state"] == "valid" and body["kind"] == "performance"
-    assert body["masked_name"] != world.people["a"].name and body["credential_status"] is None
+    assert body["masked_name"] != world.people["a"].name
+    # Its verifiable credential (docs/rules/credentials.md#vc7): valid, then revoked with the document.
+    credential = body["credential_status"]
+    assert (credential["state"], credential["verified"], credential["status"], credential["problems"]) == (
+        "valid", True, "valid", [])
+    assert credential["url"] == f"{credential['id']}/credential.json" and credential["id"].endswith(document.token)
+    served = client.get("/" + credential["url"].split("://", 1)[1].split("/", 1)[1])     # the path of the URL
+    assert served.status_code == 200 and served.get_json()["id"] == credential["id"]
+    revoke_document(document, "issued in error", world.users["clerk_a"])
+    db.session.commit()
+    revoked = client.get(f"/api/v1/documents/{document.token}").get_json()
+    assert revoked["state"] == "revoked" and revoked["credential_status"]["state"] == "revoked"
+    assert revoked["credential_status"]["problems"] == ["revoked"] and revoked["credential_status"]["verified"] is False
     missing = client.get("/api/v1/documents/not-a-token")
     assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
 
@@ -120,3 +135,20 @@ def test_no_session_cookie_and_portal_pages_keep_html(world, client):
     response = client.get("/api/v1/fields")
     assert "Set-Cookie" not in response.headers
     assert client.get("/no-such-page").mimetype == "text/html"
+
+
+def test_documents_answer_with_a_credential_conforms_to_the_schema(world, app, client):
+    """schemathesis' random tokens find no document; a real one, with its credential valid and then revoked, is
+    checked against the published schema here (the credential_status object has no undocumented key)."""
+    document = issue_document("performance", world.people["a"], {"name": world.people["a"].name,
+                              "total_half_hours": 300}, world.units["A"], render=lambda prepared: b"%PDF-1.4 x")
+    db.session.commit()
+    operation = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)["/api/v1/documents/{token}"]["GET"]
+    for state in ("valid", "revoked"):
+        if state == "revoked":
+            revoke_document(document, "issued in error", world.users["clerk_a"])
+            db.session.commit()
+        case = operation.Case(path_parameters={"token": document.token})
+        response = case.call()
+        assert response.status_code == 200 and response.json()["credential_status"]["state"] == state
+        case.validate_response(response, checks=[response_schema_conformance])

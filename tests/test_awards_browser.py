@@ -111,8 +111,12 @@ def test_unit_applies_sector_forwards_ministry_approves_volunteer_sees_it(browse
     award = page.locator(".award-list li").first
     expect(award).to_contain_text("bronze badge")
     expect(award).to_contain_text("Valid")
-    award.get_by_role("link").click()
+    # Its certificate and credential beside it (docs/rules/awards.md#a11), then the award's own page.
+    expect(award.get_by_role("link", name="Award certificate (PDF)")).to_have_count(1)
+    expect(award.get_by_role("link", name="credential (.json)")).to_have_count(1)
+    award.get_by_role("link").first.click()
     expect(page.locator(".facts")).to_contain_text("林美玲")
+    expect(page.get_by_role("heading", name="Award certificate")).to_be_visible()
     page.context.close()
 
 

@@ -45,9 +45,18 @@ def test_every_document_gets_a_credential_that_never_holds_the_id_number(vc_app,
     card = credential_of(documents["honor_card"])
     assert card["validUntil"] == "2099-12-31T23:59:59+08:00"
     assert credential_of(documents["performance"])["credentialSubject"]["result"][0]["value"] == "150.5"
-    # Each issuer has its own list: two units and one authority here, indexes from 0.
+    # The award's credential asserts the award itself, given by its awarding body (VC10).
+    award = credential_of(documents["award"])
+    achievement = award["credentialSubject"]["achievement"]
+    assert award["name"] == achievement["name"] == "志願服務獎勵（一般）：銅牌獎 / Volunteer service award (general): " \
+        "bronze medal"
+    assert achievement["id"] == f"{BASE_URL}/credentials/achievements/award/general-bronze"
+    assert achievement["achievementType"] == "Award" and achievement["creator"]["type"] == ["Profile"]
+    assert award["credentialSubject"]["result"][0]["value"] == "3000.5"
+    # Each issuer has its own list: two units and two authorities here, indexes from 0.
     assert {s.issuer_key for s in db.session.query(StatusList)} == {
-        f"unit-{world.units['A'].id}", f"unit-{world.units['B'].id}", f"authority-{documents['honor_card'].authority_id}"}
+        f"unit-{world.units['A'].id}", f"unit-{world.units['B'].id}", f"authority-{documents['honor_card'].authority_id}",
+        f"authority-{documents['award'].authority_id}"}
 
 
 def test_revocation_and_supersession_set_the_bit_in_the_same_transaction(vc_app, world):

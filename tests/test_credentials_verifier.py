@@ -34,23 +34,30 @@ def vc_app(app, tmp_path):
 
 def test_every_kind_verifies_revoked_is_reported_and_every_changed_leaf_is_rejected(vc_app, world, client):
     documents = issue_every_kind(world)
-    revoked = issue_every_kind(world, person_key="a")["performance"]
+    others = issue_every_kind(world, person_key="a")
+    revoked, revoked_award = others["performance"], others["award"]
     revoke_document(revoked, "issued in error", world.users["clerk_a"])
+    revoke_document(revoked_award, "award revoked", world.users["ministry"])
     db.session.commit()
     credentials = {kind: credential_of(doc) for kind, doc in documents.items()}
     assert set(credentials) == set(KINDS)
     mutated = [(kind, path, changed) for kind, credential in credentials.items()
                for path, changed in mutations(credential)]
-    everything = [*credentials.values(), credential_of(revoked), *(c for _, _, c in mutated)]
+    everything = [*credentials.values(), credential_of(revoked), credential_of(revoked_award),
+                  *(c for _, _, c in mutated)]
     did_document = client.get("/.well-known/did.json").get_json()
     answers = run_verifier(did_document, status_lists(client, everything), everything)
 
     for kind, answer in zip(credentials, answers, strict=False):
         assert answer == {"verified": True, "revoked": False, "error": None}, kind
     assert answers[len(credentials)]["revoked"] is True
-    accepted = [(kind, path) for (kind, path, _), answer in zip(mutated, answers[len(credentials) + 1:], strict=True)
+    assert answers[len(credentials) + 1]["revoked"] is True                  # the revoked award
+    accepted = [(kind, path) for (kind, path, _), answer in zip(mutated, answers[len(credentials) + 2:], strict=True)
                 if answer["verified"]]
     assert len(mutated) > 150 and accepted == []
+    assert sum(kind == "award" for kind, _, _ in mutated) > 30         # every leaf of the award's credential too
+    award = credentials["award"]["credentialSubject"]["achievement"]
+    assert award["creator"]["name"] == "衛生福利部 / Ministry of Health and Welfare"
 
 
 def test_a_retired_key_still_verifies_and_an_unknown_key_does_not(vc_app, world, client):

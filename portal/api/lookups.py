@@ -6,6 +6,7 @@ from datetime import date
 from flask import current_app
 from sqlalchemy import select
 
+from portal.credentials.verify import credential_status
 from portal.documents.scopes import document_by_token
 from portal.documents.verification import public_facts
 from portal.honor_cards.models import CardStatus, HonorCard
@@ -77,9 +78,10 @@ def document_status(token: str, today: date) -> dict:
               "issuer": facts["issuer"], "valid_from": facts["valid_from"], "valid_to": facts["valid_to"],
               "first_issued_on": facts["first_issued_on"], "generated_on": facts["generated_on"],
               "revoked_on": facts["revoked_on"], "superseded_on": facts["superseded_on"]}
-    # Issue 16 (verifiable credentials, VC) fills this one key from its own module (portal.credentials sits below
-    # the API's floor, so it is imported here directly); its shape is schemas.DocumentStatusSchema.credential_status.
-    result["credential_status"] = None
+    # The document's verifiable credential (docs/rules/credentials.md#vc7), checked as POST /verify/credential
+    # checks it; null for a document issued before the credentials existed. portal.credentials sits below the API's
+    # floor, so it is imported here directly; the shape is schemas.CredentialStatusSchema.
+    result["credential_status"] = credential_status(document)
     return result
 
 

@@ -72,6 +72,26 @@ class VolunteerStatusSchema(Schema):
     honor_card_valid = fields.Boolean(required=True)
 
 
+class CredentialStatusSchema(Schema):
+    """The document's verifiable credential as the portal's check sees it (docs/rules/credentials.md#vc6, #vc7)."""
+    state = fields.String(required=True, metadata={
+        "enum": ["valid", "revoked", "superseded", "expired", "not_yet_valid", "invalid"],
+        "description": "revoked / superseded: its bit in the issuer's status list is set (the register says why)"})
+    id = fields.String(required=True, metadata={"description": "The credential's id: the document's verification "
+                                                               "address"})
+    url = fields.String(required=True, metadata={"description": "Where the signed credential (JSON-LD) is served"})
+    verified = fields.Boolean(required=True)
+    signature = fields.Boolean(required=True)
+    key = fields.String(required=True, metadata={"enum": ["current", "retired", "unknown"]})
+    key_id = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": ["valid", "revoked", "unknown"],
+                                                    "description": "The bit in the issuer's status list"})
+    period = fields.String(required=True, metadata={"enum": ["valid", "expired", "not_yet_valid", "unknown"]})
+    document_state = fields.String(allow_none=True, required=True,
+                                   metadata={"enum": ["valid", "expired", "revoked", "superseded", None]})
+    problems = fields.List(fields.String(), required=True, metadata={"description": "Empty when verified"})
+
+
 class DocumentStatusSchema(Schema):
     state = fields.String(required=True, metadata={"enum": ["valid", "expired", "revoked", "superseded"]})
     kind = fields.String(required=True)
@@ -83,8 +103,9 @@ class DocumentStatusSchema(Schema):
     generated_on = fields.Date(allow_none=True, required=True)
     revoked_on = fields.Date(allow_none=True, required=True)
     superseded_on = fields.Date(allow_none=True, required=True)
-    credential_status = fields.Dict(allow_none=True, required=True,
-                                    metadata={"description": "Verifiable-credential status (issue 16); null until then"})
+    credential_status = fields.Nested(CredentialStatusSchema, allow_none=True, required=True,
+                                      metadata={"description": "The document's verifiable credential (issue 16); "
+                                                               "null for a document issued without one"})
 
 
 class ChangeSchema(Schema):

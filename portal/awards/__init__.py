@@ -8,6 +8,7 @@ from . import (  # noqa: E402,F401
     application_views,
     award_views,
     channel_views,
+    cli,
     import_views,
     paper_views,
     review_views,

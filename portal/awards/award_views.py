@@ -6,6 +6,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from portal.documents.models import Document
+from portal.documents.scopes import document_scope
 from portal.platform import access
 from portal.platform.confirm import ask, confirmed
 from portal.platform.extensions import db
@@ -29,7 +31,19 @@ def mine():
         select(AwardApplication).where(AwardApplication.person_id == current_user.person_id)
         .options(selectinload(AwardApplication.unit), selectinload(AwardApplication.round))
         .order_by(AwardApplication.id.desc())).all()
-    return render_template("awards/mine.html", awards=awards, applications=applications)
+    return render_template("awards/mine.html", awards=awards, applications=applications,
+                           documents=visible_documents(awards))
+
+
+def visible_documents(awards) -> dict:
+    """Award id → its certificate, for the awards whose certificate this user may open (docs/rules/awards.md#a11:
+    the volunteer's own, the issuing authority's); one query."""
+    ids = [a.document_id for a in awards if a.document_id]
+    if not ids:
+        return {}
+    found = {d.id: d for d in db.session.scalars(select(Document).where(Document.id.in_(ids),
+                                                                         document_scope(current_user)))}
+    return {a.id: found[a.document_id] for a in awards if a.document_id in found}
 
 
 @bp.get("/<int:award_id>")
@@ -37,7 +51,7 @@ def mine():
 def show_award(award_id):
     award = get_award_or_404(award_id, current_user)
     return render_template("awards/award.html", award=award, may_revoke=may_revoke(current_user, award),
-                           revoke_form=RevokeForm(formdata=None))
+                           revoke_form=RevokeForm(formdata=None), document=visible_documents([award]).get(award.id))
 
 
 @bp.post("/<int:award_id>/revoke")

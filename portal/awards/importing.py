@@ -247,7 +247,8 @@ def write(plan: Plan, ctx, batch) -> dict:
     for person_id, values in plan.items:
         awards.append(record_imported(person_id, {
             "scheme": Scheme.OTHER, "title": values["title"], "tier": values["tier"] or None,
-            "issuer": values["issuer"], "year": values["year"], "awarded_on": values["awarded_on"]}, batch, user))
+            "issuer": values["issuer"], "year": values["year"], "awarded_on": values["awarded_on"]}, batch, user,
+            ctx.authority))
     db.session.flush()
     for award in awards:
         audit.record("award.import", award, person_id=award.person_id, title=award.title, tier=award.tier,

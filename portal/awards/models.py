@@ -220,11 +220,15 @@ class Award(db.Model):
     revoked_at: Mapped[datetime | None]
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     revoke_reason: Mapped[str] = mapped_column(String(300), default="")
+    # The award's certificate (document kind "award", docs/rules/awards.md#a11); None for an award given before
+    # migration 0025 until `flask awards issue-documents`, or one whose name the font could not print.
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
     person: Mapped["Person"] = relationship()  # noqa: F821
     application: Mapped[AwardApplication | None] = relationship()
+    document: Mapped["Document | None"] = relationship()  # noqa: F821
     imported_by: Mapped["User | None"] = relationship(foreign_keys=[imported_by_id])  # noqa: F821
 
     __mapper_args__ = {"version_id_col": version}

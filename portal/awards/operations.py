@@ -18,6 +18,7 @@ from portal.platform.i18n import DEFAULT as DEFAULT_LOCALE
 from portal.platform.timeutil import today_taipei, utcnow
 from portal.registry.models import Authority, AuthorityKind
 
+from .documents import issue_award_document, revoke_award_document
 from .labels import round_label
 from .models import TIERS, Award, AwardApplication, AwardRound, AwardSource, AwardStatus, Channel
 from .rules import Result, Step, forward_problem, may_take, status_after
@@ -134,8 +135,10 @@ def approve(application: AwardApplication, user, on: date) -> Award:
                   issuer=authority.name if authority else "", source=AwardSource.APPLICATION, application=application)
     db.session.add(award)
     db.session.flush()
+    # Final: its certificate and credential in this transaction (docs/rules/awards.md#a11).
+    document = issue_award_document(award, authority, user)
     audit.record("award.approve", application, person_id=application.person_id, award_id=award.id,
-                 tier=application.tier)
+                 tier=application.tier, document_id=document.id if document is not None else None)
     _tell(volunteer_accounts([application.person_id]), "awards.approved", application,
           path_for("awards.show_award", award_id=award.id))
     _tell(unit_staff([application.unit_id]), "awards.approved", application, _application_link(application))
@@ -186,10 +189,14 @@ def update_round(award_round: AwardRound, values: dict, user):
     audit.record("award.round_edit", award_round, changes=changes)
 
 
-def record_imported(person_id: int, values: dict, batch, user) -> Award:
+def record_imported(person_id: int, values: dict, batch, user, authority=None) -> Award:
+    """An imported award, final at once: with its certificate issued by the importing `authority` (docs/rules/
+    awards.md#a11)."""
     award = Award(person_id=person_id, source=AwardSource.IMPORT, import_batch_id=batch.id,
                   imported_by_id=_user_id(user), source_filename=(batch.filename or "")[:120], **values)
     db.session.add(award)
+    if authority is not None:
+        issue_award_document(award, authority, user)
     return award
 
 
@@ -201,4 +208,5 @@ def revoke(award: Award, reason: str, user):
         raise AwardError(_("This award is already revoked."))
     award.status = AwardStatus.REVOKED
     award.revoked_at, award.revoked_by_id, award.revoke_reason = utcnow(), _user_id(user), reason
+    revoke_award_document(award, reason, user)       # its certificate and credential with it (A11)
     audit.record("award.revoke", award, person_id=award.person_id, reason=reason)

@@ -6,6 +6,7 @@ expect a plain string there, and a foreign reader needs the English while the Ch
 """
 import hashlib
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -33,8 +34,17 @@ ACHIEVEMENTS = {
         "志願服務榮譽卡", "Volunteer service honor card", "Award",
         "服務滿三年且時數達標之志願服務者，由直轄市、縣（市）主管機關核發之榮譽卡。",
         "Issued by the city or county authority to volunteers with three years and the required hours of service."),
+    # An award's own name and description replace these (AWARD_KEYS); these name one without them.
+    "award": (
+        "志願服務獎勵", "Volunteer service award", "Award",
+        "主管機關核定或匯入之志願服務獎勵。", "A volunteer service award, approved or recorded by the authority."),
 }
 HOURS_RESULT = "hours"
+# An award's credential asserts the award itself (docs/rules/credentials.md#vc10): its own name, what it is given
+# for and the body that gave it, from the award document's payload (these keys).
+AWARD = "award"
+AWARD_KEYS = ("award_key", "award_name", "award_name_en", "award_description", "award_description_en",
+              "awarding_body", "awarding_body_en")
 
 
 def both(zh: str, en: str) -> str:
@@ -77,6 +87,13 @@ class Facts:
     valid_to: date | None
     status_url: str
     status_index: int
+    award: dict | None = None       # an award document's AWARD_KEYS
+
+
+def awarding_body_id(name: str) -> str:
+    """An awarding body has no address of its own (an imported award may name any body): a name-based UUID URN,
+    the same for the same name."""
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'awarding-body:{name}')}"
 
 
 def credential(facts: Facts, salt: str | None = None) -> dict:
@@ -84,11 +101,20 @@ def credential(facts: Facts, salt: str | None = None) -> dict:
         facts.kind, (facts.kind, facts.kind, "Certificate", "", ""))
     salt = salt or secrets.token_hex(16)
     achievement_id = f"{facts.base_url}/credentials/achievements/{facts.kind}"
+    award = facts.award
+    if award is not None and award.get("award_name") and award.get("award_key"):
+        zh_name, en_name, achievement_type = award["award_name"], award.get("award_name_en") or "", "Award"
+        zh_text, en_text = award.get("award_description") or "", award.get("award_description_en") or ""
+        achievement_id = f"{achievement_id}/{award['award_key']}"
     achievement = {
         "id": achievement_id, "type": ["Achievement"], "achievementType": achievement_type,
         "name": both(zh_name, en_name), "description": both(zh_text, en_text),
         "criteria": {"narrative": both(zh_text, en_text)},
     }
+    if award is not None and award.get("awarding_body"):
+        body = award["awarding_body"]
+        achievement["creator"] = {"id": awarding_body_id(body), "type": ["Profile"],
+                                  "name": both(body, award.get("awarding_body_en") or "")}
     subject = {
         "type": ["AchievementSubject"],
         "identifier": [

@@ -18,7 +18,7 @@ from portal.platform.timeutil import utcnow
 from portal.registry.models import Person
 
 from . import keys, proof, statuslists
-from .build import Facts, both, credential
+from .build import AWARD, AWARD_KEYS, Facts, both, credential
 from .models import Credential
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,8 @@ def facts_for(connection, document: Document, base_url: str, list_url: str, inde
                  name=payload.get("name") or person.name, name_latin=payload.get("name_latin") or person.name_latin or "",
                  id_number=person.id_number or "", issued_at=document.issued_at or utcnow(),
                  half_hours=document.total_half_hours, valid_from=valid_from, valid_to=valid_to,
-                 status_url=list_url, status_index=index)
+                 status_url=list_url, status_index=index,
+                 award={k: payload.get(k) for k in AWARD_KEYS} if document.kind == AWARD else None)
 
 
 def issue(connection, document: Document, signing_key) -> None:

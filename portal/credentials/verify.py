@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from portal.documents.models import Document
+from portal.documents.models import Document, DocumentStatus
 from portal.documents.scopes import document_by_token
 from portal.platform.extensions import db
 from portal.platform.timeutil import taipei_date, today_taipei
@@ -157,13 +157,36 @@ def document_credential(document: Document) -> dict | None:
     results = subject.get("result") or []
     return {"result": result, "state": document.public_status(today_taipei()),
             "achievement": subject.get("achievement", {}).get("name", ""),
+            "awarded_by": (subject.get("achievement", {}).get("creator") or {}).get("name", ""),
             "issuer": (stored.get("issuer") or {}).get("name", ""),
             "hours": results[0].get("value") if results else None,
             "valid_from": stored.get("validFrom"), "valid_until": stored.get("validUntil"),
             "issued_on": taipei_date(document.issued_at), "key_id": result.key_id}
 
 
+# The credential's state in one word, for the API (docs/rules/credentials.md#vc7): valid, revoked or superseded
+# (its status bit set, the register says which), expired or not yet valid (its period), invalid (anything else:
+# a signature or key that no longer checks, a status list the portal does not keep).
+CREDENTIAL_STATES = ("valid", "revoked", "superseded", "expired", NOT_YET_VALID, "invalid")
+
+
+def state_of(result: Result, document: Document) -> str:
+    if result.verified:
+        return "valid"
+    if result.signature and result.status == REVOKED:
+        return "superseded" if document.status == DocumentStatus.SUPERSEDED else "revoked"
+    if result.signature and result.status == "valid" and result.period in (EXPIRED, NOT_YET_VALID):
+        return result.period
+    return "invalid"
+
+
 def credential_status(document: Document) -> dict | None:
-    """For the API's document lookup: the check of the document's stored credential as JSON, None without one."""
+    """For the API's document lookup: the state of the document's stored credential, its public address and the
+    check as JSON; None without one (documents issued before the credentials existed)."""
     stored = stored_credential(document)
-    return None if stored is None else {"id": stored.get("id"), **check(stored).as_json()}
+    if stored is None:
+        return None
+    result = check(stored)
+    identifier = stored.get("id") if isinstance(stored.get("id"), str) else ""
+    return {"state": state_of(result, document), "id": identifier, "url": f"{identifier}/credential.json",
+            **result.as_json()}
