@@ -3,11 +3,15 @@ claims and their decisions, corrections, voids, imports, multi-row updates, cove
 voided, memberships added and removed) the stored flags equal the read-time computation from the raw rows
 (cover.recomputed_in_year, the rule as it was computed before the flags were kept) for every year, and the
 counts per unit and year equal the flags; a rebuild repairs them; the county's work list counts them."""
+import threading
+import time
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select, text, update
+from sqlalchemy.orm import Session
 
 from portal.hours.models import EntrySource, EntryStatus, HourChange, HourEntry
 from portal.hours.operations import correct_entry, decide_claim, insert_imported, record_entry, void_entry
@@ -27,7 +31,7 @@ from portal.platform.extensions import db
 from portal.registry.models import Membership
 from tests.conftest import count_queries, login
 
-YEARS = (2025, 2026)
+YEARS = (2024, 2025, 2026, 2027)   # corrections and moves reach the years around
 BASE = date(2025, 1, 1)
 
 
@@ -227,3 +231,43 @@ def test_the_county_work_list_counts_the_kept_flags_and_opens_the_list(world, cl
     assert page.status_code == 200
     assert world.people["a"].name in page.get_data(as_text=True)
     assert world.people["canary"].name not in page.get_data(as_text=True)
+
+
+def test_two_transactions_writing_one_pair_are_serialised_by_its_mark(world):
+    """PostgreSQL, READ COMMITTED: an entry and the cover for its day written at the same time by two
+    transactions. The second one's mark waits for the first's to commit, so its recomputation sees the entry
+    and the flag the first one set goes again."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks of concurrent transactions: PostgreSQL")
+    a, unit = world.people["a"], world.units["A"]
+    policy = InsurancePolicy(unit_id=unit.id, insurer_code="shinkong", insurer_name="新光人壽", policy_no="SK",
+                             starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31))
+    db.session.add(policy)
+    db.session.commit()
+    person_id, unit_id, policy_id, field_code = a.id, unit.id, policy.id, unit.field_code
+    first, second = Session(db.engine), Session(db.engine)
+    try:
+        first.add(HourEntry(person_id=person_id, unit_id=unit_id, start_on=date(2026, 3, 1), end_on=date(2026, 3, 1),
+                            half_hours=4, field_code=field_code))
+        first.flush()                      # the pair is marked; the first transaction holds the mark
+        done = threading.Event()
+
+        def cover():
+            second.add(InsuranceEnrolment(policy_id=policy_id, person_id=person_id, unit_id=unit_id,
+                                          starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31)))
+            second.commit()
+            done.set()
+
+        thread = threading.Thread(target=cover)
+        thread.start()
+        time.sleep(0.5)
+        assert not done.is_set()           # waiting for the first transaction's mark
+        first.commit()                     # flagged: it cannot see the second one's cover
+        thread.join(10)
+        assert done.is_set()
+    finally:
+        first.close()
+        second.close()
+    db.session.expire_all()
+    assert stored() == set()               # the second one's recomputation saw the entry
+    assert flags.differences(db.session.connection()) == 0

@@ -100,6 +100,14 @@ def uninsured_entries(user, year: int, unit_id: int | None = None):
             .where(flagged_in_year(user, year, unit_id)))
 
 
+def uninsured_flags(user, year: int, unit_id: int | None = None):
+    """select(hour_entry_id) of the kept flags only (no order): the list pages these by keyset over the flags'
+    index and loads the page's entries after. Joining the entries before the page is cut would read every
+    flagged entry of a county's year (measured: 15,259 entries of one county read for a page of 50, 0.5 s)."""
+    settle(db.session)
+    return select(HourCoverFlag.hour_entry_id).where(flagged_in_year(user, year, unit_id))
+
+
 def flagged_count(user, year: int):
     """select(n, since_on): how many entries of `year` are flagged in the user's units, from the kept counts
     (a few hundred rows for a county), and the first day of the oldest, one index probe per unit with flags."""

@@ -3,10 +3,12 @@ volunteer's cover periods with their gaps and overlaps (docs/rules/insurance.md#
 from flask import render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.hours.models import HourEntry
 from portal.platform import access
+from portal.platform.extensions import db
 from portal.platform.forms import options
 from portal.platform.htmx import page_or_fragment
 from portal.platform.i18n import year_label
@@ -17,7 +19,7 @@ from portal.registry.scopes import get_person_or_404
 from portal.registry.unit_filter import fill_unit_filter
 
 from . import bp
-from .cover import person_cover, uninsured_entries
+from .cover import person_cover, uninsured_flags
 from .forms import UninsuredFilter
 from .models import HourCoverFlag
 
@@ -40,6 +42,14 @@ def uninsured_filter(today) -> UninsuredFilter:
     return form
 
 
+def _entries(rows) -> list[HourEntry]:
+    """The page's entries, in the page's order, with their people and units."""
+    ids = [row[0] for row in rows]
+    found = {e.id: e for e in db.session.scalars(select(HourEntry).where(HourEntry.id.in_(ids)).options(
+        selectinload(HourEntry.person), selectinload(HourEntry.unit)))}
+    return [found[i] for i in ids]
+
+
 @bp.get("/uninsured")
 @access.allow(*READERS)
 def uninsured():
@@ -47,9 +57,8 @@ def uninsured():
     paged by keyset over the kept flags' index (flags.py; the count stops at 1,000)."""
     today = today_taipei()
     form = uninsured_filter(today)
-    query = uninsured_entries(current_user, int(form.year.data), id_or_none(form.unit.data or "")).options(
-        selectinload(HourEntry.person), selectinload(HourEntry.unit))
-    page = keyset(query, ORDER, request.args.get(CURSOR_ARG), PER_PAGE)
+    query = uninsured_flags(current_user, int(form.year.data), id_or_none(form.unit.data or ""))
+    page = keyset(query, ORDER, request.args.get(CURSOR_ARG), PER_PAGE, rows=_entries)
     return page_or_fragment("insurance/uninsured.html", "results", form=form, page=page,
                             show_unit=current_user.role not in access.UNIT_STAFF)
 
