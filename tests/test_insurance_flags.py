@@ -181,6 +181,17 @@ def test_the_day_after_cover_ended_is_flagged_and_cover_added_later_clears_it(wo
     assert {f[0] for f in stored()} == {last.id, after.id}
 
 
+def test_flags_start_with_the_year_records_went_online(world):
+    """A member without any cover: the entry of 31 December 2024 is not looked at, the one of 1 January 2025 is
+    flagged, by the kept flags and by the recomputation alike."""
+    a, unit = world.people["a"], world.units["A"]
+    before, first = _entry(a, unit, date(2024, 12, 31)), _entry(a, unit, date(2025, 1, 1))
+    db.session.commit()
+    assert {f[0] for f in stored()} == {first.id}
+    assert {f[0] for f in recomputed(world.users["ministry"])} == {first.id}
+    assert before.id not in {f[0] for f in stored()}
+
+
 def test_a_commit_that_writes_none_of_the_watched_tables_adds_no_query(world):
     db.session.commit()
     user = world.users["clerk_a"]

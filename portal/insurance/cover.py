@@ -18,7 +18,7 @@ from portal.registry.scopes import visible_unit_ids
 
 from .days import next_day, prev_day
 from .flag_hooks import settle
-from .flags import FLAGGED_STATUSES
+from .flags import FLAGGED_FROM, FLAGGED_STATUSES
 from .models import (
     EnrolmentStatus,
     HourCoverCount,
@@ -81,7 +81,7 @@ def recomputed_in_year(user, year: int, unit_id: int | None = None):
                                HourEntry.start_on <= gaps.c.gap_end, HourEntry.end_on >= gaps.c.gap_start))
               .where(HourEntry.start_on >= date(year, 1, 1), HourEntry.start_on <= date(year, 12, 31)))
     return and_(HourEntry.unit_id.in_(units), HourEntry.status.in_(FLAGGED_STATUSES),
-                HourEntry.start_on >= date(year, 1, 1), HourEntry.start_on <= date(year, 12, 31),
+                HourEntry.start_on >= max(date(year, 1, 1), FLAGGED_FROM), HourEntry.start_on <= date(year, 12, 31),
                 HourEntry.id.in_(in_gap))
 
 

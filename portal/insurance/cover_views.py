@@ -20,6 +20,7 @@ from portal.registry.unit_filter import fill_unit_filter
 
 from . import bp
 from .cover import person_cover, uninsured_flags
+from .flags import FLAGGED_FROM
 from .forms import UninsuredFilter
 from .models import HourCoverFlag
 
@@ -31,7 +32,8 @@ ORDER = (desc(HourCoverFlag.start_on), desc(HourCoverFlag.hour_entry_id))   # th
 
 def uninsured_filter(today) -> UninsuredFilter:
     form = UninsuredFilter(request.args)
-    form.year.choices = options((str(y), year_label(y)) for y in range(today.year, today.year - YEARS_BACK, -1))
+    first = max(today.year - YEARS_BACK + 1, FLAGGED_FROM.year)      # no flags before the records went online (I6)
+    form.year.choices = options((str(y), year_label(y)) for y in range(today.year, first - 1, -1))
     fill_unit_filter(form.unit, current_user, _("All my units"), request.args.get("unit", ""))
     if not form.validate():
         for field in (form.year, form.unit):
