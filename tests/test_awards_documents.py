@@ -73,6 +73,21 @@ def test_approval_issues_the_certificate_and_credential_and_revocation_revokes_t
         as_text=True)
 
 
+def test_an_award_certificate_is_not_revoked_alone(app, ready, client):
+    """The register never calls a certificate revoked while its award stands: no button on the document's page,
+    and a POST to its revoke address is refused with the way to do it; an ordinary document still has both."""
+    award = approved_award(client, ready)
+    document = db.session.get(Document, award.document_id)
+    login(english(client), ready.users["ministry"])
+    assert f"/documents/{document.id}/revoke" not in client.get(f"/documents/{document.id}").get_data(as_text=True)
+    answer = client.post(f"/documents/{document.id}/revoke", data={"version": document.version, "reason": "x"},
+                         follow_redirects=True)
+    assert "revoke the award on its own page" in answer.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Document, award.document_id).status == "valid"
+    assert db.session.get(Award, award.id).revoked_at is None
+
+
 def test_a_unit_clerk_sees_the_award_but_not_the_ministrys_certificate(app, ready, client):
     award = approved_award(client, ready)
     login(client, ready.users["clerk_a"])

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 KIND = "award"
 TEMPLATE = "pdf/award_certificate.html"
-AWARD_KIND = DocumentKind(KIND, _l("Award certificate"), TEMPLATE, "zh_TW", "award")
+AWARD_KIND = DocumentKind(KIND, _l("Award certificate"), TEMPLATE, "zh_TW", "award", follows=_l("the award"))
 
 _CHINESE_ASIDE = re.compile(r"\s*\([^)]*[\u3400-\u9fff][^)]*\)")     # "bronze medal (銅牌)" → "bronze medal"
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 from portal.documents.kinds import KINDS, kind_label
 from portal.documents.models import Document
 from portal.documents.operations import WorkflowError, document_file, reissue_document, revoke_document
-from portal.documents.scopes import document_scope, get_document_or_404, may_revoke
+from portal.documents.scopes import document_scope, follows_a_record, get_document_or_404, may_revoke
 from portal.platform import access, audit, downloads, jobs
 from portal.platform.database import expect_write
 from portal.platform.extensions import db
@@ -151,6 +151,10 @@ def download(document_id):
 @access.allow(*access.UNIT_STAFF, *access.AUTHORITIES)
 def revoke(document_id):
     document = get_document_or_404(document_id, current_user, for_write=True)
+    if follows_a_record(document):
+        flash(_("This document states %(record)s: revoke %(record)s on its own page, and the document is revoked "
+                "with it.", record=KINDS[document.kind].follows), "error")
+        return redirect(url_for(".show", document_id=document.id))
     form = RevokeForm()
     if form.validate_on_submit():
         check_version(document, form)

@@ -17,6 +17,9 @@ class DocumentKind:
     language: str                       # language of the PDF: "zh_TW" or "en"
     filename: str                       # download name prefix
     rebuild: Callable[[Document, object], dict] | None = None   # fresh payload for a reissue (document, user)
+    # The record the document states (an award): it is revoked with that record, on the record's page, never
+    # alone, or the register would call a certificate revoked while the award it states still stands.
+    follows: object | None = None
 
 
 KINDS: dict[str, DocumentKind] = {}

@@ -8,6 +8,7 @@ from portal.platform.extensions import db
 from portal.registry.scopes import visible_unit_ids, writable_unit_ids
 
 from .codes import normalise_code
+from .kinds import KINDS
 from .models import Document
 
 
@@ -38,8 +39,17 @@ def get_document_or_404(document_id: int, user, for_write: bool = False) -> Docu
     return document
 
 
+def follows_a_record(document: Document) -> bool:
+    """The document is revoked with the record it states (DocumentKind.follows), not on its own."""
+    kind = KINDS.get(document.kind)
+    return kind is not None and kind.follows is not None
+
+
 def may_revoke(user, document: Document) -> bool:
-    """Authorities, and the staff of the unit that issued it (the revoke button)."""
+    """Authorities, and the staff of the unit that issued it (the revoke button); never a document that follows
+    a record."""
+    if follows_a_record(document):
+        return False
     return user.role in access.AUTHORITIES or (user.role in access.UNIT_STAFF and document.unit_id == user.unit_id)
 
 
