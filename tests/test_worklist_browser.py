@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from portal.auth.operations import create_user
 from portal.certificates.models import CertificateRequest
 from portal.hours.models import HourEntry
+from portal.insurance.models import InsuranceEnrolment, InsurancePolicy
 from portal.platform import uploads
 from portal.platform.extensions import db
 from portal.platform.timeutil import today_taipei, utcnow
@@ -63,6 +64,13 @@ def waiting(live_server):
         stored = uploads.store(prepare_photo("photo.jpg", jpeg()), "person_photo", None)
         person.photo_file_id, person.photo_status = stored.id, "accepted"
         today = today_taipei()
+        # Insured all year: the claim below is not on a day without cover (I6), which the county's list would show.
+        policy = InsurancePolicy(unit_id=unit.id, insurer_code="shinkong", insurer_name="新光人壽", policy_no="SW-1",
+                                 starts_on=date(today.year, 1, 1), ends_on=date(today.year, 12, 31))
+        db.session.add(policy)
+        db.session.flush()
+        db.session.add(InsuranceEnrolment(policy_id=policy.id, person_id=person.id, unit_id=unit.id,
+                                          starts_on=policy.starts_on, ends_on=policy.ends_on))
         db.session.add_all([
             RecordBookRequest(person_id=person.id, unit_id=unit.id, requested_on=today - timedelta(days=3)),
             HourEntry(person_id=person.id, unit_id=unit.id, start_on=today - timedelta(days=5),
@@ -92,7 +100,7 @@ def test_county_follows_a_waiting_request_to_its_decision(page: Page, live_serve
     sign_in(page, live_server, "clerk.sw", lang)
     work = page.get_by_role("region", name=t["work"])
     cards = work.get_by_role("listitem")
-    expect(cards).to_have_count(4)      # + the claims' hours on days without the unit's insurance (issue 17)
+    expect(cards).to_have_count(3)      # the claim is insured (the fixture): no "hours without insurance" card
     expect(cards.first).to_contain_text(t["prepare"])
     expect(cards.first).to_contain_text(t["overdue"])
     expect(work).to_contain_text(t["claims"])
