@@ -5,7 +5,6 @@ signed again. The document engine knows nothing of this: create_app installs the
 portal.documents never imports this package ('No self-registration', ARCHITECTURE.md).
 """
 import logging
-import weakref
 from collections import defaultdict
 
 from flask import has_app_context
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from portal.documents.models import Document, DocumentStatus
 from portal.documents.operations import public_base_url
+from portal.platform.database import table_present
 from portal.platform.timeutil import utcnow
 from portal.registry.models import Person
 
@@ -22,17 +22,12 @@ from .build import AWARD, AWARD_KEYS, Facts, both, credential
 from .models import Credential
 
 log = logging.getLogger(__name__)
-_tables_present: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def _present(connection) -> bool:
     """The tables exist (not before their migration: documents are then issued without credentials)."""
-    engine = connection.engine
-    if engine not in _tables_present:
-        _tables_present[engine] = inspect(connection).has_table(Credential.__tablename__)
-        if not _tables_present[engine]:
-            log.warning("credential tables missing: documents are issued without credentials until migrated")
-    return _tables_present[engine]
+    return table_present(connection, Credential.__tablename__,
+                         "credential tables missing: documents are issued without credentials until migrated")
 
 
 def _ended(document: Document) -> bool:

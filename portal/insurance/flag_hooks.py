@@ -12,12 +12,13 @@ what the transaction wrote. create_app installs the listeners (install()): porta
 know nothing of this ('No self-registration', ARCHITECTURE.md).
 """
 import logging
-import weakref
 from itertools import chain
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
+
+from portal.platform.database import table_present
 
 from . import flags
 from .models import HourCoverDirty
@@ -26,17 +27,12 @@ log = logging.getLogger(__name__)
 
 WATCHED = frozenset({"hour_entries", "insurance_enrolments", "insurance_policies", "memberships"})
 TOUCHED = "insurance_cover_flags_touched"
-_tables_present: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def _present(connection) -> bool:
     """The tables exist (not before migration 0026: writes then go on without flags; rebuild after)."""
-    engine = connection.engine
-    if engine not in _tables_present:
-        _tables_present[engine] = inspect(connection).has_table(HourCoverDirty.__tablename__)
-        if not _tables_present[engine]:
-            log.warning("hour_cover_flags missing: the I6 flags are not kept until migrated")
-    return _tables_present[engine]
+    return table_present(connection, HourCoverDirty.__tablename__,
+                         "hour_cover_flags missing: the I6 flags are not kept until migrated")
 
 
 def _after_flush(session, _context) -> None:

@@ -23,9 +23,10 @@ import functools
 import logging
 import sqlite3
 import time
+import weakref
 
 from flask import Flask, current_app, g, has_request_context, request, session
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine
 
 from . import backup, config
@@ -179,3 +180,18 @@ def init_app(app: Flask):
         configure(engine)
         app.extensions[REPLICA] = engine
         app.after_request(_remember_write)
+
+
+_tables_seen: "weakref.WeakKeyDictionary[Engine, dict[str, bool]]" = weakref.WeakKeyDictionary()
+
+
+def table_present(connection, table: str, missing: str) -> bool:
+    """Whether `table` exists in the connection's database, asked once per engine: a hook that keeps derived
+    rows (summaries, flags, credentials) lets writes go on before the migration that makes its tables, and
+    logs `missing` once."""
+    seen = _tables_seen.setdefault(connection.engine, {})
+    if table not in seen:
+        seen[table] = inspect(connection).has_table(table)
+        if not seen[table]:
+            log.warning(missing)
+    return seen[table]

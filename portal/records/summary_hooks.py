@@ -8,7 +8,6 @@ rebuild` afterwards. Listening on the Session class, like platform/uploads.py, b
 portal must keep the summary.
 """
 import logging
-import weakref
 from collections.abc import Iterable
 from itertools import chain
 
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from portal.hours.models import HourEntry
 from portal.insurance.models import InsuranceEnrolment, InsurancePolicy
+from portal.platform.database import table_present
 from portal.registry.models import Membership, Person
 from portal.training.models import TrainingRecord
 
@@ -31,28 +31,18 @@ WATCHED = {Person.__table__.name: FULL, Membership.__table__.name: FULL, Trainin
 POLICIES = InsurancePolicy.__table__.name
 # The live headcount (serving.py) depends on people (birth date) and memberships only.
 HEADCOUNT_TABLES = {Person.__table__.name, Membership.__table__.name}
-_tables_present: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-_headcount_present: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def _present(connection) -> bool:
     """The tables exist (not before the migration that makes them; writes then go on without a summary)."""
-    engine = connection.engine
-    if engine not in _tables_present:
-        _tables_present[engine] = inspect(connection).has_table(CompletenessDay.__tablename__)
-        if not _tables_present[engine]:
-            log.warning("completeness summary tables missing: summaries not kept; rebuild after migrating")
-    return _tables_present[engine]
+    return table_present(connection, CompletenessDay.__tablename__,
+                         "completeness summary tables missing: summaries not kept; rebuild after migrating")
 
 
 def _headcount_kept(connection) -> bool:
     """The headcount tables exist (not before their migration; writes then go on without them)."""
-    engine = connection.engine
-    if engine not in _headcount_present:
-        _headcount_present[engine] = inspect(connection).has_table(serving.HeadcountDay.__tablename__)
-        if not _headcount_present[engine]:
-            log.warning("headcount tables missing: the live headcount is not kept; rebuild after migrating")
-    return _headcount_present[engine]
+    return table_present(connection, serving.HeadcountDay.__tablename__,
+                         "headcount tables missing: the live headcount is not kept; rebuild after migrating")
 
 
 def _refresh_headcount(session, people: set):
