@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from portal.credentials import bitstring, keys, verify
+from portal.credentials import bitstring, keys, proof, verify
 from portal.credentials.build import identity_hash
 from portal.credentials.models import Credential, StatusList
 from portal.documents.operations import reissue_document, revoke_document
@@ -97,6 +97,30 @@ def test_check_refuses_changes_unknown_keys_and_periods(vc_app, world):
     assert verify.check(credential, now=datetime(2025, 12, 31, 15, 59, 59, tzinfo=UTC)).problems == [
         verify.NOT_YET_VALID]
     assert verify.check(credential, now=datetime(2025, 12, 31, 16, 0, 0, tzinfo=UTC)).verified
+
+
+def test_a_proof_is_canonicalised_once_per_text_and_key(vc_app, world, monkeypatch):
+    """The verification page checks the same stored credential at every view: the answer is kept per (text, key),
+    so the second check does not canonicalise again, while a text changed in one field is checked afresh and
+    refused, also after the original was accepted. The kept answers are bounded."""
+    credential = credential_of(issue_every_kind(world)["honor_card"])
+    calls = []
+    real = proof.canonical
+    monkeypatch.setattr(proof, "canonical", lambda document: calls.append(1) or real(document))
+    monkeypatch.setattr(proof, "VERIFIED_CACHE", 2)
+    assert verify.check(credential).verified
+    seen = len(calls)
+    assert verify.check(json.loads(json.dumps(credential))).verified
+    assert len(calls) == seen
+    changed = json.loads(json.dumps(credential))
+    changed["validFrom"] = "2020-01-01T00:00:00Z"
+    assert verify.check(changed).problems == [verify.BAD_SIGNATURE]
+    assert len(calls) > seen
+    assert verify.check(credential).verified and verify.check(changed).problems == [verify.BAD_SIGNATURE]
+    other = json.loads(json.dumps(credential))
+    other["validUntil"] = "2101-01-01T00:00:00Z"
+    verify.check(other)
+    assert len(proof._verified) == 2
 
 
 def test_rotation_keeps_retired_keys_in_the_did_document_and_the_jwks(vc_app, world, client):
