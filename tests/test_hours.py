@@ -473,11 +473,21 @@ def test_unit_monthly_totals(world, client):
     add_entry(world.people["a"], unit, start=date(2025, 3, 5), half=6)
     add_entry(world.people["shared"], unit, start=date(2025, 3, 9), half=3)
     add_entry(world.people["a"], unit, start=date(2025, 4, 1), half=2)
+    add_entry(world.people["a"], unit, start=date(2024, 12, 31), half=4)
     login(client, world.users["county_tpe"])
     english(client)
+    # One year at a time, the latest with hours first; every year is a link with its total.
     page = client.get(f"/hours/units/{unit.id}").get_data(as_text=True)
-    assert "2025-03" in page and "4.5" in page and "2025-04" in page
+    assert "2025-03" in page and "4.5" in page and "2025-04" in page and "2024-12" not in page
+    assert f'year=2024">2024' in page and "Total of 2025" in page
+    older = client.get(f"/hours/units/{unit.id}?year=2024").get_data(as_text=True)
+    assert "2024-12" in older and "2025-03" not in older and "Total of 2024" in older
+    assert "2025-03" in client.get(f"/hours/units/{unit.id}?year=2023").get_data(as_text=True)  # no hours: the latest
+    assert client.get(f"/hours/units/{unit.id}?year=abc").status_code == 400
     assert client.get(f"/hours/units/{world.units['C'].id}").status_code == 404
+    chinese(client)
+    page = client.get(f"/hours/units/{unit.id}?year=2024").get_data(as_text=True)
+    assert "113/12" in page and "113年度合計" in page
 
 
 # -- export ---------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from .disputes import settle_by_change
 from .facts import entry_checker
 from .models import ChangeAction, EntrySource, EntryStatus, HourChange, HourEntry
 from .rules import Draft, unit_fields, window_of
-from .summaries import HourMonth, HourUnitMonth
+from .summaries import HourMonth, HourUnitMonth, HourUnitYear
 
 log = logging.getLogger(__name__)
 
@@ -230,6 +230,14 @@ def person_totals(person_id: int, row_unit_ids: set[int] | None, start: date | N
                         by_unit=sorted(units.items(), key=lambda item: (-item[1], item[0].code)),
                         by_field=sorted(fields.items(), key=lambda item: -item[1]),
                         by_year=sorted(years.items(), reverse=True), hidden_units=hidden, unit_years=unit_years)
+
+
+def unit_yearly_totals(unit_id: int) -> list:
+    """(year, entries, half-hours) of one unit, newest year first, from hour_unit_years (a few rows per year)."""
+    y = HourUnitYear
+    return db.session.execute(
+        select(y.year, func.sum(y.entries).label("entries"), func.sum(y.half_hours).label("half_hours"))
+        .where(y.unit_id == unit_id).group_by(y.year).order_by(y.year.desc())).all()
 
 
 def unit_monthly_totals(unit_id: int, year: int | None = None) -> list:
