@@ -19,7 +19,7 @@ from portal.platform.pagination import KeysetPage, desc, keyset
 from portal.platform.params import id_or_none
 from portal.registry.identity import mask_id, normalise
 from portal.registry.models import Person
-from portal.registry.scopes import visible_unit_ids
+from portal.registry.scopes import in_unit_scope
 
 from .models import EntryStatus, HourEntry
 from .rules import MAX_RANGE_DAYS
@@ -127,7 +127,7 @@ def _summary_totals(form, user, person_id: int | None) -> Totals:
     if personal is not None:
         query = query.where(HourMonth.person_id == personal)
     if user.role != access.VOLUNTEER:
-        query = query.where(table.unit_id.in_(visible_unit_ids(user)))
+        query = query.where(in_unit_scope(table.unit_id, user))
     if unit_filter(form) is not None:
         query = query.where(table.unit_id == unit_filter(form))
     if form.field.data:
