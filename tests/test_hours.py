@@ -14,6 +14,7 @@ from portal.hours.rules import Draft
 from portal.platform.audit import AuditLog
 from portal.platform.extensions import db
 from portal.platform.timeutil import today_taipei
+from portal.registry.catalog import FIELD_BY_CODE
 from portal.training.models import TrainingRecord
 from tests.conftest import login
 
@@ -479,7 +480,7 @@ def test_unit_monthly_totals(world, client):
     # One year at a time, the latest with hours first; every year is a link with its total.
     page = client.get(f"/hours/units/{unit.id}").get_data(as_text=True)
     assert "2025-03" in page and "4.5" in page and "2025-04" in page and "2024-12" not in page
-    assert f'year=2024">2024' in page and "Total of 2025" in page
+    assert 'year=2024">2024' in page and "Total of 2025" in page
     older = client.get(f"/hours/units/{unit.id}?year=2024").get_data(as_text=True)
     assert "2024-12" in older and "2025-03" not in older and "Total of 2024" in older
     assert "2025-03" in client.get(f"/hours/units/{unit.id}?year=2023").get_data(as_text=True)  # no hours: the latest
@@ -501,13 +502,22 @@ def test_export_csv_is_masked_neutralised_and_logged(world, client):
     assert response.data.startswith(b"\xef\xbb\xbf") and "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert rows[1][0] == world.people["a"].masked_id and rows[1][6].startswith("'=") and rows[1][4] == "2.5"
+    assert not response.data[3:].startswith(b"\xef\xbb\xbf")       # one byte-order mark
+    # Dates and the field in the language of the page, decided once for the whole file.
+    start, field = entry.start_on, FIELD_BY_CODE[entry.field_code]
+    assert (rows[1][2], rows[1][5]) == (f"{start.year - 1911}/{start:%m/%d}", field.name)
+    english(client)
+    rows = list(csv.reader(io.StringIO(client.get("/hours/export?format=csv&layout=portal&status=active")
+                                       .data.decode("utf-8-sig"))))
+    assert (rows[1][2], rows[1][5]) == (start.isoformat(), field.name_en)
+    chinese(client)
     full = client.get("/hours/export?format=xlsx&layout=mohw&full_id=1")
     sheet = load_workbook(io.BytesIO(full.data)).active
     values = [c.value for c in next(sheet.iter_rows(min_row=2))]
     assert len(values) == 17 and values[1] == world.people["a"].id_number and values[2] == "1140305"
     assert (values[6], values[7], values[13]) == (2, 30, "A")
     logs = db.session.scalars(select(AuditLog).where(AuditLog.action == "hours.export")).all()
-    assert [('"full_id": true' in log.detail) for log in logs] == [False, True]
+    assert [('"full_id": true' in log.detail) for log in logs] == [False, False, True]   # Chinese, English, full
 
 
 def test_authorities_never_get_full_ids(world, client):

@@ -56,14 +56,16 @@ INSTRUCTIONS = [
 ]
 
 
-def portal_row(entry, full_id: bool) -> list:
+def portal_row(entry, full_id: bool, chinese: bool | None = None) -> list:
+    """One row of the portal's layout, dates and field in the page's language (`chinese`: known already)."""
     person = entry.person
-    return [person.id_number if full_id else person.masked_id, person.name, format_date(entry.start_on),
-            format_date(entry.end_on) if entry.end_on != entry.start_on else "", entry.half_hours / 2,
-            localized(FIELD_BY_CODE.get(entry.field_code)), entry.content, entry.persons_served, entry.remarks]
+    return [person.id_number if full_id else person.masked_id, person.name, format_date(entry.start_on, chinese=chinese),
+            format_date(entry.end_on, chinese=chinese) if entry.end_on != entry.start_on else "", entry.half_hours / 2,
+            localized(FIELD_BY_CODE.get(entry.field_code), chinese=chinese), entry.content, entry.persons_served,
+            entry.remarks]
 
 
-def mohw_row(entry, full_id: bool) -> list:
+def mohw_row(entry, full_id: bool, chinese: bool | None = None) -> list:
     """One row of the ministry's template. Its texts are one line each (docs/rules/platform.md#pl12): a line
     break in a value stored before that rule would split the row in the ministry's system."""
     person = entry.person

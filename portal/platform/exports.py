@@ -6,6 +6,7 @@ temporary file as they come, counted and hashed, so memory stays flat whatever t
 records its audit row with the exact row count and hash and commits it *before* the first byte leaves
 (an export can never reach a browser without its audit row, even if the download is cut or the worker
 dies), and the response streams the file from disk."""
+import codecs
 import csv
 import hashlib
 import io
@@ -82,7 +83,9 @@ def _spooled(file: IO[bytes], rows: int) -> Spool:
 def spool_csv(header: list, rows: Iterable[Sequence]) -> Spool:
     """A CSV download (as csv_bytes writes it) of rows that arrive one by one."""
     file = tempfile.TemporaryFile()
-    text = io.TextIOWrapper(file, encoding="utf-8-sig", newline="")
+    # The byte-order mark written once by hand: the utf-8-sig codec resets its state at every row.
+    file.write(codecs.BOM_UTF8)
+    text = io.TextIOWrapper(file, encoding="utf-8", newline="")
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow([neutralise(h) for h in header])
     count = 0

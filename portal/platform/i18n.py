@@ -39,16 +39,17 @@ def html_lang() -> str:
     return "zh-Hant-TW" if is_chinese() else "en"
 
 
-def format_date(value, style: str = "short") -> str:
+def format_date(value, style: str = "short", chinese: bool | None = None) -> str:
     """ROC calendar in Chinese (114/03/05 or 民國114年3月5日), ISO 8601 in English. A timestamp is the
-    day in Taipei: stored naive UTC, a case filed at 00:30 Taipei time is still that day, not the one before."""
+    day in Taipei: stored naive UTC, a case filed at 00:30 Taipei time is still that day, not the one before.
+    `chinese`: the language already known (an export of 400,000 rows asks once, not twice per row)."""
     if value is None or value == "":
         return ""
     if isinstance(value, datetime):
         value = taipei_date(value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value)
     if not isinstance(value, date):
         return str(value)
-    if is_chinese():
+    if is_chinese() if chinese is None else chinese:
         return format_roc_long(value) if style == "long" else format_roc_short(value)
     return value.isoformat()
 
@@ -99,11 +100,11 @@ def format_datetime(value: datetime | None) -> str:
     return f"{format_date(local.date())} {local:%H:%M}"
 
 
-def localized(entry, attr: str = "name") -> str:
+def localized(entry, attr: str = "name", chinese: bool | None = None) -> str:
     """The English variant of a bilingual name when the UI is English and it exists."""
     if entry is None:
         return ""
-    if not is_chinese():
+    if not (is_chinese() if chinese is None else chinese):
         english = getattr(entry, f"{attr}_en", "") or ""
         if english:
             return english
