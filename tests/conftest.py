@@ -278,15 +278,26 @@ def make_unit():
 def make_person():
     rng = random.Random(7)
 
-    def make(units=(), name="王小明", id_number=None, field_code=None, joined=date(2020, 1, 1), **kw):
+    def make(units=(), name="王小明", id_number=None, field_code=None, joined=date(2020, 1, 1), commit=True, **kw):
+        """commit=False leaves the person in the session for one commit of several (`people`): each commit runs
+        the hooks that keep the completeness summaries and cover flags of the pairs it wrote, ~40 ms a person."""
         person = Person(name=name, id_kind="national", id_number=id_number or national_id(rng, 'F'),
                         birth_date=kw.pop("birth_date", date(1960, 5, 17)), **kw)
         for unit in units:
             person.memberships.append(Membership(unit=unit, field_code=field_code or unit.field_code,
                                                  joined_on=joined, status="active"))
         db.session.add(person)
-        db.session.commit()
+        if commit:
+            db.session.commit()
         return person
+
+    def people(specs):
+        """Several people (make's arguments as dicts) in one commit: the same rows, ids in the order given, and
+        the same kept summaries and flags (computed for every pair the commit wrote) as one commit each."""
+        made = [make(**spec, commit=False) for spec in specs]
+        db.session.commit()
+        return made
+    make.many = people
     return make
 
 
@@ -313,10 +324,10 @@ def world(app, make_unit, make_person, make_user):
     w.units["A"] = make_unit("TPE", "social", "private", code="TPE-A", name="臺北甲協會")
     w.units["B"] = make_unit("TPE", "education", "public", code="TPE-B", name="臺北乙國小")
     w.units["C"] = make_unit("KHH", "social", "public", code="KHH-C", name="高雄丙據點")
-    w.people["a"] = make_person([w.units["A"]], name="甲志工")
-    w.people["b"] = make_person([w.units["B"]], name="乙志工")
-    w.people["canary"] = make_person([w.units["C"]], name="金絲雀")
-    w.people["shared"] = make_person([w.units["A"], w.units["B"]], name="共同志工")
+    people = make_person.many([{"units": [w.units["A"]], "name": "甲志工"}, {"units": [w.units["B"]], "name": "乙志工"},
+                               {"units": [w.units["C"]], "name": "金絲雀"},
+                               {"units": [w.units["A"], w.units["B"]], "name": "共同志工"}])
+    w.people.update(zip(("a", "b", "canary", "shared"), people, strict=True))
     u = w.users
     u["clerk_a"] = make_user("clerk.a", "unit_clerk", unit_id=w.units["A"].id)
     u["supervisor_a"] = make_user("supervisor.a", "unit_supervisor", unit_id=w.units["A"].id)

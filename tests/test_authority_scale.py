@@ -36,10 +36,11 @@ def grow(world, make_unit, make_person, units: int, per_unit: int):
     for n in range(units):
         for county, field_code in (("TPE", "social"), ("TPE", "education"), ("KHH", "social")):
             unit = make_unit(county, field_code)
-            people = [make_person([unit], name=f"志工{county}{n}-{i}") for i in range(per_unit)]
+            people = make_person.many([{"units": [unit], "name": f"志工{county}{n}-{i}"} for i in range(per_unit)])
             add_rows(unit, people)
     for key in ("A", "B"):
-        extra = [make_person([world.units[key]], name=f"新志工{key}{i}") for i in range(per_unit * 3)]
+        extra = make_person.many([{"units": [world.units[key]], "name": f"新志工{key}{i}"}
+                                   for i in range(per_unit * 3)])
         add_rows(world.units[key], extra)
 
 

@@ -75,7 +75,7 @@ def channels(world, make_unit, make_person):
     w.units["A2"] = make_unit("TPE", "social", "public", code="TPE-A2", name="臺北甲二據點")
     w.units["H"] = make_unit("TPE", "health", "public", code="TPE-H", name="臺北衛生志工隊")
     award_round = make_round()
-    people = [make_person([w.units["A"]], name=f"甲{n}") for n in range(4)]
+    people = make_person.many([{"units": [w.units["A"]], "name": f"甲{n}"} for n in range(4)])
     add(award_round, people[0], w.units["A"], "online")
     add(award_round, people[1], w.units["A"], "paper", "forwarded")
     add(award_round, people[2], w.units["A2"], "online", "submitted")
