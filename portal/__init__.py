@@ -44,6 +44,7 @@ def configure_extensions(app: Flask):
     login_manager.init_app(app)
     babel.init_app(app, default_translation_directories=str(ROOT / "translations"),
                    locale_selector=i18n.select_locale)
+    i18n.install_template_gettext(app)
     csrf.init_app(app)
     limiter.init_app(app)
     mail.init_app(app)

@@ -138,3 +138,21 @@ def test_chinese_words_in_an_english_text_are_marked_for_screen_readers(app):
             assert str(mark_chinese("No Chinese here")) == "No Chinese here"
         with force_locale("zh_TW"):
             assert str(mark_chinese("欄位：姓名 <b>")) == "欄位：姓名 &lt;b&gt;"
+
+
+def test_templates_follow_a_forced_locale_within_one_request(app):
+    """Templates' translations are looked up once per locale and request (platform.i18n.translations), so a
+    locale forced for a while (bilingual PDFs) must still switch them, and switch back after."""
+    from flask import render_template_string
+
+    from portal.platform.i18n import translations
+    line = "{{ _('Volunteers') }} {{ ngettext('%(num)d hour', '%(num)d hours', 2) }}"
+    # A fresh application context each (the fixture's own is shared, and with it Flask-Babel's locale).
+    with app.app_context(), app.test_request_context("/", headers={"Accept-Language": "zh-TW"}):
+        chinese = render_template_string(line)
+        assert translations() is translations()
+        with force_locale("en"):
+            assert render_template_string(line) == "Volunteers 2 hours"
+        assert render_template_string(line) == chinese and "志工" in chinese
+    with app.app_context(), app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert render_template_string(line) == "Volunteers 2 hours"
