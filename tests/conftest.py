@@ -294,7 +294,8 @@ def make_person():
     def people(specs):
         """Several people (make's arguments as dicts) in one commit: the same rows, ids in the order given, and
         the same kept summaries and flags (computed for every pair the commit wrote) as one commit each."""
-        made = [make(**spec, commit=False) for spec in specs]
+        with db.session.no_autoflush:     # (reading a unit expired by an earlier commit would flush each one)
+            made = [make(**spec, commit=False) for spec in specs]
         db.session.commit()
         return made
     make.many = people

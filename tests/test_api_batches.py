@@ -64,7 +64,8 @@ def expected_half_hours(rows) -> int:
 @pytest.fixture
 def partner(world, make_person):
     """Unit A's own system (hours:write) with ten volunteers of unit A."""
-    people = [world.people["a"]] + [make_person([world.units["A"]], name=f"志工{n}") for n in range(9)]
+    people = [world.people["a"]] + make_person.many([{"units": [world.units["A"]], "name": f"志工{n}"}
+                                                     for n in range(9)])
     return {"headers": bearer(world.users["clerk_a"], [HOURS_WRITE]), "people": people}
 
 

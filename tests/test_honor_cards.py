@@ -163,7 +163,7 @@ def test_loader_turns_rows_into_facts(app, ready):
 
 def test_loader_uses_a_fixed_number_of_queries(app, world, make_person):
     unit = world.units["A"]
-    people = [make_person([unit], name=f"志工{i}") for i in range(12)]
+    people = make_person.many([{"units": [unit], "name": f"志工{i}"} for i in range(12)])
     for person in people[:6]:
         make_ready(person, unit, half_hours=650)
 
