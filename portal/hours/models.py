@@ -40,6 +40,7 @@ class ChangeAction(StrEnum):
 ACTIVE, PENDING, DECLINED, VOID = EntryStatus
 
 _ACTIVE_ONLY = text("status = 'active'")
+_PENDING_ONLY = text("status = 'pending'")
 
 
 class HourEntry(db.Model):
@@ -52,6 +53,8 @@ class HourEntry(db.Model):
         Index("ix_hour_entries_person_start", "person_id", "start_on", "id"),
         Index("ix_hour_entries_unit_start", "unit_id", "start_on", "id"),
         Index("ix_hour_entries_start", "start_on", "id"),       # county and ministry lists
+        # The claims waiting for a unit's decision, counted on its hours list (few, so a small index).
+        Index("ix_hour_entries_pending_unit", "unit_id", "id", sqlite_where=_PENDING_ONLY, postgresql_where=_PENDING_ONLY),
         # docs/rules/hours.md#h10: the same (volunteer, unit, dates, field, hours) must never count twice.
         Index("uq_hour_entries_business_key", "person_id", "unit_id", "start_on", "end_on", "field_code",
               "half_hours", unique=True, sqlite_where=_ACTIVE_ONLY, postgresql_where=_ACTIVE_ONLY),
