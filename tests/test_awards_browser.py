@@ -120,6 +120,25 @@ def test_unit_applies_sector_forwards_ministry_approves_volunteer_sees_it(browse
     page.context.close()
 
 
+def loaded(page: Page, address: str):
+    """page.goto (its load event: the page and every file it asked for), then "networkidle" only when a request
+    is still open: none of these pages asks for more after its load event, so networkidle's 500 ms of silence
+    would be waited for nothing (0.45 s a page, 44 pages a run)."""
+    open_requests = set()
+    listeners = {"request": lambda request: open_requests.add(request),
+                 "requestfinished": lambda request: open_requests.discard(request),
+                 "requestfailed": lambda request: open_requests.discard(request)}
+    for event, listener in listeners.items():
+        page.on(event, listener)
+    try:
+        page.goto(address)
+        if open_requests:
+            page.wait_for_load_state("networkidle")
+    finally:
+        for event, listener in listeners.items():
+            page.remove_listener(event, listener)
+
+
 def shoot(page: Page, name: str, lang: str, found: dict):
     found[name] = violations(page)
     folder = os.environ.get("SCREENSHOT_DIR")
@@ -133,8 +152,7 @@ def test_awards_pages_have_no_serious_accessibility_violations(browser, live_ser
     url, found = live_server.url, {}
 
     def visit(path, name):
-        page.goto(url + path)
-        page.wait_for_load_state("networkidle")
+        loaded(page, url + path)
         shoot(page, name, lang, found)
 
     page = signed_in(browser, url, "clerk.w", lang)
