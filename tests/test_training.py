@@ -652,3 +652,38 @@ def test_a_record_book_issued_in_the_portal_decides_the_case_automatically(app, 
     client.post(f"/training/people/{person.id}/lost/new", **multipart(case_fields(), []))
     case = db.session.scalar(select(LostCertificateCase))
     assert case.status == "accepted" and case.basis == "record_book_rule" and case.effective_on == date(2021, 7, 1)
+
+
+def test_lacks_training_is_the_negation_of_the_two_training_conditions(app, world, make_person):
+    """facts.lacks_training (scalar probes, for the work list and the missing list) answers as
+    not verified_basic or not verified_special (NOT EXISTS) for every case of T7: nothing, basic only, special
+    only, both, special of another field, and basic with a valid record book in a health-and-welfare field
+    (social: counts as special) and in another field (education: does not)."""
+    from sqlalchemy import not_, or_
+
+    from portal.registry.models import Membership
+    a, b = world.units["A"], world.units["B"]          # social, education
+    cases = {}
+    for name, kinds, book in [("none", [], False), ("basic", [("basic", None)], False),
+                              ("special", [("special", "social")], False),
+                              ("both", [("basic", None), ("special", "social")], False),
+                              ("other", [("basic", None), ("special", "health")], False),
+                              ("book", [("basic", None)], True)]:
+        person = make_person([a, b], name=name)
+        for kind, field in kinds:
+            verified_record(person, kind, field)
+        if book:
+            db.session.add(RecordBook(person_id=person.id, number=f"TPE-107-{person.id:06d}", issued_on=date(2018, 5, 5)))
+        cases[person.id] = name
+    db.session.commit()
+    ids = list(cases)
+
+    def lacking(condition):
+        return {(cases[p], u) for p, u in db.session.execute(select(Membership.person_id, Membership.unit_id).where(
+            Membership.person_id.in_(ids), condition))}
+    probes = lacking(facts.lacks_training(Membership.person_id, Membership.field_code))
+    exists_form = lacking(or_(not_(facts.verified_basic(Membership.person_id)),
+                              not_(facts.verified_special(Membership.person_id, Membership.field_code))))
+    assert probes == exists_form
+    expected = {(n, u) for n in ("none", "basic", "special", "other") for u in (a.id, b.id)}
+    assert probes == expected | {("both", b.id), ("book", b.id)}

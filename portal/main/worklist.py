@@ -32,7 +32,7 @@ from datetime import date, datetime
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, DateTime, Select, case, cast, exists, func, literal, not_, null, or_, select, union_all
+from sqlalchemy import Date, DateTime, Select, case, cast, exists, func, literal, not_, null, select, union_all
 
 from portal.auth.models import User
 from portal.awards.models import AwardApplication, AwardRound, RoundStatus
@@ -59,7 +59,7 @@ from portal.registry.scopes import unit_scope
 from portal.resolutions.models import Resolution
 from portal.resolutions.models import Status as ResolutionStatus
 from portal.resolutions.scopes import mine as my_resolutions
-from portal.training.facts import verified_basic, verified_special
+from portal.training.facts import lacks_training
 from portal.training.models import CaseStatus, LostCertificateCase, TrainingRecord, TrainingStatus
 from portal.training.scopes import case_scope
 
@@ -168,8 +168,7 @@ def _missing_training(user, today):
     """The rows of the training feature's missing list for the unit (one per current membership)."""
     return _rows().select_from(Membership).where(
         Membership.unit_id == user.unit_id, Membership.is_current,
-        or_(not_(verified_basic(Membership.person_id)),
-            not_(verified_special(Membership.person_id, Membership.field_code))))
+        lacks_training(Membership.person_id, Membership.field_code))
 
 
 def _imports(user, today):

@@ -12,7 +12,7 @@ from datetime import date
 
 from flask import has_request_context
 from flask_babel import force_locale
-from sqlalchemy import and_, exists, false, or_, select
+from sqlalchemy import and_, exists, false, literal, not_, or_, select
 
 from portal.auth.models import User
 from portal.platform import access
@@ -98,6 +98,23 @@ def record_book_rule_holds(person_id_column, field_column):
         return false()
     return and_(field_column.in_(rules.HEALTH_AND_WELFARE_FIELDS),
                 exists().where(_books.person_id == person_id_column, _books.valid))
+
+
+def lacks_training(person_id_column, field_column):
+    """SQL condition: not verified_basic, or not verified_special for the field (a row of the missing list).
+    Written as scalar probes, one index lookup each per membership: PostgreSQL plans NOT EXISTS under an OR as
+    a hash of every verified training record of the country, built at every query (450 ms for a 7,000-member
+    unit's work-list count on the 200,000-volunteer set, seconds nationally)."""
+    def found(*conditions):
+        return select(literal(1)).where(*conditions).limit(1).scalar_subquery().is_not(None)
+
+    basic = found(TrainingRecord.person_id == person_id_column, TrainingRecord.kind == TrainingKind.BASIC,
+                  TrainingRecord.status == TrainingStatus.VERIFIED)
+    special = found(TrainingRecord.person_id == person_id_column, TrainingRecord.kind == TrainingKind.SPECIAL,
+                    TrainingRecord.field_code == field_column, TrainingRecord.status == TrainingStatus.VERIFIED)
+    book = false() if _books is None else and_(field_column.in_(rules.HEALTH_AND_WELFARE_FIELDS),
+                                                 found(_books.person_id == person_id_column, _books.valid))
+    return or_(not_(basic), and_(not_(special), not_(book)))
 
 
 def pending_person_ids(person_ids: set[int]) -> set[int]:

@@ -20,7 +20,7 @@ from portal.registry.models import Membership, Person, Unit
 from portal.registry.scopes import visible_unit_ids
 
 from . import bp, rules
-from .facts import pending_person_ids, training_status, verified_basic, verified_special
+from .facts import lacks_training, pending_person_ids, training_status, verified_basic, verified_special
 from .forms import MissingFilter
 from .views import clear_invalid, unit_choices
 
@@ -52,7 +52,7 @@ def missing_query(form: MissingFilter):
     elif form.missing.data == "special":
         query = query.where(not_(special_ok))
     else:
-        query = query.where(or_(not_(basic_ok), not_(special_ok)))
+        query = query.where(lacks_training(Membership.person_id, Membership.field_code))
     if form.q.data:
         query = query.where(or_(Person.name.contains(form.q.data, autoescape=True),
                                 Person.id_number.startswith(normalise(form.q.data), autoescape=True)))
