@@ -50,7 +50,7 @@ PAGES = [
     ("county", "/hours/", 8),
     ("ministry", "/records/completeness", 8),
     ("ministry", "/hours/", 8),
-    (None, "/verify/{token}", 5),        # + the credential and its status list (issue 16)
+    (None, "/verify/{token}", 4),        # the document (read once), its credential and its status list
 ]
 
 # Known and stated: none. (A name typed into the roster's search is matched anywhere in the name, LIKE

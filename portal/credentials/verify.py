@@ -100,14 +100,16 @@ def _status(credential: dict) -> str:
     return REVOKED if bitstring.is_set(bitstring.decode(row.encoded), int(index)) else "valid"
 
 
-def _document(credential: dict) -> Document | None:
+def _document(credential: dict, known: Document | None = None) -> Document | None:
+    """The document the credential names; `known` when it is that one (the verification page has read it)."""
     identifier = credential.get("id")
     if not isinstance(identifier, str) or "/verify/" not in identifier:
         return None
-    return document_by_token(identifier.rsplit("/verify/", 1)[1])
+    token = identifier.rsplit("/verify/", 1)[1]
+    return known if known is not None and known.token == token else document_by_token(token)
 
 
-def check(credential, now: datetime | None = None) -> Result:
+def check(credential, now: datetime | None = None, document: Document | None = None) -> Result:
     """Everything a verifier asks of one credential; `problems` empty means it is accepted."""
     result = Result()
     if not isinstance(credential, dict) or not isinstance(credential.get("proof"), dict) \
@@ -135,9 +137,9 @@ def check(credential, now: datetime | None = None) -> Result:
         result.period = _period(credential, now or datetime.now(UTC))
         if result.period in (EXPIRED, NOT_YET_VALID):
             result.problems.append(result.period)
-        document = _document(credential)
-        if document is not None:
-            result.document_state = document.public_status(today_taipei())
+        named = _document(credential, document)
+        if named is not None:
+            result.document_state = named.public_status(today_taipei())
     return result
 
 
@@ -152,7 +154,7 @@ def document_credential(document: Document) -> dict | None:
     stored = stored_credential(document)
     if stored is None:
         return None
-    result = check(stored)
+    result = check(stored, document=document)
     subject = stored.get("credentialSubject", {})
     results = subject.get("result") or []
     return {"result": result, "state": document.public_status(today_taipei()),
