@@ -33,7 +33,7 @@ from collections import defaultdict
 from contextlib import contextmanager
 from datetime import date
 
-from sqlalchemy import DDL, and_, case, delete, event, exists, func, insert, or_, select, true, union_all
+from sqlalchemy import DDL, and_, case, delete, event, exists, func, insert, or_, select, true, union, union_all
 
 from portal.hours.models import EntryStatus, HourEntry
 from portal.platform.extensions import db
@@ -139,12 +139,24 @@ def _recompute(connection, pairs) -> None:
         .where(~exists().where(f.hour_entry_id == fresh.c.id)).order_by(fresh.c.id)))
 
 
+def _with_rows(connection, pairs) -> list:
+    """The pairs that have an hour entry or a flag. A pair with neither (a new member, the cover of someone
+    without hours) has nothing to flag or unflag: its two recomputing statements are skipped, which was a third
+    of a commit that registers a volunteer."""
+    h, f = HourEntry, HourCoverFlag
+    found = connection.execute(union(
+        select(h.person_id, h.unit_id).where(_pairs_clause(h.person_id, h.unit_id, pairs)).distinct(),
+        select(f.person_id, f.unit_id).where(_pairs_clause(f.person_id, f.unit_id, pairs)).distinct()))
+    return sorted(tuple(r) for r in found)
+
+
 def apply(connection) -> int:
     """Take the marked pairs out of hour_cover_dirty and recompute their flags; the number of pairs."""
     d = HourCoverDirty
     pairs = sorted(tuple(r) for r in connection.execute(delete(d).returning(d.person_id, d.unit_id)))
     for start in range(0, len(pairs), CHUNK):
-        _recompute(connection, pairs[start:start + CHUNK])
+        if busy := _with_rows(connection, pairs[start:start + CHUNK]):
+            _recompute(connection, busy)
     return len(pairs)
 
 
