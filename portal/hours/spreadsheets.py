@@ -67,7 +67,8 @@ def portal_row(entry, full_id: bool, chinese: bool | None = None) -> list:
 
 def mohw_row(entry, full_id: bool, chinese: bool | None = None) -> list:
     """One row of the ministry's template. Its texts are one line each (docs/rules/platform.md#pl12): a line
-    break in a value stored before that rule would split the row in the ministry's system."""
+    break in a value stored before that rule would split the row in the ministry's system. Its dates are ROC in
+    every language, so `chinese` (portal_row's argument, for export_rows) changes nothing here."""
     person = entry.person
     return [one_line(person.name), person.id_number if full_id else person.masked_id,
             format_roc_compact(entry.start_on), format_roc_compact(entry.end_on), one_line(entry.item_code),

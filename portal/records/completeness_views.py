@@ -74,9 +74,9 @@ def completeness():
     target = kpi_target(today.year)
     unit = completeness_unit(form)
     # The labels in the request's language once, not once per cell (50 units x 8 items of lazy strings).
-    context = {"unit": unit, "items": ITEMS, "labels": {k: str(v) for k, v in ITEM_LABELS.items()}, "target": target,
-               "form": form,
-               "today": today, "choose_unit": current_user.role not in access.UNIT_STAFF,
+    context = {"unit": unit, "items": ITEMS, "labels": {k: str(v) for k, v in ITEM_LABELS.items()},
+               "target": target, "form": form, "today": today,
+               "choose_unit": current_user.role not in access.UNIT_STAFF,
                "counties": None, "county": None, "rates": None, "page": None}
     cursor = request.args.get("cursor")
     if unit:

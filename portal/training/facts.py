@@ -77,44 +77,45 @@ def _language():
     return nullcontext() if has_request_context() else force_locale(DEFAULT_LANGUAGE)
 
 
-def verified_basic(person_id_column):
+def _exists(*conditions):
+    return exists().where(*conditions)
+
+
+def _probe(*conditions):
+    """The same test as EXISTS, as a scalar sub-select PostgreSQL never turns into a hash of the whole table:
+    under an OR (the missing list) it planned NOT EXISTS as a hash of every verified training record of the
+    country, built at every query (450 ms for a 7,000-member unit's work-list count on the 200,000-volunteer
+    set, seconds nationally), where one index lookup per membership is what a unit's list needs."""
+    return select(literal(1)).where(*conditions).limit(1).scalar_subquery().is_not(None)
+
+
+def verified_basic(person_id_column, test=_exists):
     """SQL condition: the person has verified basic training."""
-    return exists().where(TrainingRecord.person_id == person_id_column, TrainingRecord.kind == TrainingKind.BASIC,
-                          TrainingRecord.status == TrainingStatus.VERIFIED)
+    return test(TrainingRecord.person_id == person_id_column, TrainingRecord.kind == TrainingKind.BASIC,
+                TrainingRecord.status == TrainingStatus.VERIFIED)
 
 
-def verified_special(person_id_column, field_column):
+def verified_special(person_id_column, field_column, test=_exists):
     """SQL condition: the person's special training for the field counts: a verified record, or the record-book
     rule (docs/rules/training.md#t7) holds for the field. Set-based: two index probes per row (the training
     records by person and kind, the record books by person)."""
-    record = exists().where(TrainingRecord.person_id == person_id_column, TrainingRecord.kind == TrainingKind.SPECIAL,
-                            TrainingRecord.field_code == field_column, TrainingRecord.status == TrainingStatus.VERIFIED)
-    return or_(record, record_book_rule_holds(person_id_column, field_column))
+    record = test(TrainingRecord.person_id == person_id_column, TrainingRecord.kind == TrainingKind.SPECIAL,
+                  TrainingRecord.field_code == field_column, TrainingRecord.status == TrainingStatus.VERIFIED)
+    return or_(record, record_book_rule_holds(person_id_column, field_column, test))
 
 
-def record_book_rule_holds(person_id_column, field_column):
+def record_book_rule_holds(person_id_column, field_column, test=_exists):
     """SQL condition of T7: a health-and-welfare field and a valid record book of the person."""
     if _books is None:
         return false()
     return and_(field_column.in_(rules.HEALTH_AND_WELFARE_FIELDS),
-                exists().where(_books.person_id == person_id_column, _books.valid))
+                test(_books.person_id == person_id_column, _books.valid))
 
 
 def lacks_training(person_id_column, field_column):
-    """SQL condition: not verified_basic, or not verified_special for the field (a row of the missing list).
-    Written as scalar probes, one index lookup each per membership: PostgreSQL plans NOT EXISTS under an OR as
-    a hash of every verified training record of the country, built at every query (450 ms for a 7,000-member
-    unit's work-list count on the 200,000-volunteer set, seconds nationally)."""
-    def found(*conditions):
-        return select(literal(1)).where(*conditions).limit(1).scalar_subquery().is_not(None)
-
-    basic = found(TrainingRecord.person_id == person_id_column, TrainingRecord.kind == TrainingKind.BASIC,
-                  TrainingRecord.status == TrainingStatus.VERIFIED)
-    special = found(TrainingRecord.person_id == person_id_column, TrainingRecord.kind == TrainingKind.SPECIAL,
-                    TrainingRecord.field_code == field_column, TrainingRecord.status == TrainingStatus.VERIFIED)
-    book = false() if _books is None else and_(field_column.in_(rules.HEALTH_AND_WELFARE_FIELDS),
-                                                 found(_books.person_id == person_id_column, _books.valid))
-    return or_(not_(basic), and_(not_(special), not_(book)))
+    """SQL condition: basic or the field's special training missing (a row of the missing list), by probes."""
+    return or_(not_(verified_basic(person_id_column, _probe)),
+               not_(verified_special(person_id_column, field_column, _probe)))
 
 
 def pending_person_ids(person_ids: set[int]) -> set[int]:
